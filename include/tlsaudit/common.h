@@ -1,0 +1,36 @@
+/* common.h - return codes, directions and the one log macro shared by every tlsaudit unit. */
+#ifndef TLSAUDIT_COMMON_H
+#define TLSAUDIT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return codes. Negative: errors; zero: success; positive: "not yet" answers. */
+enum ta_rc {
+    TA_OK = 0,
+    TA_NEED_MORE = 1,     /* parser needs more bytes before it can decide */
+    TA_DONE = 2,          /* dissector has everything it wants from this stream */
+    TA_HANDOFF = 3,       /* text protocol upgraded: next byte belongs to TLS */
+    TA_MALFORMED = -1,    /* input violates the protocol; anomaly recorded */
+    TA_UNSUPPORTED = -2,  /* not ours / not implemented */
+    TA_ERR_NOMEM = -3,    /* a capped table or pool is full */
+    TA_ERR_IO = -4,       /* file, pcap or database error */
+    TA_ERR_ARG = -5       /* bad argument from the caller */
+};
+
+/* Direction of a byte stream inside a flow. */
+enum ta_dir { TA_DIR_C2S = 0, TA_DIR_S2C = 1 };
+
+#define TA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define TA_ERRBUF_SIZE 256
+
+/* Logging: one macro, four levels, written to stderr. ta_log_level is set by the CLI (-v, -q). */
+enum ta_log_lvl { TA_LOG_ERROR = 0, TA_LOG_WARN = 1, TA_LOG_INFO = 2, TA_LOG_DEBUG = 3 };
+extern int ta_log_level;
+void ta__log(int lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define TA_LOG(lvl, ...) do { if ((lvl) <= ta_log_level) ta__log((lvl), __VA_ARGS__); } while (0)
+
+/* Text name of a return code, for messages. */
+const char *ta_strerror(int rc);
+
+#endif

@@ -1,0 +1,23 @@
+/* names.h - labels for wire values: TLS versions, cipher suites, alerts, groups. One table each. */
+#ifndef TLSAUDIT_NAMES_H
+#define TLSAUDIT_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "SSL 2.0", "SSL 3.0", "TLS 1.0" .. "TLS 1.3", "TLS 1.3 draft 28", "TLS 1.3 (Facebook 0xFB1A)",
+ * "GREASE"; unknown values as "0x1234". Writes into buf (>= 32 bytes) and returns it; 0 gives "". */
+const char *ta_version_label(uint16_t v, char *buf, size_t buflen);
+
+/* IANA name of a cipher suite ("TLS_RSA_WITH_AES_128_CBC_SHA"), or NULL when unassigned. */
+const char *ta_cipher_name(uint16_t id);
+/* SSLv2 cipher spec name ("SSL_CK_RC4_128_WITH_MD5"), or NULL. */
+const char *ta_cipher_v2_name(uint32_t spec);
+/* True for suites a compliance report should flag: NULL, EXPORT, RC4, DES/3DES, anonymous. */
+bool ta_cipher_weak(uint16_t id);
+
+/* Alert description name ("protocol_version"), or NULL. */
+const char *ta_alert_name(uint8_t desc);
+
+#endif

@@ -1,0 +1,54 @@
+/* store.h - the SQLite store: schema migration, capture runs, batched handshake and DNS rows. */
+#ifndef TLSAUDIT_STORE_H
+#define TLSAUDIT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "tlsaudit/handshake.h"
+
+struct ta_store;
+
+/* Counters of one capture run, written to its row at the end (and periodically). */
+struct ta_run_stats {
+    uint64_t packets, bytes;
+    uint64_t drops, if_drops;         /* pcap_stats ps_drop, ps_ifdrop (live only) */
+    uint64_t flows, flows_evicted, flows_timed_out;
+    uint64_t handshakes;
+    uint64_t ip_fragments, malformed, non_ip;
+    uint64_t pool_exhausted;          /* contexts or stream buffers not available */
+};
+
+/* Open (create, migrate) the database at path for writing. Schema SQL in schema/ is embedded in
+ * the binary; PRAGMA user_version holds the schema version; a newer database is refused.
+ * WAL mode. errbuf (TA_ERRBUF_SIZE) gets a message naming the file on failure. */
+int ta_store_open(const char *path, struct ta_store **out, char *errbuf);
+
+/* Open read-only for queries (no migration; a database older than the binary is refused with a
+ * message to run a capture or `tlsaudit db migrate`). */
+int ta_store_open_ro(const char *path, sqlite3 **out, char *errbuf);
+
+void ta_store_close(struct ta_store *st);
+sqlite3 *ta_store_db(struct ta_store *st);
+
+/* Capture runs. source: file names or interface; filter may be NULL. */
+int ta_store_run_begin(struct ta_store *st, const char *source, const char *filter,
+                       int64_t *run_id);
+int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs);
+int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
+                     const char *error);
+
+/* Queue one connection record (handshake and/or mail session) in the open batch. The store
+ * copies every field; hs may be reused at once. */
+int ta_store_add(struct ta_store *st, const struct ta_hs *hs);
+
+/* Queue one passive-DNS answer: name resolved to addr (ipver 4/6), or a CNAME target. */
+int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint8_t ipver,
+                     const struct ta_addr *addr, const char *cname);
+
+/* Commit when the batch holds batch_rows rows or is older than one second of wall time; now_us
+ * is a monotonic clock read by the caller (not per packet). */
+int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us);
+int ta_store_commit(struct ta_store *st);
+
+#endif

@@ -1,0 +1,58 @@
+/* stream.h - reassembly of the first bytes of one TCP direction, capped, in order. */
+#ifndef TLSAUDIT_STREAM_H
+#define TLSAUDIT_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tlsaudit/common.h"
+
+#define TA_STREAM_MAX_HOLES 8  /* out-of-order ranges held at once per direction */
+
+/* Consumer of in-order bytes: gets contiguous stream bytes starting at the first byte it has not
+ * consumed yet; sets *consumed (0..len). Returning TA_OK with *consumed < len means "keep the
+ * rest, give it back with more". Any other return code stops delivery; it is passed up to the
+ * caller of ta_stream_segment. */
+typedef int (*ta_stream_sink)(void *arg, const uint8_t *data, size_t len, size_t *consumed);
+
+/* A pool of fixed-size buffers, allocated once at start-up. A stream takes one only when bytes
+ * must be held (out of order, or a record that straddles segments). */
+struct ta_bufpool;
+struct ta_bufpool *ta_bufpool_new(uint32_t count, uint32_t bufsize);
+void ta_bufpool_free(struct ta_bufpool *bp);
+uint32_t ta_bufpool_in_use(const struct ta_bufpool *bp);
+uint32_t ta_bufpool_bufsize(const struct ta_bufpool *bp);
+uint64_t ta_bufpool_exhausted(const struct ta_bufpool *bp); /* times a take failed */
+
+#define TA_STREAM_NOBUF UINT32_MAX
+
+/* One direction's reassembly state (fixed size, lives inside a flow slot's context). */
+struct ta_stream {
+    uint32_t next_seq;     /* sequence number of the next byte the sink has not consumed */
+    uint32_t buf;          /* index into the buffer pool, or TA_STREAM_NOBUF */
+    uint32_t held;         /* bytes held contiguously at buf[0..held) (start at next_seq) */
+    uint32_t total;        /* bytes consumed by the sink so far (stream offset) */
+    uint8_t nholes;        /* ranges of out-of-order data beyond held */
+    bool started;          /* next_seq is known (SYN seen or first data) */
+    bool closed;           /* cap reached, sink finished or error: ignore further data */
+    bool gap;              /* data was lost (cap or pool exhausted) */
+    struct { uint32_t start, end; } holes[TA_STREAM_MAX_HOLES]; /* offsets relative to next_seq */
+    uint32_t retrans;      /* segments entirely before next_seq (retransmissions) */
+    uint32_t overlaps;     /* segments that overlapped held data (overlap dropped, first wins) */
+};
+
+/* Reset a stream; release its buffer (if any) to bp. */
+void ta_stream_init(struct ta_stream *s);
+void ta_stream_release(struct ta_stream *s, struct ta_bufpool *bp);
+
+/* Set the initial sequence number: isn is the SYN's sequence number (data starts at isn + 1). */
+void ta_stream_set_isn(struct ta_stream *s, uint32_t isn);
+
+/* Add one segment (sequence number seq, payload data[0..len)). Delivers every newly contiguous
+ * byte to sink, in order, never more than the pool's buffer size beyond what the sink consumed.
+ * Sequence numbers wrap modulo 2^32. Returns TA_OK, or the sink's own non-TA_OK code, or
+ * TA_ERR_NOMEM when bytes had to be held but no buffer was free (the stream is then closed
+ * with gap set). A stream without a known start takes seq as its start. */
+int ta_stream_segment(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq,
+                      const uint8_t *data, uint32_t len, ta_stream_sink sink, void *arg);
+
+#endif

@@ -1,0 +1,49 @@
+/* util.c - logging, error names and embedded-file lookup shared by every unit. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tlsaudit/common.h"
+#include "tlsaudit/embedded.h"
+
+int ta_log_level = TA_LOG_WARN;
+
+/* Write one log line to stderr with a level prefix. */
+void ta__log(int lvl, const char *fmt, ...)
+{
+    static const char *const prefix[] = { "error", "warning", "info", "debug" };
+    va_list ap;
+    if (lvl < 0 || lvl > TA_LOG_DEBUG)
+        lvl = TA_LOG_DEBUG;
+    fprintf(stderr, "tlsaudit: %s: ", prefix[lvl]);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Text for a return code; never NULL. */
+const char *ta_strerror(int rc)
+{
+    switch (rc) {
+    case TA_OK: return "ok";
+    case TA_NEED_MORE: return "need more data";
+    case TA_DONE: return "done";
+    case TA_HANDOFF: return "handed off to TLS";
+    case TA_MALFORMED: return "malformed input";
+    case TA_UNSUPPORTED: return "unsupported";
+    case TA_ERR_NOMEM: return "capacity exhausted";
+    case TA_ERR_IO: return "I/O or database error";
+    case TA_ERR_ARG: return "bad argument";
+    default: return "unknown error";
+    }
+}
+
+/* Find an embedded file by its source-relative name; NULL if absent. */
+const struct ta_embedded *ta_embedded_find(const char *name)
+{
+    for (const struct ta_embedded *e = ta_embedded_files; e->name; e++)
+        if (strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
