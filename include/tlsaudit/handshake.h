@@ -162,9 +162,9 @@ struct ta_hs {
     bool handshake_done;              /* nothing more to learn: write the row */
 };
 
-/* Wire-value tables (src/names.c): every label printed comes from here. */
-const char *ta_version_name(uint16_t v);   /* "TLS 1.0", "SSL 3.0", "TLS 1.3 draft 28", "0x7E02"... into static or NULL */
-const char *ta_app_name(const struct ta_hs *hs); /* "https", "smtp", "imaps", "tls" ... */
+/* Application label of a record (src/hs.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from
+ * hs.app and the server port. Version labels are in names.h. */
+const char *ta_app_name(const struct ta_hs *hs);
 
 /* The version a handshake negotiated: ServerHello.supported_versions if present, else its legacy
  * version; 0x0002 for SSLv2; 0 when there was no final ServerHello. */
