@@ -1,0 +1,20 @@
+#!/bin/sh
+# demo.sh - the main job on the bundled captures: build, capture every pcaps/ file into one
+# database, then list the clients still using legacy TLS toward Office 365 (and everywhere).
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/build.sh build
+db=${TLSAUDIT_DB:-build/demo.db}
+rm -f "$db" "$db-wal" "$db-shm"
+set --
+for f in pcaps/*.pcap pcaps/*.pcapng; do
+    [ -e "$f" ] && set -- "$@" -r "$f"
+done
+./build/tlsaudit capture --db "$db" "$@"
+echo "== Clients using SSL 3.0 / TLS 1.0 / TLS 1.1 toward Office 365 =="
+./build/tlsaudit query legacy --db "$db"
+echo
+echo "== The same, every destination =="
+./build/tlsaudit query legacy --db "$db" --all
+echo
+./build/tlsaudit query summary --db "$db"

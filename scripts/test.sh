@@ -1,0 +1,14 @@
+#!/bin/sh
+# test.sh - build and run the whole test suite: a normal build (warnings are errors), then the
+# same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -eu
+cd "$(dirname "$0")/.."
+status=0
+sh scripts/build.sh build
+(cd build && ctest --output-on-failure -j2) || status=1
+if [ "${TA_SKIP_ASAN:-0}" != 1 ]; then
+    sh scripts/build.sh build-asan -DTA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2) || status=1
+fi
+exit $status
