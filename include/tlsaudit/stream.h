@@ -55,4 +55,24 @@ void ta_stream_set_isn(struct ta_stream *s, uint32_t isn);
 int ta_stream_segment(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq,
                       const uint8_t *data, uint32_t len, ta_stream_sink sink, void *arg);
 
+/* Details of ta_stream_segment (stream.c):
+ * - A closed stream ignores segments and returns TA_OK. Segments entirely before next_seq are
+ *   counted in retrans; a segment that starts before next_seq is trimmed to its new bytes.
+ * - Bytes more than the buffer size beyond next_seq are dropped and set gap. When the sink,
+ *   offered a full buffer's worth, consumes nothing, it can never progress: the stream is
+ *   closed with gap set, its buffer returned, and TA_OK returned.
+ * - Holding bytes beyond TA_STREAM_MAX_HOLES separate ranges drops the segment and sets gap.
+ * - When the sink returns a code other than TA_OK, the bytes it consumed are dropped, the rest
+ *   stay held (for ta_stream_redeliver, e.g. after TA_HANDOFF) and the code is returned; the
+ *   stream is not closed: the caller decides.
+ * - The buffer goes back to the pool as soon as nothing is held.
+ * - ta_stream_set_isn is ignored once bytes were consumed or held (late or repeated SYN).
+ * - ta_stream_release drops held bytes (setting gap if there were any) and returns the buffer. */
+
+/* Hand the held contiguous bytes to sink again (e.g. after a STARTTLS hand-off in the other
+ * direction changed what the sink accepts). Returns as ta_stream_segment; TA_OK when nothing
+ * is held or the stream is closed. */
+int ta_stream_redeliver(struct ta_stream *s, struct ta_bufpool *bp, ta_stream_sink sink,
+                        void *arg);
+
 #endif
