@@ -1,0 +1,127 @@
+/* hs.c - derived facts of one handshake record: negotiated version, highest version the client
+ * offered (RFC 8446 4.2.1 supported_versions) and the application label. */
+#include "tlsaudit/handshake.h"
+
+/* The version a handshake negotiated. An SSLv2 SERVER-HELLO means SSL 2.0; a final ServerHello
+ * gives supported_versions.selected_version when the extension was there (TLS 1.3, RFC 8446
+ * 4.2.1: "legacy_version" is then 0x0303 and says nothing), else its legacy_version. 0 when no
+ * final ServerHello was seen (a HelloRetryRequest alone does not count). */
+uint16_t ta_hs_negotiated_version(const struct ta_hs *hs)
+{
+    if (hs == NULL)
+        return 0;
+    if (hs->sh.sslv2)
+        return 0x0002;
+    if (!hs->sh.present)
+        return 0;
+    return hs->sh.selected_version ? hs->sh.selected_version : hs->sh.legacy_version;
+}
+
+/* Ordering key of a version a client may offer, or 0 for values that do not take part in "the
+ * highest": GREASE, DTLS (a TLS-over-TCP tool never negotiates it) and unknown code points.
+ * Key = (equivalent final version << 8) | sub-rank, so every TLS 1.3 draft or experiment ranks
+ * as TLS 1.3 but below the final 0x0304, and later drafts above earlier ones. */
+static uint32_t version_rank(uint16_t v)
+{
+    if (ta_is_grease(v))
+        return 0;
+    if (v == 0x0002 || (v & 0xFF00) == 0x0300)
+        return ((uint32_t)v << 8) | 0xFF;
+    if ((v & 0xFF00) == 0x7F00 && (v & 0xFF) < 0xFF)          /* TLS 1.3 draft n */
+        return (0x0304u << 8) | (v & 0xFF);
+    if (v >= 0x7E01 && v <= 0x7E0F)                           /* Google experiments (draft 18+) */
+        return (0x0304u << 8) | 0x12;
+    if (v == 0xFB17 || v == 0xFB1A)                           /* Facebook Fizz: drafts 23, 26 */
+        return (0x0304u << 8) | (v & 0xFF);
+    return 0;
+}
+
+/* The highest version the client offered: from supported_versions when the extension was sent
+ * and holds at least one rankable value, else the hello's legacy_version (for a pure SSLv2
+ * CLIENT-HELLO that is 0x0002; a v2 hello with version 0 still counts as SSL 2.0). 0 when no
+ * ClientHello was seen. */
+uint16_t ta_hs_client_max_version(const struct ta_hs *hs)
+{
+    if (hs == NULL || !hs->ch.present)
+        return 0;
+    const struct ta_client_hello *ch = &hs->ch;
+    if (ch->has_supported_versions) {
+        uint16_t best = 0;
+        uint32_t best_rank = 0;
+        uint8_t n = ch->nversions <= TA_MAX_VERSIONS ? ch->nversions : TA_MAX_VERSIONS;
+        for (uint8_t i = 0; i < n; i++) {
+            uint32_t r = version_rank(ch->versions[i]);
+            if (r > best_rank) {
+                best_rank = r;
+                best = ch->versions[i];
+            }
+        }
+        if (best != 0)
+            return best;
+    }
+    if (ch->sslv2 && ch->legacy_version == 0)
+        return 0x0002;
+    return ch->legacy_version;
+}
+
+/* Label of a TLS-from-the-first-byte session, by server port (IANA service names where there is
+ * one). 587 is the submission port whose standard form is STARTTLS (RFC 6409); a session that
+ * starts TLS at once there is implicit-TLS SMTP all the same, so it is labelled "smtps" like 465
+ * (RFC 8314 3.3): the label says how SMTP was protected, not which port convention was used. */
+static const char *tls_app_by_port(uint16_t port)
+{
+    switch (port) {
+    case 443: case 8443: case 4443: return "https";
+    case 465: case 587: return "smtps";
+    case 993: return "imaps";
+    case 995: return "pop3s";
+    case 990: return "ftps";
+    case 636: return "ldaps";
+    case 853: return "dot";
+    case 5061: return "sips";
+    case 5223: return "xmpps";
+    case 3389: return "rdp";
+    default: return "tls";
+    }
+}
+
+/* Label of a generic plaintext prelude followed by TLS (STARTTLS-like upgrades the mail
+ * dissectors do not own), by server port. */
+static const char *other_app_by_port(uint16_t port)
+{
+    switch (port) {
+    case 5222: case 5269: return "xmpp";
+    case 389: return "ldap";
+    case 5432: return "postgresql";
+    case 3306: return "mysql";
+    case 6667: return "irc";
+    case 1080: return "socks";
+    case 3389: return "rdp";
+    case 21: return "ftp";
+    case 143: return "imap";
+    case 110: return "pop3";
+    case 25: return "smtp";
+    default: return "other";
+    }
+}
+
+/* Application label stored with the record. The mail/FTP dissectors set hs->app when they saw
+ * the plaintext protocol (STARTTLS upgrades are labelled with the plain protocol name: "smtp",
+ * not "smtps"); TLS from the first byte and generic preludes are named from the server port. A
+ * record whose app was never decided is labelled like TLS when it has a ClientHello, else
+ * "unknown". Never NULL. */
+const char *ta_app_name(const struct ta_hs *hs)
+{
+    if (hs == NULL)
+        return "unknown";
+    switch (hs->app) {
+    case TA_APP_SMTP: return "smtp";
+    case TA_APP_IMAP: return "imap";
+    case TA_APP_POP3: return "pop3";
+    case TA_APP_FTP: return "ftp";
+    case TA_APP_TLS: return tls_app_by_port(hs->server_port);
+    case TA_APP_OTHER: return other_app_by_port(hs->server_port);
+    default:
+        return hs->ch.present ? tls_app_by_port(hs->server_port) : "unknown";
+    }
+}
