@@ -1,0 +1,356 @@
+/* store_write.c - rows of the store: one handshake record (struct ta_hs) becomes a handshakes row
+ * and/or a mail_sessions row; passive DNS answers become dns_answers rows.
+ *
+ * Statements are prepared once (ta__store_prepare_writes); each row binds every column, steps and
+ * resets. Wire strings are bound as TEXT with their exact bytes (possibly invalid UTF-8): the
+ * output layer escapes them, the store never rewrites evidence. Lists are JSON arrays of integers
+ * in wire order with GREASE kept. Column meanings: schema/README.md. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+#include "tlsaudit/fingerprint.h"
+#include "tlsaudit/handshake.h"
+#include "tlsaudit/store.h"
+
+/* Columns of the handshakes insert, in bind order (parameter i+1 is hs_cols[i]). */
+static const char *const hs_cols[] = {
+    "run_id", "ts", "ts_us", "client_ip", "client_port", "server_ip", "server_port", "ipver",
+    "transport", "app", "starttls", "sni", "client_hello", "sslv2_hello",
+    "client_record_version", "client_legacy_version", "client_versions", "client_max_version",
+    "ciphers_offered", "extensions", "groups", "point_formats", "sigalgs", "key_shares",
+    "alpn_offered", "session_ticket", "psk", "ems", "reneg_info", "etm", "fallback_scsv",
+    "server_hello", "hrr", "server_legacy_version", "version", "cipher_id", "cipher_v2",
+    "server_extensions", "alpn", "resumed", "server_key_share", "established", "alert_level",
+    "alert_desc", "alert_dir", "cert_cn", "cert_issuer", "cert_sans", "cert_not_before",
+    "cert_not_after", "cert_key_type", "cert_key_bits", "cert_chain_len", "ja3", "ja3s", "ja4",
+    "ndpi_master", "ndpi_app", "ndpi_name", "greeting_host", "greeting", "anomalies",
+};
+
+/* Parameter numbers, same order as hs_cols. */
+enum {
+    H_RUN_ID = 1, H_TS, H_TS_US, H_CLIENT_IP, H_CLIENT_PORT, H_SERVER_IP, H_SERVER_PORT, H_IPVER,
+    H_TRANSPORT, H_APP, H_STARTTLS, H_SNI, H_CLIENT_HELLO, H_SSLV2_HELLO,
+    H_CLIENT_RECORD_VERSION, H_CLIENT_LEGACY_VERSION, H_CLIENT_VERSIONS, H_CLIENT_MAX_VERSION,
+    H_CIPHERS_OFFERED, H_EXTENSIONS, H_GROUPS, H_POINT_FORMATS, H_SIGALGS, H_KEY_SHARES,
+    H_ALPN_OFFERED, H_SESSION_TICKET, H_PSK, H_EMS, H_RENEG_INFO, H_ETM, H_FALLBACK_SCSV,
+    H_SERVER_HELLO, H_HRR, H_SERVER_LEGACY_VERSION, H_VERSION, H_CIPHER_ID, H_CIPHER_V2,
+    H_SERVER_EXTENSIONS, H_ALPN, H_RESUMED, H_SERVER_KEY_SHARE, H_ESTABLISHED, H_ALERT_LEVEL,
+    H_ALERT_DESC, H_ALERT_DIR, H_CERT_CN, H_CERT_ISSUER, H_CERT_SANS, H_CERT_NOT_BEFORE,
+    H_CERT_NOT_AFTER, H_CERT_KEY_TYPE, H_CERT_KEY_BITS, H_CERT_CHAIN_LEN, H_JA3, H_JA3S, H_JA4,
+    H_NDPI_MASTER, H_NDPI_APP, H_NDPI_NAME, H_GREETING_HOST, H_GREETING, H_ANOMALIES,
+    H_NCOLS = H_ANOMALIES
+};
+_Static_assert(TA_ARRAY_LEN(hs_cols) == H_NCOLS, "hs_cols and the H_ enum disagree");
+
+static const char *const mail_cols[] = {
+    "run_id", "ts", "ts_us", "client_ip", "client_port", "server_ip", "server_port", "app",
+    "greeting_code", "greeting_host", "greeting", "client_name", "capabilities",
+    "starttls_offered", "starttls_sent", "starttls_accepted", "starttls_refused",
+    "auth_in_clear", "mail_in_clear", "handshake_id",
+};
+
+/* Build "INSERT INTO table(c1, ...) VALUES (?1, ...)" and prepare it. */
+static int prepare_insert(sqlite3 *db, const char *table, const char *const *cols, size_t n,
+                          sqlite3_stmt **out)
+{
+    char sql[4096];
+    size_t off = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s(", table);
+    for (size_t i = 0; i < n && off < sizeof sql; i++)
+        off += (size_t)snprintf(sql + off, sizeof sql - off, "%s%s", i ? ", " : "", cols[i]);
+    for (size_t i = 0; i < n && off < sizeof sql; i++)
+        off += (size_t)snprintf(sql + off, sizeof sql - off, "%s?%zu", i ? ", " : ") VALUES (",
+                                i + 1);
+    if (off + 2 >= sizeof sql)
+        return SQLITE_TOOBIG;
+    memcpy(sql + off, ")", 2);
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+}
+
+/* See store_int.h. */
+int ta__store_prepare_writes(struct ta_store *st)
+{
+    static const char run_counters[] =
+        "packets = ?1, bytes = ?2, drops = ?3, if_drops = ?4, flows = ?5, flows_evicted = ?6, "
+        "flows_timed_out = ?7, handshakes = ?8, ip_fragments = ?9, malformed = ?10, "
+        "non_ip = ?11, pool_exhausted = ?12";
+    char sql[512];
+    int rc = prepare_insert(st->db, "handshakes", hs_cols, TA_ARRAY_LEN(hs_cols), &st->ins_hs);
+    if (rc == SQLITE_OK)
+        rc = prepare_insert(st->db, "mail_sessions", mail_cols, TA_ARRAY_LEN(mail_cols),
+                            &st->ins_mail);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(st->db, "INSERT INTO dns_answers(run_id, ts, ts_us, name, ipver,"
+                                " addr, cname) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
+                                SQLITE_PREPARE_PERSISTENT, &st->ins_dns, NULL);
+    if (rc == SQLITE_OK) {
+        snprintf(sql, sizeof sql, "UPDATE runs SET %s WHERE id = ?13", run_counters);
+        rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->upd_run, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        snprintf(sql, sizeof sql, "UPDATE runs SET %s, ended = ?13, clean = ?14, error = ?15 "
+                 "WHERE id = ?16", run_counters);
+        rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->end_run, NULL);
+    }
+    return rc;
+}
+
+/* Bind a NUL-terminated char array of at most cap bytes; NULL when empty. Bytes as given. */
+static void bind_str(sqlite3_stmt *s, int i, const char *str, size_t cap)
+{
+    size_t n = strnlen(str, cap);
+    if (n == 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_text(s, i, str, (int)n, SQLITE_TRANSIENT);
+}
+
+/* Bind a wire value that means "none" when 0. */
+static void bind_nz(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v == 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int64(s, i, v);
+}
+
+/* Bind a JSON array of integers "[1,2,3]" (n values of width w bytes each: 1, 2 or 4). */
+static void bind_json(sqlite3_stmt *s, int i, const void *vals, size_t n, int w)
+{
+    char buf[TA_MAX_CIPHERS * 12 + 4];
+    size_t off = 1;
+    buf[0] = '[';
+    for (size_t k = 0; k < n && off + 14 < sizeof buf; k++) {
+        uint32_t v = w == 1 ? ((const uint8_t *)vals)[k]
+                   : w == 2 ? ((const uint16_t *)vals)[k] : ((const uint32_t *)vals)[k];
+        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%u", k ? "," : "", v);
+    }
+    buf[off++] = ']';
+    sqlite3_bind_text(s, i, buf, (int)off, SQLITE_TRANSIENT);
+}
+
+/* Bind Unix seconds as ISO text "2026-01-31T23:59:59Z"; NULL when the value cannot be shown. */
+static void bind_date(sqlite3_stmt *s, int i, int64_t secs)
+{
+    char buf[40];
+    struct tm tm;
+    time_t t = (time_t)secs;
+    if (!gmtime_r(&t, &tm)) {
+        sqlite3_bind_null(s, i);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    sqlite3_bind_text(s, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+/* Endpoint and time columns shared by both row types (parameters 1..7 in both inserts). */
+static void bind_endpoints(struct ta_store *st, sqlite3_stmt *s, const struct ta_hs *hs,
+                           uint64_t ts_us)
+{
+    char ip[64], ts[32];
+    if (st->run_id)
+        sqlite3_bind_int64(s, H_RUN_ID, st->run_id);
+    else
+        sqlite3_bind_null(s, H_RUN_ID);
+    ta__iso_time_us(ts_us, ts, sizeof ts);
+    sqlite3_bind_text(s, H_TS, ts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, H_TS_US, (sqlite3_int64)ts_us);
+    sqlite3_bind_text(s, H_CLIENT_IP, ta_addr_str(&hs->client, hs->ipver, ip, sizeof ip), -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, H_CLIENT_PORT, hs->client_port);
+    sqlite3_bind_text(s, H_SERVER_IP, ta_addr_str(&hs->server, hs->ipver, ip, sizeof ip), -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, H_SERVER_PORT, hs->server_port);
+}
+
+/* ClientHello columns (NULL lists when there was no ClientHello). */
+static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs)
+{
+    const struct ta_client_hello *ch = &hs->ch;
+    char ja3[TA_JA3_HEX], ja4[TA_JA4_LEN];
+    /* Flags are NOT NULL columns: bound even without a ClientHello (all false then). */
+    sqlite3_bind_int(s, H_CLIENT_HELLO, ch->present);
+    sqlite3_bind_int(s, H_SSLV2_HELLO, ch->present && ch->sslv2);
+    sqlite3_bind_int(s, H_SESSION_TICKET, ch->session_ticket ? (ch->session_ticket_data ? 2 : 1)
+                                                             : 0);
+    sqlite3_bind_int(s, H_PSK, ch->psk);
+    sqlite3_bind_int(s, H_EMS, ch->ems);
+    sqlite3_bind_int(s, H_RENEG_INFO, ch->reneg_info);
+    sqlite3_bind_int(s, H_ETM, ch->etm);
+    sqlite3_bind_int(s, H_FALLBACK_SCSV, ch->fallback_scsv);
+    if (!ch->present)
+        return;
+    bind_str(s, H_SNI, ch->sni, sizeof ch->sni);
+    bind_nz(s, H_CLIENT_RECORD_VERSION, ch->record_version);
+    bind_nz(s, H_CLIENT_LEGACY_VERSION, ch->legacy_version);
+    if (ch->has_supported_versions)
+        bind_json(s, H_CLIENT_VERSIONS, ch->versions, ch->nversions, 2);
+    bind_nz(s, H_CLIENT_MAX_VERSION, ta_hs_client_max_version(hs));
+    bind_json(s, H_CIPHERS_OFFERED, ch->ciphers, ch->nciphers, 2);
+    bind_json(s, H_EXTENSIONS, ch->exts, ch->nexts, 2);
+    bind_json(s, H_GROUPS, ch->groups, ch->ngroups, 2);
+    bind_json(s, H_POINT_FORMATS, ch->point_formats, ch->npoint_formats, 1);
+    bind_json(s, H_SIGALGS, ch->sigalgs, ch->nsigalgs, 2);
+    bind_json(s, H_KEY_SHARES, ch->key_shares, ch->nkey_shares, 2);
+    bind_str(s, H_ALPN_OFFERED, ch->alpn, sizeof ch->alpn);
+    if (ta_ja3(ch, ja3, NULL, 0) == 0 && ja3[0])
+        sqlite3_bind_text(s, H_JA3, ja3, -1, SQLITE_TRANSIENT);
+    if (ta_ja4(ch, hs->transport == 17 ? 'q' : 't', ja4) == 0 && ja4[0])
+        sqlite3_bind_text(s, H_JA4, ja4, -1, SQLITE_TRANSIENT);
+}
+
+/* ServerHello, alert and outcome columns. */
+static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs)
+{
+    const struct ta_server_hello *sh = &hs->sh;
+    char ja3s[TA_JA3_HEX];
+    bool fatal = hs->alert.present && hs->alert.level == 2;
+    sqlite3_bind_int(s, H_SERVER_HELLO, sh->present);
+    sqlite3_bind_int(s, H_HRR, sh->hrr);
+    sqlite3_bind_int(s, H_ESTABLISHED, sh->present && !fatal);
+    sqlite3_bind_int(s, H_RESUMED, sh->present && sh->resumed);
+    bind_nz(s, H_VERSION, ta_hs_negotiated_version(hs));
+    if (hs->alert.present) {
+        sqlite3_bind_int(s, H_ALERT_LEVEL, hs->alert.level);
+        sqlite3_bind_int(s, H_ALERT_DESC, hs->alert.description);
+        sqlite3_bind_text(s, H_ALERT_DIR, hs->alert.dir == TA_DIR_C2S ? "client" : "server", -1,
+                          SQLITE_STATIC);
+    }
+    if (!sh->present)
+        return;
+    bind_nz(s, H_SERVER_LEGACY_VERSION, sh->legacy_version);
+    if (sh->sslv2)
+        bind_nz(s, H_CIPHER_V2, sh->cipher_v2);
+    else
+        sqlite3_bind_int(s, H_CIPHER_ID, sh->cipher);
+    bind_json(s, H_SERVER_EXTENSIONS, sh->exts, sh->nexts, 2);
+    bind_str(s, H_ALPN, sh->alpn, sizeof sh->alpn);
+    bind_nz(s, H_SERVER_KEY_SHARE, sh->key_share);
+    if (ta_ja3s(sh, ja3s, NULL, 0) == 0 && ja3s[0])
+        sqlite3_bind_text(s, H_JA3S, ja3s, -1, SQLITE_TRANSIENT);
+}
+
+/* Certificate, nDPI, mail-prelude and anomaly columns. */
+static void bind_extra(sqlite3_stmt *s, const struct ta_hs *hs)
+{
+    const struct ta_cert *c = &hs->cert;
+    if (c->present) {
+        bind_str(s, H_CERT_CN, c->subject_cn, sizeof c->subject_cn);
+        bind_str(s, H_CERT_ISSUER, c->issuer, sizeof c->issuer);
+        bind_str(s, H_CERT_SANS, c->sans, sizeof c->sans);
+        if (c->not_before || c->not_after) {
+            bind_date(s, H_CERT_NOT_BEFORE, c->not_before);
+            bind_date(s, H_CERT_NOT_AFTER, c->not_after);
+        }
+        bind_str(s, H_CERT_KEY_TYPE, c->key_type, sizeof c->key_type);
+        bind_nz(s, H_CERT_KEY_BITS, c->key_bits);
+        sqlite3_bind_int(s, H_CERT_CHAIN_LEN, c->chain_len);
+    }
+    bind_nz(s, H_NDPI_MASTER, hs->ndpi_master);
+    bind_nz(s, H_NDPI_APP, hs->ndpi_app);
+    bind_str(s, H_NDPI_NAME, hs->ndpi_name, sizeof hs->ndpi_name);
+    if (hs->mail.present) {
+        bind_str(s, H_GREETING_HOST, hs->mail.greeting_host, sizeof hs->mail.greeting_host);
+        bind_str(s, H_GREETING, hs->mail.greeting, sizeof hs->mail.greeting);
+    }
+    sqlite3_bind_int64(s, H_ANOMALIES, hs->anomalies);
+}
+
+/* Step a fully bound insert, then reset it and clear its bindings (unbound = NULL next time). */
+static int step_reset(struct ta_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) {
+        TA_LOG(TA_LOG_ERROR, "%s: insert %s: %s", st->path, what, sqlite3_errmsg(st->db));
+        return TA_ERR_IO;
+    }
+    st->batch_n++;
+    return TA_OK;
+}
+
+/* Write the handshakes row of hs; its rowid goes to *id. */
+static int add_handshake(struct ta_store *st, const struct ta_hs *hs, int64_t *id)
+{
+    sqlite3_stmt *s = st->ins_hs;
+    uint64_t ts_us = hs->ch.ts_us ? hs->ch.ts_us : hs->ts_first_us;
+    bind_endpoints(st, s, hs, ts_us);
+    sqlite3_bind_int(s, H_IPVER, hs->ipver);
+    sqlite3_bind_text(s, H_TRANSPORT, hs->transport == 17 ? "udp" : "tcp", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, H_APP, ta_app_name(hs), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, H_STARTTLS, hs->starttls);
+    bind_client_hello(s, hs);
+    bind_server_hello(s, hs);
+    bind_extra(s, hs);
+    int rc = step_reset(st, s, "handshake");
+    *id = rc == TA_OK ? sqlite3_last_insert_rowid(st->db) : 0;
+    return rc;
+}
+
+/* Write the mail_sessions row of hs, linked to handshake hs_id (0 = no TLS row). */
+static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id)
+{
+    sqlite3_stmt *s = st->ins_mail;
+    const struct ta_mail *m = &hs->mail;
+    int i = 8;
+    bind_endpoints(st, s, hs, hs->ts_first_us ? hs->ts_first_us : hs->ch.ts_us);
+    sqlite3_bind_text(s, i++, ta_app_name(hs), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, i++, m->greeting_code);
+    bind_str(s, i++, m->greeting_host, sizeof m->greeting_host);
+    bind_str(s, i++, m->greeting, sizeof m->greeting);
+    bind_str(s, i++, m->client_name, sizeof m->client_name);
+    bind_str(s, i++, m->capabilities, sizeof m->capabilities);
+    sqlite3_bind_int(s, i++, m->starttls_offered);
+    sqlite3_bind_int(s, i++, m->starttls_sent);
+    sqlite3_bind_int(s, i++, m->starttls_accepted);
+    sqlite3_bind_int(s, i++, m->starttls_refused);
+    sqlite3_bind_int(s, i++, m->auth_in_clear);
+    sqlite3_bind_int(s, i++, m->mail_in_clear);
+    bind_nz(s, i, hs_id);
+    return step_reset(st, s, "mail session");
+}
+
+/* See store.h. A record with neither hello, alert nor text prelude writes nothing. */
+int ta_store_add(struct ta_store *st, const struct ta_hs *hs)
+{
+    int64_t hs_id = 0;
+    int rc = TA_OK;
+    bool tls = hs->ch.present || hs->sh.present || hs->alert.present;
+    if (!tls && !hs->mail.present)
+        return TA_OK;
+    if (ta__store_batch_begin(st) != TA_OK)
+        return TA_ERR_IO;
+    if (tls)
+        rc = add_handshake(st, hs, &hs_id);
+    if (rc == TA_OK && hs->mail.present)
+        rc = add_mail(st, hs, hs_id);
+    return rc;
+}
+
+/* See store.h. */
+int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint8_t ipver,
+                     const struct ta_addr *addr, const char *cname)
+{
+    sqlite3_stmt *s = st->ins_dns;
+    char ts[32], ip[64];
+    if (!name)
+        return TA_ERR_ARG;
+    if (ta__store_batch_begin(st) != TA_OK)
+        return TA_ERR_IO;
+    if (st->run_id)
+        sqlite3_bind_int64(s, 1, st->run_id);
+    ta__iso_time_us(ts_us, ts, sizeof ts);
+    sqlite3_bind_text(s, 2, ts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)ts_us);
+    sqlite3_bind_text(s, 4, name, -1, SQLITE_TRANSIENT);
+    if (addr) {
+        sqlite3_bind_int(s, 5, ipver);
+        sqlite3_bind_text(s, 6, ta_addr_str(addr, ipver, ip, sizeof ip), -1, SQLITE_TRANSIENT);
+    }
+    if (cname)
+        sqlite3_bind_text(s, 7, cname, -1, SQLITE_TRANSIENT);
+    return step_reset(st, s, "dns answer");
+}
