@@ -1,0 +1,190 @@
+/* tls_cert.c - the server's Certificate message in clear (TLS <= 1.2) and its leaf X.509.
+ * RFC 5246 7.4.2 (Certificate), RFC 5280 (X.509 fields), parsed by OpenSSL's libcrypto.
+ *
+ * Strings are copied raw (escaping is the output's job), NUL-terminated and capped. Every
+ * OpenSSL object taken here is freed here, and the thread's error queue is left empty. */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tls_int.h"
+
+/* Copy len raw bytes into dst (capacity cap) as a NUL-terminated string, cut at cap - 1. */
+static void cert_copy(char *dst, size_t cap, const unsigned char *src, size_t len)
+{
+    if (len > cap - 1)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Subject commonName (the first one), raw. */
+static void cert_cn(struct ta_cert *cert, X509 *x)
+{
+    X509_NAME *name = X509_get_subject_name(x);
+    int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+    const ASN1_STRING *d;
+    if (idx < 0)
+        return;
+    d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+    if (d && ASN1_STRING_length(d) > 0)
+        cert_copy(cert->subject_cn, sizeof cert->subject_cn, ASN1_STRING_get0_data(d),
+                  (size_t)ASN1_STRING_length(d));
+}
+
+/* Issuer as one RFC 2253 line ("CN=R3,O=Let's Encrypt,C=US"). */
+static void cert_issuer(struct ta_cert *cert, X509 *x)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *text = NULL;
+    long n;
+    if (!bio)
+        return;
+    if (X509_NAME_print_ex(bio, X509_get_issuer_name(x), 0, XN_FLAG_RFC2253) >= 0) {
+        n = BIO_get_mem_data(bio, &text);
+        if (n > 0 && text)
+            cert_copy(cert->issuer, sizeof cert->issuer, (const unsigned char *)text, (size_t)n);
+    }
+    BIO_free(bio);
+}
+
+/* Append item to the comma-separated SAN list; false when it does not fit. */
+static bool cert_san_add(struct ta_cert *cert, const char *item, size_t len)
+{
+    size_t used = strlen(cert->sans);
+    size_t need = len + (used ? 1 : 0);
+    if (need >= sizeof cert->sans - used)
+        return false;
+    if (used)
+        cert->sans[used++] = ',';
+    memcpy(cert->sans + used, item, len);
+    cert->sans[used + len] = '\0';
+    return true;
+}
+
+/* DNS names and IP addresses of subjectAltName, in certificate order, capped. */
+static void cert_sans(struct ta_hs *hs, X509 *x)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    char ip[INET6_ADDRSTRLEN];
+    if (!gens)
+        return;
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        const ASN1_STRING *s = NULL;
+        const char *item = NULL;
+        size_t len = 0;
+        if (g->type == GEN_DNS) {
+            s = g->d.dNSName;
+            item = (const char *)ASN1_STRING_get0_data(s);
+            len = (size_t)ASN1_STRING_length(s);
+            if (memchr(item, ',', len) || memchr(item, '\0', len))
+                continue;   /* would corrupt the list */
+        } else if (g->type == GEN_IPADD) {
+            s = g->d.iPAddress;
+            int af = ASN1_STRING_length(s) == 4 ? AF_INET : ASN1_STRING_length(s) == 16 ? AF_INET6 : 0;
+            if (!af || !inet_ntop(af, ASN1_STRING_get0_data(s), ip, sizeof ip))
+                continue;
+            item = ip;
+            len = strlen(ip);
+        } else {
+            continue;
+        }
+        if (!cert_san_add(&hs->cert, item, len)) {
+            hs->anomalies |= TA_AN_LIST_CAPPED;
+            break;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+}
+
+/* An ASN1_TIME as Unix seconds (UTC); 0 when it does not convert. */
+static int64_t cert_time(const ASN1_TIME *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/* Public key algorithm and size. */
+static void cert_key(struct ta_cert *cert, X509 *x)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    const char *type;
+    if (!pk)
+        return;
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA: type = "RSA"; break;
+    case EVP_PKEY_RSA_PSS: type = "RSA-PSS"; break;
+    case EVP_PKEY_EC: type = "EC"; break;
+    case EVP_PKEY_DSA: type = "DSA"; break;
+    case EVP_PKEY_DH: type = "DH"; break;
+    case EVP_PKEY_ED25519: type = "Ed25519"; break;
+    case EVP_PKEY_ED448: type = "Ed448"; break;
+    default: type = "other"; break;
+    }
+    cert_copy(cert->key_type, sizeof cert->key_type, (const unsigned char *)type, strlen(type));
+    int bits = EVP_PKEY_get_bits(pk);
+    cert->key_bits = bits > 0 && bits <= UINT16_MAX ? (uint16_t)bits : 0;
+}
+
+/* Parse one DER certificate into hs->cert. False (nothing filled) when OpenSSL rejects it. */
+bool ta__tls_cert_der(struct ta_hs *hs, const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x;
+    if (len == 0 || len > LONG_MAX)
+        return false;
+    x = d2i_X509(NULL, &p, (long)len);
+    if (!x) {
+        ERR_clear_error();
+        return false;
+    }
+    cert_cn(&hs->cert, x);
+    cert_issuer(&hs->cert, x);
+    cert_sans(hs, x);
+    hs->cert.not_before = cert_time(X509_get0_notBefore(x));
+    hs->cert.not_after = cert_time(X509_get0_notAfter(x));
+    cert_key(&hs->cert, x);
+    X509_free(x);
+    ERR_clear_error();
+    return true;
+}
+
+/* Certificate (RFC 5246 7.4.2): certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>, the
+ * server's own certificate first. Counts the chain and parses the leaf. */
+void ta__tls_certificate(struct ta_hs *hs, struct ta_cur body)
+{
+    struct ta_cur list, one;
+    struct ta_slice s;
+    unsigned n = 0;
+    hs->cert.present = true;
+    if (!ta_cur_vec24(&body, &list) || !ta_cur_empty(&body)) {
+        hs->anomalies |= TA_AN_BAD_HANDSHAKE | TA_AN_CERT_UNPARSED;
+        return;
+    }
+    while (!ta_cur_empty(&list)) {
+        if (!ta_cur_vec24(&list, &one)) {
+            hs->anomalies |= TA_AN_BAD_HANDSHAKE;
+            break;
+        }
+        if (n == 0) {
+            (void)ta_cur_slice(&one, ta_cur_left(&one), &s);
+            if (!ta__tls_cert_der(hs, s.ptr, s.len))
+                hs->anomalies |= TA_AN_CERT_UNPARSED;
+        }
+        n++;
+    }
+    hs->cert.chain_len = n > UINT8_MAX ? UINT8_MAX : (uint8_t)n;
+}
