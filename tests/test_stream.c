@@ -616,6 +616,61 @@ static void test_redeliver(void)
     ta_bufpool_free(bp);
 }
 
+/* Random cuts, neighbouring segments swapped, random duplicates and overlapping resends with
+ * identical bytes: the output is always the message, with nothing lost. */
+static void test_random_segments(void)
+{
+    enum { N = 3000, MAXSEG = 64 };
+    struct ta_bufpool *bp = ta_bufpool_new(1, 4096);
+    static uint8_t msg[N];
+    static struct out o;
+    uint32_t rnd = 12345, cuts[MAXSEG + 1];
+    int bad = 0;
+
+    fill_records(msg, N);
+    for (int iter = 0; iter < 300; iter++) {
+        struct ta_stream s;
+        uint32_t n = 0, isn = rnd;
+        cuts[n++] = 0;
+        while (cuts[n - 1] < N && n < MAXSEG) {
+            rnd = rnd * 1103515245u + 12345u;
+            cuts[n] = cuts[n - 1] + 1 + (rnd >> 16) % 300;
+            if (cuts[n] > N || n == MAXSEG - 1)
+                cuts[n] = N;
+            n++;
+        }
+        out_reset(&o);
+        ta_stream_init(&s);
+        ta_stream_set_isn(&s, isn);
+        for (uint32_t i = 0; i + 1 < n; i++) {
+            uint32_t k = i, a, b;
+            rnd = rnd * 1103515245u + 12345u;
+            if ((rnd >> 16) % 4 == 0 && i + 2 < n) { /* swap with the next one */
+                uint32_t a2 = cuts[i + 1], b2 = cuts[i + 2];
+                ta_stream_segment(&s, bp, isn + 1 + a2, msg + a2, b2 - a2, sink_records, &o);
+                ta_stream_segment(&s, bp, isn + 1 + cuts[i], msg + cuts[i], a2 - cuts[i],
+                                  sink_records, &o);
+                i++;
+                continue;
+            }
+            a = cuts[k];
+            b = cuts[k + 1];
+            ta_stream_segment(&s, bp, isn + 1 + a, msg + a, b - a, sink_records, &o);
+            if ((rnd >> 20) % 5 == 0) { /* resend, starting a bit earlier */
+                uint32_t back = a < 50 ? a : 50;
+                ta_stream_segment(&s, bp, isn + 1 + a - back, msg + a - back, b - a + back,
+                                  sink_records, &o);
+            }
+        }
+        if (o.len != N || memcmp(o.buf, msg, N) != 0 || s.gap || s.held || s.nholes)
+            bad++;
+        ta_stream_release(&s, bp);
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(ta_bufpool_in_use(bp), 0);
+    ta_bufpool_free(bp);
+}
+
 int main(void)
 {
     test_in_order();
@@ -629,5 +684,6 @@ int main(void)
     test_hole_cap();
     test_every_split();
     test_redeliver();
+    test_random_segments();
     return CHECK_DONE();
 }
