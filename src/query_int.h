@@ -1,0 +1,59 @@
+/* query_int.h - internals shared by the query reports (src/query*.c). */
+#ifndef TLSAUDIT_QUERY_INT_H
+#define TLSAUDIT_QUERY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sqlite3.h>
+
+#include "tlsaudit/output.h"
+
+/* A handshake that counts as legacy: it negotiated SSL 2.0, SSL 3.0, TLS 1.0 or TLS 1.1, or it
+ * negotiated nothing (refused, unanswered) and the best the client offered was TLS 1.1 or less.
+ * Alias h = handshakes. */
+#define TA_Q_LEGACY_SQL \
+    "(h.version IN (2, 768, 769, 770) OR (h.version IS NULL AND h.client_hello = 1 " \
+    "AND h.client_max_version BETWEEN 1 AND 770))"
+
+/* Options of one query command line. */
+struct ta_qopts {
+    const char *report;          /* sessions, legacy, summary, plaintext, runs */
+    const char *db;
+    enum ta_out_format fmt;
+    bool has_since, has_until;
+    long long since_us, until_us;   /* rows with since_us <= ts_us < until_us */
+    const char *client, *server; /* CIDR texts, validated */
+    const char *sni, *app;
+    unsigned version;            /* wire value, 0 = any */
+    int o365;                    /* -1 not given, 0 --all, 1 --o365 */
+    bool fail_if_found;
+    bool no_starttls, offered_unused;   /* plaintext only */
+    FILE *out, *err;
+};
+
+/* Which table the common filters apply to: handshakes (alias h) or mail_sessions (alias m). */
+enum ta_qkind { TA_Q_HS, TA_Q_MAIL };
+
+/* Append the filter conditions of o as " AND ..." terms with named parameters to buf. */
+void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t buflen);
+
+/* Prepare sql and bind the named parameters the filter terms use. Prints the SQLite error to
+ * o->err and returns NULL on failure. */
+sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *sql);
+
+/* Version label of column col ("" when NULL or 0) into buf (>= 32 bytes). */
+const char *ta__q_version(sqlite3_stmt *s, int col, char *buf, size_t buflen);
+
+/* Column col as text, or NULL when SQL NULL. */
+const char *ta__q_text(sqlite3_stmt *s, int col);
+
+/* The reports. Each returns the number of rows it reported (for --fail-if-found; for summary the
+ * number of legacy handshakes), or -1 after printing an error to o->err. */
+long ta__q_sessions(sqlite3 *db, const struct ta_qopts *o);
+long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o);
+long ta__q_summary(sqlite3 *db, const struct ta_qopts *o);
+long ta__q_plaintext(sqlite3 *db, const struct ta_qopts *o);
+long ta__q_runs(sqlite3 *db, const struct ta_qopts *o);
+
+#endif

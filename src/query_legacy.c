@@ -1,0 +1,282 @@
+/* query_legacy.c - the legacy report: one row per client that still speaks SSL 2.0/3.0 or
+ * TLS 1.0/1.1 (TA_Q_LEGACY_SQL), with what it used, where to, and how often.
+ *
+ * Rows come from SQL ordered by client; the distinct sets are built here in C because SQLite's
+ * group_concat(DISTINCT ...) can neither take a separator nor an order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "query_int.h"
+#include "tlsaudit/common.h"
+#include "tlsaudit/names.h"
+
+#define MAX_VERSIONS 32
+
+/* A growable set of distinct strings. */
+struct strset {
+    char **v;
+    size_t n, cap;
+};
+
+/* One client being aggregated. */
+struct lclient {
+    char *ip;
+    uint16_t versions[MAX_VERSIONS];
+    size_t nversions;
+    struct strset apps, dests, reasons, ja3, ja4, ciphers;
+    long handshakes, refused;
+    long long last_us;
+    char first_ts[40], last_ts[40];
+};
+
+/* Add a copy of t unless present or empty. Returns 0, or -1 when out of memory. */
+static int set_add(struct strset *s, const char *t)
+{
+    if (!t || !*t)
+        return 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], t) == 0)
+            return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4;
+        char **nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n] = strdup(t);
+    if (!s->v[s->n])
+        return -1;
+    s->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted members joined by sep; malloc'd (never NULL unless out of memory). */
+static char *set_join(struct strset *s, const char *sep)
+{
+    size_t len = 1, off = 0;
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    for (size_t i = 0; i < s->n; i++)
+        len += strlen(s->v[i]) + strlen(sep);
+    char *out = malloc(len);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->n; i++)
+        off += (size_t)snprintf(out + off, len - off, "%s%s", i ? sep : "", s->v[i]);
+    return out;
+}
+
+static void set_free(struct strset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+static void client_free(struct lclient *c)
+{
+    free(c->ip);
+    set_free(&c->apps);
+    set_free(&c->dests);
+    set_free(&c->reasons);
+    set_free(&c->ja3);
+    set_free(&c->ja4);
+    set_free(&c->ciphers);
+}
+
+/* Columns of the row query. */
+enum { L_IP, L_TS_US, L_TS, L_VERSION, L_MAX, L_APP, L_DEST, L_SERVICE, L_ESTABLISHED,
+       L_REASON, L_JA3, L_JA4, L_CIPHER, L_CIPHER_V2 };
+
+/* Fold one legacy handshake row into client c. Returns 0 or -1 (out of memory). */
+static int fold_row(struct lclient *c, sqlite3_stmt *s)
+{
+    char dest[600];
+    int col = sqlite3_column_type(s, L_VERSION) != SQLITE_NULL ? L_VERSION : L_MAX;
+    uint16_t v = (uint16_t)sqlite3_column_int(s, col);
+    size_t i;
+    for (i = 0; i < c->nversions && c->versions[i] != v; i++)
+        ;
+    if (i == c->nversions && i < MAX_VERSIONS)
+        c->versions[c->nversions++] = v;
+    const char *service = ta__q_text(s, L_SERVICE);
+    const char *d = ta__q_text(s, L_DEST) ? ta__q_text(s, L_DEST) : "";
+    if (service && *service)
+        snprintf(dest, sizeof dest, "%s (%s)", d, service);
+    else
+        snprintf(dest, sizeof dest, "%s", d);
+    const char *cipher = NULL;
+    if (sqlite3_column_type(s, L_CIPHER) != SQLITE_NULL)
+        cipher = ta_cipher_name((uint16_t)sqlite3_column_int(s, L_CIPHER));
+    else if (sqlite3_column_type(s, L_CIPHER_V2) != SQLITE_NULL)
+        cipher = ta_cipher_v2_name((uint32_t)sqlite3_column_int64(s, L_CIPHER_V2));
+    if (set_add(&c->apps, ta__q_text(s, L_APP)) || set_add(&c->dests, dest) ||
+        set_add(&c->reasons, ta__q_text(s, L_REASON)) || set_add(&c->ja3, ta__q_text(s, L_JA3)) ||
+        set_add(&c->ja4, ta__q_text(s, L_JA4)) || set_add(&c->ciphers, cipher))
+        return -1;
+    c->handshakes++;
+    if (sqlite3_column_int(s, L_ESTABLISHED) == 0)
+        c->refused++;
+    const char *ts = ta__q_text(s, L_TS);
+    if (c->handshakes == 1)
+        snprintf(c->first_ts, sizeof c->first_ts, "%s", ts ? ts : "");
+    snprintf(c->last_ts, sizeof c->last_ts, "%s", ts ? ts : "");
+    c->last_us = sqlite3_column_int64(s, L_TS_US);
+    return 0;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* Most recent first; ties by address text. */
+static int cmp_client(const void *a, const void *b)
+{
+    const struct lclient *x = a, *y = b;
+    if (x->last_us != y->last_us)
+        return x->last_us > y->last_us ? -1 : 1;
+    return strcmp(x->ip, y->ip);
+}
+
+static const struct ta_out_col legacy_cols[] = {
+    { "client_ip", false }, { "versions", false }, { "client_max_version", false },
+    { "apps", false }, { "destinations", false }, { "handshakes", true }, { "refused", true },
+    { "first_seen", false }, { "last_seen", false }, { "reason", false }, { "ja3", false },
+    { "ja4", false }, { "ciphers", false },
+};
+
+/* Print one client. max_stmt gives the highest version it ever offered (all its handshakes,
+ * every destination and time: it tells whether the client could do better). */
+static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max_stmt)
+{
+    char versions[MAX_VERSIONS * 24] = "", maxv[48] = "", nh[24], nr[24];
+    size_t off = 0;
+    if (c->nversions > 1)
+        qsort(c->versions, c->nversions, sizeof c->versions[0], cmp_u16);
+    for (size_t i = 0; i < c->nversions; i++) {
+        char lab[48];
+        ta_version_label(c->versions[i], lab, sizeof lab);
+        off += (size_t)snprintf(versions + off, sizeof versions - off, "%s%s", i ? " " : "",
+                                lab);
+    }
+    sqlite3_bind_text(max_stmt, 1, c->ip, -1, SQLITE_STATIC);
+    if (sqlite3_step(max_stmt) == SQLITE_ROW)
+        ta__q_version(max_stmt, 0, maxv, sizeof maxv);
+    sqlite3_reset(max_stmt);
+    snprintf(nh, sizeof nh, "%ld", c->handshakes);
+    snprintf(nr, sizeof nr, "%ld", c->refused);
+    char *apps = set_join(&c->apps, " "), *dests = set_join(&c->dests, ", ");
+    char *reasons = set_join(&c->reasons, "; "), *ja3 = set_join(&c->ja3, " ");
+    char *ja4 = set_join(&c->ja4, " "), *ciphers = set_join(&c->ciphers, " ");
+    const char *cells[] = { c->ip, versions, maxv, apps, dests, nh, nr, c->first_ts,
+                            c->last_ts, reasons, ja3, ja4, ciphers };
+    int rc = apps && dests && reasons && ja3 && ja4 && ciphers ? ta_out_row(out, cells) : -1;
+    free(apps);
+    free(dests);
+    free(reasons);
+    free(ja3);
+    free(ja4);
+    free(ciphers);
+    return rc;
+}
+
+/* Read every legacy row into clients[]. Returns the count, or -1. */
+static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out)
+{
+    char sql[2048] =
+        "SELECT h.client_ip, h.ts_us, h.ts, h.version, h.client_max_version, h.app,"
+        " COALESCE(NULLIF(h.sni, ''), h.server_ip), h.o365_service, h.established,"
+        " h.o365_reason, h.ja3, h.ja4, h.cipher_id, h.cipher_v2 FROM handshakes h WHERE "
+        TA_Q_LEGACY_SQL;
+    struct lclient *cl = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    strncat(sql, " ORDER BY h.client_ip, h.ts_us, h.id", sizeof sql - strlen(sql) - 1);
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    if (!s)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *ip = ta__q_text(s, L_IP);
+        if (!ip)
+            continue;
+        if (n == 0 || strcmp(cl[n - 1].ip, ip) != 0) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                struct lclient *t = realloc(cl, cap * sizeof *t);
+                if (!t) {
+                    rc = SQLITE_NOMEM;
+                    break;
+                }
+                cl = t;
+            }
+            memset(&cl[n], 0, sizeof cl[n]);
+            cl[n].ip = strdup(ip);
+            n++;
+            if (!cl[n - 1].ip) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+        }
+        if (fold_row(&cl[n - 1], s) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
+                rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    *out = cl;
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < n; i++)
+            client_free(&cl[i]);
+        free(cl);
+        *out = NULL;
+        return -1;
+    }
+    return (long)n;
+}
+
+long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
+{
+    struct lclient *cl = NULL;
+    sqlite3_stmt *max_stmt = NULL;
+    long n = collect(db, o, &cl), rc = n;
+    if (n < 0)
+        return -1;
+    if (sqlite3_prepare_v2(db, "SELECT max(client_max_version) FROM handshakes "
+                           "WHERE client_ip = ?1", -1, &max_stmt, NULL) != SQLITE_OK) {
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        rc = -1;
+    }
+    if (n > 1)
+        qsort(cl, (size_t)n, sizeof *cl, cmp_client);
+    struct ta_out *out = rc >= 0 ? ta_out_new(o->out, o->fmt, legacy_cols,
+                                              TA_ARRAY_LEN(legacy_cols)) : NULL;
+    for (long i = 0; out && i < n; i++)
+        if (print_client(out, &cl[i], max_stmt) != 0) {
+            fprintf(o->err, "tlsaudit query: out of memory\n");
+            rc = -1;
+            break;
+        }
+    if (rc >= 0 && !out) {
+        fprintf(o->err, "tlsaudit query: out of memory\n");
+        rc = -1;
+    }
+    ta_out_end(out);
+    sqlite3_finalize(max_stmt);
+    for (long i = 0; i < n; i++)
+        client_free(&cl[i]);
+    free(cl);
+    return rc;
+}

@@ -1,0 +1,209 @@
+/* query_summary.c - the summary report: handshakes and distinct clients by negotiated version
+ * (Office 365 destinations, then the rest), by application, and the share of legacy handshakes.
+ *
+ * CSV/JSON get flat rows (section, key, handshakes, clients, percent); the table form prints one
+ * small titled table per section for a person to read. percent is the share of the section's
+ * handshakes (legacy: of the group's handshakes), with one decimal. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "query_int.h"
+#include "tlsaudit/common.h"
+
+struct srow {
+    char section[16];
+    char key[96];
+    long hs, clients;
+    long total;            /* denominator of percent */
+};
+
+struct sum {
+    struct srow *r;
+    size_t n, cap;
+};
+
+static int add_row(struct sum *sm, const char *section, const char *key, long hs, long clients)
+{
+    if (sm->n == sm->cap) {
+        size_t cap = sm->cap ? sm->cap * 2 : 32;
+        struct srow *t = realloc(sm->r, cap * sizeof *t);
+        if (!t)
+            return -1;
+        sm->r = t;
+        sm->cap = cap;
+    }
+    struct srow *r = &sm->r[sm->n++];
+    snprintf(r->section, sizeof r->section, "%s", section);
+    snprintf(r->key, sizeof r->key, "%s", key);
+    r->hs = hs;
+    r->clients = clients;
+    r->total = 0;
+    return 0;
+}
+
+/* Set total of every row of section to the sum of their handshakes. */
+static void section_totals(struct sum *sm, const char *section)
+{
+    long t = 0;
+    for (size_t i = 0; i < sm->n; i++)
+        if (strcmp(sm->r[i].section, section) == 0)
+            t += sm->r[i].hs;
+    for (size_t i = 0; i < sm->n; i++)
+        if (strcmp(sm->r[i].section, section) == 0)
+            sm->r[i].total = t;
+}
+
+/* Run a grouped count: columns (group, key, handshakes, clients); key text via keyfn.
+ * Returns 0 or -1. */
+static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const char *sql,
+                   int versions)
+{
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    int rc;
+    if (!s)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char key[96];
+        const char *section;
+        if (versions) {
+            section = sqlite3_column_int(s, 0) == 1 ? "o365_version" : "other_version";
+            ta__q_version(s, 1, key, sizeof key);
+            if (!key[0])
+                snprintf(key, sizeof key, "none");
+        } else {
+            section = "app";
+            snprintf(key, sizeof key, "%s", ta__q_text(s, 1) ? ta__q_text(s, 1) : "");
+        }
+        if (add_row(sm, section, key, sqlite3_column_int(s, 2), sqlite3_column_int(s, 3))) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Legacy counts for one group: which = "h.o365 = 1", "h.o365 = 0" or "1". Adds the row with
+ * total = all handshakes of the group. Returns the legacy handshake count or -1. */
+static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const char *key,
+                         const char *which)
+{
+    char sql[2048];
+    long v[4] = { 0, 0, 0, 0 };
+    snprintf(sql, sizeof sql, "SELECT count(*) FILTER (WHERE %s),"
+             " count(DISTINCT h.client_ip) FILTER (WHERE %s), count(*)"
+             " FROM handshakes h WHERE %s", TA_Q_LEGACY_SQL, TA_Q_LEGACY_SQL, which);
+    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        for (int i = 0; i < 3; i++)
+            v[i] = sqlite3_column_int(s, i);
+    else
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW || add_row(sm, "legacy", key, v[0], v[1]))
+        return -1;
+    sm->r[sm->n - 1].total = v[2];
+    return v[0];
+}
+
+/* Gather every section. Returns the number of legacy handshakes, or -1. */
+static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
+{
+    char sql[2048] = "SELECT h.o365 = 1, h.version, count(*), count(DISTINCT h.client_ip)"
+                     " FROM handshakes h WHERE 1";
+    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    strncat(sql, " GROUP BY h.o365 = 1, h.version ORDER BY 1 DESC, h.version IS NULL,"
+            " h.version DESC", sizeof sql - strlen(sql) - 1);
+    if (grouped(db, o, sm, sql, 1) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT 0, h.app, count(*), count(DISTINCT h.client_ip)"
+             " FROM handshakes h WHERE 1");
+    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    strncat(sql, " GROUP BY h.app ORDER BY 3 DESC, 2", sizeof sql - strlen(sql) - 1);
+    if (grouped(db, o, sm, sql, 0) != 0)
+        return -1;
+    section_totals(sm, "o365_version");
+    section_totals(sm, "other_version");
+    section_totals(sm, "app");
+    if (legacy_group(db, o, sm, "o365", "h.o365 = 1") < 0 ||
+        legacy_group(db, o, sm, "other", "h.o365 = 0") < 0)
+        return -1;
+    return legacy_group(db, o, sm, "all", "1");
+}
+
+static const struct ta_out_col flat_cols[] = {
+    { "section", false }, { "key", false }, { "handshakes", true }, { "clients", true },
+    { "percent", true },
+};
+
+/* One row's cells: key, handshakes, clients, percent (with '%' in tables). */
+static void cells_of(const struct srow *r, char b[3][32], bool pct_sign)
+{
+    snprintf(b[0], 32, "%ld", r->hs);
+    snprintf(b[1], 32, "%ld", r->clients);
+    snprintf(b[2], 32, "%.1f%s", r->total ? 100.0 * (double)r->hs / (double)r->total : 0.0,
+             pct_sign ? "%" : "");
+}
+
+/* Table form: a titled table per section. */
+static void print_tables(const struct ta_qopts *o, const struct sum *sm)
+{
+    static const struct { const char *section, *title, *key; } sec[] = {
+        { "o365_version", "Office 365 handshakes by negotiated version", "version" },
+        { "other_version", "Other handshakes by negotiated version", "version" },
+        { "app", "Handshakes by application", "app" },
+        { "legacy", "Legacy handshakes (SSL 2.0 to TLS 1.1 negotiated, or refused or "
+                    "unanswered with nothing newer offered)", "group" },
+    };
+    for (size_t k = 0; k < TA_ARRAY_LEN(sec); k++) {
+        const struct ta_out_col cols[] = { { sec[k].key, false }, { "handshakes", true },
+                                           { "clients", true }, { "share", true } };
+        size_t shown = 0;
+        fprintf(o->out, "%s%s\n", k ? "\n" : "", sec[k].title);
+        for (size_t i = 0; i < sm->n; i++)
+            shown += strcmp(sm->r[i].section, sec[k].section) == 0;
+        if (!shown) {
+            fprintf(o->out, "(no handshakes)\n");
+            continue;
+        }
+        struct ta_out *out = ta_out_new(o->out, TA_OUT_TABLE, cols, 4);
+        for (size_t i = 0; out && i < sm->n; i++) {
+            const struct srow *r = &sm->r[i];
+            char b[3][32];
+            if (strcmp(r->section, sec[k].section) != 0)
+                continue;
+            cells_of(r, b, true);
+            const char *c[] = { r->key, b[0], b[1], b[2] };
+            ta_out_row(out, c);
+        }
+        ta_out_end(out);
+    }
+}
+
+long ta__q_summary(sqlite3 *db, const struct ta_qopts *o)
+{
+    struct sum sm = { 0 };
+    long legacy = gather(db, o, &sm);
+    if (legacy >= 0) {
+        if (o->fmt == TA_OUT_TABLE) {
+            print_tables(o, &sm);
+        } else {
+            struct ta_out *out = ta_out_new(o->out, o->fmt, flat_cols, 5);
+            for (size_t i = 0; out && i < sm.n; i++) {
+                char b[3][32];
+                cells_of(&sm.r[i], b, false);
+                const char *c[] = { sm.r[i].section, sm.r[i].key, b[0], b[1], b[2] };
+                ta_out_row(out, c);
+            }
+            ta_out_end(out);
+        }
+    }
+    free(sm.r);
+    return legacy;
+}
