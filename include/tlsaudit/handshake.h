@@ -45,7 +45,8 @@ enum ta_anomaly {
     TA_AN_DUPLICATE_HELLO   = 1u << 8,  /* a second ClientHello/ServerHello on the flow */
     TA_AN_CAP_REACHED       = 1u << 9,  /* handshake longer than the reassembly cap */
     TA_AN_NOT_TLS           = 1u << 10, /* bytes after the prelude are not TLS */
-    TA_AN_DIR_SWAPPED       = 1u << 11  /* mid-stream flow: client decided by the ClientHello */
+    TA_AN_DIR_SWAPPED       = 1u << 11, /* mid-stream flow: client decided by the ClientHello */
+    TA_AN_LONG_LINE         = 1u << 12  /* plaintext prelude line over 2048 bytes (consumed, skipped) */
 };
 
 struct ta_client_hello {

@@ -1,0 +1,84 @@
+/* text_int.h - private to the plaintext dissectors (SMTP, IMAP, POP3, FTP): the shared per-flow
+ * state, the line reader that drives them, and small word/keyword helpers. */
+#ifndef TLSAUDIT_TEXT_INT_H
+#define TLSAUDIT_TEXT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tlsaudit/cursor.h"
+#include "tlsaudit/dissector.h"
+
+#define TA__TEXT_LINE_MAX 2048  /* longer lines are consumed in pieces and flagged */
+#define TA__TEXT_QUEUE 16       /* pipelined commands whose kind we remember */
+#define TA__TEXT_TAG_MAX 24     /* IMAP tag bytes kept for matching */
+#define TA__TEXT_PROBE_WAIT 64  /* probes decide once this many bytes are seen (engine waits 64) */
+
+enum ta__text_phase { TA__TX_RUN = 0, TA__TX_HANDOFF, TA__TX_DONE };
+
+/* Why the client direction is held (its bytes left unconsumed) until the server answered. */
+enum ta__text_hold { TA__HOLD_NONE = 0, TA__HOLD_STARTTLS, TA__HOLD_DATA };
+
+/* The whole text-protocol state of one flow, both directions (lives in ctx->text_state). */
+struct ta__text {
+    uint32_t skip[2];         /* raw bytes to pass over (IMAP literal, SMTP BDAT chunk) */
+    uint16_t extra;           /* commands pending beyond the queue (their kind is lost) */
+    uint16_t resp_code;       /* code of the multi-line reply being read (SMTP, FTP) */
+    uint16_t tag_len;         /* length of the IMAP tag below (may exceed what is kept) */
+    uint8_t phase;            /* enum ta__text_phase */
+    uint8_t hold;             /* enum ta__text_hold */
+    uint8_t greeted;          /* the server greeting is complete */
+    uint8_t eol_skip[2];      /* inside an over-long line: drop through the next LF */
+    uint8_t eol_handoff;      /* hand S2C off at the end of the over-long line being skipped */
+    uint8_t qhead, qlen;      /* ring of pending command kinds */
+    uint8_t queue[TA__TEXT_QUEUE];
+    uint8_t resp_kind;        /* command kind the current multi-line reply/body answers */
+    uint8_t resp_lines;       /* lines of the current multi-line reply so far (saturating) */
+    uint8_t body[2];          /* inside a dot-terminated body (SMTP DATA C2S, POP3 S2C) */
+    uint8_t cont[2];          /* IMAP: the next line continues a command after a literal */
+    uint8_t tag_kind;         /* IMAP: which command the kept tag belongs to, 0 none */
+    uint8_t c2s_seen;         /* the client's first bytes were looked at */
+    uint8_t c2s_tls;          /* ... and were a TLS hello: the client direction is TLS's */
+    char tag[TA__TEXT_TAG_MAX];
+};
+
+_Static_assert(sizeof(struct ta__text) <= TA_TEXT_STATE_SIZE, "text state must fit text_state");
+
+/* One protocol's line handler: a whole line of direction dir without its CR LF (truncated to
+ * TA__TEXT_LINE_MAX bytes when over-long). Returns TA_OK, TA_HANDOFF (S2C only: the server
+ * accepted STARTTLS and TLS starts after this line) or TA_DONE (the session is over). */
+typedef int (*ta__text_line_fn)(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir,
+                                struct ta_cur line);
+
+/* text.c: the shared streaming machinery. */
+struct ta__text *ta__text_state(struct ta_ctx *ctx);
+void ta__text_start(struct ta_ctx *ctx, uint8_t app);
+int ta__text_feed(ta__text_line_fn fn, struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data,
+                  size_t len, size_t *consumed);
+
+/* Command queue (RFC 2920 pipelining: replies come back in command order). */
+void ta__text_push(struct ta__text *st, uint8_t kind);
+uint8_t ta__text_peek(const struct ta__text *st);
+uint8_t ta__text_pop(struct ta__text *st);
+
+/* Words and lines. */
+bool ta__text_word(struct ta_cur *c, struct ta_slice *w);
+bool ta__text_is(struct ta_slice w, const char *lit);
+bool ta__text_starts(const uint8_t *data, size_t len, const char *lit, bool *partial);
+bool ta__text_is_dot(struct ta_cur line);
+bool ta__text_reply(struct ta_cur *line, uint16_t *code, uint8_t *sep);
+bool ta__text_contains(const uint8_t *data, size_t len, const char *lit);
+
+/* Recording into hs.mail: copies are capped and never hold credentials. */
+void ta__text_copy(char *dst, size_t cap, const uint8_t *src, size_t len);
+void ta__text_greeting(struct ta_ctx *ctx, struct ta_cur line, uint16_t code);
+bool ta__text_hostlike(struct ta_slice w);
+void ta__text_banner_host(struct ta_ctx *ctx, struct ta_cur c);
+void ta__text_cap_add(struct ta_ctx *ctx, struct ta_cur c, const char *arg_kw);
+void ta__text_starttls_refused(struct ta_ctx *ctx, struct ta__text *st);
+
+/* Probe helper: the first line of data (up to the LF, or all of data), or TA_NEED_MORE while it
+ * is incomplete and shorter than the engine's probe window. */
+int ta__text_probe_line(const uint8_t *data, size_t len, struct ta_cur *line);
+
+#endif
