@@ -76,9 +76,9 @@ static int hs_gather(struct ta_hs *hs, const uint8_t *data, size_t len, struct t
     struct tls_pos p = *pos;
     size_t got = 0;
     while (got < n) {
-        struct tls_rec r;
-        struct ta_cur pay;
-        struct ta_slice s;
+        struct tls_rec r = { 0, 0, 0 };
+        struct ta_cur pay = { NULL, NULL };
+        struct ta_slice s = { NULL, 0 };
         int rc = rec_at(data, len, p.rec, &r, &pay);
         if (rc == TA_MALFORMED)
             hs->anomalies |= TA_AN_BAD_RECORD;
@@ -238,8 +238,8 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
     struct tls_pos p = *pos;
     const uint8_t *hdr, *msg;
     struct ta_cur c, body;
-    uint8_t t;
-    uint32_t mlen;
+    uint8_t t = 0;
+    uint32_t mlen = 0;
     int rc = hs_gather(&ctx->hs, data, len, &p, 4, &hdr);
     if (rc != TA_OK) {
         *pending_hello = !(st->flags & TLS_F_HELLO);
@@ -281,8 +281,8 @@ int ta__tls_records(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, si
     int rc = TA_OK;
     st->flags &= (uint8_t)~TLS_F_PENDING;
     while (rc == TA_OK) {
-        struct tls_rec r;
-        struct ta_cur pay;
+        struct tls_rec r = { 0, 0, 0 };
+        struct ta_cur pay = { NULL, NULL };
         rc = rec_at(data, len, pos.rec, &r, &pay);
         if (rc == TA_NEED_MORE) {
             pending = !(st->flags & TLS_F_HELLO) && pos.rec < len;

@@ -151,7 +151,7 @@ static void v2_server_hello(struct ta_ctx *ctx, enum ta_dir dir, struct ta_cur c
     struct ta_hs *hs = &ctx->hs;
     uint8_t hit, cert_type, b0;
     uint16_t ver, cert_len, cs_len, conn_len, id;
-    struct ta_cur cert, specs;
+    struct ta_cur cert = { NULL, NULL }, specs = { NULL, NULL };   /* empty if the frame is short */
     struct ta_slice s;
     ta__tls_state(ctx, dir)->flags |= TLS_F_HELLO | TLS_F_SERVER;
     if (!ta_cur_u8(&c, &hit) || !ta_cur_u8(&c, &cert_type) || !ta_cur_u16(&c, &ver) ||
