@@ -12,7 +12,9 @@
  *
  * Permissions: the database may reveal who talks to whom; it is created under umask 027 and
  * chmod 0640. SQLite gives the -wal and -shm files the mode of the database file. An existing
- * file keeps the mode its owner chose. */
+ * file keeps the mode its owner chose.
+ *
+ * Creation is atomic (create_new): a new database appears under its name already migrated. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store_int.h"
 #include "tlsaudit/embedded.h"
@@ -215,12 +218,64 @@ static int configure_rw(sqlite3 *db, const char *path, char *errbuf)
     return TA_OK;
 }
 
+/* Create a new database atomically: build it fully migrated under a temporary name in the same
+ * directory, then link() it into place. A capture killed at any moment therefore leaves either
+ * no database or a complete one (never an empty file that queries would refuse), and of two
+ * captures creating the same file at once the second link fails with EEXIST and both then open
+ * the one that won. Where hard links are not supported, rename() is the fallback (racy only for
+ * that concurrent-creation case). A kill during creation can leave "<path>.new-<pid>" behind.
+ * Returns TA_OK or TA_ERR_IO with errbuf set. */
+static int create_new(const char *path, char *errbuf)
+{
+    char tmp[600];
+    sqlite3 *db = NULL;
+    int rc = TA_ERR_IO;
+    errbuf[0] = '\0';
+    snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid());
+    unlink(tmp);
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: %s", path,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        unlink(tmp);
+        return TA_ERR_IO;
+    }
+    if (chmod(tmp, 0640) != 0)
+        TA_LOG(TA_LOG_WARN, "%s: chmod 0640: %s", tmp, strerror(errno));
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    if (ta__store_register_functions(db) == SQLITE_OK && migrate(db, path, errbuf) == TA_OK)
+        rc = TA_OK;
+    else if (errbuf[0] == '\0')
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: %s", path, sqlite3_errmsg(db));
+    if (sqlite3_close(db) != SQLITE_OK && rc == TA_OK) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: close failed", path);
+        rc = TA_ERR_IO;
+    }
+    if (rc == TA_OK && link(tmp, path) != 0 && errno != EEXIST) {
+        struct stat sb;
+        if (stat(path, &sb) != 0 && rename(tmp, path) != 0) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: %s", path, strerror(errno));
+            rc = TA_ERR_IO;
+        }
+    }
+    unlink(tmp);
+    return rc;
+}
+
 /* Open the file for writing with a restrictive mode; see the file comment. */
 static int open_rw_file(const char *path, sqlite3 **db, char *errbuf)
 {
     struct stat sb;
     bool existed = stat(path, &sb) == 0;
     mode_t old = umask(027);
+    if (!existed && errno == ENOENT) {
+        int crc = create_new(path, errbuf);
+        if (crc != TA_OK) {
+            umask(old);
+            return crc;
+        }
+        existed = true;
+    }
     int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc == SQLITE_OK && !existed && chmod(path, 0640) != 0)
         TA_LOG(TA_LOG_WARN, "%s: chmod 0640: %s", path, strerror(errno));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -245,6 +246,9 @@ static void test_create_and_rows(void)
     }
     CHECK_INT(stat(db, &sb), 0);
     CHECK_INT(sb.st_mode & 0777, 0640);
+    char tmpname[200];
+    snprintf(tmpname, sizeof tmpname, "%s.new-%ld", db, (long)getpid());
+    CHECK(access(tmpname, F_OK) != 0);   /* built under a temporary name, linked into place */
     CHECK_INT(atoi(q(ta_store_db(st), "PRAGMA user_version")), latest);
     CHECK_STR(q(ta_store_db(st), "PRAGMA journal_mode"), "wal");
     CHECK_STR(q(ta_store_db(st), "PRAGMA foreign_keys"), "1");
@@ -545,6 +549,47 @@ static void test_migrate_old(void)
     sqlite3_close(ro);
 }
 
+/* Two writers on one file at once (two processes, both creating it): both succeed, every row
+ * of both is there -- WAL, busy_timeout and BEGIN IMMEDIATE make the second one wait. */
+static void test_two_writers(void)
+{
+    const char *db = path_of("two.db");
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        pid[k] = fork();
+        if (pid[k] == 0) {
+            char err[TA_ERRBUF_SIZE];
+            struct ta_store *st = NULL;
+            struct ta_hs hs;
+            int bad = 0;
+            if (ta_store_open(db, &st, err) != TA_OK) {
+                fprintf(stderr, "child %d: %s\n", k, err);
+                _exit(1);
+            }
+            rec_tls13(&hs);
+            for (int i = 0; i < 3000; i++) {
+                bad |= ta_store_add(st, &hs) != TA_OK;
+                if (i % 100 == 99)
+                    bad |= ta_store_commit(st) != TA_OK;
+            }
+            ta_store_close(st);
+            _exit(bad);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = -1;
+        waitpid(pid[k], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    sqlite3 *ro = NULL;
+    char err[TA_ERRBUF_SIZE];
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (ro) {
+        CHECK_INT(count(ro, "handshakes"), 6000);
+        sqlite3_close(ro);
+    }
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_store.XXXXXX");
@@ -557,6 +602,7 @@ int main(void)
     test_runs();
     test_refusals();
     test_migrate_old();
+    test_two_writers();
     if (ta_check_failed == 0) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
