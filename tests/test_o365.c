@@ -1,0 +1,432 @@
+/* test_o365.c - Office 365 classification on a real SQLite file: each rule and its near misses,
+ * the built-in list, importing Microsoft's format (a row flips, a reason changes), refusing a
+ * file that is not an endpoint array (previous list kept), the CLI, and 100k rows in time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "tlsaudit/common.h"
+#include "tlsaudit/o365.h"
+#include "tlsaudit/store.h"
+
+static char dir[] = "/tmp/ta_o365_XXXXXX";
+
+static void test_patterns(void)
+{
+    CHECK(ta_o365_pattern_match("*.outlook.com", "x.outlook.com"));
+    CHECK(ta_o365_pattern_match("*.outlook.com", "a.b.OUTLOOK.com."));
+    CHECK(!ta_o365_pattern_match("*.outlook.com", "outlook.com"));
+    CHECK(!ta_o365_pattern_match("*.outlook.com", "notoutlook.com"));
+    CHECK(!ta_o365_pattern_match("*.outlook.com", "outlook.com.evil.example"));
+    CHECK(!ta_o365_pattern_match("*.outlook.com", "x.outlook.co"));
+    CHECK(ta_o365_pattern_match("*.mail.protection.outlook.com",
+                                "contoso-com.mail.protection.outlook.com"));
+    CHECK(!ta_o365_pattern_match("*.mail.protection.outlook.com", "mail.protection.outlook.com"));
+    CHECK(ta_o365_pattern_match("autodiscover.*.onmicrosoft.com",
+                                "autodiscover.contoso.onmicrosoft.com"));
+    CHECK(ta_o365_pattern_match("autodiscover.*.onmicrosoft.com",
+                                "Autodiscover.a.b.onmicrosoft.com"));
+    CHECK(!ta_o365_pattern_match("autodiscover.*.onmicrosoft.com", "autodiscover.onmicrosoft.com"));
+    CHECK(!ta_o365_pattern_match("autodiscover.*.onmicrosoft.com", "x.contoso.onmicrosoft.com"));
+    CHECK(ta_o365_pattern_match("*cdn.onenote.net", "abccdn.onenote.net"));
+    CHECK(ta_o365_pattern_match("*cdn.onenote.net", "cdn.onenote.net"));
+    CHECK(!ta_o365_pattern_match("*cdn.onenote.net", "a.cdn.onenote.net"));
+    CHECK(ta_o365_pattern_match("smtp.office365.com", "SMTP.Office365.com."));
+    CHECK(!ta_o365_pattern_match("smtp.office365.com", "smtp.office365.com.au"));
+    CHECK(!ta_o365_pattern_match("smtp.office365.com", ""));
+    CHECK(!ta_o365_pattern_match("smtp.office365.com", "smtp..office365.com"));
+    /* A wildcard certificate name matches a wildcard pattern label for label. */
+    CHECK(ta_o365_pattern_match("*.outlook.com", "*.outlook.com"));
+
+    uint8_t net[16];
+    unsigned bits;
+    int ver;
+    CHECK(ta_o365_cidr_parse("40.96.0.0/13", net, &bits, &ver));
+    CHECK_INT(bits, 96 + 13);
+    CHECK_INT(ver, 4);
+    CHECK_INT(net[10], 0xff);
+    CHECK_INT(net[12], 40);
+    CHECK(ta_o365_cidr_parse("2603:1006::/40", net, &bits, &ver));
+    CHECK_INT(bits, 40);
+    CHECK_INT(ver, 6);
+    CHECK(ta_o365_cidr_parse("10.1.2.3/8", net, &bits, &ver));
+    CHECK_INT(net[13], 0);   /* host bits cleared */
+    CHECK(!ta_o365_cidr_parse("1.2.3.4/33", net, &bits, &ver));
+    CHECK(!ta_o365_cidr_parse("1.2.3/8", net, &bits, &ver));
+    CHECK(!ta_o365_cidr_parse("1.2.3.4/", net, &bits, &ver));
+    CHECK(!ta_o365_cidr_parse("::/129", net, &bits, &ver));
+    CHECK(!ta_o365_cidr_parse("1.2.3.4/8x", net, &bits, &ver));
+}
+
+/* ---- database helpers ---- */
+static int64_t exec_id(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "SQL failed: %s\n  %s\n", err, sql);
+        sqlite3_free(err);
+        return -1;
+    }
+    return sqlite3_last_insert_rowid(db);
+}
+
+/* Insert a handshake row; NULL strings become NULL. Returns its id. */
+static int64_t add_hs(sqlite3 *db, int64_t ts, const char *ip, const char *sni, const char *cn,
+                      const char *sans, const char *ghost, const char *greeting,
+                      const char *ndpi)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t id = -1;
+    const char *sql = "INSERT INTO handshakes(ts, ts_us, client_ip, client_port, server_ip, "
+                      "server_port, ipver, transport, sni, cert_cn, cert_sans, greeting_host, "
+                      "greeting, ndpi_name) VALUES ('2026-01-01T00:00:00.000000Z', ?1, "
+                      "'192.168.1.10', 50000, ?2, 443, CASE WHEN instr(?2, ':') THEN 6 ELSE 4 "
+                      "END, 'tcp', ?3, ?4, ?5, ?6, ?7, ?8)";
+    const char *txt[] = { ip, sni, cn, sans, ghost, greeting, ndpi };
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s\n", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, ts);
+    for (int i = 0; i < 7; i++)
+        if (txt[i])
+            sqlite3_bind_text(s, i + 2, txt[i], -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_DONE)
+        id = sqlite3_last_insert_rowid(db);
+    else
+        fprintf(stderr, "%s\n", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return id;
+}
+
+static void add_dns(sqlite3 *db, int64_t ts, const char *name, const char *addr, const char *cname)
+{
+    sqlite3_stmt *s = NULL;
+    sqlite3_prepare_v2(db, "INSERT INTO dns_answers(ts, ts_us, name, ipver, addr, cname) VALUES "
+                       "('2026-01-01T00:00:00.000000Z', ?1, ?2, ?3, ?4, ?5)", -1, &s, NULL);
+    sqlite3_bind_int64(s, 1, ts);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (addr) {
+        sqlite3_bind_int(s, 3, strchr(addr, ':') ? 6 : 4);
+        sqlite3_bind_text(s, 4, addr, -1, SQLITE_STATIC);
+    }
+    if (cname)
+        sqlite3_bind_text(s, 5, cname, -1, SQLITE_STATIC);
+    CHECK_INT(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+}
+
+/* The verdict stored for a row, as "o365|service|reason" (NULL shown as "-"). */
+static const char *verdict(sqlite3 *db, const char *table, int64_t id)
+{
+    static char buf[512];
+    char sql[160];
+    sqlite3_stmt *s = NULL;
+    snprintf(sql, sizeof(sql), "SELECT o365, coalesce(o365_service, '-'), "
+             "coalesce(o365_reason, '-') FROM %s WHERE id = %lld", table, (long long)id);
+    snprintf(buf, sizeof(buf), "(no row)");
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        snprintf(buf, sizeof(buf), "%d|%s|%s", sqlite3_column_int(s, 0),
+                 sqlite3_column_text(s, 1), sqlite3_column_text(s, 2));
+    sqlite3_finalize(s);
+    return buf;
+}
+
+static long long scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+        buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+#define T0 1700000000000000LL
+
+struct rows {
+    int64_t smtp, outlook_exact, mailprot, autodisc, notoutlook, evil, sni_then_ip, just_out4,
+        in6, out6, dns_chain, dns_late, dns_with_sni, cert, banner_host, banner_imap, ndpi,
+        ndpi_teams, dns_loop, mail_ip, mail_linked;
+};
+
+static void add_rows(sqlite3 *db, struct rows *r)
+{
+    r->smtp = add_hs(db, T0, "52.96.1.1", "smtp.office365.com", NULL, NULL, NULL, NULL, NULL);
+    r->outlook_exact = add_hs(db, T0, "192.0.2.1", "Outlook.Office365.COM.", NULL, NULL, NULL,
+                              NULL, NULL);
+    r->mailprot = add_hs(db, T0, "192.0.2.2", "contoso-com.mail.protection.outlook.com", NULL,
+                         NULL, NULL, NULL, NULL);
+    r->autodisc = add_hs(db, T0, "192.0.2.3", "autodiscover.contoso.onmicrosoft.com", NULL, NULL,
+                         NULL, NULL, NULL);
+    r->notoutlook = add_hs(db, T0, "192.0.2.10", "notoutlook.com", NULL, NULL, NULL, NULL, NULL);
+    r->evil = add_hs(db, T0, "198.51.100.7", "outlook.com.evil.example", NULL, NULL, NULL, NULL,
+                     NULL);
+    r->sni_then_ip = add_hs(db, T0, "40.96.0.1", "example.com", NULL, NULL, NULL, NULL, NULL);
+    r->just_out4 = add_hs(db, T0, "40.106.0.0", NULL, NULL, NULL, NULL, NULL, NULL);
+    r->in6 = add_hs(db, T0, "2603:1026::1", NULL, NULL, NULL, NULL, NULL, NULL);
+    r->out6 = add_hs(db, T0, "2603:1026:1000::1", NULL, NULL, NULL, NULL, NULL, NULL);
+    /* outlook.office.com -> outlook-office-com.k-0002.k-msedge.net -> k-0002... A 203.0.113.5 */
+    add_dns(db, T0 - 300, "outlook.office.com", NULL, "outlook-office-com.k-0002.k-msedge.net");
+    add_dns(db, T0 - 300, "outlook-office-com.k-0002.k-msedge.net", NULL, "k-0002.k-msedge.net");
+    add_dns(db, T0 - 300, "k-0002.k-msedge.net", "203.0.113.5", NULL);
+    r->dns_chain = add_hs(db, T0, "203.0.113.5", NULL, NULL, NULL, NULL, NULL, NULL);
+    add_dns(db, T0 + 5000000, "outlook.office365.com", "203.0.113.6", NULL);   /* after it */
+    r->dns_late = add_hs(db, T0, "203.0.113.6", NULL, NULL, NULL, NULL, NULL, NULL);
+    add_dns(db, T0 - 10, "outlook.office365.com", "203.0.113.7", NULL);
+    r->dns_with_sni = add_hs(db, T0, "203.0.113.7", "example.net", NULL, NULL, NULL, NULL, NULL);
+    r->cert = add_hs(db, T0, "192.0.2.30", NULL, "foo.example", "foo.example,*.outlook.com",
+                     NULL, NULL, NULL);
+    r->banner_host = add_hs(db, T0, "192.0.2.40", NULL, NULL, NULL,
+                            "AM0PR01CA0001.outlook.office365.com",
+                            "AM0PR01CA0001.outlook.office365.com Microsoft ESMTP MAIL Service",
+                            NULL);
+    r->banner_imap = add_hs(db, T0, "192.0.2.41", NULL, NULL, NULL, NULL,
+                            "* OK The Microsoft Exchange IMAP4 service is ready.", NULL);
+    r->ndpi = add_hs(db, T0, "192.0.2.50", NULL, NULL, NULL, NULL, NULL, "TLS.Microsoft365");
+    r->ndpi_teams = add_hs(db, T0, "192.0.2.51", NULL, NULL, NULL, NULL, NULL, "TLS.Teams");
+    add_dns(db, T0 - 5, "loop-a.example", NULL, "loop-b.example");
+    add_dns(db, T0 - 5, "loop-b.example", NULL, "loop-a.example");
+    add_dns(db, T0 - 5, "loop-b.example", "192.0.2.60", NULL);
+    r->dns_loop = add_hs(db, T0, "192.0.2.60", NULL, NULL, NULL, NULL, NULL, NULL);
+    r->mail_ip = exec_id(db, "INSERT INTO mail_sessions(ts, ts_us, client_ip, client_port, "
+                         "server_ip, server_port, app) VALUES ('2026-01-01T00:00:00.000000Z', "
+                         "1700000000000000, '192.168.1.10', 50001, '52.96.0.5', 25, 'smtp')");
+    char sql[400];
+    snprintf(sql, sizeof(sql), "INSERT INTO mail_sessions(ts, ts_us, client_ip, client_port, "
+             "server_ip, server_port, app, handshake_id) VALUES ('2026-01-01T00:00:00.000000Z', "
+             "1700000000000000, '192.168.1.10', 50002, '192.0.2.99', 587, 'smtp', %lld)",
+             (long long)r->smtp);
+    r->mail_linked = exec_id(db, sql);
+}
+
+/* The built-in list: every rule, and the near misses. */
+static void check_builtin(sqlite3 *db, const struct rows *r)
+{
+    CHECK_STR(verdict(db, "handshakes", r->smtp), "1|Exchange|sni:smtp.office365.com");
+    CHECK_STR(verdict(db, "handshakes", r->outlook_exact), "1|Exchange|sni:outlook.office365.com");
+    CHECK_STR(verdict(db, "handshakes", r->mailprot),
+              "1|Exchange|sni:*.mail.protection.outlook.com");
+    CHECK_STR(verdict(db, "handshakes", r->autodisc),
+              "1|Exchange|sni:autodiscover.*.onmicrosoft.com");
+    CHECK_STR(verdict(db, "handshakes", r->notoutlook), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->evil), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->sni_then_ip), "1|Exchange|ip:40.96.0.0/13");
+    CHECK_STR(verdict(db, "handshakes", r->just_out4), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->in6), "1|Exchange|ip:2603:1026::/36");
+    CHECK_STR(verdict(db, "handshakes", r->out6), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->dns_chain), "1|Exchange|dns:outlook.office.com");
+    CHECK_STR(verdict(db, "handshakes", r->dns_late), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->dns_with_sni), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->cert), "1|Exchange|cert:*.outlook.com");
+    CHECK_STR(verdict(db, "handshakes", r->banner_host),
+              "1|Exchange|banner:AM0PR01CA0001.outlook.office365.com");
+    CHECK_STR(verdict(db, "handshakes", r->banner_imap), "1|Exchange|banner:Microsoft Exchange");
+    CHECK_STR(verdict(db, "handshakes", r->ndpi), "1|Common|ndpi:TLS.Microsoft365");
+    CHECK_STR(verdict(db, "handshakes", r->ndpi_teams), "1|Skype|ndpi:TLS.Teams");
+    CHECK_STR(verdict(db, "handshakes", r->dns_loop), "0|-|-");
+    CHECK_STR(verdict(db, "mail_sessions", r->mail_ip), "1|Exchange|ip:52.96.0.0/14");
+    CHECK_STR(verdict(db, "mail_sessions", r->mail_linked), "1|Exchange|sni:smtp.office365.com");
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE builtin = 1 AND "
+                     "instance = 'Worldwide' AND source = 'built-in'"), 1);
+    /* Every range of the built-in list parsed: none was dropped at import. */
+    CHECK(scalar(db, "SELECT count(*) FROM endpoint_ips") > 100);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls WHERE pattern = "
+                     "'smtp-legacy.office365.com' AND endpoint_id > 9000"), 1);
+}
+
+/* Import the sample: a row flips to Office 365, a reason changes; bad files change nothing. */
+static void check_import(sqlite3 *db, const struct rows *r)
+{
+    char errbuf[TA_ERRBUF_SIZE] = "", path[1024];
+    const char *src = getenv("TA_SRC");
+    snprintf(path, sizeof(path), "%s/tests/data/endpoints-sample.json", src ? src : ".");
+    char *json = slurp(path);
+    CHECK(json != NULL);
+    if (!json)
+        return;
+    CHECK_INT(ta_o365_import(db, json, "Worldwide", "2099010100", "endpoints-sample.json", false,
+                             errbuf), TA_OK);
+    free(json);
+    CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
+    CHECK_STR(verdict(db, "handshakes", r->evil), "1|Exchange|ip:198.51.100.0/24");
+    CHECK_STR(verdict(db, "handshakes", r->mailprot), "1|Exchange|sni:*.outlook.com");
+    /* smtp.office365.com and 52.96.1.1 are not in the sample: back to not Office 365. */
+    CHECK_STR(verdict(db, "handshakes", r->smtp), "0|-|-");
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets"), 1);   /* built-in replaced */
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2099010100' AND "
+                     "builtin = 0 AND source = 'endpoints-sample.json'"), 1);
+
+    /* Not an array: the version web method's answer. Refused, previous list kept. */
+    errbuf[0] = '\0';
+    CHECK_INT(ta_o365_import(db, "{\"instance\": \"Worldwide\", \"latest\": \"2025040200\"}",
+                             "Worldwide", "1", "version.json", false, errbuf), TA_MALFORMED);
+    CHECK(strstr(errbuf, "version.json: not a JSON array of endpoint sets") != NULL);
+    CHECK_INT(ta_o365_import(db, "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"ips\": ",
+                             "Worldwide", "1", "cut.json", false, errbuf), TA_MALFORMED);
+    CHECK(strstr(errbuf, "cut.json: not valid JSON") != NULL);
+    CHECK_INT(ta_o365_import(db, "[{\"id\": 1, \"serviceArea\": \"Exchange\"}, {\"id\": \"2\"}]",
+                             "Worldwide", "1", "bad.json", false, errbuf), TA_MALFORMED);
+    CHECK(strstr(errbuf, "element 1 of the array") != NULL);
+    CHECK_INT(ta_o365_import(db, "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"ips\": "
+                             "[\"40.96.0.0/13\", \"40.96.0.0/40\"]}]", "Worldwide", "1",
+                             "range.json", false, errbuf), TA_MALFORMED);
+    CHECK(strstr(errbuf, "\"40.96.0.0/40\" is not an address range") != NULL);
+    CHECK_INT(ta_o365_import(db, "[]", "Worldwide", "1", "empty.json", false, errbuf),
+              TA_MALFORMED);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2099010100'"), 1);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets"), 1);
+    CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
+    CHECK_STR(verdict(db, "handshakes", r->evil), "1|Exchange|ip:198.51.100.0/24");
+}
+
+/* The CLI on a database file: import, show in every format, refusals, usage errors. */
+static void check_cli(const char *db_path)
+{
+    char path[1024], bad[1024];
+    const char *src = getenv("TA_SRC");
+    snprintf(path, sizeof(path), "%s/tests/data/endpoints-sample.json", src ? src : ".");
+    snprintf(bad, sizeof(bad), "%s/version.json", dir);
+    FILE *f = fopen(bad, "w");
+    if (f) {
+        fputs("{\"instance\": \"Worldwide\", \"latest\": \"2025040200\"}\n", f);
+        fclose(f);
+    }
+    char *imp[] = { "endpoints", "import", path, "--db", (char *)db_path, "--instance", "china",
+                    NULL };
+    CHECK_INT(ta_cmd_endpoints(7, imp), 0);
+    char *imp_bad[] = { "endpoints", "import", bad, "--db", (char *)db_path, NULL };
+    CHECK_INT(ta_cmd_endpoints(5, imp_bad), 1);
+    char *show[] = { "endpoints", "show", "--db", (char *)db_path, "--list", NULL };
+    CHECK_INT(ta_cmd_endpoints(5, show), 0);
+    char *show_json[] = { "endpoints", "show", "--db", (char *)db_path, "--format", "json", NULL };
+    CHECK_INT(ta_cmd_endpoints(6, show_json), 0);
+    char *show_csv[] = { "endpoints", "show", "--db", (char *)db_path, "--format", "csv",
+                         "--list", NULL };
+    CHECK_INT(ta_cmd_endpoints(7, show_csv), 0);
+    char *bad_fmt[] = { "endpoints", "show", "--db", (char *)db_path, "--format", "xml", NULL };
+    CHECK_INT(ta_cmd_endpoints(6, bad_fmt), 2);
+    char *bad_inst[] = { "endpoints", "import", path, "--db", (char *)db_path, "--instance",
+                         "Germany", NULL };
+    CHECK_INT(ta_cmd_endpoints(7, bad_inst), 2);
+    char *no_db[] = { "endpoints", "show", NULL };
+    CHECK_INT(ta_cmd_endpoints(2, no_db), 2);
+    char *missing[] = { "endpoints", "show", "--db", "/nonexistent/x.db", NULL };
+    CHECK_INT(ta_cmd_endpoints(4, missing), 1);
+    char *help[] = { "endpoints", "--help", NULL };
+    CHECK_INT(ta_cmd_endpoints(2, help), 0);
+
+    /* The China import is a second set, newest, so in force; Worldwide's stays. */
+    char errbuf[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
+    if (!st)
+        return;
+    sqlite3 *db = ta_store_db(st);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets"), 2);
+    /* No --version and no YYYYMMDDNN in the file name: today's date. */
+    CHECK_INT(scalar(db, "SELECT instance = 'China' AND version = strftime('%Y%m%d00', 'now') "
+                     "AND source LIKE '%endpoints-sample.json' AND builtin = 0 "
+                     "FROM endpoint_sets ORDER BY id DESC LIMIT 1"), 1);
+    ta_store_close(st);
+}
+
+/* 100k rows: SNI, SNI-less with DNS, address only, nothing. Must classify in well under 2 s. */
+static void check_speed(sqlite3 *db)
+{
+    char errbuf[TA_ERRBUF_SIZE];
+    struct timespec a, b;
+    const int n = 100000;
+    static const char *const snis[] = { "outlook.office365.com", "www.example.com",
+                                        "x.sharepoint.com", "teams.microsoft.com", NULL };
+    exec_id(db, "BEGIN");
+    for (int i = 0; i < n; i++) {
+        char ip[64], name[64];
+        snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        if (i % 5 == 4 && i % 50 == 4) {
+            snprintf(name, sizeof(name), "host%d.outlook.com", i);
+            add_dns(db, T0 - 1, name, ip, NULL);
+        }
+        add_hs(db, T0 + i, ip, snis[i % 5], i % 7 == 0 ? "mail.example.org" : NULL,
+               i % 7 == 0 ? "mail.example.org,www.example.org,a.example.org" : NULL, NULL,
+               NULL, NULL);
+    }
+    exec_id(db, "COMMIT");
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    printf("classified %d rows in %.3f s\n", n, secs);
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(secs < 20.0);
+#else
+    CHECK(secs < 2.0);
+#endif
+    /* 3 of 5 SNIs match; of the SNI-less fifth, the rows with a DNS answer match. */
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE ts_us >= 1700000000000000 AND "
+                     "server_ip LIKE '10.%' AND o365 = 1"), n / 5 * 3 + n / 50);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip LIKE '10.%' AND "
+                     "o365_reason LIKE 'dns:host%.outlook.com'"), n / 50);
+    /* A second pass with nothing to change is cheaper still and changes nothing. */
+    long long before = scalar(db, "SELECT total_changes()");
+    CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
+    CHECK_INT(scalar(db, "SELECT total_changes()"), before);
+}
+
+int main(void)
+{
+    char db_path[1100], errbuf[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct rows r;
+
+    test_patterns();
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(db_path, sizeof(db_path), "%s/o365.db", dir);
+    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
+    if (!st) {
+        fprintf(stderr, "%s\n", errbuf);
+        return CHECK_DONE();
+    }
+    sqlite3 *db = ta_store_db(st);
+    add_rows(db, &r);
+    CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
+    check_builtin(db, &r);
+    check_import(db, &r);
+    ta_store_close(st);
+    check_cli(db_path);
+
+    snprintf(db_path, sizeof(db_path), "%s/speed.db", dir);
+    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
+    if (st) {
+        check_speed(ta_store_db(st));
+        ta_store_close(st);
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return CHECK_DONE();
+}
