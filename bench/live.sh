@@ -1,0 +1,96 @@
+#!/bin/bash
+# live.sh - live-capture benchmark: the highest replay rate tlsaudit captures with zero drops.
+#
+# Creates two network namespaces joined by a veth pair (nothing else: no addresses, no routes,
+# no forwarding, so replayed frames go nowhere but the other end), runs
+# `tlsaudit capture -i` on one end and replays a benchmark capture with tcpreplay into the other
+# at increasing rates (--mbps steps, then --topspeed). After each step tlsaudit is stopped with
+# SIGINT and the run row (packets, drops, if_drops) is read back with `tlsaudit query runs`.
+# tlsaudit has no --workers option: one capture thread is measured.
+#
+# usage: bench/live.sh [--file PCAP] [--rates "100 200 500 ..."] [--scale F]
+# Needs root, iproute2 and tcpreplay. Default file: the bulk-heavy capture of bench/run.sh at
+# --scale 0.25 (generated if absent, ~500 MB: well above the 64 MiB capture buffer, so a
+# step measures sustained capture, not the buffer absorbing a burst).
+set -euo pipefail
+export LC_ALL=C
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${BENCH_DIR:-/tmp/tlsaudit-bench}
+FILE=""
+SCALE=0.25
+RATES="500 1000 2000 4000 8000 topspeed"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --file) FILE=$2; shift 2 ;;
+    --rates) RATES=$2; shift 2 ;;
+    --scale) SCALE=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "live.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "live.sh: needs root (network namespaces)" >&2; exit 77; }
+command -v tcpreplay >/dev/null || { echo "live.sh: tcpreplay not found (apt-get install tcpreplay)" >&2; exit 77; }
+command -v ip >/dev/null || { echo "live.sh: ip not found (apt-get install iproute2)" >&2; exit 77; }
+
+if [ -z "${TLSAUDIT:-}" ]; then
+    cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
+    TLSAUDIT=$REPO/build-bench/tlsaudit
+fi
+if [ -z "$FILE" ]; then
+    FILE=$DIR/bulk-s$SCALE.pcap
+    if [ ! -f "$FILE" ]; then
+        "$REPO/bench/run.sh" --only bulk --scale "$SCALE" --runs 1 --no-ndpi --no-tshark --results "$DIR/live-gen.md" >/dev/null
+    fi
+fi
+[ -f "$FILE" ] || { echo "live.sh: no capture $FILE" >&2; exit 1; }
+mkdir -p "$DIR/db"
+PKTS=$(capinfos -M -c "$FILE" 2>/dev/null | sed -n 's/^Number of packets: *//p')
+
+NS_TX=tabench-tx-$$
+NS_RX=tabench-rx-$$
+PID=""
+cleanup() {
+    [ -n "$PID" ] && kill -INT "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+    ip netns del "$NS_TX" 2>/dev/null || true
+    ip netns del "$NS_RX" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns add "$NS_TX"
+ip netns add "$NS_RX"
+for ns in "$NS_TX" "$NS_RX"; do                           # no IPv6 chatter (ND, MLD) either
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip link add tabtx netns "$NS_TX" type veth peer name tabrx netns "$NS_RX"
+for ns in "$NS_TX:tabtx" "$NS_RX:tabrx"; do
+    ip -n "${ns%%:*}" link set "${ns#*:}" mtu 9000 up       # frames up to 1514 bytes pass as they are
+    ip -n "${ns%%:*}" link set lo up
+done
+echo "live capture: $FILE ($PKTS packets), veth $NS_TX/tabtx -> $NS_RX/tabrx, 1 capture thread"
+printf '%-10s %12s %12s %12s %10s %10s %s\n' rate replay_pps replay_Mbps captured drops if_drops result
+BEST=""
+for rate in $RATES; do
+    db=$DIR/db/live.db
+    rm -f "$db" "$db-wal" "$db-shm"
+    ip netns exec "$NS_RX" "$TLSAUDIT" capture -i tabrx --db "$db" >"$DIR/live-capture.log" 2>&1 &
+    PID=$!
+    sleep 1.5
+    if [ "$rate" = topspeed ]; then opt=(--topspeed); else opt=(--mbps="$rate"); fi
+    out=$(ip netns exec "$NS_TX" tcpreplay -q -i tabtx "${opt[@]}" "$FILE" 2>&1) || { echo "$out" >&2; exit 1; }
+    sleep 2
+    kill -INT "$PID"
+    wait "$PID" || true
+    PID=""
+    sent=$(echo "$out" | sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p')
+    pps=$(echo "$out" | sed -n 's/.*Rated: [0-9.]* Bps, \([0-9.]*\) Mbps, \([0-9.]*\) pps.*/\2/p')
+    mbps=$(echo "$out" | sed -n 's/.*Rated: [0-9.]* Bps, \([0-9.]*\) Mbps.*/\1/p')
+    row=$("$TLSAUDIT" query runs --db "$db" --format csv | python3 -c '
+import csv, sys
+r = list(csv.DictReader(sys.stdin))[-1]
+print(r["packets"], r["drops"], r["if_drops"])')
+    read -r got drops ifdrops <<<"$row"
+    ok=lost
+    if [ "$drops" = 0 ] && [ "$ifdrops" = 0 ] && [ "$got" -ge "$sent" ]; then ok=zero-loss; BEST="$rate ($pps pps, $mbps Mbps)"; fi
+    printf '%-10s %12s %12s %12s %10s %10s %s\n' "$rate" "$pps" "$mbps" "$got/$sent" "$drops" "$ifdrops" "$ok"
+done
+echo "highest rate with zero drops: ${BEST:-none}"
