@@ -1,0 +1,150 @@
+# tests/lib.sh - shared helpers for the integration tests (tests/it_*.sh), sourced by bash.
+#
+# Environment (set by ctest, see tests/CMakeLists.txt): TA_BIN (the built tlsaudit), TA_SRC (the
+# source tree), TA_SHARED_PCAPS (the shared captures, optional). Every test ends with it_done,
+# which prints "N passed, N failed" and exits non-zero when anything failed; exit 77 = skipped.
+
+set -u
+IT_PASS=0
+IT_FAIL=0
+IT_NAME=$(basename "${0:-it}" .sh)
+TA_BIN=${TA_BIN:-}
+TA_SRC=${TA_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TA_PCAPS=${TA_PCAPS:-$TA_SRC/pcaps}
+TA_DATA=$TA_SRC/tests/data
+
+# die MSG: the test itself cannot run (broken setup, not a failed assertion).
+die() {
+    echo "$IT_NAME: ERROR: $*" >&2
+    exit 2
+}
+
+# skip REASON: report "skipped" to ctest (exit 77), loudly so nobody mistakes it for a pass.
+skip() {
+    echo "=================================================================="
+    echo "SKIPPED: $IT_NAME: $*"
+    echo "=================================================================="
+    exit 77
+}
+
+[ -n "$TA_BIN" ] || die "TA_BIN is not set (run through ctest, or export TA_BIN=path/to/tlsaudit)"
+[ -x "$TA_BIN" ] || die "TA_BIN=$TA_BIN is not an executable"
+command -v sqlite3 >/dev/null || die "the sqlite3 command-line tool is needed"
+command -v python3 >/dev/null || die "python3 is needed (CSV parsing)"
+
+IT_TMP=$(mktemp -d "/tmp/ta-$IT_NAME.XXXXXX")
+IT_CLEANUP_PIDS=()
+it_cleanup() {
+    local p
+    for p in "${IT_CLEANUP_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    [ -n "${IT_KEEP:-}" ] && echo "$IT_NAME: work files kept in $IT_TMP" || rm -rf "$IT_TMP"
+}
+trap it_cleanup EXIT
+
+pass() { IT_PASS=$((IT_PASS + 1)); }
+fail() {
+    IT_FAIL=$((IT_FAIL + 1))
+    echo "FAIL: $*" >&2
+}
+
+# assert_eq GOT EXPECTED WHAT: equal strings; on failure print both, each on its own lines.
+assert_eq() {
+    if [ "$1" == "$2" ]; then
+        pass
+    else
+        fail "$3"
+        printf '  got:      %s\n' "$1" | sed '2,$s/^/            /' >&2
+        printf '  expected: %s\n' "$2" | sed '2,$s/^/            /' >&2
+    fi
+}
+
+# assert_in HAYSTACK NEEDLE WHAT: NEEDLE is a substring of HAYSTACK.
+assert_in() {
+    case "$1" in
+    *"$2"*) pass ;;
+    *) fail "$3: '$2' not found in: $1" ;;
+    esac
+}
+
+# assert_ge GOT MIN WHAT: integer GOT >= MIN.
+assert_ge() {
+    if [ "$1" -ge "$2" ] 2>/dev/null; then pass; else fail "$3: got '$1', expected >= $2"; fi
+}
+
+# ta_capture DB FILE...: read captures into DB (a new or existing file), quietly. Returns the
+# tool's exit status; stderr goes to $IT_TMP/capture.err.
+ta_capture() {
+    local db=$1 f args=()
+    shift
+    for f in "$@"; do args+=(-r "$f"); done
+    "$TA_BIN" capture -q --db "$db" "${args[@]}" 2>"$IT_TMP/capture.err"
+}
+
+# fresh_db NAME: path of a database file that does not exist yet.
+fresh_db() {
+    rm -f "$IT_TMP/$1.db" "$IT_TMP/$1.db-wal" "$IT_TMP/$1.db-shm"
+    echo "$IT_TMP/$1.db"
+}
+
+# sql DB QUERY: run QUERY with the sqlite3 CLI, '|' between columns, no header.
+# (The ta_version()/ta_cipher() SQL functions exist only inside tlsaudit: use raw columns.)
+sql() {
+    sqlite3 -batch -noheader -separator '|' "$1" "$2"
+}
+
+# query DB REPORT [OPTS...]: tlsaudit query REPORT --db DB --format csv OPTS...
+query() {
+    local db=$1 report=$2
+    shift 2
+    "$TA_BIN" query "$report" --db "$db" --format csv "$@"
+}
+
+# csv_cols COLS: read CSV with a header on stdin, print the named columns (comma-separated
+# list) of each row separated by tabs, in row order. Unknown column -> exit 3.
+csv_cols() {
+    python3 -c '
+import csv, sys
+cols = sys.argv[1].split(",")
+rows = list(csv.reader(sys.stdin))
+if not rows:
+    sys.exit(0)
+head = rows[0]
+missing = [c for c in cols if c not in head]
+if missing:
+    sys.stderr.write("csv_cols: no column %s in header %s\n" % (missing, head))
+    sys.exit(3)
+idx = [head.index(c) for c in cols]
+for r in rows[1:]:
+    print("\t".join(r[i] if i < len(r) else "" for i in idx))
+' "$1"
+}
+
+# csv_field COLNAME ROW: field COLNAME of data row ROW (1-based) of the CSV on stdin.
+csv_field() {
+    csv_cols "$1" | sed -n "${2}p"
+}
+
+# expected_rows FILE KEY: the rows of a tests/data TSV whose first column is KEY, without that
+# column ('#' lines are comments).
+expected_rows() {
+    awk -F'\t' -v k="$2" '!/^#/ && $1 == k { sub(/^[^\t]*\t/, ""); print }' "$1"
+}
+
+# need_pcap FILE: skip the test when one of the project's captures is missing.
+need_pcap() {
+    [ -s "$1" ] || skip "capture $1 not found (regenerate with: sudo pcaps/make-pcaps.sh)"
+}
+
+# need_shared: skip when the shared captures are absent.
+need_shared() {
+    [ -n "${TA_SHARED_PCAPS:-}" ] && [ -d "$TA_SHARED_PCAPS" ] ||
+        skip "shared captures not found (TA_SHARED_PCAPS='${TA_SHARED_PCAPS:-}')"
+}
+
+# it_done: the summary line and the exit status.
+it_done() {
+    echo "$IT_NAME: done"
+    echo "$IT_PASS passed, $IT_FAIL failed"
+    [ "$IT_FAIL" -eq 0 ] && [ "$IT_PASS" -gt 0 ]
+    exit $?
+}
