@@ -237,7 +237,7 @@ static int drop_privileges(const char *user, const char *db, char *errbuf)
         char path[4096];
         snprintf(path, sizeof(path), "%s%s", db, suffix[i]);
         if (chown(path, pw->pw_uid, pw->pw_gid) != 0 && errno != ENOENT) {
-            snprintf(errbuf, TA_ERRBUF_SIZE, "chown %s: %s", path, strerror(errno));
+            snprintf(errbuf, TA_ERRBUF_SIZE, "chown %.200s: %s", path, strerror(errno));
             return -1;
         }
     }
