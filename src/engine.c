@@ -39,7 +39,8 @@ struct ta_engine {
     struct ta_classifier *cls;
     uint8_t *ctx_mem;         /* max_analyzing contexts of ctx_stride bytes */
     size_t ctx_stride;
-    uint32_t ctx_free;
+    uint32_t ctx_free;        /* list of returned contexts */
+    uint32_t ctx_fresh;       /* contexts never used yet start here (their pages are untouched) */
     uint32_t ctx_in_use;
     uint64_t now_us;
     uint32_t since_expire;
@@ -104,9 +105,7 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
     e->ctx_mem = calloc(e->cfg.max_analyzing, e->ctx_stride);
     if (!e->flows || !e->bufs || !e->ctx_mem)
         goto nomem;
-    for (uint32_t i = 0; i < e->cfg.max_analyzing; i++)
-        ctx_at(e, i)->next_free = (i + 1 < e->cfg.max_analyzing) ? i + 1 : TA_FLOW_NONE;
-    e->ctx_free = 0;
+    e->ctx_free = TA_FLOW_NONE;
     return e;
 nomem:
     snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory allocating the flow tables");
@@ -131,12 +130,16 @@ static bool ctx_take(struct ta_engine *e, struct ta_flow *f)
     struct ta_ectx *x;
     uint32_t i = e->ctx_free;
 
-    if (i == TA_FLOW_NONE) {
+    if (i != TA_FLOW_NONE) {
+        x = ctx_at(e, i);
+        e->ctx_free = x->next_free;
+    } else if (e->ctx_fresh < e->cfg.max_analyzing) {
+        i = e->ctx_fresh++;
+        x = ctx_at(e, i);
+    } else {
         e->ctx_exhausted++;
         return false;
     }
-    x = ctx_at(e, i);
-    e->ctx_free = x->next_free;
     memset(x, 0, sizeof(*x));
     if (e->cls)
         ta_classify_reset(&x->cls, ctx_nflow(x));
@@ -342,7 +345,10 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
 {
     uint8_t fl = pkt->tcp_flags;
 
-    if ((fl & TA_TCP_SYN) && !(f->syn_seen & (1u << dir))) {
+    /* A repeated SYN or SYN+ACK with another sequence number replaces the first: some stacks
+     * and middleboxes send several, and the peer acknowledges the last one. The stream ignores
+     * it once data was delivered. */
+    if ((fl & TA_TCP_SYN) && (!(f->syn_seen & (1u << dir)) || f->isn[dir] != pkt->seq)) {
         f->syn_seen |= (uint8_t)(1u << dir);
         f->isn[dir] = pkt->seq;
         if (f->state == TA_FLOW_ANALYZE)

@@ -12,14 +12,15 @@
 
 struct ta_flow_ix {
     uint32_t hash;
-    uint32_t slot;   /* TA_FLOW_NONE = empty */
+    uint32_t slot1;  /* slot index + 1; 0 = empty, so a calloc'ed index is empty and untouched */
 };
 
 struct ta_flow_table {
     struct ta_flow *slots;
     uint32_t max_flows;
     uint32_t count;
-    uint32_t free_head;          /* free list threaded through lru_next */
+    uint32_t free_head;          /* returned slots, threaded through lru_next */
+    uint32_t fresh;              /* slots never used start here: their pages stay untouched */
     struct ta_flow_ix *ix;
     uint32_t ix_mask;
     uint32_t lru_head, lru_tail; /* head = most recent */
@@ -67,18 +68,14 @@ struct ta_flow_table *ta_flow_table_new(uint32_t max_flows)
     if (!ft)
         return NULL;
     ft->slots = calloc(max_flows, sizeof(*ft->slots));
-    ft->ix = malloc((size_t)ixsize * sizeof(*ft->ix));
+    ft->ix = calloc(ixsize, sizeof(*ft->ix));
     if (!ft->slots || !ft->ix) {
         ta_flow_table_free(ft);
         return NULL;
     }
-    for (uint32_t i = 0; i < ixsize; i++)
-        ft->ix[i].slot = TA_FLOW_NONE;
     ft->ix_mask = ixsize - 1;
     ft->max_flows = max_flows;
-    for (uint32_t i = 0; i < max_flows; i++)
-        ft->slots[i].lru_next = (i + 1 < max_flows) ? i + 1 : TA_FLOW_NONE;
-    ft->free_head = 0;
+    ft->free_head = TA_FLOW_NONE;
     ft->lru_head = ft->lru_tail = TA_FLOW_NONE;
     return ft;
 }
@@ -120,10 +117,10 @@ struct ta_flow *ta_flow_find(struct ta_flow_table *ft, const struct ta_flow_key 
     *hash_out = h;
     for (;;) {
         struct ta_flow_ix *e = &ft->ix[i];
-        if (e->slot == TA_FLOW_NONE)
+        if (e->slot1 == 0)
             return NULL;
-        if (e->hash == h && key_eq(&ft->slots[e->slot].key, key))
-            return &ft->slots[e->slot];
+        if (e->hash == h && key_eq(&ft->slots[e->slot1 - 1].key, key))
+            return &ft->slots[e->slot1 - 1];
         i = (i + 1) & ft->ix_mask;
     }
 }
@@ -157,10 +154,15 @@ struct ta_flow *ta_flow_insert(struct ta_flow_table *ft, const struct ta_flow_ke
     uint32_t idx = ft->free_head, i;
     struct ta_flow *f;
 
-    if (idx == TA_FLOW_NONE)
+    if (idx != TA_FLOW_NONE) {
+        f = &ft->slots[idx];
+        ft->free_head = f->lru_next;
+    } else if (ft->fresh < ft->max_flows) {
+        idx = ft->fresh++;
+        f = &ft->slots[idx];
+    } else {
         return NULL;
-    f = &ft->slots[idx];
-    ft->free_head = f->lru_next;
+    }
     memset(f, 0, sizeof(*f));
     f->key = *key;
     f->hash = hash;
@@ -168,10 +170,10 @@ struct ta_flow *ta_flow_insert(struct ta_flow_table *ft, const struct ta_flow_ke
     f->ctx = TA_FLOW_NONE;
     f->ts_first_us = f->ts_last_us = f->ts_lru_us = ts_us;
     lru_push_head(ft, f, idx);
-    for (i = hash & ft->ix_mask; ft->ix[i].slot != TA_FLOW_NONE; i = (i + 1) & ft->ix_mask)
+    for (i = hash & ft->ix_mask; ft->ix[i].slot1 != 0; i = (i + 1) & ft->ix_mask)
         ;
     ft->ix[i].hash = hash;
-    ft->ix[i].slot = idx;
+    ft->ix[i].slot1 = idx + 1;
     ft->count++;
     return f;
 }
@@ -201,13 +203,13 @@ void ta_flow_remove(struct ta_flow_table *ft, struct ta_flow *f)
     uint32_t idx = (uint32_t)(f - ft->slots);
     uint32_t i = f->hash & ft->ix_mask, j;
 
-    while (ft->ix[i].slot != idx)
+    while (ft->ix[i].slot1 != idx + 1)
         i = (i + 1) & ft->ix_mask;
     j = i;
     for (;;) {
         uint32_t home;
         j = (j + 1) & ft->ix_mask;
-        if (ft->ix[j].slot == TA_FLOW_NONE)
+        if (ft->ix[j].slot1 == 0)
             break;
         home = ft->ix[j].hash & ft->ix_mask;
         /* Entry j may fill hole i only if its home is not cyclically within (i, j]. */
@@ -216,7 +218,7 @@ void ta_flow_remove(struct ta_flow_table *ft, struct ta_flow *f)
             i = j;
         }
     }
-    ft->ix[i].slot = TA_FLOW_NONE;
+    ft->ix[i].slot1 = 0;
     lru_unlink(ft, f);
     f->state = TA_FLOW_FREE;
     f->lru_next = ft->free_head;
