@@ -43,8 +43,8 @@ trap cleanup EXIT
 
 # wait_for FILE PATTERN: up to 5 s for PATTERN to appear in FILE (a log or a ready file).
 wait_for() {
-    local i
-    for i in $(seq 100); do
+    local _
+    for _ in $(seq 100); do
         if [ -f "$1" ] && grep -q -- "$2" "$1" 2>/dev/null; then return 0; fi
         sleep 0.05
     done
@@ -86,8 +86,8 @@ s_server_start() {
 
 # srv_wait: the last server exits by itself (-naccept / --conns); give it a bounded time.
 srv_wait() {
-    local i
-    for i in $(seq 100); do
+    local _
+    for _ in $(seq 100); do
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.05
     done

@@ -4,6 +4,7 @@
 # own SNI) cross 127.0.7.1, then SIGINT stops it. The three handshakes must be stored with the
 # right version and SNI, and the run row closed cleanly (ended, clean = 1, packets > 0).
 # Skipped (77) when not root or without a loopback interface. Traffic stays on 127.0.0.0/8.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "live capture needs root"

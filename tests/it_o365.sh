@@ -3,6 +3,7 @@
 # `query legacy` lists exactly the clients on legacy TLS toward Office 365, each with the rule
 # that tied its server to Office 365 (sni, dns, cert, ip); --all adds the non-Microsoft one;
 # the summary counts are exact; --fail-if-found turns a finding into exit status 1.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 PCAP=$TA_PCAPS/office365.pcap

@@ -3,6 +3,7 @@
 # real openssl/swaks traffic) gives exactly the expected handshake rows: app, starttls, SNI,
 # negotiated version, cipher, established, alert, certificate CN (tests/data/pcaps-expected.tsv),
 # plus IP version, HelloRetryRequest and resumption flags; and the run row is closed and clean.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 EXPECTED=$TA_DATA/pcaps-expected.tsv

@@ -5,6 +5,7 @@
 # the file and a non-zero status while keeping the handshake read before the damage. The set of
 # negotiated versions of each capture must equal tests/data/shared-versions.tsv (checked with
 # tshark, see the header of that file).
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 need_shared
@@ -47,8 +48,13 @@ done
 assert_ge "$n" 1 "shared captures found in $TA_SHARED_PCAPS"
 
 # Every file listed in the table is still in the corpus (a renamed file would silently drop out).
-for base in $(awk -F'\t' '!/^#/ { print $1 }' "$EXPECTED"); do
-    [ -s "$TA_SHARED_PCAPS/$base" ] && pass || fail "$base listed in $(basename "$EXPECTED") but not in $TA_SHARED_PCAPS"
-done
+while IFS=$'\t' read -r base _; do
+    case "$base" in '#'* | '') continue ;; esac
+    if [ -s "$TA_SHARED_PCAPS/$base" ]; then
+        pass
+    else
+        fail "$base listed in $(basename "$EXPECTED") but not in $TA_SHARED_PCAPS"
+    fi
+done <"$EXPECTED"
 
 it_done

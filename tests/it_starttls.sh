@@ -4,6 +4,7 @@
 # offered/sent/accepted/refused, AUTH and MAIL in clear) and the TLS handshake it hands over to
 # (app, starttls = 1, version, cipher), as in tests/data/starttls-expected.tsv; then the
 # plaintext report over all of them.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 EXPECTED=$TA_DATA/starttls-expected.tsv

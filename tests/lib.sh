@@ -12,6 +12,7 @@ TA_BIN=${TA_BIN:-}
 TA_SRC=${TA_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 TA_PCAPS=${TA_PCAPS:-$TA_SRC/pcaps}
 TA_DATA=$TA_SRC/tests/data
+export TA_SRC TA_PCAPS TA_DATA
 
 # die MSG: the test itself cannot run (broken setup, not a failed assertion).
 die() {
