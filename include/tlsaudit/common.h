@@ -22,7 +22,7 @@ enum ta_rc {
 enum ta_dir { TA_DIR_C2S = 0, TA_DIR_S2C = 1 };
 
 #define TA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define TA_ERRBUF_SIZE 256
+#define TA_ERRBUF_SIZE 1024
 
 /* Logging: one macro, four levels, written to stderr. ta_log_level is set by the CLI (-v, -q). */
 enum ta_log_lvl { TA_LOG_ERROR = 0, TA_LOG_WARN = 1, TA_LOG_INFO = 2, TA_LOG_DEBUG = 3 };
