@@ -22,11 +22,11 @@ struct bld {
     int nlens;
 };
 
-static void b_u8(struct bld *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
-static void b_u16(struct bld *b, unsigned v) { b_u8(b, v >> 8); b_u8(b, v & 0xFF); }
-static void b_u24(struct bld *b, unsigned v) { b_u8(b, v >> 16); b_u16(b, v & 0xFFFF); }
-static void b_bytes(struct bld *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n); b->n += n; }
-static void b_fill(struct bld *b, unsigned v, size_t n) { memset(b->b + b->n, (int)v, n); b->n += n; }
+static inline void b_u8(struct bld *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
+static inline void b_u16(struct bld *b, unsigned v) { b_u8(b, v >> 8); b_u8(b, v & 0xFF); }
+static inline void b_u24(struct bld *b, unsigned v) { b_u8(b, v >> 16); b_u16(b, v & 0xFFFF); }
+static inline void b_bytes(struct bld *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n); b->n += n; }
+static inline void b_fill(struct bld *b, unsigned v, size_t n) { memset(b->b + b->n, (int)v, n); b->n += n; }
 
 /* Open a block with a w-byte length prefix; b_close patches it. */
 static void b_open(struct bld *b, int w)

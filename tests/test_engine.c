@@ -1,0 +1,188 @@
+/* test_engine.c - the per-packet path end to end on hand-built raw-IP packets: roles from the
+ * SYN or from the ClientHello, out-of-order and retransmitted segments of a split hello, records
+ * written at the right moment (handshake done, RST, idle timeout, end of input), floods of bare
+ * ACKs creating nothing, and eviction at the flow cap. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/dlt.h>
+
+#include "check.h"
+#include "test_tls_build.h"
+#include "tlsaudit/engine.h"
+#include "tlsaudit/names.h"
+
+#define MAX_RECS 64
+
+static struct ta_hs recs[MAX_RECS];
+static int nrecs;
+
+static void on_record(void *arg, const struct ta_hs *hs)
+{
+    (void)arg;
+    if (nrecs < MAX_RECS)
+        recs[nrecs] = *hs;
+    nrecs++;
+}
+
+/* An IPv4/TCP packet from 10.0.0.<src>:sport to 10.0.0.<dst>:dport. Returns its length. */
+static size_t mkpkt(uint8_t *out, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
+                    uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *pl, size_t plen)
+{
+    size_t tot = 40 + plen;
+    memset(out, 0, 40);
+    out[0] = 0x45;
+    out[2] = (uint8_t)(tot >> 8); out[3] = (uint8_t)tot;
+    out[8] = 64; out[9] = 6;
+    out[12] = 10; out[15] = src;
+    out[16] = 10; out[19] = dst;
+    out[20] = (uint8_t)(sport >> 8); out[21] = (uint8_t)sport;
+    out[22] = (uint8_t)(dport >> 8); out[23] = (uint8_t)dport;
+    for (int i = 0; i < 4; i++) {
+        out[24 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        out[28 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    out[32] = 0x50; out[33] = flags;
+    out[34] = 0xff; out[35] = 0xff;
+    if (plen)
+        memcpy(out + 40, pl, plen);
+    return tot;
+}
+
+static struct ta_engine *engine(uint32_t max_flows)
+{
+    struct ta_engine_config cfg;
+    struct ta_engine_sink sink = { on_record, NULL, NULL };
+    char err[TA_ERRBUF_SIZE];
+    ta_engine_config_default(&cfg);
+    cfg.max_flows = max_flows;
+    cfg.max_analyzing = 64;
+    cfg.stream_bufs = 32;
+    cfg.idle_timeout_s = 300;
+    nrecs = 0;
+    return ta_engine_new(&cfg, &sink, err);
+}
+
+static void send_pkt(struct ta_engine *e, uint64_t ts, uint8_t src, uint16_t sport, uint8_t dst,
+                     uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                     const uint8_t *pl, size_t plen)
+{
+    static uint8_t buf[70000];
+    size_t n = mkpkt(buf, src, sport, dst, dport, seq, ack, flags, pl, plen);
+    ta_engine_packet(e, DLT_RAW, ts, buf, (uint32_t)n, (uint32_t)n);
+}
+
+static struct bld ch, sh;
+static uint8_t ch_rec[4096], sh_rec[4096];
+static size_t ch_len, sh_len;
+
+/* Full handshake, the ClientHello split in three segments sent 2, 1, 1 (again), 3. */
+static void test_split_out_of_order(void)
+{
+    struct ta_engine *e = engine(1024);
+    struct ta_run_stats rs = { 0 };
+    size_t a = ch_len / 3, b = 2 * ch_len / 3;
+    char ip[64];
+    const uint32_t cisn = 0xFFFFFF00u, sisn = 5000; /* client sequence numbers wrap */
+
+    send_pkt(e, 1000, 1, 40000, 2, 443, cisn, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 1100, 2, 443, 1, 40000, sisn, cisn + 1, TA_TCP_SYN | TA_TCP_ACK, NULL, 0);
+    send_pkt(e, 1200, 1, 40000, 2, 443, cisn + 1, sisn + 1, TA_TCP_ACK, NULL, 0);
+    send_pkt(e, 1300, 1, 40000, 2, 443, cisn + 1 + (uint32_t)a, sisn + 1, TA_TCP_ACK, ch_rec + a, b - a);
+    send_pkt(e, 1400, 1, 40000, 2, 443, cisn + 1, sisn + 1, TA_TCP_ACK, ch_rec, a);
+    send_pkt(e, 1500, 1, 40000, 2, 443, cisn + 1, sisn + 1, TA_TCP_ACK, ch_rec, a);
+    CHECK_INT(nrecs, 0);
+    send_pkt(e, 1600, 1, 40000, 2, 443, cisn + 1 + (uint32_t)b, sisn + 1, TA_TCP_ACK | TA_TCP_PSH,
+             ch_rec + b, ch_len - b);
+    send_pkt(e, 1700, 2, 443, 1, 40000, sisn + 1, cisn + 1 + (uint32_t)ch_len, TA_TCP_ACK, sh_rec, sh_len);
+    /* TLS 1.3: nothing more to learn after the ServerHello, the record is written at once */
+    CHECK_INT(nrecs, 1);
+    CHECK_STR(ta_addr_str(&recs[0].client, 4, ip, sizeof(ip)), "10.0.0.1");
+    CHECK_INT(recs[0].client_port, 40000);
+    CHECK_STR(ta_addr_str(&recs[0].server, 4, ip, sizeof(ip)), "10.0.0.2");
+    CHECK_INT(recs[0].server_port, 443);
+    CHECK_STR(recs[0].ch.sni, "example.com");
+    CHECK_INT(ta_hs_negotiated_version(&recs[0]), 0x0304);
+    CHECK_INT(recs[0].sh.cipher, 0x1301);
+    CHECK_INT(recs[0].ts_first_us, 1000);
+    CHECK_INT(recs[0].anomalies & TA_AN_STREAM_GAP, 0);
+    /* later packets of the flow only cost a lookup: no second record */
+    send_pkt(e, 1800, 1, 40000, 2, 443, cisn + 1 + (uint32_t)ch_len, sisn + 1 + (uint32_t)sh_len,
+             TA_TCP_ACK, ch_rec, 100);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 1);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.flows, 1);
+    CHECK_INT(rs.handshakes, 1);
+    ta_engine_free(e);
+}
+
+/* Mid-stream, no SYN: the ClientHello comes from port 443 to a high port; the ClientHello's
+ * sender is the client all the same. A RST ends the flow and writes the record at once. */
+static void test_midstream_roles_and_rst(void)
+{
+    struct ta_engine *e = engine(1024);
+    char ip[64];
+
+    send_pkt(e, 10, 7, 443, 3, 50000, 100, 900, TA_TCP_ACK, ch_rec, ch_len);
+    CHECK_INT(nrecs, 0);
+    send_pkt(e, 20, 3, 50000, 7, 443, 900, 100 + (uint32_t)ch_len, TA_TCP_RST, NULL, 0);
+    CHECK_INT(nrecs, 1);
+    CHECK_STR(ta_addr_str(&recs[0].client, 4, ip, sizeof(ip)), "10.0.0.7");
+    CHECK_INT(recs[0].client_port, 443);
+    CHECK_INT(recs[0].server_port, 50000);
+    CHECK(recs[0].ch.present);
+    CHECK(!recs[0].sh.present);
+    CHECK_INT(ta_hs_negotiated_version(&recs[0]), 0);
+    ta_engine_free(e);
+}
+
+/* Bare ACKs of unknown flows create no flow; SYNs beyond the cap evict the oldest. */
+static void test_flood_and_eviction(void)
+{
+    struct ta_engine *e = engine(16);
+    struct ta_run_stats rs = { 0 };
+
+    for (uint16_t p = 1; p <= 1000; p++)
+        send_pkt(e, p, 9, p, 2, 443, p, 1, TA_TCP_ACK, NULL, 0);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.flows, 0);
+    for (uint16_t p = 1; p <= 40; p++)
+        send_pkt(e, 2000 + p, 9, (uint16_t)(1000 + p), 2, 443, p, 0, TA_TCP_SYN, NULL, 0);
+    memset(&rs, 0, sizeof(rs));
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.flows, 40);
+    CHECK_INT(rs.flows_evicted, 24);
+    CHECK_INT(nrecs, 0); /* nothing to record about SYN-only flows */
+    ta_engine_free(e);
+}
+
+/* A ClientHello never answered: written when the flow has been idle past the timeout. */
+static void test_idle_timeout(void)
+{
+    struct ta_engine *e = engine(1024);
+    struct ta_run_stats rs = { 0 };
+
+    send_pkt(e, 1000000, 1, 41000, 2, 443, 1, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 1000100, 1, 41000, 2, 443, 2, 0, TA_TCP_ACK, ch_rec, ch_len);
+    ta_engine_expire(e, 1000100 + 299ull * 1000000);
+    CHECK_INT(nrecs, 0);
+    ta_engine_expire(e, 1000100 + 301ull * 1000000);
+    CHECK_INT(nrecs, 1);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.flows_timed_out, 1);
+    ta_engine_free(e);
+}
+
+int main(void)
+{
+    b_client_hello(&ch, 0x11, 0x001D);
+    ch_len = b_records(ch_rec, 22, ch.b, ch.n, 16384);
+    b_server_hello(&sh, 0x11, 1, 0);
+    sh_len = b_records(sh_rec, 22, sh.b, sh.n, 16384);
+    test_split_out_of_order();
+    test_midstream_roles_and_rst();
+    test_flood_and_eviction();
+    test_idle_timeout();
+    return CHECK_DONE();
+}
