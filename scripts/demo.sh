@@ -11,10 +11,10 @@ for f in pcaps/*.pcap pcaps/*.pcapng; do
     [ -e "$f" ] && set -- "$@" -r "$f"
 done
 ./build/tlsaudit capture --db "$db" "$@"
-echo "== Clients using SSL 3.0 / TLS 1.0 / TLS 1.1 toward Office 365 =="
-./build/tlsaudit query legacy --db "$db"
+./build/tlsaudit query summary --db "$db"
 echo
-echo "== The same, every destination =="
+echo "== Clients using legacy TLS, every destination =="
 ./build/tlsaudit query legacy --db "$db" --all
 echo
-./build/tlsaudit query summary --db "$db"
+echo "== Clients still using SSL 3.0 / TLS 1.0 / TLS 1.1 toward Office 365 =="
+./build/tlsaudit query legacy --db "$db"
