@@ -2,7 +2,9 @@
  * RFC 5246 7.4.2 (Certificate), RFC 5280 (X.509 fields), parsed by OpenSSL's libcrypto.
  *
  * Strings are copied raw (escaping is the output's job), NUL-terminated and capped. Every
- * OpenSSL object taken here is freed here, and the thread's error queue is left empty. */
+ * OpenSSL object taken here is freed here, and the thread's error queue is left empty.
+ * Parsed leaves are kept in a bounded cache keyed by the SHA-256 of the DER (tls_cert_cache.c):
+ * servers send the same certificate on every connection and d2i_X509 is the costly part. */
 #include <arpa/inet.h>
 #include <limits.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tls_cert_cache.h"
 #include "tls_int.h"
 
 /* Copy len raw bytes into dst (capacity cap) as a NUL-terminated string, cut at cap - 1. */
@@ -71,8 +74,9 @@ static bool cert_san_add(struct ta_cert *cert, const char *item, size_t len)
     return true;
 }
 
-/* DNS names and IP addresses of subjectAltName, in certificate order, capped. */
-static void cert_sans(struct ta_hs *hs, X509 *x)
+/* DNS names and IP addresses of subjectAltName, in certificate order, capped (sets
+ * TA_AN_LIST_CAPPED in *anomalies when cut). */
+static void cert_sans(struct ta_cert *cert, uint32_t *anomalies, X509 *x)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     char ip[INET6_ADDRSTRLEN];
@@ -99,8 +103,8 @@ static void cert_sans(struct ta_hs *hs, X509 *x)
         } else {
             continue;
         }
-        if (!cert_san_add(&hs->cert, item, len)) {
-            hs->anomalies |= TA_AN_LIST_CAPPED;
+        if (!cert_san_add(cert, item, len)) {
+            *anomalies |= TA_AN_LIST_CAPPED;
             break;
         }
     }
@@ -139,26 +143,52 @@ static void cert_key(struct ta_cert *cert, X509 *x)
     cert->key_bits = bits > 0 && bits <= UINT16_MAX ? (uint16_t)bits : 0;
 }
 
-/* Parse one DER certificate into hs->cert. False (nothing filled) when OpenSSL rejects it. */
-bool ta__tls_cert_der(struct ta_hs *hs, const uint8_t *der, size_t len)
+/* Parse one DER certificate into a zeroed entry: its fields, the anomalies the parse raised, and
+ * whether libcrypto accepted it (nothing filled when not). */
+static void cert_parse(struct ta__cert_entry *e, const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
-    X509 *x;
-    if (len == 0 || len > LONG_MAX)
-        return false;
-    x = d2i_X509(NULL, &p, (long)len);
+    X509 *x = d2i_X509(NULL, &p, (long)len);
     if (!x) {
         ERR_clear_error();
-        return false;
+        return;
     }
-    cert_cn(&hs->cert, x);
-    cert_issuer(&hs->cert, x);
-    cert_sans(hs, x);
-    hs->cert.not_before = cert_time(X509_get0_notBefore(x));
-    hs->cert.not_after = cert_time(X509_get0_notAfter(x));
-    cert_key(&hs->cert, x);
+    e->ok = true;
+    cert_cn(&e->cert, x);
+    cert_issuer(&e->cert, x);
+    cert_sans(&e->cert, &e->anomalies, x);
+    e->cert.not_before = cert_time(X509_get0_notBefore(x));
+    e->cert.not_after = cert_time(X509_get0_notAfter(x));
+    cert_key(&e->cert, x);
     X509_free(x);
     ERR_clear_error();
+}
+
+/* Parse one DER certificate into hs->cert (all parsed fields, not present/chain_len), through
+ * the cache. False (nothing filled) when OpenSSL rejects it; a rejection is cached too. */
+bool ta__tls_cert_der(struct ta_hs *hs, const uint8_t *der, size_t len)
+{
+    struct ta__cert_entry local, *e;
+    bool hit;
+    if (len == 0 || len > LONG_MAX)
+        return false;
+    e = ta__tls_cert_cache_lookup(der, len, &hit);
+    if (!e) {
+        memset(&local, 0, sizeof local);
+        e = &local;
+    }
+    if (!hit)
+        cert_parse(e, der, len);
+    if (!e->ok)
+        return false;
+    memcpy(hs->cert.subject_cn, e->cert.subject_cn, sizeof hs->cert.subject_cn);
+    memcpy(hs->cert.issuer, e->cert.issuer, sizeof hs->cert.issuer);
+    memcpy(hs->cert.sans, e->cert.sans, sizeof hs->cert.sans);
+    hs->cert.not_before = e->cert.not_before;
+    hs->cert.not_after = e->cert.not_after;
+    memcpy(hs->cert.key_type, e->cert.key_type, sizeof hs->cert.key_type);
+    hs->cert.key_bits = e->cert.key_bits;
+    hs->anomalies |= e->anomalies;
     return true;
 }
 

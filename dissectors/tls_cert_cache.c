@@ -1,0 +1,142 @@
+/* tls_cert_cache.c - set-associative LRU cache of parsed server certificates (RFC 5280 leaf DER).
+ *
+ * Why: the same server certificates come back on every connection, and OpenSSL 3.0's d2i_X509
+ * costs tens of microseconds each (it decodes the public key eagerly through the provider
+ * decoders, with lock and malloc churn). Looking a certificate up by the SHA-256 of its whole
+ * DER costs a few microseconds. The key is a cryptographic hash on purpose: with a cheap hash a
+ * hostile server could craft a certificate that collides with a popular one and make us report
+ * that one's names for its own connections.
+ *
+ * Memory: one array of sets * ways entries, allocated at the first lookup (never per packet),
+ * freed by ta__tls_cert_cache_free. The cache is per thread (_Thread_local, like the TLS
+ * scratch buffer), so there is no locking and no sharing between capture threads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "tls_cert_cache.h"
+
+#define CACHE_MAX_ENTRIES (1u << 16)
+
+struct cert_cache {
+    struct ta__cert_entry *entries;    /* sets * ways, set s at entries[s * ways] */
+    unsigned sets, ways;
+    uint64_t tick;
+    EVP_MD *sha256;                    /* fetched once: an implicit fetch per call would lock */
+    EVP_MD_CTX *md;                    /* reused: re-initialising keeps its provider context */
+    struct ta__cert_cache_stats stats;
+};
+
+static _Thread_local struct cert_cache *cache;
+static _Thread_local unsigned cfg_sets = TA_CERT_CACHE_SETS, cfg_ways = TA_CERT_CACHE_WAYS;
+static _Thread_local bool cfg_off;
+
+/* See tls_cert_cache.h. */
+void ta__tls_cert_cache_free(void)
+{
+    if (!cache)
+        return;
+    EVP_MD_CTX_free(cache->md);
+    EVP_MD_free(cache->sha256);
+    free(cache->entries);
+    free(cache);
+    cache = NULL;
+}
+
+/* See tls_cert_cache.h. */
+bool ta__tls_cert_cache_configure(unsigned sets, unsigned ways)
+{
+    if (sets > CACHE_MAX_ENTRIES || ways > CACHE_MAX_ENTRIES ||
+        (uint64_t)sets * ways > CACHE_MAX_ENTRIES)
+        return false;
+    ta__tls_cert_cache_free();
+    cfg_off = sets == 0 || ways == 0;
+    cfg_sets = sets;
+    cfg_ways = ways;
+    return true;
+}
+
+/* Allocate this thread's cache with the configured geometry. NULL when disabled or out of
+ * memory (then every lookup answers "no cache" and the caller parses as before). */
+static struct cert_cache *cache_get(void)
+{
+    struct cert_cache *c;
+    if (cache || cfg_off)
+        return cache;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->sets = cfg_sets;
+    c->ways = cfg_ways;
+    c->entries = calloc((size_t)c->sets * c->ways, sizeof *c->entries);
+    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    c->md = EVP_MD_CTX_new();
+    c->stats.capacity = c->sets * c->ways;
+    cache = c;
+    if (!c->entries || !c->sha256 || !c->md) {
+        ta__tls_cert_cache_free();
+        cfg_off = true;   /* do not retry (and fail) on every certificate */
+        ERR_clear_error();
+    }
+    return cache;
+}
+
+/* SHA-256 of the DER into key. False when libcrypto fails (error queue left empty). */
+static bool cache_key(struct cert_cache *c, const uint8_t *der, size_t len,
+                      uint8_t key[TA_CERT_CACHE_KEY])
+{
+    unsigned int n = 0;
+    if (EVP_DigestInit_ex2(c->md, c->sha256, NULL) == 1 && EVP_DigestUpdate(c->md, der, len) == 1 &&
+        EVP_DigestFinal_ex(c->md, key, &n) == 1 && n == TA_CERT_CACHE_KEY)
+        return true;
+    ERR_clear_error();
+    return false;
+}
+
+/* See tls_cert_cache.h. The set comes from the first key bytes (uniform for SHA-256); within it
+ * a matching way is a hit, else the first unused way or the least recently used one is taken. */
+struct ta__cert_entry *ta__tls_cert_cache_lookup(const uint8_t *der, size_t len, bool *hit)
+{
+    struct cert_cache *c = cache_get();
+    uint8_t key[TA_CERT_CACHE_KEY];
+    struct ta__cert_entry *set, *victim;
+    *hit = false;
+    if (!c || !cache_key(c, der, len, key))
+        return NULL;
+    uint32_t h = (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16 |
+                 (uint32_t)key[3] << 24;
+    set = c->entries + (size_t)(h % c->sets) * c->ways;
+    victim = set;
+    c->tick++;
+    for (unsigned w = 0; w < c->ways; w++) {
+        struct ta__cert_entry *e = set + w;
+        if (e->used && memcmp(e->key, key, sizeof key) == 0) {
+            e->last_use = c->tick;
+            c->stats.hits++;
+            *hit = true;
+            return e;
+        }
+        if (victim->used && (!e->used || e->last_use < victim->last_use))
+            victim = e;
+    }
+    c->stats.misses++;
+    if (victim->used)
+        c->stats.evictions++;
+    memset(victim, 0, sizeof *victim);
+    memcpy(victim->key, key, sizeof key);
+    victim->used = true;
+    victim->last_use = c->tick;
+    return victim;
+}
+
+/* See tls_cert_cache.h. */
+void ta__tls_cert_cache_stats(struct ta__cert_cache_stats *out)
+{
+    if (cache) {
+        *out = cache->stats;
+    } else {
+        memset(out, 0, sizeof *out);
+    }
+}

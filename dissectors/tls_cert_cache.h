@@ -1,0 +1,50 @@
+/* tls_cert_cache.h - bounded cache of parsed leaf certificates, keyed by the SHA-256 of the DER.
+ * Private to tls_cert.c and its tests; names are ta__tls_cert_cache_*. */
+#ifndef TLSAUDIT_TLS_CERT_CACHE_H
+#define TLSAUDIT_TLS_CERT_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tlsaudit/handshake.h"
+
+/* Default geometry: 256 sets of 4 ways = 1024 certificates (~1.7 MB, allocated at first use,
+ * pages touched only as entries fill). */
+#define TA_CERT_CACHE_SETS 256u
+#define TA_CERT_CACHE_WAYS 4u
+#define TA_CERT_CACHE_KEY 32u          /* SHA-256 */
+
+/* One parsed certificate: what ta__tls_cert_der would write into the record. */
+struct ta__cert_entry {
+    uint8_t key[TA_CERT_CACHE_KEY];    /* SHA-256 of the whole DER */
+    bool used;
+    bool ok;                           /* libcrypto accepted the DER */
+    uint32_t anomalies;                /* TA_AN_* bits the parse raised (TA_AN_LIST_CAPPED) */
+    uint64_t last_use;                 /* LRU tick within the set */
+    struct ta_cert cert;               /* parsed fields; present and chain_len are not used */
+};
+
+struct ta__cert_cache_stats {
+    uint64_t hits, misses, evictions;
+    unsigned capacity;                 /* sets * ways, 0 when disabled or not allocated */
+};
+
+/* Set the geometry (sets x ways, each >= 1; 0 disables the cache). Frees the current cache of
+ * this thread and clears its counters; the next lookup allocates the new one. For tests and
+ * tuning; the defaults need no call. Returns false for absurd sizes (more than 1 << 16). */
+bool ta__tls_cert_cache_configure(unsigned sets, unsigned ways);
+
+/* Look the DER up. On a hit *hit is true and the filled entry is returned. On a miss *hit is
+ * false and a slot is returned, already keyed and marked used (the least recently used way of
+ * its set, evicted if needed): the caller must fill ok, anomalies and cert before the next
+ * lookup. NULL when there is no cache (disabled, out of memory, or hashing failed): the caller
+ * then parses without it. The entry stays valid until the next lookup or configure/free. */
+struct ta__cert_entry *ta__tls_cert_cache_lookup(const uint8_t *der, size_t len, bool *hit);
+
+/* Counters and capacity of this thread's cache. */
+void ta__tls_cert_cache_stats(struct ta__cert_cache_stats *out);
+
+/* Free this thread's cache and its digest context (also reset the counters). */
+void ta__tls_cert_cache_free(void);
+
+#endif
