@@ -20,4 +20,17 @@ bool ta_cipher_weak(uint16_t id);
 /* Alert description name ("protocol_version"), or NULL. */
 const char *ta_alert_name(uint8_t desc);
 
+/* Registry names for the hello lists (src/names.c; NULL when the value has no name there, and
+ * "GREASE" for the RFC 8701 values where that registry reserves them). Extension types, e.g.
+ * "server_name"; supported groups, e.g. "x25519"; signature schemes, e.g.
+ * "rsa_pss_rsae_sha256"; EC point formats, e.g. "uncompressed". */
+const char *ta_ext_name(uint16_t type);
+const char *ta_group_name(uint16_t group);
+const char *ta_sigalg_name(uint16_t scheme);
+const char *ta_point_format_name(uint8_t fmt);
+
+/* Anomaly bits (enum ta_anomaly) as names joined by ' ' in bit order: "truncated_hello
+ * long_line"; an unnamed bit as "0x2000". Writes into buf and returns it ("" for 0). */
+const char *ta_anomalies_label(uint32_t mask, char *buf, size_t buflen);
+
 #endif
