@@ -63,6 +63,11 @@ static void usage(FILE *fp, int r)
         "  --o365                Office 365 destinations only%s\n"
         "  --all                 every destination%s\n",
         r == 1 ? " (default)" : "", r == 1 ? "" : " (default)");
+    if (r == 0)
+        fprintf(fp,
+            "  --wide                table format: every column (ciphers and extensions offered,\n"
+            "                        groups, signature algorithms, flags, certificate, anomalies);\n"
+            "                        csv, json and jsonl always carry every column\n");
     if (r == 3)
         fprintf(fp,
             "  --no-starttls         only sessions whose server did not offer STARTTLS\n"
@@ -364,6 +369,8 @@ static int parse_args(int argc, char **argv, struct ta_qopts *o, int r)
             o->o365 = 0;
         else if (strcmp(a, "--fail-if-found") == 0)
             o->fail_if_found = true;
+        else if (r == 0 && strcmp(a, "--wide") == 0)
+            o->wide = true;
         else if (r == 3 && strcmp(a, "--no-starttls") == 0)
             o->no_starttls = true;
         else if (r == 3 && strcmp(a, "--offered-unused") == 0)

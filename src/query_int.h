@@ -29,6 +29,7 @@ struct ta_qopts {
     int o365;                    /* -1 not given, 0 --all, 1 --o365 */
     bool fail_if_found;
     bool no_starttls, offered_unused;   /* plaintext only */
+    bool wide;                   /* sessions, table format: every column, not the narrow set */
     FILE *out, *err;
 };
 

@@ -1,6 +1,7 @@
 /* test_query.c - the query reports on a small real database built with ta_store_add: full
- * expected CSV of sessions (with every filter), legacy (Office 365 and --all), summary,
- * plaintext and runs; exit codes of --fail-if-found and of bad usage. */
+ * expected CSV of sessions (with every filter, and a record filling every wide column), every
+ * column in JSON, narrow and --wide tables, legacy (Office 365 and --all), summary, plaintext
+ * and runs; exit codes of --fail-if-found and of bad usage; the registry labels. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,7 +9,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tlsaudit/common.h"
 #include "tlsaudit/fingerprint.h"
+#include "tlsaudit/handshake.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/query.h"
 #include "tlsaudit/store.h"
 
@@ -201,10 +205,33 @@ static const char *const session_line[] = {
           "{FP},,,1,Exchange,sni smtp.office365.com",
 };
 
-static const char session_header[] =
-    "time,client_ip,client_port,server_ip,server_port,transport,app,starttls,sni,"
-    "client_version,client_max_version,offered_versions,version,cipher,cipher_id,established,"
-    "alert,ja3,ja3s,ja4,cert_cn,ndpi,o365,o365_service,o365_reason\n";
+/* The columns the sessions report had before the wide ones were appended (scripts rely on
+ * them, in this order), then the wide columns. */
+#define NARROW_HEADER \
+    "time,client_ip,client_port,server_ip,server_port,transport,app,starttls,sni," \
+    "client_version,client_max_version,offered_versions,version,cipher,cipher_id,established," \
+    "alert,ja3,ja3s,ja4,cert_cn,ndpi,o365,o365_service,o365_reason"
+#define WIDE_HEADER \
+    "cipher_weak,ciphers_offered,extensions,server_extensions,groups,point_formats,sigalgs," \
+    "key_shares,server_key_share,alpn_offered,alpn,hrr,resumed,session_ticket,psk,ems," \
+    "reneg_info,etm,fallback_scsv,sslv2_hello,client_record_version,server_legacy_version," \
+    "alert_level,alert_desc,alert_dir,cert_issuer,cert_sans,cert_not_before,cert_not_after," \
+    "cert_key_type,cert_key_bits,cert_chain_len,greeting_host,anomalies,ndpi_master,ndpi_app"
+static const char session_header[] = NARROW_HEADER "," WIDE_HEADER "\n";
+
+/* The wide columns of records 1..7: one offered cipher, extension server_name only, record
+ * version TLS 1.0, no flags, no certificate. {weak, offered cipher, server legacy version,
+ * alert (3 cells), greeting host}. */
+static const char *const session_wide[][5] = {
+    [1] = { "0", "TLS_RSA_WITH_AES_128_CBC_SHA", "TLS 1.0", ",,", "" },
+    [2] = { "0", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS 1.2", ",,", "" },
+    [3] = { "", "TLS_RSA_WITH_AES_128_CBC_SHA", "", "fatal,protocol_version,server",
+            "mx.office365.example" },
+    [4] = { "0", "TLS_AES_128_GCM_SHA256", "TLS 1.2", ",,", "" },
+    [5] = { "0", "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS 1.0", ",,", "" },
+    [6] = { "1", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "SSL 3.0", ",,", "" },
+    [7] = { "", "TLS_RSA_WITH_AES_128_CBC_SHA", "", "fatal,protocol_version,server", "" },
+};
 
 /* Replace the first "{FP}" in src by rep; result in a static buffer. */
 static const char *subst(const char *src, const char *rep)
@@ -220,16 +247,20 @@ static const char *subst(const char *src, const char *rep)
 /* The expected sessions CSV for records listed (0-terminated). */
 static char *sessions_csv(const int *recs)
 {
-    static char out[8192];
+    static char out[16384];
     size_t off = (size_t)snprintf(out, sizeof out, "%s", session_header);
-    for (; *recs; recs++)
-        off += (size_t)snprintf(out + off, sizeof out - off, "%s\n",
-                                subst(session_line[*recs], fp[*recs]));
+    for (; *recs; recs++) {
+        const char *const *w = session_wide[*recs];
+        off += (size_t)snprintf(out + off, sizeof out - off,
+                                "%s,%s,%s,server_name,,,,,,,,,0,0,0,0,0,0,0,0,0,TLS 1.0,%s,%s,"
+                                ",,,,,,,%s,,,\n", subst(session_line[*recs], fp[*recs]),
+                                w[0], w[1], w[2], w[3], w[4]);
+    }
     return out;
 }
 
 /* Run `tlsaudit query ARGS...` (NULL-terminated) and capture stdout, stderr and the status. */
-static char qout[16384], qerr[4096];
+static char qout[65536], qerr[4096];
 static int query(const char *first, ...)
 {
     char *argv[32];
@@ -294,6 +325,205 @@ static void test_sessions(void)
     CHECK_STR(qout, session_header);
     CHECK_INT(SESSIONS("--version", "1.2", "--fail-if-found"), 1);
     CHECK_STR(qout, sessions_csv((const int[]){ 2, 0 }));
+}
+
+/* A second database with one record that fills every field the sessions report shows. */
+static char db2[160];
+static char fp_full[128];
+
+static void fill_full(struct ta_hs *hs)
+{
+    static const uint16_t vers[] = { 0x1A1A, 0x0304, 0x0303 };
+    static const uint16_t ciphers[] = { 0x0A0A, 0x1301, 0xC02F, 0x000A, 0x00FF, 0x5600, 0xFEFE };
+    static const uint16_t exts[] = { 0x2A2A, 0, 10, 11, 13, 16, 23, 43, 51, 17513, 65281, 60000 };
+    static const uint16_t groups[] = { 0x3A3A, 29, 23, 24, 0x11EC, 0x6399, 0x0105 };
+    static const uint8_t pfs[] = { 0, 1, 7 };
+    static const uint16_t sigalgs[] = { 0x0403, 0x0804, 0x0401, 0x0303, 0x0807 };
+    static const uint16_t shares[] = { 0x3A3A, 0x11EC, 29 };
+    static const uint16_t sexts[] = { 65281, 23, 16, 11 };
+    mk(hs, "192.0.2.10", 51000, "198.51.100.20", 443, T0 + 30 * SEC, 0x0303, 0x0303, 0xc02f,
+       "full.example.com");
+    memcpy(hs->ch.versions, vers, sizeof vers);
+    hs->ch.nversions = TA_ARRAY_LEN(vers);
+    hs->ch.has_supported_versions = true;
+    memcpy(hs->ch.ciphers, ciphers, sizeof ciphers);
+    hs->ch.nciphers = TA_ARRAY_LEN(ciphers);
+    memcpy(hs->ch.exts, exts, sizeof exts);
+    hs->ch.nexts = TA_ARRAY_LEN(exts);
+    memcpy(hs->ch.groups, groups, sizeof groups);
+    hs->ch.ngroups = TA_ARRAY_LEN(groups);
+    memcpy(hs->ch.point_formats, pfs, sizeof pfs);
+    hs->ch.npoint_formats = TA_ARRAY_LEN(pfs);
+    memcpy(hs->ch.sigalgs, sigalgs, sizeof sigalgs);
+    hs->ch.nsigalgs = TA_ARRAY_LEN(sigalgs);
+    memcpy(hs->ch.key_shares, shares, sizeof shares);
+    hs->ch.nkey_shares = TA_ARRAY_LEN(shares);
+    strcpy(hs->ch.alpn, "h2,http/1.1");
+    hs->ch.session_ticket = hs->ch.session_ticket_data = true;
+    hs->ch.psk = hs->ch.ems = hs->ch.reneg_info = hs->ch.etm = hs->ch.fallback_scsv = true;
+    memcpy(hs->sh.exts, sexts, sizeof sexts);
+    hs->sh.nexts = TA_ARRAY_LEN(sexts);
+    hs->sh.key_share = 29;
+    strcpy(hs->sh.alpn, "h2");
+    hs->sh.resumed = hs->sh.hrr = true;
+    hs->alert.present = true;
+    hs->alert.dir = TA_DIR_C2S;
+    hs->alert.level = 1;
+    hs->alert.description = 90;
+    hs->cert.present = true;
+    hs->cert.chain_len = 3;
+    strcpy(hs->cert.subject_cn, "full.example.com");
+    strcpy(hs->cert.issuer, "CN=Test CA,O=Example");
+    strcpy(hs->cert.sans, "full.example.com,www.full.example.com");
+    hs->cert.not_before = 1767225600;   /* 2026-01-01T00:00:00Z */
+    hs->cert.not_after = 1798761600;    /* 2027-01-01T00:00:00Z */
+    strcpy(hs->cert.key_type, "EC");
+    hs->cert.key_bits = 256;
+    hs->ndpi_master = 91;
+    hs->ndpi_app = 219;
+    strcpy(hs->ndpi_name, "TLS.Microsoft365");
+    hs->anomalies = TA_AN_LIST_CAPPED | TA_AN_LONG_LINE | (1u << 20);
+}
+
+static int build_db2(void)
+{
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    int64_t run;
+    if (ta_store_open(db2, &st, err) != TA_OK) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    ta_store_run_begin(st, "full.pcap", NULL, &run);
+    fill_full(&hs);
+    char ja3[TA_JA3_HEX] = "", ja3s[TA_JA3_HEX] = "", ja4[TA_JA4_LEN] = "";
+    ta_ja3(&hs.ch, ja3, NULL, 0);
+    ta_ja3s(&hs.sh, ja3s, NULL, 0);
+    ta_ja4(&hs.ch, 't', ja4);
+    snprintf(fp_full, sizeof fp_full, "%s,%s,%s", ja3, ja3s, ja4);
+    int rc = ta_store_add(st, &hs);
+    ta_store_close(st);
+    return rc == TA_OK ? 0 : -1;
+}
+
+/* Every field of the full record, as the CSV shows it: labels from src/names.c, GREASE named,
+ * unknown values as numbers (extensions, point formats: decimal; the rest: hex). */
+static void test_sessions_full(void)
+{
+    char want[4096];
+    snprintf(want, sizeof want, "%s"
+        "2026-11-20T08:00:30.000000Z,192.0.2.10,51000,198.51.100.20,443,tcp,https,0,"
+        "full.example.com,TLS 1.2,TLS 1.3,TLS 1.3 TLS 1.2,TLS 1.2,"
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,0xC02F,1,warning user_canceled (client),%s,"
+        "full.example.com,TLS.Microsoft365,0,,,"
+        "0,GREASE TLS_AES_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 "
+        "TLS_RSA_WITH_3DES_EDE_CBC_SHA TLS_EMPTY_RENEGOTIATION_INFO_SCSV TLS_FALLBACK_SCSV 0xFEFE,"
+        "GREASE server_name supported_groups ec_point_formats signature_algorithms "
+        "application_layer_protocol_negotiation extended_master_secret supported_versions "
+        "key_share application_settings_old renegotiation_info 60000,"
+        "renegotiation_info extended_master_secret application_layer_protocol_negotiation "
+        "ec_point_formats,"
+        "GREASE x25519 secp256r1 secp384r1 X25519MLKEM768 X25519Kyber768Draft00 0x0105,"
+        "uncompressed ansiX962_compressed_prime 7,"
+        "ecdsa_secp256r1_sha256 rsa_pss_rsae_sha256 rsa_pkcs1_sha256 0x0303 ed25519,"
+        "GREASE X25519MLKEM768 x25519,x25519,\"h2,http/1.1\",h2,1,1,2,1,1,1,1,1,0,"
+        "TLS 1.0,TLS 1.2,warning,user_canceled,client,\"CN=Test CA,O=Example\","
+        "\"full.example.com,www.full.example.com\",2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,"
+        "EC,256,3,,list_capped long_line 0x100000,91,219\n", session_header, fp_full);
+    CHECK_INT(query("sessions", "--db", db2, "--format", "csv", (char *)NULL), 0);
+    CHECK_STR(qout, want);
+    CHECK_STR(qerr, "");
+}
+
+/* JSON and JSON lines carry every column, in report order, on every row; the table shows the
+ * narrow set unless --wide, which only the sessions report accepts. */
+static void test_sessions_columns(void)
+{
+    char names[] = NARROW_HEADER "," WIDE_HEADER;
+    const char *dbs[] = { db, db2 };
+    int ncols = 0;
+    for (char *p = names; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+        ncols++;
+    CHECK_INT(ncols, 61);
+    for (int d = 0; d < 2; d++) {
+        CHECK_INT(query("sessions", "--db", dbs[d], "--format", "jsonl", (char *)NULL), 0);
+        int rows = 0;
+        for (char *line = qout, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+            *nl = '\0';
+            const char *at = line;
+            char copy[sizeof names], *save = NULL;
+            memcpy(copy, names, sizeof names);
+            for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+                char key[64];
+                snprintf(key, sizeof key, "\"%s\":", c);
+                const char *hit = strstr(at, key);
+                if (!hit)
+                    fprintf(stderr, "row %d: no key %s after offset %td\n", rows, key, at - line);
+                CHECK(hit != NULL);
+                at = hit ? hit + strlen(key) : at;
+            }
+            rows++;
+        }
+        CHECK_INT(rows, d == 0 ? 7 : 1);
+    }
+    CHECK_INT(query("sessions", "--db", db2, "--format", "json", (char *)NULL), 0);
+    CHECK(strncmp(qout, "[\n{\"time\":\"2026-11-20T08:00:30.000000Z\",", 40) == 0);
+    CHECK(strstr(qout, "\"cert_key_bits\":256,\"cert_chain_len\":3,\"greeting_host\":null,"
+                       "\"anomalies\":\"list_capped long_line 0x100000\",\"ndpi_master\":91,"
+                       "\"ndpi_app\":219}\n]\n") != NULL);
+    CHECK_INT(query("sessions", "--db", db2, (char *)NULL), 0);
+    CHECK(strncmp(qout, "time  ", 6) == 0);
+    CHECK(strstr(qout, "o365_reason\n") != NULL);
+    CHECK(strstr(qout, "cipher_weak") == NULL && strstr(qout, "X25519MLKEM768") == NULL);
+    CHECK_INT(query("sessions", "--db", db2, "--wide", (char *)NULL), 0);
+    CHECK(strstr(qout, "  o365_reason  cipher_weak  ciphers_offered  ") != NULL);
+    CHECK(strstr(qout, "  ndpi_master  ndpi_app\n") != NULL);
+    CHECK(strstr(qout, "GREASE X25519MLKEM768 x25519") != NULL);
+    CHECK_INT(query("sessions", "--help", (char *)NULL), 0);
+    CHECK(strstr(qout, "  --wide                table format: every column") != NULL);
+    CHECK_INT(query("legacy", "--db", db2, "--wide", (char *)NULL), 2);
+    CHECK_STR(qerr, "tlsaudit query legacy: unknown option '--wide'\n");
+}
+
+/* The registry labels behind the wide columns (src/names.c). */
+static void test_labels(void)
+{
+    char buf[256];
+    CHECK_STR(ta_group_name(29), "x25519");
+    CHECK_STR(ta_group_name(23), "secp256r1");
+    CHECK_STR(ta_group_name(0x0100), "ffdhe2048");
+    CHECK_STR(ta_group_name(0x11EC), "X25519MLKEM768");
+    CHECK_STR(ta_group_name(0x6399), "X25519Kyber768Draft00");
+    CHECK_STR(ta_group_name(0xFF02), "arbitrary_explicit_char2_curves");
+    CHECK_STR(ta_group_name(0xFAFA), "GREASE");
+    CHECK(ta_group_name(0x0105) == NULL && ta_group_name(0) == NULL);
+    CHECK_STR(ta_sigalg_name(0x0804), "rsa_pss_rsae_sha256");
+    CHECK_STR(ta_sigalg_name(0x0403), "ecdsa_secp256r1_sha256");
+    CHECK_STR(ta_sigalg_name(0x0201), "rsa_pkcs1_sha1");
+    CHECK_STR(ta_sigalg_name(0x0807), "ed25519");
+    CHECK_STR(ta_sigalg_name(0x081C), "ecdsa_brainpoolP512r1tls13_sha512");
+    CHECK_STR(ta_sigalg_name(0x0906), "mldsa87");
+    CHECK(ta_sigalg_name(0x0303) == NULL && ta_sigalg_name(0x0402) == NULL);
+    CHECK_STR(ta_ext_name(0), "server_name");
+    CHECK_STR(ta_ext_name(10), "supported_groups");
+    CHECK_STR(ta_ext_name(43), "supported_versions");
+    CHECK_STR(ta_ext_name(0xFE0D), "encrypted_client_hello");
+    CHECK_STR(ta_ext_name(0xFF01), "renegotiation_info");
+    CHECK_STR(ta_ext_name(0x1A1A), "GREASE");
+    CHECK(ta_ext_name(40) == NULL && ta_ext_name(60000) == NULL);
+    CHECK_STR(ta_point_format_name(0), "uncompressed");
+    CHECK(ta_point_format_name(3) == NULL);
+    CHECK_STR(ta_anomalies_label(0, buf, sizeof buf), "");
+    CHECK_STR(ta_anomalies_label(TA_AN_TRUNCATED_HELLO | TA_AN_LONG_LINE, buf, sizeof buf),
+              "truncated_hello long_line");
+    CHECK_STR(ta_anomalies_label(0x1FFF, buf, sizeof buf),
+              "truncated_hello bad_record bad_handshake bad_extension list_capped stream_gap "
+              "no_tls_after_starttls cert_unparsed duplicate_hello cap_reached not_tls "
+              "dir_swapped long_line");
+    CHECK_STR(ta_anomalies_label(TA_AN_NOT_TLS | 0x80000000u, buf, sizeof buf),
+              "not_tls 0x80000000");
+    CHECK_STR(ta_anomalies_label(TA_AN_STREAM_GAP | TA_AN_DIR_SWAPPED, buf, 10), "stream_ga");
 }
 
 static const char legacy_header[] =
@@ -536,8 +766,13 @@ int main(void)
         return 1;
     }
     snprintf(db, sizeof db, "%s/q.db", dir);
+    snprintf(db2, sizeof db2, "%s/full.db", dir);
     CHECK_INT(build_db(), 0);
+    CHECK_INT(build_db2(), 0);
     test_sessions();
+    test_sessions_full();
+    test_sessions_columns();
+    test_labels();
     test_legacy();
     test_summary();
     test_plaintext_runs();
