@@ -106,6 +106,19 @@ bool ta_cipher_weak(uint16_t id)
     return strcmp(name, "TLS_SHA256_SHA256") == 0 || strcmp(name, "TLS_SHA384_SHA384") == 0;
 }
 
+bool ta_cipher_weak_in(uint16_t id, uint16_t version)
+{
+    const char *name;
+    size_t n;
+
+    if (ta_cipher_weak(id))
+        return true;
+    if (version == 0 || version > 0x0301 || (name = ta_cipher_name(id)) == NULL)
+        return false;
+    n = strlen(name);
+    return strstr(name, "_CBC_") != NULL && n >= 4 && strcmp(name + n - 4, "_SHA") == 0;
+}
+
 /* SSLv2 CIPHER-SPECs (3 bytes, SSL 2.0 draft appendix C). All seven are weak by today's rules. */
 struct v2_spec {
     uint32_t spec;

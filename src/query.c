@@ -70,7 +70,7 @@ static void usage(FILE *fp, int r)
             "                        csv, json and jsonl always carry every column\n");
     if (r == 3)
         fprintf(fp,
-            "  --no-starttls         only sessions whose server did not offer STARTTLS\n"
+            "  --no-starttls         only sessions whose server neither offered nor accepted STARTTLS\n"
             "  --offered-unused      only sessions where STARTTLS was offered but the client\n"
             "                        stayed in clear\n");
     fprintf(fp, "  --fail-if-found       exit 1 when any row is reported%s\n",

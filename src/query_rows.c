@@ -198,11 +198,11 @@ struct wide_col {
     uint8_t list;         /* enum qlist, for W_LIST */
 };
 
-/* cipher_weak: the rule of ta_cipher_weak (src/names.c) through its SQL function; every SSLv2
+/* cipher_weak: the rule of ta_cipher_weak_in (src/names.c) for the negotiated version; every SSLv2
  * cipher spec is weak (40-bit export, RC2/RC4, DES, IDEA, all with MD5); empty when no cipher
  * was chosen. */
 static const struct wide_col wide_cols[] = {
-    { "CASE WHEN h.cipher_id IS NOT NULL THEN ta_cipher_weak(h.cipher_id)"
+    { "CASE WHEN h.cipher_id IS NOT NULL THEN ta_cipher_weak(h.cipher_id, coalesce(h.version, 0))"
       " WHEN h.cipher_v2 IS NOT NULL THEN 1 END", W_TEXT, 0 },
     { "h.ciphers_offered", W_LIST, L_CIPHERS }, { "h.extensions", W_LIST, L_EXTS },
     { "h.server_extensions", W_LIST, L_EXTS }, { "h.groups", W_LIST, L_GROUPS },
@@ -382,8 +382,11 @@ long ta__q_plaintext(sqlite3 *db, const struct ta_qopts *o)
         " m.starttls_offered, m.starttls_sent, m.starttls_accepted, m.starttls_refused,"
         " m.auth_in_clear, m.mail_in_clear, m.o365 FROM mail_sessions m WHERE 1";
     ta__q_where(o, TA_Q_MAIL, sql, sizeof sql);
+    /* A client may send STARTTLS/STLS/AUTH TLS without asking for the capabilities first; a
+     * server that accepted it did support it, offered or not. */
     if (o->no_starttls)
-        strncat(sql, " AND m.starttls_offered = 0", sizeof sql - strlen(sql) - 1);
+        strncat(sql, " AND m.starttls_offered = 0 AND m.starttls_accepted = 0",
+                sizeof sql - strlen(sql) - 1);
     if (o->offered_unused)
         strncat(sql, " AND m.starttls_offered = 1 AND m.starttls_sent = 0",
                 sizeof sql - strlen(sql) - 1);

@@ -45,15 +45,16 @@ static void fn_cipher(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, name ? name : "", -1, SQLITE_STATIC);
 }
 
-/* ta_cipher_weak(id): 1 for NULL/EXPORT/RC4/DES/3DES/anonymous suites, else 0 (NULL id: 0). */
+/* ta_cipher_weak(id [, version]): 1 for NULL/EXPORT/RC4/DES/3DES/anonymous suites, and with a
+ * version also for CBC-SHA1 suites under SSL 3.0/TLS 1.0 (ta_cipher_weak_in), else 0 (NULL: 0). */
 static void fn_cipher_weak(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     int weak = 0;
-    (void)argc;
     if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
         int64_t id = sqlite3_value_int64(argv[0]);
-        if (id >= 0 && id <= 0xffff)
-            weak = ta_cipher_weak((uint16_t)id) ? 1 : 0;
+        int64_t v = argc > 1 ? sqlite3_value_int64(argv[1]) : 0;
+        if (id >= 0 && id <= 0xffff && v >= 0 && v <= 0xffff)
+            weak = ta_cipher_weak_in((uint16_t)id, (uint16_t)v) ? 1 : 0;
     }
     sqlite3_result_int(ctx, weak);
 }
@@ -199,6 +200,7 @@ int ta__store_register_functions(sqlite3 *db)
         { "ta_version", 1, fn_version },
         { "ta_cipher", 1, fn_cipher },
         { "ta_cipher_weak", 1, fn_cipher_weak },
+        { "ta_cipher_weak", 2, fn_cipher_weak },
         { "ta_alert", 1, fn_alert },
         { "ta_ip_in", 2, fn_ip_in },
         { "ta_sni_match", 2, fn_sni_match },

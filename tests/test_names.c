@@ -128,6 +128,15 @@ static void test_cipher_weak(void)
             fprintf(stderr, "0x%04X %s should not be weak\n", strong[i], ta_cipher_name(strong[i]));
         CHECK(!ta_cipher_weak(strong[i]));
     }
+    /* CBC with a SHA-1 MAC is weak under SSL 3.0/TLS 1.0 only; AEAD and SHA-256 MACs never. */
+    CHECK(ta_cipher_weak_in(0x002F, 0x0301));  /* TLS_RSA_WITH_AES_128_CBC_SHA */
+    CHECK(ta_cipher_weak_in(0xC013, 0x0300));  /* TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA */
+    CHECK(!ta_cipher_weak_in(0xC013, 0x0302));
+    CHECK(!ta_cipher_weak_in(0xC013, 0x0303));
+    CHECK(!ta_cipher_weak_in(0xC013, 0));
+    CHECK(!ta_cipher_weak_in(0x003C, 0x0301)); /* ..._CBC_SHA256 */
+    CHECK(!ta_cipher_weak_in(0xC02F, 0x0301)); /* GCM */
+    CHECK(ta_cipher_weak_in(0x0005, 0x0303));  /* RC4 whatever the version */
     /* Over the whole table: every RC4/DES/anon/EXPORT/NULL name is flagged. */
     int missed = 0;
     for (size_t i = 0; i < ta__cipher_table_len; i++) {

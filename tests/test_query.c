@@ -223,12 +223,13 @@ static const char session_header[] = NARROW_HEADER "," WIDE_HEADER "\n";
  * version TLS 1.0, no flags, no certificate. {weak, offered cipher, server legacy version,
  * alert (3 cells), greeting host}. */
 static const char *const session_wide[][5] = {
-    [1] = { "0", "TLS_RSA_WITH_AES_128_CBC_SHA", "TLS 1.0", ",,", "" },
+    /* CBC with SHA-1 under TLS 1.0 is weak (ta_cipher_weak_in) */
+    [1] = { "1", "TLS_RSA_WITH_AES_128_CBC_SHA", "TLS 1.0", ",,", "" },
     [2] = { "0", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS 1.2", ",,", "" },
     [3] = { "", "TLS_RSA_WITH_AES_128_CBC_SHA", "", "fatal,protocol_version,server",
             "mx.office365.example" },
     [4] = { "0", "TLS_AES_128_GCM_SHA256", "TLS 1.2", ",,", "" },
-    [5] = { "0", "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS 1.0", ",,", "" },
+    [5] = { "1", "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS 1.0", ",,", "" },
     [6] = { "1", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "SSL 3.0", ",,", "" },
     [7] = { "", "TLS_RSA_WITH_AES_128_CBC_SHA", "", "fatal,protocol_version,server", "" },
 };

@@ -16,6 +16,10 @@ const char *ta_cipher_name(uint16_t id);
 const char *ta_cipher_v2_name(uint32_t spec);
 /* True for suites a compliance report should flag: NULL, EXPORT, RC4, DES/3DES, anonymous. */
 bool ta_cipher_weak(uint16_t id);
+/* The same for a suite negotiated under version: also true for a CBC suite with a SHA-1 MAC
+ * under SSL 3.0 or TLS 1.0 (implicit IVs: BEAST; MAC-then-encrypt: Lucky 13, POODLE on SSL 3.0).
+ * version 0 (unknown) applies the version-independent rule only. */
+bool ta_cipher_weak_in(uint16_t id, uint16_t version);
 
 /* Alert description name ("protocol_version"), or NULL. */
 const char *ta_alert_name(uint8_t desc);
