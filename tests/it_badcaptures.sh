@@ -3,48 +3,41 @@
 # file, a file that is not a capture, a missing file, an unsupported link type, and packets cut by
 # a small snaplen. Each must end with a clear error naming the file (non-zero exit where data was
 # lost) and keep in the database what was read before the damage.
-set -u
-BIN=${TA_BIN:?}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', expected '$2'"; fi; }
-expect_in() { case "$1" in *"$2"*) ok ;; *) bad "$3: '$2' not in: $1" ;; esac; }
+. "$(dirname "$0")/lib.sh"
+BIN=$TA_BIN
 
 src=""
 for c in "$TA_SRC/pcaps/tls12.pcap" "$TA_SHARED_PCAPS/zeek__tls1.2.pcap"; do
     [ -s "$c" ] && { src=$c; break; }
 done
 if [ -z "$src" ]; then
-    echo "SKIPPED: no TLS 1.2 capture found (pcaps/tls12.pcap or shared zeek__tls1.2.pcap)"
-    exit 77
+    skip "no TLS 1.2 capture found (pcaps/tls12.pcap or shared zeek__tls1.2.pcap)"
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$IT_TMP
 count() { sqlite3 "$1" "select count(*) from handshakes"; }
 
 # Reference: the whole file.
-"$BIN" capture -q --db "$tmp/ref.db" -r "$src"; expect_eq $? 0 "intact capture exit status"
+"$BIN" capture -q --db "$tmp/ref.db" -r "$src"; assert_eq $? 0 "intact capture exit status"
 full=$(count "$tmp/ref.db")
-[ "$full" -ge 1 ] && ok || bad "reference capture has no handshake"
+[ "$full" -ge 1 ] && pass || fail "reference capture has no handshake"
 
 # Cut mid-record: the last record loses its last bytes.
 size=$(stat -c %s "$src")
 head -c $((size - 7)) "$src" > "$tmp/cut.pcap"
 out=$("$BIN" capture -q --db "$tmp/cut.db" -r "$tmp/cut.pcap" 2>&1); rc=$?
-expect_eq "$rc" 1 "truncated capture exit status"
-expect_in "$out" "cut.pcap" "truncated capture message names the file"
-expect_in "$out" "truncated" "truncated capture message says why"
-[ "$(count "$tmp/cut.db")" -ge 1 ] && ok || bad "handshakes before the cut were not kept"
-expect_eq "$(sqlite3 "$tmp/cut.db" 'select clean, error is not null from runs')" "0|1" "run row marks the damage"
+assert_eq "$rc" 1 "truncated capture exit status"
+assert_in "$out" "cut.pcap" "truncated capture message names the file"
+assert_in "$out" "truncated" "truncated capture message says why"
+[ "$(count "$tmp/cut.db")" -ge 1 ] && pass || fail "handshakes before the cut were not kept"
+assert_eq "$(sqlite3 "$tmp/cut.db" 'select clean, error is not null from runs')" "0|1" "run row marks the damage"
 
 # A damaged capture of the shared corpus: a record header claims a 4 MB packet.
 dmg="$TA_SHARED_PCAPS/suricata__bug-1450-04__tls_DER-incomplete-header.pcap"
 if [ -s "$dmg" ]; then
     out=$("$BIN" capture -q --db "$tmp/dmg.db" -r "$dmg" 2>&1); rc=$?
-    expect_eq "$rc" 1 "damaged shared capture exit status"
-    expect_in "$out" "tls_DER-incomplete-header.pcap" "damaged capture message names the file"
-    [ "$(count "$tmp/dmg.db")" -ge 1 ] && ok || bad "the handshake before the damage was not kept"
+    assert_eq "$rc" 1 "damaged shared capture exit status"
+    assert_in "$out" "tls_DER-incomplete-header.pcap" "damaged capture message names the file"
+    [ "$(count "$tmp/dmg.db")" -ge 1 ] && pass || fail "the handshake before the damage was not kept"
 else
     echo "SKIPPED (part): shared captures not found at $TA_SHARED_PCAPS"
 fi
@@ -55,29 +48,28 @@ fi
 echo "this is not a capture" > "$tmp/text.pcap"
 for f in magic.pcap empty.pcap text.pcap missing.pcap; do
     out=$("$BIN" capture -q --db "$tmp/$f.db" -r "$tmp/$f" 2>&1); rc=$?
-    expect_eq "$rc" 1 "$f exit status"
-    expect_in "$out" "$f" "$f message names the file"
+    assert_eq "$rc" 1 "$f exit status"
+    assert_in "$out" "$f" "$f message names the file"
 done
 
 # Files read in order: the good one before the bad one is kept.
 out=$("$BIN" capture -q --db "$tmp/seq.db" -r "$src" -r "$tmp/text.pcap" 2>&1); rc=$?
-expect_eq "$rc" 1 "good then bad file exit status"
-expect_eq "$(count "$tmp/seq.db")" "$full" "good file before a bad one kept"
+assert_eq "$rc" 1 "good then bad file exit status"
+assert_eq "$(count "$tmp/seq.db")" "$full" "good file before a bad one kept"
 
 # Unsupported link type: rewrite the link type field (offset 20) to 147 (USER0).
 { head -c 20 "$src"; printf '\223\000\000\000'; tail -c +25 "$src"; } > "$tmp/dlt.pcap"
 out=$("$BIN" capture -q --db "$tmp/dlt.db" -r "$tmp/dlt.pcap" 2>&1); rc=$?
-expect_eq "$rc" 1 "unsupported link type exit status"
-expect_in "$out" "unsupported link type" "unsupported link type message"
-expect_in "$out" "(147)" "unsupported link type is named by number"
+assert_eq "$rc" 1 "unsupported link type exit status"
+assert_in "$out" "unsupported link type" "unsupported link type message"
+assert_in "$out" "(147)" "unsupported link type is named by number"
 
 # Snaplen-cut packets: every packet cut to 80 bytes; no crash, exit 0, nothing invented.
 if command -v editcap >/dev/null; then
     editcap -s 80 "$src" "$tmp/snap.pcap" >/dev/null 2>&1
-    "$BIN" capture -q --db "$tmp/snap.db" -r "$tmp/snap.pcap"; expect_eq $? 0 "snaplen-cut capture exit status"
-    expect_eq "$(sqlite3 "$tmp/snap.db" "select count(*) from handshakes where version is not null")" 0 \
+    "$BIN" capture -q --db "$tmp/snap.db" -r "$tmp/snap.pcap"; assert_eq $? 0 "snaplen-cut capture exit status"
+    assert_eq "$(sqlite3 "$tmp/snap.db" "select count(*) from handshakes where version is not null")" 0 \
         "no negotiated version invented from cut packets"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+it_done

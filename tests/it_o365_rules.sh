@@ -3,43 +3,37 @@
 # that matches none of the captures' names or addresses, the printer's SMTP session is still
 # recognised by its Exchange Online greeting (banner rule), Teams flows by nDPI's label (ndpi
 # rule), and the non-Microsoft server stays out. Importing the list re-classifies stored rows.
-set -u
-BIN=${TA_BIN:?}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', expected '$2'"; fi; }
+. "$(dirname "$0")/lib.sh"
+BIN=$TA_BIN
 
 o365=$TA_SRC/pcaps/office365.pcap
 teams=$TA_SHARED_PCAPS/ndpi__teams.pcap
-[ -s "$o365" ] || { echo "SKIPPED: pcaps/office365.pcap missing (run pcaps/make-pcaps.sh)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[ -s "$o365" ] || skip "pcaps/office365.pcap missing (run pcaps/make-pcaps.sh)"
+tmp=$IT_TMP
 db=$tmp/a.db
 args=(-r "$o365")
 [ -s "$teams" ] && args+=(-r "$teams") || echo "SKIPPED (part): $teams not found: nDPI rule not checked"
-"$BIN" capture -q --db "$db" "${args[@]}" || bad "capture failed"
+"$BIN" capture -q --db "$db" "${args[@]}" || fail "capture failed"
 q() { sqlite3 "$db" "$1"; }
 
 # Built-in list: the printer is recognised by its certificate first.
-expect_eq "$(q "select o365_reason from handshakes where client_ip = '10.1.1.10'")" \
+assert_eq "$(q "select o365_reason from handshakes where client_ip = '10.1.1.10'")" \
     "cert:outlook.office365.com" "printer before import"
 
 "$BIN" endpoints import "$TA_SRC/tests/data/endpoints-minimal.json" --db "$db" >/dev/null ||
-    bad "import failed"
-expect_eq "$(q "select o365, o365_service, substr(o365_reason, 1, 7) from handshakes where client_ip = '10.1.1.10'")" \
+    fail "import failed"
+assert_eq "$(q "select o365, o365_service, substr(o365_reason, 1, 7) from handshakes where client_ip = '10.1.1.10'")" \
     "1|Exchange|banner:" "printer by its Exchange Online greeting"
-expect_eq "$(q "select o365 from handshakes where client_ip = '10.1.1.13'")" 0 "non-Microsoft server"
-expect_eq "$(q "select count(*) from handshakes where o365_reason like 'sni:%' or o365_reason like 'ip:%' or o365_reason like 'cert:%'")" \
+assert_eq "$(q "select o365 from handshakes where client_ip = '10.1.1.13'")" 0 "non-Microsoft server"
+assert_eq "$(q "select count(*) from handshakes where o365_reason like 'sni:%' or o365_reason like 'ip:%' or o365_reason like 'cert:%'")" \
     0 "no name or range rule can match the minimal list"
 # The printer is still a legacy Office 365 client, and says why.
 legacy=$("$BIN" query legacy --db "$db" --format csv)
-case "$legacy" in *10.1.1.10*banner:*) ok ;; *) bad "printer not in query legacy with its banner reason: $legacy" ;; esac
+case "$legacy" in *10.1.1.10*banner:*) pass ;; *) fail "printer not in query legacy with its banner reason: $legacy" ;; esac
 if [ -s "$teams" ]; then
     n=$(q "select count(*) from handshakes where o365_reason like 'ndpi:%'")
-    [ "$n" -ge 1 ] && ok || bad "no Teams handshake recognised by nDPI's label"
-    expect_eq "$(q "select count(*) from handshakes where o365_reason like 'ndpi:%' and ndpi_name not like '%Teams%' and ndpi_name not like '%Microsoft%' and ndpi_name not like '%Outlook%' and ndpi_name not like '%Skype%' and ndpi_name not like '%OneDrive%'")" \
+    [ "$n" -ge 1 ] && pass || fail "no Teams handshake recognised by nDPI's label"
+    assert_eq "$(q "select count(*) from handshakes where o365_reason like 'ndpi:%' and ndpi_name not like '%Teams%' and ndpi_name not like '%Microsoft%' and ndpi_name not like '%Outlook%' and ndpi_name not like '%Skype%' and ndpi_name not like '%OneDrive%'")" \
         0 "nDPI rule only for Microsoft labels"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+it_done

@@ -1,22 +1,17 @@
 #!/bin/bash
 # it_store_safety.sh - the database survives what a sensor meets: kill -9 at random moments
 # (repeated), two captures writing one database at once, a read-only database, a full disk.
-set -u
-BIN=${TA_BIN:?}
+. "$(dirname "$0")/lib.sh"
+BIN=$TA_BIN
 TRIALS=${TA_KILL_TRIALS:-25}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', expected '$2'"; fi; }
 
 shopt -s nullglob
 inputs=("$TA_SRC"/pcaps/*.pcap "$TA_SHARED_PCAPS"/flowtest__tls1*.pcap "$TA_SHARED_PCAPS"/zeek__*.pcap)
 if [ ${#inputs[@]} -lt 3 ]; then
-    echo "SKIPPED: not enough captures (pcaps/ or shared) to exercise the store"
-    exit 77
+    skip "not enough captures (pcaps/ or shared) to exercise the store"
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [ -n "${mnt:-}" ] && umount "$mnt" 2>/dev/null' EXIT
+tmp=$IT_TMP
+trap '[ -n "${mnt:-}" ] && umount "$mnt" 2>/dev/null; it_cleanup' EXIT
 args=()
 for round in 1 2 3 4 5 6; do
     for f in "${inputs[@]}"; do
@@ -27,7 +22,7 @@ done
 args=("${args[@]:0:500}")
 
 # Reference run.
-"$BIN" capture -q --db "$tmp/ref.db" "${args[@]}" || bad "reference run failed"
+"$BIN" capture -q --db "$tmp/ref.db" "${args[@]}" || fail "reference run failed"
 ref=$(sqlite3 "$tmp/ref.db" "select count(*) from handshakes")
 
 # kill -9 at random moments: integrity always ok, the run row marked unclean unless it finished.
@@ -44,34 +39,34 @@ for i in $(seq 1 "$TRIALS"); do
     [ "$ic" = ok ] || { corrupt=$((corrupt + 1)); echo "trial $i: $ic" >&2; }
     st=$(sqlite3 "$db" "select count(*), sum(clean = 0 and ended is null) from runs" 2>/dev/null)
     n=$(sqlite3 "$db" "select count(*) from handshakes" 2>/dev/null || echo -1)
-    [ "$n" -le "$ref" ] || bad "trial $i: more rows ($n) than the whole input ($ref)"
-    case "$st" in 1\|1) unclean=$((unclean + 1)) ;; 1\|0) ;; 0\|*) ;; *) bad "trial $i: run rows '$st'" ;; esac
+    [ "$n" -le "$ref" ] || fail "trial $i: more rows ($n) than the whole input ($ref)"
+    case "$st" in 1\|1) unclean=$((unclean + 1)) ;; 1\|0) ;; 0\|*) ;; *) fail "trial $i: run rows '$st'" ;; esac
     # a killed database is still readable by the query tool
-    "$BIN" query sessions --db "$db" --all --format csv >/dev/null 2>&1 || bad "trial $i: query failed after kill"
+    "$BIN" query sessions --db "$db" --all --format csv >/dev/null 2>&1 || fail "trial $i: query failed after kill"
 done
-expect_eq "$corrupt" 0 "corrupt databases after $TRIALS kill -9 trials"
+assert_eq "$corrupt" 0 "corrupt databases after $TRIALS kill -9 trials"
 echo "kill -9: $TRIALS trials, $corrupt corrupt, $unclean runs left marked unclean"
-[ "$unclean" -gt 0 ] && ok || bad "no trial was killed mid-run (input too small to test)"
+[ "$unclean" -gt 0 ] && pass || fail "no trial was killed mid-run (input too small to test)"
 
 # Two captures writing one database at once: both succeed, every row is there.
 "$BIN" capture -q --db "$tmp/two.db" "${args[@]}" & p1=$!
 "$BIN" capture -q --db "$tmp/two.db" "${args[@]}" & p2=$!
 wait $p1; r1=$?; wait $p2; r2=$?
-expect_eq "$r1$r2" "00" "two concurrent writers exit status"
-expect_eq "$(sqlite3 "$tmp/two.db" 'select count(*) from handshakes')" "$((2 * ref))" "rows of two concurrent writers"
-expect_eq "$(sqlite3 "$tmp/two.db" 'select count(*) from runs where clean = 1')" 2 "two clean runs"
+assert_eq "$r1$r2" "00" "two concurrent writers exit status"
+assert_eq "$(sqlite3 "$tmp/two.db" 'select count(*) from handshakes')" "$((2 * ref))" "rows of two concurrent writers"
+assert_eq "$(sqlite3 "$tmp/two.db" 'select count(*) from runs where clean = 1')" 2 "two clean runs"
 
 # File modes: database created 0640 or tighter.
 mode=$(stat -c %a "$tmp/ref.db")
-case "$mode" in 640|600|620|400|440) ok ;; *) bad "database mode $mode is wider than 0640" ;; esac
+case "$mode" in 640|600|620|400|440) pass ;; *) fail "database mode $mode is wider than 0640" ;; esac
 
 # A database the user cannot write: a clear error, no crash (needs root to switch user).
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
     cp "$tmp/ref.db" "$tmp/ro.db"; chmod 0644 "$tmp/ro.db"; chmod 0755 "$tmp"
     out=$(runuser -u nobody -- "$BIN" capture -q --db "$tmp/ro.db" -r "${inputs[0]}" 2>&1); rc=$?
-    expect_eq "$rc" 1 "read-only database exit status"
-    case "$out" in *ro.db*) ok ;; *) bad "read-only database message does not name it: $out" ;; esac
-    expect_eq "$(sqlite3 "$tmp/ro.db" 'pragma integrity_check')" ok "read-only database untouched"
+    assert_eq "$rc" 1 "read-only database exit status"
+    case "$out" in *ro.db*) pass ;; *) fail "read-only database message does not name it: $out" ;; esac
+    assert_eq "$(sqlite3 "$tmp/ro.db" 'pragma integrity_check')" ok "read-only database untouched"
 fi
 
 # A full disk: a 160 KiB tmpfs fills up; a clear error, no crash, the database stays consistent.
@@ -79,16 +74,15 @@ mnt="$tmp/full"
 mkdir -p "$mnt"
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; then
     out=$("$BIN" capture -q --db "$mnt/full.db" "${args[@]}" 2>&1); rc=$?
-    [ "$rc" -ne 0 ] && ok || bad "full disk not reported (exit 0)"
-    case "$out" in *full*|*space*) ok ;; *) bad "full disk message unclear: $out" ;; esac
-    [ "$rc" -lt 128 ] && ok || bad "full disk crashed the capture (status $rc)"
+    [ "$rc" -ne 0 ] && pass || fail "full disk not reported (exit 0)"
+    case "$out" in *full*|*space*) pass ;; *) fail "full disk message unclear: $out" ;; esac
+    [ "$rc" -lt 128 ] && pass || fail "full disk crashed the capture (status $rc)"
     ic=$(sqlite3 "$mnt/full.db" "pragma integrity_check" 2>&1)
-    expect_eq "$ic" ok "database on the full disk passes integrity_check"
+    assert_eq "$ic" ok "database on the full disk passes integrity_check"
     umount "$mnt"; mnt=""
 else
     echo "SKIPPED (part): cannot mount a small tmpfs for the disk-full check (not root?)"
     mnt=""
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+it_done
