@@ -22,7 +22,10 @@ done
 args=("${args[@]:0:500}")
 
 # Reference run.
+t0=$(date +%s%N)
 "$BIN" capture -q --db "$tmp/ref.db" "${args[@]}" || fail "reference run failed"
+ref_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ref_ms" -ge 20 ] || ref_ms=20
 ref=$(sqlite3 "$tmp/ref.db" "select count(*) from handshakes")
 
 # kill -9 at random moments: integrity always ok, the run row marked unclean unless it finished.
@@ -31,7 +34,9 @@ RANDOM=42
 for i in $(seq 1 "$TRIALS"); do
     db="$tmp/k$i.db"
     "$BIN" capture -q --db "$db" "${args[@]}" & pid=$!
-    sleep "0.$(printf '%03d' $((RANDOM % 400)))"
+    # a moment inside the run: the input takes ref_ms to read
+    ms=$((RANDOM % (ref_ms * 9 / 10) + 1))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     [ -e "$db" ] || continue
