@@ -192,7 +192,12 @@ static int migrate(sqlite3 *db, const char *path, char *errbuf)
 
 /* Connection settings for the writer: WAL (checked: a file on a filesystem without shared memory
  * may refuse it), NORMAL sync (WAL keeps the database consistent; a power cut loses at most the
- * last batch), foreign keys enforced. */
+ * last batch), foreign keys enforced. A 16 MiB page cache (default 2 MiB) keeps the five
+ * handshakes indexes, which take random keys (addresses, SNI), in memory: with 2 MiB every batch
+ * re-read and re-wrote index pages through the WAL (handshake-heavy bench: 199k pread, 172k
+ * pwrite). Checkpoints every 4000 WAL pages instead of 1000 halve the fsyncs; the WAL file may
+ * reach ~16 MB while capturing and is removed at close. Neither changes what a crash loses:
+ * commits stay as frequent as before. */
 static int configure_rw(sqlite3 *db, const char *path, char *errbuf)
 {
     sqlite3_stmt *s = NULL;
@@ -210,7 +215,8 @@ static int configure_rw(sqlite3 *db, const char *path, char *errbuf)
                  : "cannot switch to WAL journal mode");
         return TA_ERR_IO;
     }
-    if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL,
+    if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000", NULL, NULL,
                      NULL) != SQLITE_OK) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, sqlite3_errmsg(db));
         return TA_ERR_IO;
