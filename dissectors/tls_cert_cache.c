@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #include "tls_cert_cache.h"
 
@@ -32,10 +33,35 @@ struct cert_cache {
 static _Thread_local struct cert_cache *cache;
 static _Thread_local unsigned cfg_sets = TA_CERT_CACHE_SETS, cfg_ways = TA_CERT_CACHE_WAYS;
 static _Thread_local bool cfg_off;
+static _Thread_local OSSL_LIB_CTX *light_ctx;
+static _Thread_local OSSL_PROVIDER *light_null;
+static _Thread_local bool light_failed;
+
+/* See tls_cert_cache.h. */
+OSSL_LIB_CTX *ta__tls_cert_light_ctx(void)
+{
+    if (light_ctx || light_failed)
+        return light_ctx;
+    light_ctx = OSSL_LIB_CTX_new();
+    light_null = light_ctx ? OSSL_PROVIDER_load(light_ctx, "null") : NULL;
+    if (!light_null) {
+        OSSL_LIB_CTX_free(light_ctx);
+        light_ctx = NULL;
+        light_failed = true;
+        ERR_clear_error();
+    }
+    return light_ctx;
+}
 
 /* See tls_cert_cache.h. */
 void ta__tls_cert_cache_free(void)
 {
+    if (light_ctx) {
+        OSSL_PROVIDER_unload(light_null);
+        OSSL_LIB_CTX_free(light_ctx);
+        light_ctx = NULL;
+        light_null = NULL;
+    }
     if (!cache)
         return;
     EVP_MD_CTX_free(cache->md);

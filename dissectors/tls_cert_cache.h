@@ -44,7 +44,13 @@ struct ta__cert_entry *ta__tls_cert_cache_lookup(const uint8_t *der, size_t len,
 /* Counters and capacity of this thread's cache. */
 void ta__tls_cert_cache_stats(struct ta__cert_cache_stats *out);
 
-/* Free this thread's cache and its digest context (also reset the counters). */
+/* Free this thread's cache, its digest context and its light library context (also reset the
+ * counters). */
 void ta__tls_cert_cache_free(void);
+
+/* A libcrypto library context of this thread with only the "null" provider loaded: d2i_X509
+ * through it skips OpenSSL 3.0's eager public-key decoding (the key stays undecoded, every other
+ * field is parsed as usual). Created at first use; NULL when it cannot be. */
+struct ossl_lib_ctx_st *ta__tls_cert_light_ctx(void);
 
 #endif

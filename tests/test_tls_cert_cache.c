@@ -2,10 +2,13 @@
  * same fields as a fresh parse, a slot taken over by another certificate answers with that one's
  * fields, an evicted certificate is parsed again correctly, rejections and capped SAN lists are
  * replayed on a hit, and the cache never holds more than its capacity. Certificates are real
- * X.509 made by libcrypto at run time. */
+ * X.509 made by libcrypto at run time; key type and size are checked against OpenSSL's own
+ * EVP_PKEY for RSA, EC (also with a point off its curve) and Ed25519. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -17,8 +20,9 @@
 static EVP_PKEY *key;
 
 /* A self-signed certificate for cn with the SAN list san (OpenSSL config syntax), as DER into
- * out (capacity cap). Returns its length. */
-static size_t make_cert(const char *cn, const char *san, long serial, uint8_t *out, size_t cap)
+ * out (capacity cap), with key k. Returns its length. */
+static size_t make_cert_key(EVP_PKEY *k, const char *cn, const char *san, long serial, uint8_t *out,
+                            size_t cap)
 {
     X509 *x = X509_new();
     X509_NAME *n = X509_get_subject_name(x);
@@ -31,12 +35,12 @@ static size_t make_cert(const char *cn, const char *san, long serial, uint8_t *o
     X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"Cache Org", -1, -1, 0);
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509_set_issuer_name(x, n);
-    X509_set_pubkey(x, key);
+    X509_set_pubkey(x, k);
     X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
     X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
     X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
-    X509_sign(x, key, EVP_sha256());
+    X509_sign(x, k, EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256());
     int len = i2d_X509(x, NULL);
     CHECK(len > 0 && (size_t)len <= cap);
     if (len <= 0 || (size_t)len > cap)
@@ -45,6 +49,11 @@ static size_t make_cert(const char *cn, const char *san, long serial, uint8_t *o
         i2d_X509(x, &p);
     X509_free(x);
     return (size_t)len;
+}
+
+static size_t make_cert(const char *cn, const char *san, long serial, uint8_t *out, size_t cap)
+{
+    return make_cert_key(key, cn, san, serial, out, cap);
 }
 
 /* Parse der into a fresh record; returns the result of ta__tls_cert_der. */
@@ -213,6 +222,75 @@ static void test_bounded(void)
     CHECK(!ta__tls_cert_cache_configure(1u << 16, 2));   /* absurd geometry refused */
 }
 
+/* Key type and bits as OpenSSL's own EVP_PKEY gives them ("" and 0 when it cannot decode the
+ * key), the reference the light path must reproduce. */
+static void reference_key(const uint8_t *d, size_t n, char *type, size_t cap, int *bits)
+{
+    const unsigned char *p = d;
+    X509 *x = d2i_X509(NULL, &p, (long)n);
+    EVP_PKEY *pk = x ? X509_get0_pubkey(x) : NULL;
+    snprintf(type, cap, "%s", !pk ? "" : EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ? "RSA"
+             : EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "EC"
+             : EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519 ? "Ed25519" : "other");
+    *bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+    X509_free(x);
+    ERR_clear_error();
+}
+
+/* The public key's type and size: RSA and EC named curves are read without decoding the key
+ * (light path), Ed25519 through the full path, and an EC point that is not on its curve gives
+ * what OpenSSL gives (no key) rather than the curve's size. */
+static void test_key_types(void)
+{
+    static uint8_t d[4096];
+    static struct ta_hs hs;
+    static const struct { const char *alg, *param, *type; int bits; } keys[] = {
+        { "RSA", "2048", "RSA", 2048 }, { "RSA", "3072", "RSA", 3072 },
+        { "EC", "P-384", "EC", 384 }, { "EC", "P-521", "EC", 521 },
+        { "ED25519", NULL, "Ed25519", 256 },
+    };
+    char type[32];
+    int bits;
+    CHECK(ta__tls_cert_cache_configure(0, 0));   /* every parse goes to libcrypto */
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        EVP_PKEY *k = keys[i].param && strcmp(keys[i].alg, "RSA") == 0
+                      ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(keys[i].param))
+                      : keys[i].param ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", keys[i].param)
+                      : EVP_PKEY_Q_keygen(NULL, NULL, keys[i].alg);
+        CHECK(k != NULL);
+        size_t n = make_cert_key(k, "k.example", "DNS:k.example", 50, d, sizeof d);
+        reference_key(d, n, type, sizeof type, &bits);
+        CHECK_STR(type, keys[i].type);
+        CHECK_INT(bits, keys[i].bits);
+        CHECK(parse(&hs, d, n));
+        CHECK_STR(hs.cert.key_type, type);
+        CHECK_INT(hs.cert.key_bits, bits);
+        CHECK_STR(hs.cert.subject_cn, "k.example");
+        if (strcmp(keys[i].alg, "EC") == 0) {
+            /* Corrupt the point's x coordinate (uncompressed point 04 || x || y in the DER). */
+            unsigned char *pt = NULL;
+            int plen = i2d_PublicKey(k, &pt);
+            uint8_t *at = NULL;
+            for (size_t off = 0; plen > 0 && off + (size_t)plen <= n && !at; off++)
+                if (memcmp(d + off, pt, (size_t)plen) == 0)
+                    at = d + off;
+            CHECK(at != NULL);
+            if (at) {
+                at[5] ^= 0x5A;
+                reference_key(d, n, type, sizeof type, &bits);
+                CHECK_STR(type, "");
+                CHECK_INT(bits, 0);
+                CHECK(parse(&hs, d, n));
+                CHECK_STR(hs.cert.key_type, "");
+                CHECK_INT(hs.cert.key_bits, 0);
+                CHECK_STR(hs.cert.subject_cn, "k.example");
+            }
+            OPENSSL_free(pt);
+        }
+        EVP_PKEY_free(k);
+    }
+}
+
 int main(void)
 {
     char san[128];
@@ -227,6 +305,7 @@ int main(void)
     test_key_is_whole_der();
     test_rejected_and_capped();
     test_bounded();
+    test_key_types();
     ta__tls_cert_cache_free();
     EVP_PKEY_free(key);
     return CHECK_DONE();
