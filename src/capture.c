@@ -108,7 +108,8 @@ static void usage(FILE *out)
         "  -B MiB             kernel capture buffer size for live capture (default 64)\n"
         "  -Z USER            after opening the interface and database, drop root to USER\n"
         "  --max-flows N      flow table cap (default 262144); the oldest flow is evicted beyond it\n"
-        "  --max-analyzing N  flows whose handshake is read at once (default 16384)\n"
+        "  --max-analyzing N  flows whose handshake is read at once (default 4096;\n"
+        "                     beyond it the oldest analysis is settled early)\n"
         "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
         "  -v / -q            more / less logging\n");

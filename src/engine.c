@@ -26,6 +26,7 @@ struct ta_ectx {
     struct ta_class_state cls;
     uint32_t flow;            /* flow slot index */
     uint32_t next_free;
+    uint32_t age_prev, age_next; /* contexts in use, oldest first */
     bool dir_done[2];         /* the dissector wants nothing more from this direction */
     bool kick;                /* a hand-off happened: re-deliver the other direction's bytes */
     /* followed by the nDPI flow struct (ta_classifier_flow_size bytes) */
@@ -42,6 +43,7 @@ struct ta_engine {
     uint32_t ctx_free;        /* list of returned contexts */
     uint32_t ctx_fresh;       /* contexts never used yet start here (their pages are untouched) */
     uint32_t ctx_in_use;
+    uint32_t age_head, age_tail; /* oldest and newest context in use */
     uint64_t now_us;
     uint32_t since_expire;
     struct ta_decode_stats dstats;
@@ -61,7 +63,7 @@ struct sink_arg {
 void ta_engine_config_default(struct ta_engine_config *cfg)
 {
     cfg->max_flows = 262144;
-    cfg->max_analyzing = 16384;
+    cfg->max_analyzing = 4096;
     cfg->stream_bufs = 4096;
     cfg->stream_buf_size = 32768;
     cfg->idle_timeout_s = 300;
@@ -106,6 +108,7 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
     if (!e->flows || !e->bufs || !e->ctx_mem)
         goto nomem;
     e->ctx_free = TA_FLOW_NONE;
+    e->age_head = e->age_tail = TA_FLOW_NONE;
     return e;
 nomem:
     snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory allocating the flow tables");
@@ -124,12 +127,23 @@ void ta_engine_free(struct ta_engine *e)
     free(e);
 }
 
-/* Take an analysis context for flow f; false when the pool is exhausted. */
+static void flow_settle(struct ta_engine *e, struct ta_flow *f);
+
+/* Take an analysis context for flow f. When every context is in use, the oldest analysis is
+ * settled early (its record written with what it has: typically a ClientHello that was never
+ * answered, or a one-sided capture), so a flood of stalled connections cannot lock out new
+ * handshakes. Counted in pool_exhausted. */
 static bool ctx_take(struct ta_engine *e, struct ta_flow *f)
 {
     struct ta_ectx *x;
     uint32_t i = e->ctx_free;
 
+    if (i == TA_FLOW_NONE && e->ctx_fresh >= e->cfg.max_analyzing && e->age_head != TA_FLOW_NONE) {
+        struct ta_flow *old = ta_flow_at(e->flows, ctx_at(e, e->age_head)->flow);
+        e->ctx_exhausted++;
+        flow_settle(e, old);
+        i = e->ctx_free;
+    }
     if (i != TA_FLOW_NONE) {
         x = ctx_at(e, i);
         e->ctx_free = x->next_free;
@@ -150,6 +164,13 @@ static bool ctx_take(struct ta_engine *e, struct ta_flow *f)
             ta_stream_set_isn(&x->st[d], f->isn[d]);
     }
     x->c.hs.ts_first_us = f->ts_first_us;
+    x->age_next = TA_FLOW_NONE;
+    x->age_prev = e->age_tail;
+    if (e->age_tail != TA_FLOW_NONE)
+        ctx_at(e, e->age_tail)->age_next = i;
+    else
+        e->age_head = i;
+    e->age_tail = i;
     f->ctx = i;
     e->ctx_in_use++;
     return true;
@@ -161,6 +182,14 @@ static void ctx_put(struct ta_engine *e, struct ta_flow *f)
 
     for (int d = 0; d < 2; d++)
         ta_stream_release(&x->st[d], e->bufs);
+    if (x->age_prev != TA_FLOW_NONE)
+        ctx_at(e, x->age_prev)->age_next = x->age_next;
+    else
+        e->age_head = x->age_next;
+    if (x->age_next != TA_FLOW_NONE)
+        ctx_at(e, x->age_next)->age_prev = x->age_prev;
+    else
+        e->age_tail = x->age_prev;
     x->next_free = e->ctx_free;
     e->ctx_free = f->ctx;
     f->ctx = TA_FLOW_NONE;

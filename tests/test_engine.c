@@ -174,6 +174,26 @@ static void test_idle_timeout(void)
     ta_engine_free(e);
 }
 
+/* More stalled handshakes than analysis contexts (64 here): the oldest are settled early with
+ * what they have, so every new ClientHello is still read. */
+static void test_context_reclaim(void)
+{
+    struct ta_engine *e = engine(1024);
+    struct ta_run_stats rs = { 0 };
+
+    for (uint16_t p = 0; p < 70; p++)
+        send_pkt(e, 100 + p, 5, (uint16_t)(20000 + p), 2, 443, 1, 0, TA_TCP_ACK, ch_rec, ch_len);
+    CHECK_INT(nrecs, 6);
+    CHECK_INT(recs[0].client_port, 20000);
+    CHECK_INT(recs[5].client_port, 20005);
+    CHECK(recs[0].ch.present);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.pool_exhausted, 6);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 70);
+    ta_engine_free(e);
+}
+
 int main(void)
 {
     b_client_hello(&ch, 0x11, 0x001D);
@@ -184,5 +204,6 @@ int main(void)
     test_midstream_roles_and_rst();
     test_flood_and_eviction();
     test_idle_timeout();
+    test_context_reclaim();
     return CHECK_DONE();
 }
