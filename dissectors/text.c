@@ -46,6 +46,8 @@ static int text_skip(struct ta__text *st, enum ta_dir dir, struct ta_cur *cur)
 {
     size_t n = ta_cur_left(cur), at;
 
+    if ((unsigned)dir > TA_DIR_S2C) /* never: lets the compiler see the arrays' bounds hold */
+        return TA_NEED_MORE;
     if (st->skip[dir]) {
         if (n > st->skip[dir])
             n = st->skip[dir];
