@@ -400,7 +400,7 @@ int ta_cmd_capture(int argc, char **argv)
     ta_engine_stats(r.engine, &rs);
     if (ta_store_run_end(r.store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
         status = 1;
-    if (ta_o365_classify(ta_store_db(r.store), errbuf) != TA_OK) {
+    if (ta_o365_classify_run(ta_store_db(r.store), run_id, errbuf) != TA_OK) {
         fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
         status = 1;
     }

@@ -283,12 +283,20 @@ static const char SEL_MAIL[] =
     "m.greeting, h.ndpi_name, m.o365, m.o365_service, m.o365_reason "
     "FROM mail_sessions m LEFT JOIN handshakes h ON h.id = m.handshake_id";
 
-/* Everything after BEGIN: default list, load, both tables. */
-static int classify_locked(sqlite3 *db, char *errbuf)
+/* Everything after BEGIN: default list, load, both tables (only run_id's rows when > 0). */
+static int classify_locked(sqlite3 *db, int64_t run_id, char *errbuf)
 {
     struct cls c;
+    char sel_h[512], sel_m[512];
     int rc;
 
+    snprintf(sel_h, sizeof(sel_h), "%s%s", SEL_HANDSHAKES, run_id > 0 ? " WHERE run_id = " : "");
+    snprintf(sel_m, sizeof(sel_m), "%s%s", SEL_MAIL, run_id > 0 ? " WHERE m.run_id = " : "");
+    if (run_id > 0) {
+        size_t lh = strlen(sel_h), lm = strlen(sel_m);
+        snprintf(sel_h + lh, sizeof(sel_h) - lh, "%lld", (long long)run_id);
+        snprintf(sel_m + lm, sizeof(sel_m) - lm, "%lld", (long long)run_id);
+    }
     memset(&c, 0, sizeof(c));
     c.db = db;
     rc = ta__o365_ensure_default_locked(db, errbuf);
@@ -305,9 +313,9 @@ static int classify_locked(sqlite3 *db, char *errbuf)
         rc = TA_ERR_IO;
     }
     if (rc == TA_OK)
-        rc = classify_table(&c, SEL_HANDSHAKES, "handshakes", errbuf);
+        rc = classify_table(&c, sel_h, "handshakes", errbuf);
     if (rc == TA_OK)
-        rc = classify_table(&c, SEL_MAIL, "mail_sessions", errbuf);
+        rc = classify_table(&c, sel_m, "mail_sessions", errbuf);
     sqlite3_finalize(c.q_addr);
     sqlite3_finalize(c.q_cname);
     ta__o365_list_free(&c.list);
@@ -316,12 +324,17 @@ static int classify_locked(sqlite3 *db, char *errbuf)
 
 int ta_o365_classify(sqlite3 *db, char *errbuf)
 {
+    return ta_o365_classify_run(db, 0, errbuf);
+}
+
+int ta_o365_classify_run(sqlite3 *db, int64_t run_id, char *errbuf)
+{
     int rc;
     if (!db)
         return TA_ERR_ARG;
     if (ta__o365_exec(db, "BEGIN IMMEDIATE", errbuf) != TA_OK)
         return TA_ERR_IO;
-    rc = classify_locked(db, errbuf);
+    rc = classify_locked(db, run_id, errbuf);
     if (rc == TA_OK)
         rc = ta__o365_exec(db, "COMMIT", errbuf);
     if (rc != TA_OK)

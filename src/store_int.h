@@ -9,7 +9,7 @@
 
 #include "tlsaudit/common.h"
 
-#define TA_STORE_BATCH_ROWS 1000       /* rows per transaction before a forced commit */
+#define TA_STORE_BATCH_ROWS 10000      /* rows per transaction before a forced commit */
 #define TA_STORE_BATCH_US 1000000u     /* ... or age of the batch's first row */
 
 /* The write side of the store. One connection, statements prepared once at open. */

@@ -382,19 +382,20 @@ static void test_batching(void)
     CHECK_INT(count(ro, "handshakes"), 0);
     CHECK_INT(ta_store_maybe_commit(st, 6000000), TA_OK);     /* one second old */
     CHECK_INT(count(ro, "handshakes"), 2);
-    /* 999 rows: not yet; the 1000th row commits at the next call whatever the clock says. */
-    for (int i = 0; i < 999; i++)
+    /* TA_STORE_BATCH_ROWS - 1 rows: not yet; the next row commits at the next call whatever the
+     * clock says. */
+    for (int i = 0; i < TA_STORE_BATCH_ROWS - 1; i++)
         ta_store_add(st, &hs);
     CHECK_INT(ta_store_maybe_commit(st, 7000000), TA_OK);
     CHECK_INT(count(ro, "handshakes"), 2);
     ta_store_add(st, &hs);
     CHECK_INT(ta_store_maybe_commit(st, 7000001), TA_OK);
-    CHECK_INT(count(ro, "handshakes"), 1002);
+    CHECK_INT(count(ro, "handshakes"), 2 + TA_STORE_BATCH_ROWS);
     /* close commits the open batch */
     ta_store_add(st, &hs);
-    CHECK_INT(count(ro, "handshakes"), 1002);
+    CHECK_INT(count(ro, "handshakes"), 2 + TA_STORE_BATCH_ROWS);
     ta_store_close(st);
-    CHECK_INT(count(ro, "handshakes"), 1003);
+    CHECK_INT(count(ro, "handshakes"), 3 + TA_STORE_BATCH_ROWS);
     sqlite3_close(ro);
 }
 

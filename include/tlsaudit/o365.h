@@ -24,6 +24,9 @@
  * Runs in one transaction. errbuf (TA_ERRBUF_SIZE) gets a message on failure.
  * Returns TA_OK or TA_ERR_IO. */
 int ta_o365_classify(sqlite3 *db, char *errbuf);
+/* The same for the rows of one capture run only (run_id > 0; 0 means every row): what a capture
+ * calls at its end, so a long-lived database is not re-classified whole after every run. */
+int ta_o365_classify_run(sqlite3 *db, int64_t run_id, char *errbuf);
 
 /* Load the built-in list when no endpoint set exists. Returns TA_OK or TA_ERR_IO. */
 int ta_o365_ensure_default(sqlite3 *db, char *errbuf);
