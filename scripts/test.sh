@@ -1,6 +1,6 @@
 #!/bin/sh
 # test.sh - build and run the whole test suite: a normal build (warnings are errors), then the
-# same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# same suite under AddressSanitizer + UndefinedBehaviorSanitizer, then short fuzz runs.
 set -eu
 cd "$(dirname "$0")/.."
 status=0
@@ -10,5 +10,10 @@ if [ "${TA_SKIP_ASAN:-0}" != 1 ]; then
     sh scripts/build.sh build-asan -DTA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2) || status=1
+    # Short libFuzzer runs (clang, ASan + UBSan) of every fuzz target: TA_FUZZ_SECONDS each
+    # (default 30, two at a time; 0 skips). Longer runs by hand: sh scripts/fuzz.sh 600.
+    if [ "${TA_FUZZ_SECONDS:-30}" != 0 ]; then
+        TA_FUZZ_JOBS=2 sh scripts/fuzz.sh "${TA_FUZZ_SECONDS:-30}" || status=1
+    fi
 fi
 exit $status
