@@ -24,7 +24,7 @@ mkdir -p "$out"
 # Run one target; writes $out/<t>.rc with its exit status.
 run_one() {
     t=$1
-    rm -rf "$out/$t" "$out/$t.corpus"
+    rm -rf "${out:?}/$t" "${out:?}/$t.corpus"
     mkdir -p "$out/$t" "$out/$t.corpus"
     cp fuzz/corpus/"$t"/* "$out/$t.corpus/"
     rc=0

@@ -118,7 +118,7 @@ if kill -0 "$badpid" 2>/dev/null; then
 fi
 wait "$badpid"
 rc=$?
-[ "$rc" -ne 0 ] && pass || fail "-Z with an unknown user exits 0"
+if [ "$rc" -ne 0 ]; then pass; else fail "-Z with an unknown user exits 0"; fi
 assert_in "$(cat "$IT_TMP/bad.out")" "no-such-user-ta" "-Z unknown user: the message names it"
 assert_in "$(cat "$IT_TMP/bad.out")" "no such user" "-Z unknown user: the message says why"
 echo "-Z unknown user: exit $rc: $(cat "$IT_TMP/bad.out")"
@@ -148,7 +148,7 @@ if command -v setpriv >/dev/null; then
     out=$(setpriv --reuid=nobody --regid="$NOBODY_GID" --init-groups --inh-caps=-all \
         --bounding-set=-all -- "$TA_BIN" capture -i lo --db "$dir/nocap.db" 2>&1)
     rc=$?
-    [ "$rc" -ne 0 ] && pass || fail "capture as nobody without CAP_NET_RAW exits 0"
+    if [ "$rc" -ne 0 ]; then pass; else fail "capture as nobody without CAP_NET_RAW exits 0"; fi
     assert_in "$out" "lo" "no CAP_NET_RAW: the message names the interface"
     echo "no CAP_NET_RAW: exit $rc: $out"
 else

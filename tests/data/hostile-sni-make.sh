@@ -13,7 +13,12 @@ out=${1:-$(cd "$(dirname "$0")" && pwd)/hostile-sni.pcap}
 port=${PORT:-48443}
 tmp=$(mktemp -d)
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+cleanup() {
+    local p
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=hostile.example.test" \
     -keyout "$tmp/k.pem" -out "$tmp/c.pem" 2>/dev/null
