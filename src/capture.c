@@ -363,6 +363,11 @@ int ta_cmd_capture(int argc, char **argv)
     rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
+    /* An unknown -Z user is a usage error found before anything is opened or created. */
+    if (o.user && !getpwnam(o.user)) {
+        fprintf(stderr, "tlsaudit capture: -Z %s: no such user\n", o.user);
+        return 2;
+    }
     if (o.iface && !(live = open_live(&o, errbuf))) {
         fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
         return 1;

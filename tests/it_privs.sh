@@ -121,6 +121,7 @@ rc=$?
 if [ "$rc" -ne 0 ]; then pass; else fail "-Z with an unknown user exits 0"; fi
 assert_in "$(cat "$IT_TMP/bad.out")" "no-such-user-ta" "-Z unknown user: the message names it"
 assert_in "$(cat "$IT_TMP/bad.out")" "no such user" "-Z unknown user: the message says why"
+[ -e "$bad" ] && fail "-Z unknown user: the database was created anyway" || pass
 echo "-Z unknown user: exit $rc: $(cat "$IT_TMP/bad.out")"
 
 # --- 3. only CAP_NET_RAW, as nobody ------------------------------------------------------------
