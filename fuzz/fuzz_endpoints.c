@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tlsaudit/cidr.h"
 #include "tlsaudit/o365.h"
 #include "tlsaudit/store.h"
 
@@ -108,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (!memchr(err, 0, sizeof err) || err[0] == 0) {
         __builtin_trap(); /* a refused list always says why */
     }
-    if (ta_o365_cidr_parse(fuzz_text, net, &bits, &ipver) &&
+    if (ta_cidr_parse(fuzz_text, net, &bits, &ipver) &&
         (bits > 128 || (ipver == 4 && bits < 96) || (ipver != 4 && ipver != 6)))
         __builtin_trap();
     nl = memchr(fuzz_text, '\n', size);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "o365_int.h"
+#include "tlsaudit/cidr.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/embedded.h"
 #include "tlsaudit/o365.h"
@@ -100,8 +101,8 @@ static int replace_set(sqlite3 *db, const char *instance, const char *version, c
         "DELETE FROM endpoint_urls WHERE set_id IN (SELECT id FROM endpoint_sets WHERE instance = ?1)",
         "DELETE FROM endpoint_ips WHERE set_id IN (SELECT id FROM endpoint_sets WHERE instance = ?1)",
         "DELETE FROM endpoint_sets WHERE instance = ?1",
-        "INSERT INTO endpoint_sets(instance, version, source, imported_at, builtin) "
-        "VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4)",
+        ("INSERT INTO endpoint_sets(instance, version, source, imported_at, builtin) "
+         "VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4)"),
     };
     for (size_t i = 0; i < TA_ARRAY_LEN(del); i++) {
         sqlite3_stmt *s = NULL;
@@ -173,7 +174,7 @@ static int insert_ips(sqlite3 *db, const char *json, const char *path, int64_t s
         uint8_t net[16];
         unsigned bits;
         int ver;
-        if (!ta_o365_cidr_parse(cidr, net, &bits, &ver)) {
+        if (!ta_cidr_parse(cidr, net, &bits, &ver)) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "%s: endpoint set %lld: \"%.64s\" is not an address "
                      "range", source, (long long)sqlite3_column_int64(s, 0), cidr ? cidr : "");
             rc = TA_MALFORMED;

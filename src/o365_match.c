@@ -1,12 +1,12 @@
 /* o365_match.c - the Office 365 endpoint list in memory: URL pattern matching by DNS labels,
  * CIDR ranges compared as 128-bit prefixes, and loading the list in force from the database. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "o365_int.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/cidr.h"
 #include "tlsaudit/o365.h"
 
 #define MAX_LABELS 128   /* a 255-byte name has at most 128 labels */
@@ -94,55 +94,6 @@ bool ta_o365_pattern_match(const char *pattern, const char *name)
     if (p.n > n.n)
         return false;   /* every pattern label takes at least one name label */
     return match_from(&p, 0, &n, 0);
-}
-
-/* Clear the bits after the prefix. */
-static void mask_net(uint8_t net[16], unsigned bits)
-{
-    for (unsigned i = 0; i < 16; i++) {
-        unsigned keep = bits > i * 8 ? bits - i * 8 : 0;
-        if (keep < 8)
-            net[i] &= (uint8_t)(0xff00u >> keep);
-    }
-}
-
-bool ta_o365_cidr_parse(const char *text, uint8_t net[16], unsigned *bits, int *ipver)
-{
-    char buf[64];
-    const char *slash;
-    unsigned long n;
-    char *end;
-    size_t len;
-
-    if (!text || !(len = strlen(text)) || len >= sizeof(buf))
-        return false;
-    memcpy(buf, text, len + 1);
-    slash = strchr(buf, '/');
-    if (slash)
-        buf[slash - buf] = '\0';
-    if (inet_pton(AF_INET, buf, net + 12) == 1) {
-        memset(net, 0, 10);
-        net[10] = net[11] = 0xff;
-        *ipver = 4;
-        n = 32;
-    } else if (inet_pton(AF_INET6, buf, net) == 1) {
-        *ipver = 6;
-        n = 128;
-    } else {
-        return false;
-    }
-    if (slash) {
-        const char *d = text + (slash - buf) + 1;
-        if (*d < '0' || *d > '9')
-            return false;
-        unsigned long v = strtoul(d, &end, 10);
-        if (*end != '\0' || v > n)
-            return false;
-        n = v;
-    }
-    *bits = (unsigned)(*ipver == 4 ? 96 + n : n);
-    mask_net(net, *bits);
-    return true;
 }
 
 /* The lookup key of a name: its last two labels ("" when it has none). */
@@ -259,7 +210,7 @@ static int load_ranges(sqlite3 *db, struct ta__o365_list *l, char *errbuf)
         const char *area = (const char *)sqlite3_column_text(s, 1);
         struct ta__o365_net *n = &l->nets[l->nnets];
         int ver;
-        if (!cidr || !area || !ta_o365_cidr_parse(cidr, n->net, &n->bits, &ver))
+        if (!cidr || !area || !ta_cidr_parse(cidr, n->net, &n->bits, &ver))
             continue;
         snprintf(n->cidr, sizeof(n->cidr), "%s", cidr);
         snprintf(n->area, sizeof(n->area), "%s", area);
@@ -359,7 +310,7 @@ const struct ta__o365_net *ta__o365_find_addr(const struct ta__o365_list *l, con
     uint8_t a[16];
     unsigned bits;
     int ver;
-    if (!ip || strchr(ip, '/') || !ta_o365_cidr_parse(ip, a, &bits, &ver))
+    if (!ip || strchr(ip, '/') || !ta_cidr_parse(ip, a, &bits, &ver))
         return NULL;
     for (size_t i = 0; i < l->nnets; i++) {
         const struct ta__o365_net *n = &l->nets[i];

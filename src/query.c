@@ -10,6 +10,7 @@
 
 #include "query_int.h"
 #include "store_int.h"
+#include "tlsaudit/cidr.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/names.h"
 #include "tlsaudit/query.h"
@@ -318,7 +319,7 @@ static int set_value(struct ta_qopts *o, const char *name, const char *v)
             o->until_us = date_only ? t + 86400LL * 1000000LL : t;
         }
     } else if (strcmp(name, "--client") == 0 || strcmp(name, "--server") == 0) {
-        if (!ta__cidr_parse(v, net, &prefix, &fam))
+        if (!ta_cidr_parse(v, net, &prefix, &fam))
             goto bad;
         if (name[2] == 'c')
             o->client = v;

@@ -4,14 +4,14 @@
  * The database stores numbers (wire values); these functions derive labels from the one table in
  * src/names.c, so `sqlite3 tlsaudit.db "SELECT ta_version(version) ..."` only works through the
  * tlsaudit binary, while the plain numbers remain readable with any SQLite client. */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "store_int.h"
+#include "tlsaudit/cidr.h"
 #include "tlsaudit/names.h"
 
 /* ta_version(v): 'TLS 1.0' ..., '' for NULL or 0. */
@@ -78,44 +78,6 @@ static void fn_alert(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);
 }
 
-/* Parse a CIDR or a bare address; see store_int.h. Host bits beyond the prefix are allowed (they
- * are ignored by the comparison), as `ip route` and most tools accept them. */
-bool ta__cidr_parse(const char *text, uint8_t net[16], unsigned *prefix, int *family)
-{
-    char addr[64];
-    const char *slash = strchr(text, '/');
-    size_t alen = slash ? (size_t)(slash - text) : strlen(text);
-    unsigned maxp, p;
-    if (alen == 0 || alen >= sizeof addr)
-        return false;
-    memcpy(addr, text, alen);
-    addr[alen] = '\0';
-    memset(net, 0, 16);
-    if (inet_pton(AF_INET, addr, net + 12) == 1) {
-        net[10] = net[11] = 0xff;
-        *family = 4;
-        maxp = 32;
-    } else if (inet_pton(AF_INET6, addr, net) == 1) {
-        *family = 6;
-        maxp = 128;
-    } else {
-        return false;
-    }
-    p = maxp;
-    if (slash) {
-        const char *d = slash + 1;
-        char *endp;
-        if (!isdigit((unsigned char)*d))
-            return false;
-        unsigned long v = strtoul(d, &endp, 10);
-        if (*endp != '\0' || v > maxp)
-            return false;
-        p = (unsigned)v;
-    }
-    *prefix = (*family == 4) ? 96 + p : p;
-    return true;
-}
-
 /* True when the first prefix bits of a and b are equal. */
 static bool prefix_equal(const uint8_t a[16], const uint8_t b[16], unsigned prefix)
 {
@@ -143,8 +105,8 @@ static void fn_ip_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
         return;
     }
-    if (strchr(ip_text, '/') || !ta__cidr_parse(ip_text, ip, &ip_prefix, &ip_fam) ||
-        !ta__cidr_parse(cidr_text, net, &net_prefix, &net_fam) || ip_fam != net_fam) {
+    if (strchr(ip_text, '/') || !ta_cidr_parse(ip_text, ip, &ip_prefix, &ip_fam) ||
+        !ta_cidr_parse(cidr_text, net, &net_prefix, &net_fam) || ip_fam != net_fam) {
         sqlite3_result_int(ctx, 0);
         return;
     }

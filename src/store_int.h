@@ -33,9 +33,6 @@ int ta__store_prepare_writes(struct ta_store *st);
  * ta_cipher_weak, ta_alert, ta_ip_in, ta_sni_match. Returns SQLITE_OK or an SQLite code. */
 int ta__store_register_functions(sqlite3 *db);
 
-/* Parse "a.b.c.d[/n]" or "v6[/n]" into a 16-byte network (IPv4 as ::ffff:a.b.c.d), prefix length
- * (0..128, an IPv4 /n becoming 96+n) and family. Returns true when valid. */
-bool ta__cidr_parse(const char *text, uint8_t net[16], unsigned *prefix, int *family);
 
 /* Case-insensitive (ASCII) match of s against a pattern where '*' matches any run of bytes and
  * every other byte matches itself. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tlsaudit/cidr.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/o365.h"
 #include "tlsaudit/store.h"
@@ -44,21 +45,21 @@ static void test_patterns(void)
     uint8_t net[16];
     unsigned bits;
     int ver;
-    CHECK(ta_o365_cidr_parse("40.96.0.0/13", net, &bits, &ver));
+    CHECK(ta_cidr_parse("40.96.0.0/13", net, &bits, &ver));
     CHECK_INT(bits, 96 + 13);
     CHECK_INT(ver, 4);
     CHECK_INT(net[10], 0xff);
     CHECK_INT(net[12], 40);
-    CHECK(ta_o365_cidr_parse("2603:1006::/40", net, &bits, &ver));
+    CHECK(ta_cidr_parse("2603:1006::/40", net, &bits, &ver));
     CHECK_INT(bits, 40);
     CHECK_INT(ver, 6);
-    CHECK(ta_o365_cidr_parse("10.1.2.3/8", net, &bits, &ver));
+    CHECK(ta_cidr_parse("10.1.2.3/8", net, &bits, &ver));
     CHECK_INT(net[13], 0);   /* host bits cleared */
-    CHECK(!ta_o365_cidr_parse("1.2.3.4/33", net, &bits, &ver));
-    CHECK(!ta_o365_cidr_parse("1.2.3/8", net, &bits, &ver));
-    CHECK(!ta_o365_cidr_parse("1.2.3.4/", net, &bits, &ver));
-    CHECK(!ta_o365_cidr_parse("::/129", net, &bits, &ver));
-    CHECK(!ta_o365_cidr_parse("1.2.3.4/8x", net, &bits, &ver));
+    CHECK(!ta_cidr_parse("1.2.3.4/33", net, &bits, &ver));
+    CHECK(!ta_cidr_parse("1.2.3/8", net, &bits, &ver));
+    CHECK(!ta_cidr_parse("1.2.3.4/", net, &bits, &ver));
+    CHECK(!ta_cidr_parse("::/129", net, &bits, &ver));
+    CHECK(!ta_cidr_parse("1.2.3.4/8x", net, &bits, &ver));
 }
 
 /* ---- database helpers ---- */

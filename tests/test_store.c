@@ -30,7 +30,7 @@ static const char *path_of(const char *name)
 
 /* Run sql and return every row as "c1|c2|..." lines joined by '\n' (NULL printed as NULL), like
  * the sqlite3 shell. Static buffer. */
-static const char *q(sqlite3 *db, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static const char *q(sqlite3 *db, const char *fmt, ...)
 {
     static char out[8192];
     char sql[1024];

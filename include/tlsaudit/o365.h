@@ -45,10 +45,6 @@ int ta_o365_import(sqlite3 *db, const char *json, const char *instance, const ch
  * within that label ("*cdn.onenote.net"). */
 bool ta_o365_pattern_match(const char *pattern, const char *name);
 
-/* Parse "a.b.c.d/n" or "x:y::/n" (prefix optional: a host) into a 16-byte network (IPv4 as
- * ::ffff:a.b.c.d), a prefix length over those 128 bits (IPv4 /n becomes 96 + n) and the family
- * (4 or 6). Host bits are cleared. Returns false for anything else. */
-bool ta_o365_cidr_parse(const char *text, uint8_t net[16], unsigned *bits, int *ipver);
 
 /* `tlsaudit endpoints {import FILE.json|show} --db DB ...`; argv[0] is "endpoints".
  * Returns the process exit status (0 ok, 1 error, 2 usage). */
