@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "hs_fixture.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/fingerprint.h"
 #include "tlsaudit/handshake.h"
@@ -22,31 +23,14 @@
 static char dir[64], db[128];
 static char fp[10][128];         /* "ja3,ja3s,ja4" of record i, as the CSV shows them */
 
-static void addr_set(struct ta_addr *a, const char *text)
-{
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET, text, a->b + 12) == 1) {
-        a->b[10] = a->b[11] = 0xff;
-        return;
-    }
-    inet_pton(AF_INET6, text, a->b);
-}
-
 /* A record: ClientHello with legacy version lv and one cipher; a ServerHello choosing sv and
  * the same cipher unless sv is 0. */
 static void mk(struct ta_hs *hs, const char *cli, uint16_t cport, const char *srv,
                uint16_t sport, uint64_t ts, uint16_t lv, uint16_t sv, uint16_t cipher,
                const char *sni)
 {
-    memset(hs, 0, sizeof *hs);
-    hs->ipver = strchr(cli, ':') ? 6 : 4;
-    hs->transport = 6;
-    addr_set(&hs->client, cli);
-    addr_set(&hs->server, srv);
-    hs->client_port = cport;
-    hs->server_port = sport;
+    hs_fixture(hs, cli, cport, srv, sport);
     hs->ts_first_us = ts;
-    hs->app = TA_APP_TLS;
     hs->ch.present = true;
     hs->ch.ts_us = ts;
     hs->ch.legacy_version = lv;
@@ -144,8 +128,8 @@ static int build_db(void)
     memset(&hs, 0, sizeof hs);
     hs.ipver = 4;
     hs.transport = 6;
-    addr_set(&hs.client, "10.0.0.8");
-    addr_set(&hs.server, "10.9.9.9");
+    hs_fixture_addr(&hs.client, "10.0.0.8");
+    hs_fixture_addr(&hs.server, "10.9.9.9");
     hs.client_port = 40008;
     hs.server_port = 25;
     hs.ts_first_us = T0 + 7 * SEC;
@@ -155,7 +139,7 @@ static int build_db(void)
     strcpy(hs.mail.greeting_host, "old.mail.example");
     hs.mail.auth_in_clear = hs.mail.mail_in_clear = true;
     ta_store_add(st, &hs);
-    addr_set(&hs.client, "10.0.0.9");
+    hs_fixture_addr(&hs.client, "10.0.0.9");
     hs.client_port = 40009;
     hs.server_port = 110;
     hs.ts_first_us = T0 + 8 * SEC;

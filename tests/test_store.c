@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "hs_fixture.h"
 #include "store_int.h"
 #include "tlsaudit/embedded.h"
 #include "tlsaudit/store.h"
@@ -58,30 +59,13 @@ __attribute__((format(printf, 2, 3))) static const char *q(sqlite3 *db, const ch
     return out;
 }
 
-static void addr_set(struct ta_addr *a, const char *text)
-{
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET, text, a->b + 12) == 1) {
-        a->b[10] = a->b[11] = 0xff;
-        return;
-    }
-    inet_pton(AF_INET6, text, a->b);
-}
-
 /* A record with endpoints set: IPv4 unless the client text contains ':'. */
 static void hs_init(struct ta_hs *hs, const char *cli, uint16_t cport, const char *srv,
                     uint16_t sport, uint64_t ts)
 {
-    memset(hs, 0, sizeof *hs);
-    hs->ipver = strchr(cli, ':') ? 6 : 4;
-    hs->transport = 6;
-    addr_set(&hs->client, cli);
-    addr_set(&hs->server, srv);
-    hs->client_port = cport;
-    hs->server_port = sport;
+    hs_fixture(hs, cli, cport, srv, sport);
     hs->ts_first_us = ts - 1000;
     hs->ts_last_us = ts + 5000;
-    hs->app = TA_APP_TLS;
 }
 
 /* TLS 1.0 ClientHello + ServerHello with SNI and a certificate. */
@@ -263,7 +247,7 @@ static void test_create_and_rows(void)
     hs_init(&hs, "10.0.0.6", 1, "10.0.0.7", 2, T0);   /* nothing seen: no row */
     CHECK_INT(ta_store_add(st, &hs), TA_OK);
     struct ta_addr a;
-    addr_set(&a, "52.96.0.1");
+    hs_fixture_addr(&a, "52.96.0.1");
     CHECK_INT(ta_store_add_dns(st, T0 + 1, "outlook.office365.com", 4, &a, NULL), TA_OK);
     CHECK_INT(ta_store_add_dns(st, T0 + 2, "outlook.office365.com", 0, NULL,
                                "outlook.ha.office365.com"), TA_OK);
