@@ -44,6 +44,7 @@ struct capture_run {
     struct ta_engine *engine;
     int dlt;
     uint64_t packets;
+    uint64_t store_errors;     /* records the store refused (disk full, read-only ...) */
     uint64_t caplen_bytes;
 };
 
@@ -77,8 +78,9 @@ static void sink_record(void *arg, const struct ta_hs *hs)
 {
     struct capture_run *r = arg;
     int rc = ta_store_add(r->store, hs);
-    if (rc != TA_OK)
-        TA_LOG(TA_LOG_ERROR, "cannot store a record: %s", ta_strerror(rc));
+    /* One message, not one per record: a full disk would otherwise flood the terminal. */
+    if (rc != TA_OK && r->store_errors++ == 0)
+        TA_LOG(TA_LOG_ERROR, "cannot store a record: %s (further failures counted)", ta_strerror(rc));
 }
 
 static void sink_dns(void *arg, uint64_t ts_us, const uint8_t *msg, size_t len)
@@ -401,6 +403,14 @@ int ta_cmd_capture(int argc, char **argv)
     if (live)
         pcap_close(live);
     ta_engine_flush(r.engine);
+    if (r.store_errors) {
+        if (status == 0)
+            snprintf(errbuf, sizeof(errbuf), "%llu records could not be stored",
+                     (unsigned long long)r.store_errors);
+        fprintf(stderr, "tlsaudit capture: %llu records could not be stored\n",
+                (unsigned long long)r.store_errors);
+        status = 1;
+    }
     rs.packets += r.packets;
     ta_engine_stats(r.engine, &rs);
     if (ta_store_run_end(r.store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
