@@ -342,7 +342,9 @@ int ta_store_add(struct ta_store *st, const struct ta_hs *hs)
         return TA_ERR_IO;
     if (tls)
         rc = add_handshake(st, hs, &hs_id);
-    if (rc == TA_OK && hs->mail.present)
+    /* A connection's later handshakes (hs->seq > 0) carry its prelude for the banner, but the
+     * mail session row was written with the first. */
+    if (rc == TA_OK && hs->mail.present && hs->seq == 0)
         rc = add_mail(st, hs, hs_id);
     return rc;
 }
