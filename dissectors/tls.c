@@ -59,6 +59,37 @@ void ta_tls_takeover(struct ta_ctx *ctx, enum ta_dir dir)
     ctx->owner[dir] = TA_DIS_TLS;
 }
 
+/* See dissector.h. A direction that stopped (encrypted, failed, nothing more wanted) starts
+ * afresh at its next byte; one still reading records keeps its position inside the record at its
+ * consume point (hs_off) so no byte is parsed twice, and forgets what it saw. */
+void ta_tls_restart(struct ta_ctx *ctx)
+{
+    for (int d = TA_DIR_C2S; d <= TA_DIR_S2C; d++) {
+        struct tls_dir_state *st = ta__tls_state(ctx, (enum ta_dir)d);
+        if (ctx->owner[d] != TA_DIS_TLS)
+            continue;
+        if (st->phase == TLS_PH_RECORDS) {
+            st->flags &= TLS_F_RECORD;
+            st->sid_len = 0;
+        } else {
+            memset(st, 0, sizeof(*st));
+        }
+    }
+}
+
+/* See dissector.h. */
+bool ta_tls_in_clear(const struct ta_ctx *ctx)
+{
+    if (ctx->hs.sh.sslv2 || (ctx->hs.sh.present && ta__tls_is13(&ctx->hs.sh)))
+        return false;
+    for (int d = TA_DIR_C2S; d <= TA_DIR_S2C; d++) {
+        const struct tls_dir_state *st = (const struct tls_dir_state *)(const void *)ctx->tls_state[d];
+        if (ctx->owner[d] == TA_DIS_TLS && (st->flags & TLS_F_CCS))
+            return false;
+    }
+    return true;
+}
+
 /* First bytes of a direction: TLS records, an SSLv2 hello, or not TLS at all. Returns the phase
  * to go on with, or TLS_PH_FRESH while undecided. */
 static int tls_first(struct ta_ctx *ctx, const uint8_t *data, size_t len, bool *sslv2)

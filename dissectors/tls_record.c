@@ -189,9 +189,10 @@ static int hs_message(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state 
         if (!hs->ch.present)
             ta__tls_client_hello(ctx, dir, body, record_version);
         else if (!hs->sh.hrr || hs->sh.present)
-            hs->anomalies |= TA_AN_DUPLICATE_HELLO;
+            hs->anomalies |= TA_AN_DUPLICATE_HELLO;   /* inside a record, or past the cap */
         /* The second ClientHello after a HelloRetryRequest is expected; the first one is kept
-         * (fingerprints and offered lists describe the client's unprompted offer). */
+         * (fingerprints and offered lists describe the client's unprompted offer). Any other
+         * repeated ClientHello at a record start was turned into TA_RESTART by hs_next. */
         return TA_OK;
     case TLS_HT_SERVER_HELLO:
         st->flags |= TLS_F_HELLO | TLS_F_SERVER;
@@ -228,9 +229,21 @@ static int hs_message(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state 
     }
 }
 
+/* Whether a ClientHello arriving now begins another handshake on the connection: one was
+ * already read and this is not the second ClientHello that answers a HelloRetryRequest. A
+ * ClientHello that starts inside a record (after other messages) is never a restart point; nor
+ * one past the per-connection cap. */
+static bool new_handshake(const struct ta_hs *hs)
+{
+    if (!hs->ch.present || (hs->sh.hrr && !hs->sh.present))
+        return false;
+    return hs->seq + 1 < TA_MAX_HANDSHAKES_PER_FLOW;
+}
+
 /* Parse the next handshake message starting at *pos (inside a complete handshake record).
  * TA_OK / TA_DONE after acting on it (pos moved past it), TA_NEED_MORE when its bytes are not
- * all present (pending_hello says whether it is a hello), TA_MALFORMED. */
+ * all present (pending_hello says whether it is a hello), TA_RESTART when it is a ClientHello
+ * that begins a new handshake (pos unchanged), TA_MALFORMED. */
 static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st,
                    const uint8_t *data, size_t len, struct tls_pos *pos, uint16_t record_version,
                    bool *pending_hello)
@@ -262,6 +275,8 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
     if (rc != TA_OK)
         return rc;
     *pending_hello = false;
+    if (t == TLS_HT_CLIENT_HELLO && pos->off == 0 && new_handshake(&ctx->hs))
+        return TA_RESTART;   /* pos left at this record: the engine feeds it again */
     *pos = p;
     c = ta_cur_make(msg, 4 + (size_t)mlen);
     (void)ta_cur_skip(&c, 4);
@@ -271,7 +286,8 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
 
 /* Parse TLS records of direction dir (see dissector.h for the feed contract). Every complete
  * record is consumed; a record holding the start of an incomplete message is kept, with the
- * already parsed part of its payload remembered in st->hs_off. */
+ * already parsed part of its payload remembered in st->hs_off. On TA_RESTART *consumed is the
+ * start of the record holding the new ClientHello. */
 int ta__tls_records(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, size_t len,
                     size_t *consumed)
 {

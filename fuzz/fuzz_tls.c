@@ -35,6 +35,21 @@ static void fuzz_dir(enum ta_dir d, const uint8_t *msg, size_t len, size_t step)
             __builtin_trap();   /* contract: never consume more than given */
         memmove(fuzz_buf[d], fuzz_buf[d] + used, held - used);
         held -= used;
+        while (rc == TA_RESTART) {
+            /* As the engine does: a fresh record for the next handshake, same bytes again. */
+            uint8_t seq = fuzz_ctx.hs.seq;
+            if (seq + 1 >= TA_MAX_HANDSHAKES_PER_FLOW)
+                __builtin_trap();   /* contract: no restart past the cap */
+            memset(&fuzz_ctx.hs, 0, sizeof fuzz_ctx.hs);
+            fuzz_ctx.hs.seq = (uint8_t)(seq + 1);
+            ta_tls_restart(&fuzz_ctx);
+            used = 0;
+            rc = ta_dissector_tls.feed(&fuzz_ctx, d, fuzz_buf[d], held, &used);
+            if (used > held)
+                __builtin_trap();
+            memmove(fuzz_buf[d], fuzz_buf[d] + used, held - used);
+            held -= used;
+        }
         if (rc != TA_OK || fuzz_ctx.hs.handshake_done)
             return;
     }

@@ -210,34 +210,22 @@ static void fill_endpoints(const struct ta_flow *f, struct ta_hs *hs)
         hs->client = k->b; hs->client_port = k->pb;
         hs->server = k->a; hs->server_port = k->pa;
     }
-    hs->ts_first_us = f->ts_first_us;
+    if (!hs->ts_first_us)
+        hs->ts_first_us = f->ts_first_us;
     hs->ts_last_us = f->ts_last_us;
 }
 
-/* The flow's analysis is over: settle the dissectors, write the record if there is anything to
- * write, release the context, and mark the flow DONE. */
-static void flow_settle(struct ta_engine *e, struct ta_flow *f)
+/* Write the record of x, when it holds anything worth a row: the connection's first record
+ * also for an alert or a text prelude alone, a later one (hs.seq > 0) only for a hello. */
+static void record_write(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *x)
 {
-    struct ta_ectx *x;
-    struct ta_hs *hs;
-    uint8_t o0, o1;
+    struct ta_hs *hs = &x->c.hs;
+    bool hello = hs->ch.present || hs->sh.present;
 
-    if (f->state != TA_FLOW_ANALYZE || f->ctx == TA_FLOW_NONE) {
-        f->state = TA_FLOW_DONE;
-        return;
-    }
-    x = ctx_at(e, f->ctx);
-    hs = &x->c.hs;
-    o0 = x->c.owner[0];
-    o1 = x->c.owner[1];
-    if (o0 != TA_DIS_NONE && o0 < TA_DIS_COUNT && ta_dissectors[o0]->finish)
-        ta_dissectors[o0]->finish(&x->c);
-    if (o1 != o0 && o1 != TA_DIS_NONE && o1 < TA_DIS_COUNT && ta_dissectors[o1]->finish)
-        ta_dissectors[o1]->finish(&x->c);
     for (int d = 0; d < 2; d++)
         if (x->st[d].gap)
             hs->anomalies |= TA_AN_STREAM_GAP;
-    if (hs->ch.present || hs->sh.present || hs->alert.present || hs->mail.present) {
+    if (hello || (hs->seq == 0 && (hs->alert.present || hs->mail.present))) {
         fill_endpoints(f, hs);
         if (e->cls)
             ta_classify_finish(e->cls, &x->cls, ctx_nflow(x), hs->ndpi_name, sizeof(hs->ndpi_name));
@@ -246,11 +234,53 @@ static void flow_settle(struct ta_engine *e, struct ta_flow *f)
         if (e->sink.record)
             e->sink.record(e->sink.arg, hs);
         e->records++;
-        if (hs->ch.present || hs->sh.present)
+        if (hello)
             e->handshakes++;
     } else if (e->cls) {
         ta_classify_finish(e->cls, &x->cls, ctx_nflow(x), NULL, 0);
     }
+}
+
+/* Another handshake begins on a connection still in clear: write the record so far and start a
+ * fresh one that keeps what describes the connection (application, STARTTLS, the text prelude
+ * whose banner classifies it). The TLS dissector restarts both directions. */
+static void record_next(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *x)
+{
+    struct ta_hs *hs = &x->c.hs;
+    struct ta_mail mail = hs->mail;
+    uint8_t app = hs->app, seq = hs->seq;
+    bool starttls = hs->starttls;
+
+    record_write(e, f, x);
+    memset(hs, 0, sizeof(*hs));
+    hs->app = app;
+    hs->starttls = starttls;
+    hs->mail = mail;
+    hs->seq = (uint8_t)(seq + 1);
+    hs->ts_first_us = e->now_us;
+    ta_tls_restart(&x->c);
+    x->dir_done[0] = x->dir_done[1] = false;
+}
+
+/* The flow's analysis is over: settle the dissectors, write the record if there is anything to
+ * write, release the context, and mark the flow DONE. */
+static void flow_settle(struct ta_engine *e, struct ta_flow *f)
+{
+    struct ta_ectx *x;
+    uint8_t o0, o1;
+
+    if (f->state != TA_FLOW_ANALYZE || f->ctx == TA_FLOW_NONE) {
+        f->state = TA_FLOW_DONE;
+        return;
+    }
+    x = ctx_at(e, f->ctx);
+    o0 = x->c.owner[0];
+    o1 = x->c.owner[1];
+    if (o0 != TA_DIS_NONE && o0 < TA_DIS_COUNT && ta_dissectors[o0]->finish)
+        ta_dissectors[o0]->finish(&x->c);
+    if (o1 != o0 && o1 != TA_DIS_NONE && o1 < TA_DIS_COUNT && ta_dissectors[o1]->finish)
+        ta_dissectors[o1]->finish(&x->c);
+    record_write(e, f, x);
     ctx_put(e, f);
     f->state = TA_FLOW_DONE;
 }
@@ -310,6 +340,8 @@ static int engine_sink(void *arg, const uint8_t *data, size_t len, size_t *consu
         off += used;
         if (rc == TA_OK) {
             break;
+        } else if (rc == TA_RESTART && owner == TA_DIS_TLS) {
+            record_next(sa->e, ta_flow_at(sa->e->flows, sa->x->flow), sa->x);
         } else if (rc == TA_HANDOFF && owner != TA_DIS_TLS && handoffs++ < 2) {
             ta_tls_takeover(c, sa->dir);
             c->owner[sa->dir] = TA_DIS_TLS;
@@ -354,6 +386,19 @@ static void flow_evict_one(struct ta_engine *e)
     }
 }
 
+/* A handshake ended by a fatal alert while the connection is still in clear (a client refused
+ * for its version): the record is written now, but the flow stays under analysis in case the
+ * client tries again on the same connection. It costs a context until the connection closes,
+ * which after a fatal alert is usually the next packet. */
+static bool retry_possible(const struct ta_ctx *c)
+{
+    const struct ta_hs *hs = &c->hs;
+
+    return hs->alert.present && hs->alert.level == 2 && c->owner[0] == TA_DIS_TLS &&
+           c->owner[1] == TA_DIS_TLS && hs->seq + 1 < TA_MAX_HANDSHAKES_PER_FLOW &&
+           ta_tls_in_clear(c);
+}
+
 /* After payload was delivered: re-deliver the other direction after a hand-off, and write the
  * record as soon as nothing more is to be learned. */
 static void flow_after_data(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *x,
@@ -364,7 +409,9 @@ static void flow_after_data(struct ta_engine *e, struct ta_flow *f, struct ta_ec
         x->kick = false;
         ta_stream_redeliver(&x->st[!dir], e->bufs, engine_sink, &other);
     }
-    if (x->c.hs.handshake_done || (x->dir_done[0] && x->dir_done[1]))
+    if (x->c.hs.handshake_done && retry_possible(&x->c))
+        record_next(e, f, x);
+    else if (x->c.hs.handshake_done || (x->dir_done[0] && x->dir_done[1]))
         flow_settle(e, f);
 }
 
@@ -408,6 +455,21 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
     }
 }
 
+/* A SYN (without ACK) on a flow that already carried data or began closing, with a sequence
+ * number other than the one seen before from that side: the 4-tuple was reused for a new
+ * connection whose end we did not see (a capture that missed the FIN/RST, a client that
+ * recycles its source port). The old flow is ended and a new one starts with this SYN. */
+static bool new_connection(const struct ta_flow *f, const struct ta_pkt *pkt, bool from_a)
+{
+    unsigned dir = (from_a == (bool)f->client_is_a) ? TA_DIR_C2S : TA_DIR_S2C;
+
+    if ((pkt->tcp_flags & (TA_TCP_SYN | TA_TCP_ACK)) != TA_TCP_SYN)
+        return false;
+    if (f->state == TA_FLOW_NEW && !f->fin_seen)
+        return false;
+    return !((f->syn_seen & (1u << dir)) && f->isn[dir] == pkt->seq);
+}
+
 void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
                       uint32_t caplen, uint32_t wire_len)
 {
@@ -447,6 +509,10 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
     }
     ta_flow_key_make(&pkt, &key, &from_a);
     f = ta_flow_find(e->flows, &key, &hash);
+    if (f && new_connection(f, &pkt, from_a)) {
+        flow_end(e, f);
+        f = NULL;
+    }
     if (!f) {
         /* Bare ACKs, FINs and RSTs of unknown flows create nothing: floods of them cost a probe. */
         if ((pkt.tcp_flags & TA_TCP_RST) || (!(pkt.tcp_flags & TA_TCP_SYN) && pkt.payload_len == 0))

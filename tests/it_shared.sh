@@ -47,6 +47,27 @@ for f in "$TA_SHARED_PCAPS"/*.pcap "$TA_SHARED_PCAPS"/*.pcapng; do
 done
 assert_ge "$n" 1 "shared captures found in $TA_SHARED_PCAPS"
 
+# Several handshakes on one connection: suricata's tls-duplicate-hello sends two ClientHellos
+# before the server's one ServerHello. Each is stored: the first unanswered, the second with the
+# ServerHello; the JA3 of each row is that of its own hello as tshark computes it.
+dup=$TA_SHARED_PCAPS/suricata__tls-duplicate-hello__input.pcap
+if [ -s "$dup" ]; then
+    db=$(fresh_db dup)
+    ta_capture "$db" "$dup"
+    assert_eq "$(sql "$db" "SELECT count(DISTINCT client_port || '/' || server_port), count(*) FROM handshakes")" \
+        "1|2" "duplicate hello: two rows on one connection"
+    assert_eq "$(sql "$db" "SELECT group_concat(client_hello || server_hello || ifnull(version, '-'), ',')
+                            FROM (SELECT * FROM handshakes ORDER BY id)")" \
+        "10-,11772" "duplicate hello: first row unanswered, second answered with TLS 1.3"
+    if command -v tshark >/dev/null; then
+        want=$(tshark -r "$dup" -Y 'tls.handshake.type==1' -T fields -e tls.handshake.ja3 2>/dev/null | paste -sd, -)
+        assert_eq "$(sql "$db" "SELECT group_concat(ja3, ',') FROM (SELECT ja3 FROM handshakes ORDER BY id)")" \
+            "$want" "duplicate hello: JA3 of each row is its own ClientHello's (tshark)"
+    fi
+else
+    echo "NOTE: suricata__tls-duplicate-hello__input.pcap not in $TA_SHARED_PCAPS: several-handshakes check skipped"
+fi
+
 # Every file listed in the table is still in the corpus (a renamed file would silently drop out).
 while IFS=$'\t' read -r base _; do
     case "$base" in '#'* | '') continue ;; esac

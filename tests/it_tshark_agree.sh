@@ -187,8 +187,18 @@ def read_tlsaudit(path):
                    ip(r.get("server_ip", "")), int(r.get("server_port") or 0))
         except ValueError:
             continue
-        rows.setdefault(key, r)
+        rows.setdefault(key, []).append(r)
     return rows, cols
+
+# A connection may carry several handshakes (tlsaudit writes one row each; tshark's view here is
+# one per 4-tuple, first ClientHello and last ServerHello): the ClientHello fields are compared
+# with the connection's first row, the ServerHello fields with its last row that has a version.
+def ch_row(rows):
+    return rows[0]
+
+def sh_row(rows):
+    with_sh = [r for r in rows if (r.get("version") or "").strip()]
+    return with_sh[-1] if with_sh else rows[-1]
 
 listed = {}
 try:
@@ -228,11 +238,12 @@ for line in open(index_path):
         if not h.get("ch") and not h.get("sh"):
             continue
         total += 1
-        row = ta.get(key)
+        rows = ta.get(key)
         diffs = []
-        if row is None:
+        if rows is None:
             diffs.append(("*", "no tlsaudit row for this 4-tuple"))
         else:
+            row = ch_row(rows)
             if h.get("ch"):
                 mine = row.get("sni", "") or ""
                 if mine != h["sni"]:
@@ -241,6 +252,7 @@ for line in open(index_path):
                     mine = (row.get("ja3") or "").strip()
                     if mine != h["ja3"]:
                         diffs.append(("ja3", "tlsaudit %r, tshark %r" % (mine, h["ja3"])))
+            row = sh_row(rows)
             if h.get("sh"):
                 mine = version_value(row.get("version"))
                 if mine != h["version"]:

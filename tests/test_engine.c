@@ -9,10 +9,11 @@
 
 #include "check.h"
 #include "test_tls_build.h"
+#include "tlsaudit/dissector.h"
 #include "tlsaudit/engine.h"
 #include "tlsaudit/names.h"
 
-#define MAX_RECS 64
+#define MAX_RECS 80
 
 static struct ta_hs recs[MAX_RECS];
 static int nrecs;
@@ -194,16 +195,177 @@ static void test_context_reclaim(void)
     ta_engine_free(e);
 }
 
+/* Handshake of a SYN'd flow 10.0.0.1:port -> 10.0.0.2:443; returns the client's next seq. */
+static uint32_t open_flow(struct ta_engine *e, uint64_t ts, uint16_t port, uint32_t cisn, uint32_t sisn)
+{
+    send_pkt(e, ts, 1, port, 2, 443, cisn, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, ts + 1, 2, 443, 1, port, sisn, cisn + 1, TA_TCP_SYN | TA_TCP_ACK, NULL, 0);
+    return cisn + 1;
+}
+
+static struct bld ch2;
+static uint8_t ch2_rec[4096];
+static size_t ch2_len;
+/* Fatal protocol_version alert (RFC 8446 6.2), and a warning close_notify. */
+static const uint8_t alert_fatal[] = { 21, 3, 3, 0, 2, 2, 70 };
+static const uint8_t alert_close[] = { 21, 3, 3, 0, 2, 1, 0 };
+
+/* Two ClientHellos before any answer (suricata's tls-duplicate-hello): one record each, the
+ * first written when the second arrives, the second with the ServerHello. */
+static void test_two_hellos(void)
+{
+    struct ta_engine *e = engine(1024);
+    uint32_t c = open_flow(e, 100, 40100, 1000, 7000), s = 7001;
+
+    send_pkt(e, 200, 1, 40100, 2, 443, c, s, TA_TCP_ACK, ch_rec, ch_len);
+    c += (uint32_t)ch_len;
+    CHECK_INT(nrecs, 0);
+    send_pkt(e, 300, 1, 40100, 2, 443, c, s, TA_TCP_ACK, ch2_rec, ch2_len);
+    c += (uint32_t)ch2_len;
+    CHECK_INT(nrecs, 1);
+    CHECK(recs[0].ch.present && !recs[0].sh.present);
+    CHECK_INT(recs[0].seq, 0);
+    CHECK_INT(recs[0].ch.key_shares[0], 0x001D);
+    CHECK_INT(recs[0].anomalies & TA_AN_DUPLICATE_HELLO, 0);
+    CHECK_INT(recs[0].ts_first_us, 100);
+    send_pkt(e, 400, 2, 443, 1, 40100, s, c, TA_TCP_ACK, sh_rec, sh_len);
+    CHECK_INT(nrecs, 2);
+    CHECK_INT(recs[1].seq, 1);
+    CHECK(recs[1].ch.present && recs[1].sh.present);
+    CHECK_INT(recs[1].ch.key_shares[0], 0x0017);
+    CHECK_INT(ta_hs_negotiated_version(&recs[1]), 0x0304);
+    CHECK_INT(recs[1].client_port, 40100);
+    CHECK_INT(recs[1].ts_first_us, 300);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 2);
+    ta_engine_free(e);
+}
+
+/* Refused with a fatal alert, then the client tries again on the same connection: two records.
+ * An alert after the record (the client's close_notify) and the FINs add none. */
+static void test_retry_after_alert(void)
+{
+    struct ta_engine *e = engine(1024);
+    struct ta_run_stats rs = { 0 };
+    uint32_t c = open_flow(e, 100, 40200, 1000, 7000), s = 7001;
+
+    send_pkt(e, 200, 1, 40200, 2, 443, c, s, TA_TCP_ACK, ch_rec, ch_len);
+    c += (uint32_t)ch_len;
+    send_pkt(e, 210, 2, 443, 1, 40200, s, c, TA_TCP_ACK, alert_fatal, sizeof(alert_fatal));
+    s += sizeof(alert_fatal);
+    CHECK_INT(nrecs, 1);
+    CHECK(recs[0].alert.present);
+    CHECK_INT(recs[0].alert.level, 2);
+    CHECK_INT(recs[0].alert.description, 70);
+    CHECK(!recs[0].sh.present);
+    send_pkt(e, 300, 1, 40200, 2, 443, c, s, TA_TCP_ACK, ch2_rec, ch2_len);
+    c += (uint32_t)ch2_len;
+    send_pkt(e, 310, 2, 443, 1, 40200, s, c, TA_TCP_ACK, sh_rec, sh_len);
+    s += (uint32_t)sh_len;
+    CHECK_INT(nrecs, 2);
+    CHECK_INT(recs[1].seq, 1);
+    CHECK(!recs[1].alert.present);
+    CHECK_INT(ta_hs_negotiated_version(&recs[1]), 0x0304);
+    CHECK_INT(recs[1].ch.key_shares[0], 0x0017);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 2);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.handshakes, 2);
+    ta_engine_free(e);
+
+    e = engine(1024);
+    c = open_flow(e, 100, 40201, 1000, 7000);
+    s = 7001;
+    send_pkt(e, 200, 1, 40201, 2, 443, c, s, TA_TCP_ACK, ch_rec, ch_len);
+    c += (uint32_t)ch_len;
+    send_pkt(e, 210, 2, 443, 1, 40201, s, c, TA_TCP_ACK, alert_fatal, sizeof(alert_fatal));
+    s += sizeof(alert_fatal);
+    send_pkt(e, 220, 1, 40201, 2, 443, c, s, TA_TCP_ACK, alert_close, sizeof(alert_close));
+    c += sizeof(alert_close);
+    send_pkt(e, 230, 1, 40201, 2, 443, c, s, TA_TCP_ACK | TA_TCP_FIN, NULL, 0);
+    send_pkt(e, 240, 2, 443, 1, 40201, s, c + 1, TA_TCP_ACK | TA_TCP_FIN, NULL, 0);
+    CHECK_INT(nrecs, 1);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 1);
+    ta_engine_free(e);
+}
+
+/* A ClientHello repeated in one record (not at a record start) stays one record, flagged; a
+ * client repeating its hello without end is cut at TA_MAX_HANDSHAKES_PER_FLOW records. */
+static void test_duplicate_limits(void)
+{
+    static uint8_t two[8192];
+    struct ta_engine *e = engine(1024);
+    uint32_t c = open_flow(e, 100, 40300, 1000, 7000), s = 7001;
+    static struct bld both;
+    size_t n;
+
+    b_bytes(&both, ch.b, ch.n);
+    b_bytes(&both, ch2.b, ch2.n);
+    n = b_records(two, 22, both.b, both.n, 16384);
+    send_pkt(e, 200, 1, 40300, 2, 443, c, s, TA_TCP_ACK, two, n);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 1);
+    CHECK(recs[0].anomalies & TA_AN_DUPLICATE_HELLO);
+    CHECK_INT(recs[0].ch.key_shares[0], 0x001D);
+    ta_engine_free(e);
+
+    e = engine(1024);
+    c = open_flow(e, 100, 40301, 1000, 7000);
+    for (int i = 0; i < 3 * TA_MAX_HANDSHAKES_PER_FLOW; i++) {
+        send_pkt(e, 200 + (uint64_t)i, 1, 40301, 2, 443, c, s, TA_TCP_ACK, ch_rec, ch_len);
+        c += (uint32_t)ch_len;
+    }
+    CHECK_INT(nrecs, TA_MAX_HANDSHAKES_PER_FLOW - 1);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, TA_MAX_HANDSHAKES_PER_FLOW);
+    CHECK_INT(recs[TA_MAX_HANDSHAKES_PER_FLOW - 1].seq, TA_MAX_HANDSHAKES_PER_FLOW - 1);
+    CHECK(recs[TA_MAX_HANDSHAKES_PER_FLOW - 1].anomalies & TA_AN_DUPLICATE_HELLO);
+    CHECK_INT(recs[0].anomalies & TA_AN_DUPLICATE_HELLO, 0);
+    ta_engine_free(e);
+}
+
+/* The 4-tuple of a finished connection reused by a new SYN (its FIN never seen): a new flow and
+ * a second record. A retransmitted SYN (same sequence number) is the same connection. */
+static void test_port_reuse(void)
+{
+    struct ta_engine *e = engine(1024);
+    struct ta_run_stats rs = { 0 };
+    uint32_t c = open_flow(e, 100, 40400, 1000, 7000);
+
+    send_pkt(e, 200, 1, 40400, 2, 443, c, 7001, TA_TCP_ACK, ch_rec, ch_len);
+    send_pkt(e, 210, 2, 443, 1, 40400, 7001, c + (uint32_t)ch_len, TA_TCP_ACK, sh_rec, sh_len);
+    CHECK_INT(nrecs, 1);
+    send_pkt(e, 300, 1, 40400, 2, 443, 90000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 301, 1, 40400, 2, 443, 90000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 302, 2, 443, 1, 40400, 50000, 90001, TA_TCP_SYN | TA_TCP_ACK, NULL, 0);
+    send_pkt(e, 400, 1, 40400, 2, 443, 90001, 50001, TA_TCP_ACK, ch2_rec, ch2_len);
+    send_pkt(e, 410, 2, 443, 1, 40400, 50001, 90001 + (uint32_t)ch2_len, TA_TCP_ACK, sh_rec, sh_len);
+    CHECK_INT(nrecs, 2);
+    CHECK_INT(recs[1].seq, 0);
+    CHECK_INT(recs[1].ts_first_us, 300);
+    CHECK_INT(recs[1].ch.key_shares[0], 0x0017);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.flows, 2);
+    ta_engine_free(e);
+}
+
 int main(void)
 {
     b_client_hello(&ch, 0x11, 0x001D);
     ch_len = b_records(ch_rec, 22, ch.b, ch.n, 16384);
     b_server_hello(&sh, 0x11, 1, 0);
     sh_len = b_records(sh_rec, 22, sh.b, sh.n, 16384);
+    b_client_hello(&ch2, 0x22, 0x0017);
+    ch2_len = b_records(ch2_rec, 22, ch2.b, ch2.n, 16384);
     test_split_out_of_order();
     test_midstream_roles_and_rst();
     test_flood_and_eviction();
     test_idle_timeout();
     test_context_reclaim();
+    test_two_hellos();
+    test_retry_after_alert();
+    test_duplicate_limits();
+    test_port_reuse();
     return CHECK_DONE();
 }

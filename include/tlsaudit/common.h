@@ -11,6 +11,7 @@ enum ta_rc {
     TA_NEED_MORE = 1,     /* parser needs more bytes before it can decide */
     TA_DONE = 2,          /* dissector has everything it wants from this stream */
     TA_HANDOFF = 3,       /* text protocol upgraded: next byte belongs to TLS */
+    TA_RESTART = 4,       /* a new handshake starts at the next byte: write the record, go on */
     TA_MALFORMED = -1,    /* input violates the protocol; anomaly recorded */
     TA_UNSUPPORTED = -2,  /* not ours / not implemented */
     TA_ERR_NOMEM = -3,    /* a capped table or pool is full */

@@ -52,6 +52,9 @@ struct ta_dissector {
      *  TA_OK        keep feeding (bytes past *consumed are given back with more)
      *  TA_DONE      nothing more wanted from this direction
      *  TA_HANDOFF   (text dissectors) bytes from *consumed on are TLS: engine switches dir to TLS
+     *  TA_RESTART   (TLS) a new handshake starts at *consumed (a second ClientHello while the
+     *               connection is still in clear): the engine writes the record so far, starts
+     *               a fresh one (hs.seq + 1, ta_tls_restart) and feeds the bytes again
      *  TA_MALFORMED this direction is not what we thought; anomaly recorded in ctx->hs */
     int (*feed)(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, size_t len,
                 size_t *consumed);
@@ -75,6 +78,18 @@ extern const struct ta_dissector ta_dissector_generic;
 /* Prepare direction dir of ctx for TLS after a hand-off (clears that direction's TLS state, sets
  * owner[dir] = TA_DIS_TLS). Used by the engine; exported by dissectors/tls.c. */
 void ta_tls_takeover(struct ta_ctx *ctx, enum ta_dir dir);
+
+/* Records one connection may produce (hs.seq < this); past it a further ClientHello is only
+ * flagged TA_AN_DUPLICATE_HELLO, so a hostile client cannot turn one flow into many rows. */
+#define TA_MAX_HANDSHAKES_PER_FLOW 16
+
+/* After a record was written while the connection is still in clear: reset the TLS state of both
+ * directions for the next handshake, keeping each direction's record alignment. Exported by
+ * dissectors/tls.c. */
+void ta_tls_restart(struct ta_ctx *ctx);
+/* True when a handshake that ended (a fatal alert) left the connection in clear, so another
+ * ClientHello could follow on it: no ChangeCipherSpec and no TLS 1.3 ServerHello seen. */
+bool ta_tls_in_clear(const struct ta_ctx *ctx);
 
 /* Strict validation used by the generic fallback and by probes: does data begin with a
  * plausible TLS handshake record (type 22, version 3.x, a ClientHello (want_client) or

@@ -161,6 +161,9 @@ struct ta_hs {
     struct ta_mail mail;
     uint32_t anomalies;               /* enum ta_anomaly bits */
     bool handshake_done;              /* nothing more to learn: write the row */
+    uint8_t seq;                      /* this record's index on its connection (0 = first): a
+                                       * connection may carry several handshakes (a new
+                                       * ClientHello, a retry after a fatal alert) */
 };
 
 /* Application label of a record (src/hs.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from
