@@ -11,6 +11,12 @@ client, and a TCP relay that sends the client's bytes in small segments.
   relay --listen ADDR:PORT --connect ADDR:PORT --chunk N
       forwards one connection; client-to-server bytes go out N at a time with TCP_NODELAY and a
       short pause, so a ClientHello spans several TCP segments on the wire.
+  refuse-relay --listen ADDR:PORT --connect ADDR:PORT
+      plays a server that refuses the client's first TLS record with a fatal protocol_version
+      alert and keeps the connection open, then forwards the rest of it to the real server.
+  retry-client --connect ADDR:PORT --servername NAME
+      offers TLS 1.0 only (a ClientHello made by OpenSSL through the ssl module), reads the
+      alert, then runs a real TLS handshake (TLS 1.2 or newer) on the same TCP connection.
 """
 import argparse
 import os
@@ -127,6 +133,70 @@ def relay(a):
     srv.close()
 
 
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        part = sock.recv(n - len(buf))
+        if not part:
+            raise EOFError("connection closed")
+        buf += part
+    return buf
+
+
+def refuse_relay(a):
+    lhost, lport = a.listen.rsplit(":", 1)
+    chost, cport = a.connect.rsplit(":", 1)
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((lhost, int(lport)))
+    srv.listen(1)
+    if a.ready_file:
+        with open(a.ready_file, "w") as f:
+            f.write(f"{os.getpid()}\n")
+    cli, _ = srv.accept()
+    hdr = recv_exact(cli, 5)
+    recv_exact(cli, struct.unpack("!H", hdr[3:5])[0])
+    # Alert record: TLS 1.0 record version, level fatal (2), protocol_version (70).
+    cli.sendall(bytes([21, 3, 1, 0, 2, 2, 70]))
+    up = socket.create_connection((chost, int(cport)), timeout=10)
+    t1 = threading.Thread(target=pump, args=(cli, up, 65536, 0))
+    t2 = threading.Thread(target=pump, args=(up, cli, 65536, 0))
+    t1.start()
+    t2.start()
+    t1.join()
+    t2.join()
+    cli.close()
+    up.close()
+    srv.close()
+
+
+def retry_client(a):
+    import ssl
+    host, port = a.connect.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    old.check_hostname = False
+    old.verify_mode = ssl.CERT_NONE
+    old.set_ciphers("DEFAULT:@SECLEVEL=0")
+    old.minimum_version = ssl.TLSVersion.TLSv1
+    old.maximum_version = ssl.TLSVersion.TLSv1
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = old.wrap_bio(inc, out, server_hostname=a.servername)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    sock.sendall(out.read())
+    alert = recv_exact(sock, 7)
+    print(f"retry-client: first attempt answered {alert.hex()}", flush=True)
+    new = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    new.check_hostname = False
+    new.verify_mode = ssl.CERT_NONE
+    tls = new.wrap_socket(sock, server_hostname=a.servername)
+    print(f"retry-client: second attempt {tls.version()} {tls.cipher()[0]}", flush=True)
+    tls.close()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--deadline", type=int, default=30)
@@ -146,12 +216,20 @@ def main():
     r.add_argument("--connect", required=True)
     r.add_argument("--chunk", type=int, default=64)
     r.add_argument("--ready-file")
+    f = sub.add_parser("refuse-relay")
+    f.add_argument("--listen", required=True)
+    f.add_argument("--connect", required=True)
+    f.add_argument("--ready-file")
+    c = sub.add_parser("retry-client")
+    c.add_argument("--connect", required=True)
+    c.add_argument("--servername", required=True)
     a = p.parse_args()
     for addr in (getattr(a, "listen", None), getattr(a, "connect", None), getattr(a, "server", None)):
         if addr and not addr.startswith("127."):
             sys.exit(f"loophelpers: {addr}: loopback addresses only")
     signal.alarm(a.deadline)
-    {"dns-server": dns_server, "dns-query": dns_query, "relay": relay}[a.cmd](a)
+    {"dns-server": dns_server, "dns-query": dns_query, "relay": relay,
+     "refuse-relay": refuse_relay, "retry-client": retry_client}[a.cmd](a)
 
 
 if __name__ == "__main__":

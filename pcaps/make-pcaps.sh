@@ -203,6 +203,24 @@ publish tls12-split-hello
 CH_FRAMES=$(tshark -r "$OUT/tls12-split-hello.pcap" -2 -Y 'tls.handshake.type == 1' \
     -T fields -e tcp.segment.count 2>/dev/null | head -1)
 [ "${CH_FRAMES:-0}" -ge 3 ] || die "tls12-split-hello: ClientHello in ${CH_FRAMES:-?} segments, want >= 3"
+
+# f. Two handshakes on one TCP connection: the client offers TLS 1.0 only, the server refuses it
+#    with a fatal protocol_version alert and keeps the connection; the client then runs a real
+#    TLS 1.2+ handshake on the same connection (retry-client -> refuse-relay :443 -> s_server
+#    :8443). Only the client's leg (port 443) is captured.
+cap_start tls10-retry "host 127.0.4.18 and tcp port 443"
+s_server_start tls10-retry -accept 127.0.4.18:8443 "${RSA[@]}" -naccept 1
+timeout 20 "$PY" "$HERE/loophelpers.py" refuse-relay --listen 127.0.4.18:443 \
+    --connect 127.0.4.18:8443 --ready-file "$WORK/refuse.ready" >"$WORK/refuse.log" 2>&1 &
+RELAY_PID=$!
+PIDS+=("$RELAY_PID")
+wait_for "$WORK/refuse.ready" .
+timeout 20 "$PY" "$HERE/loophelpers.py" retry-client --connect 127.0.4.18:443 \
+    --servername retry.example.test >>"$WORK/clients.log" 2>&1 || die "retry-client failed"
+wait "$RELAY_PID" 2>/dev/null || true
+srv_wait
+cap_stop
+publish tls10-retry
 echo "make-pcaps: tls12-split-hello: ClientHello spans $CH_FRAMES TCP segments"
 
 # ---------------------------------------------------------------------------------------------
