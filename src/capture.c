@@ -1,10 +1,13 @@
-/* capture.c - `tlsaudit capture`: libpcap sources (files in order, or a live interface) into the
- * engine, records into the store, run bookkeeping, clean stop on SIGINT/SIGTERM.
+/* capture.c - `tlsaudit capture`: options, the run (store, writer thread, run row, Office 365
+ * classification), offline files read in order on the main thread, and the clean stop on
+ * SIGINT/SIGTERM. Live capture (N handles, one worker thread each) is in capture_live.c.
  *
- * libpcap's create -> set options -> activate sequence is followed for live capture; warnings
- * (positive codes) from pcap_activate are reported and capture goes on. */
+ * Threads: the engines never touch the store; their records go through the writer queue
+ * (writer.h) to the one thread that owns the store while packets are read. The main thread has
+ * the store before (run begin) and after (run end, classification). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -16,82 +19,77 @@
 
 #include <pcap/pcap.h>
 
+#include "capture_int.h"
 #include "tlsaudit/capture.h"
-#include "tlsaudit/dns.h"
 #include "tlsaudit/engine.h"
 #include "tlsaudit/o365.h"
 #include "tlsaudit/packet.h"
 #include "tlsaudit/store.h"
+#include "tlsaudit/writer.h"
 
-#define TA_MAX_FILES 256
-#define TA_DISPATCH_BATCH 4096        /* packets per pcap_dispatch call */
-#define TA_STATS_INTERVAL_S 60        /* run row update (drop counts) during long live runs */
+#define TA_DISPATCH_BATCH 4096        /* packets per pcap_dispatch call (files) */
 
-struct capture_opts {
-    const char *db;
-    const char *files[TA_MAX_FILES];
-    int nfiles;
-    const char *iface;
-    const char *filter;
-    const char *user;
-    int snaplen;
-    int buffer_mib;
-    struct ta_engine_config ecfg;
-};
-
-struct capture_run {
-    struct ta_store *store;
+/* Offline reading: one engine on the main thread. */
+struct offline_run {
     struct ta_engine *engine;
     int dlt;
     uint64_t packets;
-    uint64_t store_errors;     /* records the store refused (disk full, read-only ...) */
-    uint64_t caplen_bytes;
 };
 
-static volatile sig_atomic_t stop_requested;
-static pcap_t *volatile current_pcap;
+/* Lock-free atomics: safe in a signal handler and between threads. */
+static atomic_int stop_requested;
+static pcap_t *volatile watched[TA_MAX_WORKERS];
+
+/* See capture_int.h. */
+bool ta__capture_stopping(void)
+{
+    return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
+}
+
+/* See capture_int.h. pcap_breakloop sets a flag and (Linux) writes an eventfd: both
+ * async-signal-safe, and it may be called from another thread than the one in the loop. */
+void ta__capture_stop(void)
+{
+    atomic_store(&stop_requested, 1);
+    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
+        pcap_t *p = watched[i];
+        if (p)
+            pcap_breakloop(p);
+    }
+}
+
+/* See capture_int.h. */
+void ta__capture_watch(unsigned i, pcap_t *p)
+{
+    if (i < TA_MAX_WORKERS)
+        watched[i] = p;
+}
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
-    if (current_pcap)
-        pcap_breakloop(current_pcap);
+    ta__capture_stop();
 }
 
-static uint64_t mono_us(void)
+/* See capture_int.h. */
+uint64_t ta__mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t wall_us(void)
+/* See capture_int.h. */
+uint64_t ta__wall_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Engine sink adapters: records and DNS answers go to the store. */
-static void sink_record(void *arg, const struct ta_hs *hs)
-{
-    struct capture_run *r = arg;
-    int rc = ta_store_add(r->store, hs);
-    /* One message, not one per record: a full disk would otherwise flood the terminal. */
-    if (rc != TA_OK && r->store_errors++ == 0)
-        TA_LOG(TA_LOG_ERROR, "cannot store a record: %s (further failures counted)", ta_strerror(rc));
-}
-
-static void sink_dns(void *arg, uint64_t ts_us, const uint8_t *msg, size_t len)
-{
-    struct capture_run *r = arg;
-    (void)ta_dns_feed_store(r->store, ts_us, msg, len);
-}
-
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-    struct capture_run *r = (struct capture_run *)user;
+    struct offline_run *r = (struct offline_run *)(void *)user;
     uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 
     r->packets++;
@@ -105,32 +103,61 @@ static void usage(FILE *out)
         "  --db FILE          SQLite database to write (created if absent)\n"
         "  -r FILE            read a pcap or pcapng file (repeatable, read in order)\n"
         "  -i IFACE           capture live on IFACE (promiscuous)\n"
+        "  --workers N        live capture threads, 1 to %d (default 1): N capture handles in\n"
+        "                     one PACKET_FANOUT group, flows spread by hash\n"
         "  -f BPF             capture filter (pcap-filter(7))\n"
         "  -s SNAPLEN         snapshot length for live capture (default 65535)\n"
-        "  -B MiB             kernel capture buffer size for live capture (default 64)\n"
+        "  -B MiB             kernel capture buffer size for live capture, per worker (default 64)\n"
         "  -Z USER            after opening the interface and database, drop root to USER\n"
-        "  --max-flows N      flow table cap (default 262144); the oldest flow is evicted beyond it\n"
-        "  --max-analyzing N  flows whose handshake is read at once (default 4096;\n"
-        "                     beyond it the oldest analysis is settled early)\n"
+        "  --max-flows N      flow table cap (default 262144), shared evenly by the workers;\n"
+        "                     the oldest flow is evicted beyond it\n"
+        "  --max-analyzing N  flows whose handshake is read at once (default 4096, shared by\n"
+        "                     the workers; beyond it the oldest analysis is settled early)\n"
         "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
-        "  -v / -q            more / less logging\n");
+        "  -v / -q            more / less logging\n", TA_MAX_WORKERS);
+}
+
+/* Check the options that depend on each other. Returns 0, or 2 on a usage error. */
+static int check_opts(const struct ta__capture_opts *o)
+{
+    if (!o->db || (o->nfiles == 0) == (o->iface == NULL)) {
+        fprintf(stderr, "tlsaudit capture: need --db and either -r FILE or -i IFACE\n");
+        usage(stderr);
+        return 2;
+    }
+    if (o->ecfg.max_flows < 16 || o->snaplen <= 0 || o->buffer_mib <= 0) {
+        fprintf(stderr, "tlsaudit capture: --max-flows must be >= 16, -s and -B positive\n");
+        return 2;
+    }
+    if (o->workers && o->nfiles) {
+        fprintf(stderr, "tlsaudit capture: --workers is for live capture (-i); files are read "
+                "by one thread\n");
+        return 2;
+    }
+    if (o->workers < 0 || o->workers > TA_MAX_WORKERS) {
+        fprintf(stderr, "tlsaudit capture: --workers must be 1 to %d\n", TA_MAX_WORKERS);
+        return 2;
+    }
+    return 0;
 }
 
 /* Parse capture options. Returns 0, or 2 on a usage error (message printed). */
-static int parse_opts(int argc, char **argv, struct capture_opts *o)
+static int parse_opts(int argc, char **argv, struct ta__capture_opts *o)
 {
-    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_HELP };
+    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP };
     static const struct option longs[] = {
         { "db", required_argument, NULL, O_DB },
         { "max-flows", required_argument, NULL, O_MAXFLOWS },
         { "max-analyzing", required_argument, NULL, O_MAXAN },
         { "idle-timeout", required_argument, NULL, O_IDLE },
         { "no-ndpi", no_argument, NULL, O_NONDPI },
+        { "workers", required_argument, NULL, O_WORKERS },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
     int ch;
+    char *end;
 
     memset(o, 0, sizeof(*o));
     o->snaplen = 65535;
@@ -156,6 +183,11 @@ static int parse_opts(int argc, char **argv, struct capture_opts *o)
         case O_MAXAN: o->ecfg.max_analyzing = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_IDLE: o->ecfg.idle_timeout_s = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_NONDPI: o->ecfg.ndpi = false; break;
+        case O_WORKERS:
+            o->workers = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || o->workers < 1)
+                o->workers = -1;               /* refused by check_opts, with the range */
+            break;
         case 'v': ta_log_level++; break;
         case 'q': ta_log_level = TA_LOG_ERROR; break;
         case 'h': case O_HELP: usage(stdout); exit(0);
@@ -166,46 +198,11 @@ static int parse_opts(int argc, char **argv, struct capture_opts *o)
         fprintf(stderr, "tlsaudit capture: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!o->db || (o->nfiles == 0) == (o->iface == NULL)) {
-        fprintf(stderr, "tlsaudit capture: need --db and either -r FILE or -i IFACE\n");
-        usage(stderr);
-        return 2;
-    }
-    if (o->ecfg.max_flows < 16 || o->snaplen <= 0 || o->buffer_mib <= 0) {
-        fprintf(stderr, "tlsaudit capture: --max-flows must be >= 16, -s and -B positive\n");
-        return 2;
-    }
-    return 0;
+    return check_opts(o);
 }
 
-/* Open a live interface: create, set options, activate. NULL with a message on failure. */
-static pcap_t *open_live(const struct capture_opts *o, char *errbuf)
-{
-    char pe[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_create(o->iface, pe);
-    int rc;
-
-    if (!p) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", o->iface, pe);
-        return NULL;
-    }
-    pcap_set_snaplen(p, o->snaplen);
-    pcap_set_promisc(p, 1);
-    pcap_set_timeout(p, 250);
-    pcap_set_buffer_size(p, o->buffer_mib * 1024 * 1024);
-    rc = pcap_activate(p);
-    if (rc < 0) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", o->iface, pcap_geterr(p));
-        pcap_close(p);
-        return NULL;
-    }
-    if (rc > 0)
-        TA_LOG(TA_LOG_WARN, "%s: %s", o->iface, pcap_geterr(p));
-    return p;
-}
-
-/* Check the link type and install the filter. 0, or -1 with a message. */
-static int prepare_handle(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf)
+/* See capture_int.h. */
+int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf)
 {
     struct bpf_program prog;
 
@@ -256,54 +253,29 @@ static int drop_privileges(const char *user, const char *db, char *errbuf)
     return 0;
 }
 
-/* Read one handle until EOF, error or stop. Returns 0, or -1 with a message (data lost). */
-static int run_handle(pcap_t *p, const char *name, bool live, struct capture_run *r,
-                      struct ta_run_stats *rs, char *errbuf)
+/* Read one file until EOF, error or stop. Returns 0, or -1 with a message (data lost). */
+static int read_file(pcap_t *p, const char *name, struct offline_run *r, char *errbuf)
 {
-    uint64_t next_stats = mono_us() + TA_STATS_INTERVAL_S * 1000000ull;
+    int rc = 0;
 
-    current_pcap = p;
-    while (!stop_requested) {
-        int n = pcap_dispatch(p, live ? -1 : TA_DISPATCH_BATCH, on_packet, (u_char *)r);
-        uint64_t now = mono_us();
+    ta__capture_watch(0, p);
+    while (!ta__capture_stopping()) {
+        int n = pcap_dispatch(p, TA_DISPATCH_BATCH, on_packet, (u_char *)r);
         if (n == PCAP_ERROR) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s (stopped after %llu packets)", name,
                      pcap_geterr(p), (unsigned long long)r->packets);
-            current_pcap = NULL;
-            return -1;
-        }
-        if (n == PCAP_ERROR_BREAK || (n == 0 && !live))
+            rc = -1;
             break;
-        ta_store_maybe_commit(r->store, now);
-        if (live) {
-            ta_engine_expire(r->engine, wall_us());
-            if (now >= next_stats) {
-                struct pcap_stat ps;
-                struct ta_run_stats cur = *rs;
-                next_stats = now + TA_STATS_INTERVAL_S * 1000000ull;
-                cur.packets += r->packets;
-                if (pcap_stats(p, &ps) == 0) {
-                    cur.drops += ps.ps_drop;
-                    cur.if_drops += ps.ps_ifdrop;
-                }
-                ta_engine_stats(r->engine, &cur);
-                ta_store_run_update(r->store, &cur);
-            }
         }
+        if (n == PCAP_ERROR_BREAK || n == 0)
+            break;
     }
-    current_pcap = NULL;
-    if (live) {
-        struct pcap_stat ps;
-        if (pcap_stats(p, &ps) == 0) {
-            rs->drops += ps.ps_drop;
-            rs->if_drops += ps.ps_ifdrop;
-        }
-    }
-    return 0;
+    ta__capture_watch(0, NULL);
+    return rc;
 }
 
 /* Join the sources into the run's description. */
-static void describe_sources(const struct capture_opts *o, char *buf, size_t len)
+static void describe_sources(const struct ta__capture_opts *o, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
@@ -319,76 +291,138 @@ static void describe_sources(const struct capture_opts *o, char *buf, size_t len
     }
 }
 
-/* Read every source into the engine. Returns 0, or -1 with errbuf set when a source failed. */
-static int read_sources(const struct capture_opts *o, pcap_t *live, struct capture_run *r,
-                        struct ta_run_stats *rs, char *errbuf)
+/* Read every file in order into the engine, then settle its flows. Returns 0, or -1 with
+ * errbuf set when a file failed. */
+static int read_files(const struct ta__capture_opts *o, struct offline_run *r, char *errbuf)
 {
-    if (live) {
-        if (prepare_handle(live, o->iface, o->filter, &r->dlt, errbuf) < 0)
-            return -1;
-        return run_handle(live, o->iface, true, r, rs, errbuf);
-    }
-    for (int i = 0; i < o->nfiles && !stop_requested; i++) {
+    int rc = 0;
+
+    for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == 0; i++) {
         char pe[PCAP_ERRBUF_SIZE] = "";
         pcap_t *p = pcap_open_offline_with_tstamp_precision(o->files[i], PCAP_TSTAMP_PRECISION_MICRO, pe);
-        int rc;
         if (!p) {
             /* libpcap's message usually names the file already; make sure it does. */
             if (strstr(pe, o->files[i]))
                 snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
             else
                 snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", o->files[i], pe);
-            return -1;
+            rc = -1;
+            break;
         }
-        rc = prepare_handle(p, o->files[i], o->filter, &r->dlt, errbuf);
+        rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
         if (rc == 0)
-            rc = run_handle(p, o->files[i], false, r, rs, errbuf);
+            rc = read_file(p, o->files[i], r, errbuf);
         pcap_close(p);
-        if (rc < 0)
-            return -1;
     }
+    ta_engine_flush(r->engine);
+    return rc;
+}
+
+/* Everything one capture holds, so that setup and teardown are one function each. */
+struct capture {
+    struct ta__capture_opts o;
+    struct ta_store *store;
+    struct ta_writer *writer;
+    struct ta__live *live;            /* -i */
+    struct offline_run off;           /* -r */
+    int64_t run_id;
+};
+
+/* Open the sources, the store and the engines, begin the run, drop privileges, start the writer.
+ * Returns 0, or the exit status (1) after printing why; c is then released by capture_free. */
+static int capture_setup(struct capture *c, char *errbuf)
+{
+    struct ta_engine_sink sink;
+    char src[1024];
+    const struct ta__capture_opts *o = &c->o;
+
+    if (o->iface && ta__live_open(o, &c->live, errbuf) < 0)
+        goto fail;
+    if (ta_store_open(o->db, &c->store, errbuf) != TA_OK)
+        goto fail;
+    if (ta_writer_new(0, &c->writer, errbuf) != TA_OK)
+        goto fail;
+    ta_writer_sink(c->writer, &sink);
+    if (c->live ? ta__live_engines(c->live, &sink, errbuf) < 0
+                : !(c->off.engine = ta_engine_new(&o->ecfg, &sink, errbuf)))
+        goto fail;
+    describe_sources(o, src, sizeof(src));
+    if (ta_store_run_begin(c->store, src, o->filter, &c->run_id) != TA_OK ||
+        (o->user && drop_privileges(o->user, o->db, errbuf) < 0) ||
+        ta_writer_start(c->writer, c->store, c->live ? ta__live_tick : NULL, c->live, errbuf) != TA_OK)
+        goto fail;
     return 0;
+fail:
+    fprintf(stderr, "tlsaudit capture: %s\n", errbuf[0] ? errbuf : "cannot start the run");
+    return 1;
+}
+
+/* Release what capture_setup opened (any part may be missing). */
+static void capture_free(struct capture *c)
+{
+    ta_writer_finish(c->writer, NULL);
+    ta__live_close(c->live);
+    ta_engine_free(c->off.engine);
+    ta_store_close(c->store);
+}
+
+/* After reading: drain the writer, decide the status, end the run row, classify the run's rows
+ * for Office 365. status: 0, or 1 with errbuf saying why (a source failed). Returns the exit
+ * status. */
+static int capture_end(struct capture *c, int status, char *errbuf)
+{
+    struct ta_run_stats rs = { 0 };
+    struct ta_writer_counts wc;
+
+    ta_writer_finish(c->writer, &wc);
+    c->writer = NULL;
+    if (wc.store_errors) {
+        if (status == 0)
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%llu records could not be stored",
+                     (unsigned long long)wc.store_errors);
+        fprintf(stderr, "tlsaudit capture: %llu records could not be stored\n",
+                (unsigned long long)wc.store_errors);
+        status = 1;
+    }
+    if (wc.dns_cut)
+        TA_LOG(TA_LOG_WARN, "%llu DNS messages over %d bytes were not read",
+               (unsigned long long)wc.dns_cut, TA_WRITER_DNS_MAX);
+    if (c->live) {
+        ta__live_stats(c->live, &rs);
+    } else {
+        rs.packets += c->off.packets;
+        ta_engine_stats(c->off.engine, &rs);
+    }
+    if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
+        status = 1;
+    if (ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK) {
+        fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
+        status = 1;
+    }
+    TA_LOG(TA_LOG_INFO, "%llu packets, %llu flows, %llu handshakes, %llu evicted",
+           (unsigned long long)rs.packets, (unsigned long long)rs.flows,
+           (unsigned long long)rs.handshakes, (unsigned long long)rs.flows_evicted);
+    return status;
 }
 
 int ta_cmd_capture(int argc, char **argv)
 {
-    struct capture_opts o;
-    struct capture_run r = { 0 };
-    struct ta_run_stats rs = { 0 };
-    struct ta_engine_sink sink = { sink_record, sink_dns, &r };
+    struct capture c;
     struct sigaction sa;
-    char errbuf[TA_ERRBUF_SIZE] = "", src[1024];
-    pcap_t *live = NULL;
-    int64_t run_id = 0;
+    char errbuf[TA_ERRBUF_SIZE] = "";
     int rc, status = 0;
 
-    rc = parse_opts(argc, argv, &o);
+    memset(&c, 0, sizeof(c));
+    rc = parse_opts(argc, argv, &c.o);
     if (rc)
         return rc;
     /* An unknown -Z user is a usage error found before anything is opened or created. */
-    if (o.user && !getpwnam(o.user)) {
-        fprintf(stderr, "tlsaudit capture: -Z %s: no such user\n", o.user);
+    if (c.o.user && !getpwnam(c.o.user)) {
+        fprintf(stderr, "tlsaudit capture: -Z %s: no such user\n", c.o.user);
         return 2;
     }
-    if (o.iface && !(live = open_live(&o, errbuf))) {
-        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
-        return 1;
-    }
-    if (ta_store_open(o.db, &r.store, errbuf) != TA_OK) {
-        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
-        if (live)
-            pcap_close(live);
-        return 1;
-    }
-    describe_sources(&o, src, sizeof(src));
-    r.engine = ta_engine_new(&o.ecfg, &sink, errbuf);
-    if (!r.engine || ta_store_run_begin(r.store, src, o.filter, &run_id) != TA_OK ||
-        (o.user && drop_privileges(o.user, o.db, errbuf) < 0)) {
-        fprintf(stderr, "tlsaudit capture: %s\n", errbuf[0] ? errbuf : "cannot start the run");
-        ta_engine_free(r.engine);
-        ta_store_close(r.store);
-        if (live)
-            pcap_close(live);
+    if (capture_setup(&c, errbuf) != 0) {
+        capture_free(&c);
         return 1;
     }
     memset(&sa, 0, sizeof(sa));
@@ -396,33 +430,12 @@ int ta_cmd_capture(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    if (read_sources(&o, live, &r, &rs, errbuf) < 0) {
+    rc = c.live ? ta__live_run(c.live, errbuf) : read_files(&c.o, &c.off, errbuf);
+    if (rc < 0) {
         fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
         status = 1;
     }
-    if (live)
-        pcap_close(live);
-    ta_engine_flush(r.engine);
-    if (r.store_errors) {
-        if (status == 0)
-            snprintf(errbuf, sizeof(errbuf), "%llu records could not be stored",
-                     (unsigned long long)r.store_errors);
-        fprintf(stderr, "tlsaudit capture: %llu records could not be stored\n",
-                (unsigned long long)r.store_errors);
-        status = 1;
-    }
-    rs.packets += r.packets;
-    ta_engine_stats(r.engine, &rs);
-    if (ta_store_run_end(r.store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
-        status = 1;
-    if (ta_o365_classify_run(ta_store_db(r.store), run_id, errbuf) != TA_OK) {
-        fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
-        status = 1;
-    }
-    TA_LOG(TA_LOG_INFO, "%llu packets, %llu flows, %llu handshakes, %llu evicted",
-           (unsigned long long)rs.packets, (unsigned long long)rs.flows,
-           (unsigned long long)rs.handshakes, (unsigned long long)rs.flows_evicted);
-    ta_engine_free(r.engine);
-    ta_store_close(r.store);
+    status = capture_end(&c, status, errbuf);
+    capture_free(&c);
     return status;
 }
