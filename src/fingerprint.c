@@ -9,8 +9,7 @@
  *    does; the Salesforce script and tshark compute none for SSLv2 records.
  *  - GREASE (RFC 8701) is dropped from every list, as the reference and tshark's
  *    tls.handshake.ja3 / ja3_full do; padding (21) and every other extension is kept. */
-#include <stdarg.h>
-#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +17,17 @@
 
 #include "tlsaudit/fingerprint.h"
 
-/* Text being built in a caller-owned buffer; an overflow is remembered, never written past. */
+/* Text being built in a caller-owned buffer; an overflow is remembered, never written past.
+ * Items are appended whole or not at all, so after an overflow the text is a clean prefix.
+ * Everything is formatted by hand: vsnprintf per list element was ~8% of a handshake-heavy
+ * capture (bench/RESULTS.md). */
 struct sbuf {
     char *p;
     size_t len, cap;
     bool overflow;
 };
+
+static const char hexd[] = "0123456789abcdef";
 
 static void sb_init(struct sbuf *b, char *mem, size_t cap)
 {
@@ -35,23 +39,56 @@ static void sb_init(struct sbuf *b, char *mem, size_t cap)
         mem[0] = '\0';
 }
 
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+/* Append n bytes as one item (keeping room for the NUL), or mark the overflow. */
+static void sb_put(struct sbuf *b, const char *s, size_t n)
 {
-    if (b->overflow || b->cap == 0) {
+    if (b->overflow || n >= b->cap - b->len) {
         b->overflow = true;
         return;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= b->cap - b->len) {
-        b->overflow = true;
-        b->p[b->len] = '\0';   /* drop the partial item: the text stays a clean prefix */
-        return;
-    }
-    b->len += (size_t)n;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* Decimal of v at out (room for 10 digits); returns the number of bytes written. */
+static size_t fmt_dec(char *out, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Append one item: the separator (none when sep is 0) then v in decimal ("%u"). */
+static void sb_dec(struct sbuf *b, char sep, uint32_t v)
+{
+    char item[12];
+    size_t n = 0;
+    if (sep)
+        item[n++] = sep;
+    n += fmt_dec(item + n, v);
+    sb_put(b, item, n);
+}
+
+/* Append one item: the separator (none when sep is 0) then v as 4 lower-case hex digits
+ * ("%04x"). */
+static void sb_hex4(struct sbuf *b, char sep, uint16_t v)
+{
+    char item[5];
+    size_t n = 0;
+    if (sep)
+        item[n++] = sep;
+    item[n++] = hexd[(v >> 12) & 0xF];
+    item[n++] = hexd[(v >> 8) & 0xF];
+    item[n++] = hexd[(v >> 4) & 0xF];
+    item[n++] = hexd[v & 0xF];
+    sb_put(b, item, n);
 }
 
 /* Append the non-GREASE values of a 16-bit list, decimal, joined by '-' (a JA3 field). */
@@ -61,16 +98,35 @@ static void sb_dec_list(struct sbuf *b, const uint16_t *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (ta_is_grease(v[i]))
             continue;
-        sb_printf(b, first ? "%u" : "-%u", (unsigned)v[i]);
+        sb_dec(b, first ? 0 : '-', v[i]);
         first = false;
     }
+}
+
+/* MD5 and SHA-256 fetched once: EVP_md5()/EVP_sha256() make OpenSSL 3.0 fetch the
+ * implementation again on every EVP_Digest call (a locked provider lookup, ~1.6% of a
+ * handshake-heavy capture). Falls back to the implicit fetch when the explicit one fails. */
+static EVP_MD *md_md5, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+    md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *md_get(bool sha256)
+{
+    pthread_once(&md_once, md_fetch);
+    if (sha256)
+        return md_sha256 ? md_sha256 : EVP_sha256();
+    return md_md5 ? md_md5 : EVP_md5();
 }
 
 /* Lower-case hex of the digest of data into out (at least 2 * EVP_MAX_MD_SIZE + 1 bytes).
  * Returns the digest length in bytes, 0 on a libcrypto failure (out becomes ""). */
 static unsigned hex_digest(const EVP_MD *md, const char *data, size_t len, char *out)
 {
-    static const char hexd[] = "0123456789abcdef";
     unsigned char dig[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
     out[0] = '\0';
@@ -89,9 +145,12 @@ static unsigned hex_digest(const EVP_MD *md, const char *data, size_t len, char 
 static int ja3_finish(const struct sbuf *b, char out[TA_JA3_HEX], char *str, size_t strlen_)
 {
     char hex[2 * EVP_MAX_MD_SIZE + 1];
-    if (str != NULL && strlen_ > 0)
-        snprintf(str, strlen_, "%s", b->p);
-    if (hex_digest(EVP_md5(), b->p, b->len, hex) != 16) {
+    if (str != NULL && strlen_ > 0) {
+        size_t n = b->len < strlen_ - 1 ? b->len : strlen_ - 1;
+        memcpy(str, b->p, n);
+        str[n] = '\0';
+    }
+    if (hex_digest(md_get(false), b->p, b->len, hex) != 16) {
         out[0] = '\0';
         return -1;
     }
@@ -116,16 +175,17 @@ int ta_ja3(const struct ta_client_hello *ch, char out[TA_JA3_HEX], char *str, si
     if (ch == NULL || !ch->present)
         return -1;
     sb_init(&b, text, sizeof(text));
-    sb_printf(&b, "%u,", (unsigned)ch->legacy_version);
+    sb_dec(&b, 0, ch->legacy_version);
+    sb_put(&b, ",", 1);
     sb_dec_list(&b, ch->ciphers, ch->nciphers < TA_MAX_CIPHERS ? ch->nciphers : TA_MAX_CIPHERS);
-    sb_printf(&b, ",");
+    sb_put(&b, ",", 1);
     sb_dec_list(&b, ch->exts, ch->nexts < TA_MAX_EXTS ? ch->nexts : TA_MAX_EXTS);
-    sb_printf(&b, ",");
+    sb_put(&b, ",", 1);
     sb_dec_list(&b, ch->groups, ch->ngroups < TA_MAX_GROUPS ? ch->ngroups : TA_MAX_GROUPS);
-    sb_printf(&b, ",");
+    sb_put(&b, ",", 1);
     size_t npf = ch->npoint_formats < TA_MAX_POINTFMTS ? ch->npoint_formats : TA_MAX_POINTFMTS;
     for (size_t i = 0; i < npf; i++)
-        sb_printf(&b, i ? "-%u" : "%u", (unsigned)ch->point_formats[i]);
+        sb_dec(&b, i ? '-' : 0, ch->point_formats[i]);
     return ja3_finish(&b, out, str, strlen_);
 }
 
@@ -142,11 +202,14 @@ int ta_ja3s(const struct ta_server_hello *sh, char out[TA_JA3_HEX], char *str, s
     if (sh == NULL || !(sh->present || sh->sslv2))
         return -1;
     sb_init(&b, text, sizeof(text));
-    if (sh->sslv2)
-        sb_printf(&b, "%u,%lu,", (unsigned)(sh->legacy_version ? sh->legacy_version : 0x0002),
-                  (unsigned long)sh->cipher_v2);
-    else
-        sb_printf(&b, "%u,%u,", (unsigned)sh->legacy_version, (unsigned)sh->cipher);
+    if (sh->sslv2) {
+        sb_dec(&b, 0, sh->legacy_version ? sh->legacy_version : 0x0002);
+        sb_dec(&b, ',', sh->cipher_v2);
+    } else {
+        sb_dec(&b, 0, sh->legacy_version);
+        sb_dec(&b, ',', sh->cipher);
+    }
+    sb_put(&b, ",", 1);
     sb_dec_list(&b, sh->exts, sh->nexts < TA_MAX_EXTS ? sh->nexts : TA_MAX_EXTS);
     return ja3_finish(&b, out, str, strlen_);
 }
@@ -199,7 +262,6 @@ static bool is_alnum_byte(unsigned char c)
  * there is no ALPN. This is the rule of JA4.md; FoxIO's own tools print "99" for non-ASCII. */
 static void ja4_alpn(const char *alpn, char out[2])
 {
-    static const char hexd[] = "0123456789abcdef";
     size_t n = strcspn(alpn, ",");
     out[0] = out[1] = '0';
     if (n == 0)
@@ -219,10 +281,40 @@ static void ja4_alpn(const char *alpn, char out[2])
 static void ja4_hash12(const struct sbuf *b, char out[13])
 {
     char hex[2 * EVP_MAX_MD_SIZE + 1];
-    if (b->len == 0 || hex_digest(EVP_sha256(), b->p, b->len, hex) != 32)
+    if (b->len == 0 || hex_digest(md_get(true), b->p, b->len, hex) != 32)
         memcpy(hex, "000000000000", 13);
     memcpy(out, hex, 12);
     out[12] = '\0';
+}
+
+/* Two decimal digits of n capped at 99 ("%02u" of min(n, 99)). */
+static void put2(char *out, size_t n)
+{
+    if (n > 99)
+        n = 99;
+    out[0] = (char)('0' + n / 10);
+    out[1] = (char)('0' + n % 10);
+}
+
+/* Write "<t><vv><d|i><cc><ee><aa>_<hb>_<hc>" (36 bytes + NUL, within TA_JA4_LEN). */
+static void ja4_assemble(char out[TA_JA4_LEN], char transport, const char *ver, bool sni,
+                         size_t nc, size_t ne, const char alpn[2], const char hb[13],
+                         const char hc[13])
+{
+    _Static_assert(TA_JA4_LEN >= 37, "JA4 text is 36 characters");
+    out[0] = transport;
+    out[1] = ver[0];
+    out[2] = ver[1];
+    out[3] = sni ? 'd' : 'i';
+    put2(out + 4, nc);
+    put2(out + 6, ne);
+    out[8] = alpn[0];
+    out[9] = alpn[1];
+    out[10] = '_';
+    memcpy(out + 11, hb, 12);
+    out[23] = '_';
+    memcpy(out + 24, hc, 12);
+    out[36] = '\0';
 }
 
 /* JA4 of a ClientHello: a_b_c, where a = transport, version, 'd'/'i' (SNI extension present),
@@ -250,7 +342,7 @@ int ta_ja4(const struct ta_client_hello *ch, char transport, char out[TA_JA4_LEN
     qsort(sorted, nc, sizeof(sorted[0]), u16_cmp);
     sb_init(&b, text, sizeof(text));
     for (size_t i = 0; i < nc; i++)
-        sb_printf(&b, i ? ",%04x" : "%04x", (unsigned)sorted[i]);
+        sb_hex4(&b, i ? ',' : 0, sorted[i]);
     ja4_hash12(&b, hb);
 
     size_t nein = ch->nexts < TA_MAX_EXTS ? ch->nexts : TA_MAX_EXTS;
@@ -267,22 +359,20 @@ int ta_ja4(const struct ta_client_hello *ch, char transport, char out[TA_JA4_LEN
     qsort(sorted, ne, sizeof(sorted[0]), u16_cmp);
     sb_init(&b, text, sizeof(text));
     for (size_t i = 0; i < ne; i++)
-        sb_printf(&b, i ? ",%04x" : "%04x", (unsigned)sorted[i]);
+        sb_hex4(&b, i ? ',' : 0, sorted[i]);
     if (ne > 0) {
         bool first = true;
         size_t ns = ch->nsigalgs < TA_MAX_SIGALGS ? ch->nsigalgs : TA_MAX_SIGALGS;
         for (size_t i = 0; i < ns; i++) {
             if (ta_is_grease(ch->sigalgs[i]))
                 continue;
-            sb_printf(&b, first ? "_%04x" : ",%04x", (unsigned)ch->sigalgs[i]);
+            sb_hex4(&b, first ? '_' : ',', ch->sigalgs[i]);
             first = false;
         }
     }
     ja4_hash12(&b, hc);
 
     ja4_alpn(ch->alpn, alpn);
-    snprintf(out, TA_JA4_LEN, "%c%s%c%02u%02u%c%c_%s_%s", transport, ja4_version(ch), sni ? 'd' : 'i',
-             (unsigned)(nc > 99 ? 99 : nc), (unsigned)(next_all > 99 ? 99 : next_all), alpn[0],
-             alpn[1], hb, hc);
+    ja4_assemble(out, transport, ja4_version(ch), sni, nc, next_all, alpn, hb, hc);
     return 0;
 }

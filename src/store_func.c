@@ -1,5 +1,5 @@
 /* store_func.c - SQL functions registered on every tlsaudit connection, and the small text helpers
- * (CIDR, glob, ISO time) they and the query tool share.
+ * (CIDR, glob) they and the query tool share (ISO times: store_text.c).
  *
  * The database stores numbers (wire values); these functions derive labels from the one table in
  * src/names.c, so `sqlite3 tlsaudit.db "SELECT ta_version(version) ..."` only works through the
@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store_int.h"
 #include "tlsaudit/cidr.h"
@@ -175,18 +174,4 @@ int ta__store_register_functions(sqlite3 *db)
             return rc;
     }
     return SQLITE_OK;
-}
-
-/* ISO-8601 UTC with microseconds. Times beyond what gmtime_r handles print as the epoch. */
-void ta__iso_time_us(uint64_t ts_us, char *buf, size_t buflen)
-{
-    struct tm tm;
-    time_t secs = (time_t)(ts_us / 1000000u);
-    unsigned frac = (unsigned)(ts_us % 1000000u);
-    if (!gmtime_r(&secs, &tm)) {
-        secs = 0;
-        gmtime_r(&secs, &tm);
-    }
-    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "tlsaudit/common.h"
+#include "tlsaudit/packet.h"
 
 #define TA_STORE_BATCH_ROWS 10000      /* rows per transaction before a forced commit */
 #define TA_STORE_BATCH_US 1000000u     /* ... or age of the batch's first row */
@@ -39,8 +40,26 @@ int ta__store_register_functions(sqlite3 *db);
 bool ta__glob_ci(const char *s, const char *pat);
 
 /* ISO-8601 UTC text with microseconds ("2026-11-23T09:29:47.123456Z") of a time in microseconds
- * since the epoch. buf >= 32 bytes. */
+ * since the epoch. buf >= 32 bytes. Formatted by hand (store_text.c), as gmtime_r + snprintf
+ * would print it. */
 void ta__iso_time_us(uint64_t ts_us, char *buf, size_t buflen);
+
+/* "2026-01-31T23:59:59Z" of Unix seconds (negative and far-future values through gmtime_r).
+ * Returns false when the time cannot be shown. */
+#define TA__ISO_DATE_LEN 40
+bool ta__iso_date(int64_t secs, char buf[TA__ISO_DATE_LEN]);
+
+/* Address text exactly as inet_ntop writes it (IPv4 from the last 4 bytes of the mapped form
+ * when ipver is 4); returns its length. */
+#define TA__ADDR_TEXT_LEN 48
+size_t ta__store_addr_text(const struct ta_addr *a, uint8_t ipver, char buf[TA__ADDR_TEXT_LEN]);
+
+/* Decimal of v at out (room for 10 digits, no NUL); returns the number of bytes written. */
+size_t ta__store_put_u32(char *out, uint32_t v);
+
+/* JSON array "[1,2,3]" of n values of w bytes each (1, 2 or 4) into buf (no NUL); values that
+ * do not fit in cap are left out. Returns the length (0 when cap < 3). */
+size_t ta__store_json_list(char *buf, size_t cap, const void *vals, size_t n, int w);
 
 /* Highest schema version embedded in the binary (the NNN of the last schema/NNN_*.sql), and the
  * name of that file (for messages). */

@@ -2,12 +2,14 @@
  * and/or a mail_sessions row; passive DNS answers become dns_answers rows.
  *
  * Statements are prepared once (ta__store_prepare_writes); each row binds every column, steps and
- * resets. Wire strings are bound as TEXT with their exact bytes (possibly invalid UTF-8): the
- * output layer escapes them, the store never rewrites evidence. Lists are JSON arrays of integers
- * in wire order with GREASE kept. Column meanings: schema/README.md. */
+ * resets. Text is bound SQLITE_STATIC: strings of the record live in *hs, and the formatted ones
+ * (times, addresses, lists, fingerprints) in a struct row_text on the caller's stack, both valid
+ * until the step; SQLITE_TRANSIENT made SQLite malloc and copy every text column of every row.
+ * Wire strings are bound as TEXT with their exact bytes (possibly invalid UTF-8): the output
+ * layer escapes them, the store never rewrites evidence. Lists are JSON arrays of integers in
+ * wire order with GREASE kept. Column meanings: schema/README.md. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "store_int.h"
 #include "tlsaudit/fingerprint.h"
@@ -96,14 +98,28 @@ int ta__store_prepare_writes(struct ta_store *st)
     return rc;
 }
 
-/* Bind a NUL-terminated char array of at most cap bytes; NULL when empty. Bytes as given. */
+/* Text formatted for one row, valid until its step (bound SQLITE_STATIC). Sized for the capped
+ * lists: a 16-bit value is at most 5 digits plus a comma. */
+#define LIST_BYTES(n) ((n) * 6 + 4)
+struct row_text {
+    char ts[32], client[TA__ADDR_TEXT_LEN], server[TA__ADDR_TEXT_LEN];
+    char ja3[TA_JA3_HEX], ja3s[TA_JA3_HEX], ja4[TA_JA4_LEN];
+    char not_before[TA__ISO_DATE_LEN], not_after[TA__ISO_DATE_LEN];
+    char lists[LIST_BYTES(TA_MAX_VERSIONS) + LIST_BYTES(TA_MAX_CIPHERS) + 3 * LIST_BYTES(TA_MAX_EXTS)
+               + LIST_BYTES(TA_MAX_GROUPS) + LIST_BYTES(TA_MAX_POINTFMTS)
+               + LIST_BYTES(TA_MAX_SIGALGS) + LIST_BYTES(TA_MAX_KEYSHARES)];
+    size_t lists_used;
+};
+
+/* Bind a NUL-terminated char array of at most cap bytes; NULL when empty. Bytes as given; the
+ * array must outlive the step (a field of the record). */
 static void bind_str(sqlite3_stmt *s, int i, const char *str, size_t cap)
 {
     size_t n = strnlen(str, cap);
     if (n == 0)
         sqlite3_bind_null(s, i);
     else
-        sqlite3_bind_text(s, i, str, (int)n, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, i, str, (int)n, SQLITE_STATIC);
 }
 
 /* Bind a wire value that means "none" when 0. */
@@ -115,78 +131,52 @@ static void bind_nz(sqlite3_stmt *s, int i, int64_t v)
         sqlite3_bind_int64(s, i, v);
 }
 
-/* Write v in decimal at out (room for 10 digits); returns the number of bytes written. Used for
- * the JSON lists instead of snprintf, which was the main formatting cost of a row. */
-static size_t put_u32(char *out, uint32_t v)
+/* Bind a JSON array of integers "[1,2,3]" (n values of width w bytes each: 1, 2 or 4, at most
+ * cap of them) formatted into the row's list space. */
+static void bind_json(sqlite3_stmt *s, int i, struct row_text *rt, const void *vals, size_t n,
+                      size_t cap, int w)
 {
-    char tmp[10];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
+    char *buf = rt->lists + rt->lists_used;
+    size_t len = ta__store_json_list(buf, sizeof rt->lists - rt->lists_used, vals,
+                                     n < cap ? n : cap, w);
+    rt->lists_used += len;
+    sqlite3_bind_text(s, i, buf, (int)len, SQLITE_STATIC);
 }
 
-/* Bind a JSON array of integers "[1,2,3]" (n values of width w bytes each: 1, 2 or 4). */
-static void bind_json(sqlite3_stmt *s, int i, const void *vals, size_t n, int w)
+/* Bind Unix seconds as ISO text "2026-01-31T23:59:59Z" formatted into buf; NULL when the value
+ * cannot be shown. */
+static void bind_date(sqlite3_stmt *s, int i, int64_t secs, char buf[TA__ISO_DATE_LEN])
 {
-    char buf[TA_MAX_CIPHERS * 12 + 4];
-    size_t off = 1;
-    buf[0] = '[';
-    for (size_t k = 0; k < n && off + 14 < sizeof buf; k++) {
-        uint32_t v = w == 1 ? ((const uint8_t *)vals)[k]
-                   : w == 2 ? ((const uint16_t *)vals)[k] : ((const uint32_t *)vals)[k];
-        if (k)
-            buf[off++] = ',';
-        off += put_u32(buf + off, v);
-    }
-    buf[off++] = ']';
-    sqlite3_bind_text(s, i, buf, (int)off, SQLITE_TRANSIENT);
-}
-
-/* Bind Unix seconds as ISO text "2026-01-31T23:59:59Z"; NULL when the value cannot be shown. */
-static void bind_date(sqlite3_stmt *s, int i, int64_t secs)
-{
-    char buf[40];
-    struct tm tm;
-    time_t t = (time_t)secs;
-    if (!gmtime_r(&t, &tm)) {
+    if (ta__iso_date(secs, buf))
+        sqlite3_bind_text(s, i, buf, -1, SQLITE_STATIC);
+    else
         sqlite3_bind_null(s, i);
-        return;
-    }
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    sqlite3_bind_text(s, i, buf, -1, SQLITE_TRANSIENT);
 }
 
 /* Endpoint and time columns shared by both row types (parameters 1..7 in both inserts). */
 static void bind_endpoints(struct ta_store *st, sqlite3_stmt *s, const struct ta_hs *hs,
-                           uint64_t ts_us)
+                           uint64_t ts_us, struct row_text *rt)
 {
-    char ip[64], ts[32];
+    size_t n;
     if (st->run_id)
         sqlite3_bind_int64(s, H_RUN_ID, st->run_id);
     else
         sqlite3_bind_null(s, H_RUN_ID);
-    ta__iso_time_us(ts_us, ts, sizeof ts);
-    sqlite3_bind_text(s, H_TS, ts, -1, SQLITE_TRANSIENT);
+    ta__iso_time_us(ts_us, rt->ts, sizeof rt->ts);
+    sqlite3_bind_text(s, H_TS, rt->ts, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, H_TS_US, (sqlite3_int64)ts_us);
-    sqlite3_bind_text(s, H_CLIENT_IP, ta_addr_str(&hs->client, hs->ipver, ip, sizeof ip), -1,
-                      SQLITE_TRANSIENT);
+    n = ta__store_addr_text(&hs->client, hs->ipver, rt->client);
+    sqlite3_bind_text(s, H_CLIENT_IP, rt->client, (int)n, SQLITE_STATIC);
     sqlite3_bind_int(s, H_CLIENT_PORT, hs->client_port);
-    sqlite3_bind_text(s, H_SERVER_IP, ta_addr_str(&hs->server, hs->ipver, ip, sizeof ip), -1,
-                      SQLITE_TRANSIENT);
+    n = ta__store_addr_text(&hs->server, hs->ipver, rt->server);
+    sqlite3_bind_text(s, H_SERVER_IP, rt->server, (int)n, SQLITE_STATIC);
     sqlite3_bind_int(s, H_SERVER_PORT, hs->server_port);
 }
 
 /* ClientHello columns (NULL lists when there was no ClientHello). */
-static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs)
+static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct row_text *rt)
 {
     const struct ta_client_hello *ch = &hs->ch;
-    char ja3[TA_JA3_HEX], ja4[TA_JA4_LEN];
     /* Flags are NOT NULL columns: bound even without a ClientHello (all false then). */
     sqlite3_bind_int(s, H_CLIENT_HELLO, ch->present);
     sqlite3_bind_int(s, H_SSLV2_HELLO, ch->present && ch->sslv2);
@@ -203,26 +193,25 @@ static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs)
     bind_nz(s, H_CLIENT_RECORD_VERSION, ch->record_version);
     bind_nz(s, H_CLIENT_LEGACY_VERSION, ch->legacy_version);
     if (ch->has_supported_versions)
-        bind_json(s, H_CLIENT_VERSIONS, ch->versions, ch->nversions, 2);
+        bind_json(s, H_CLIENT_VERSIONS, rt, ch->versions, ch->nversions, TA_MAX_VERSIONS, 2);
     bind_nz(s, H_CLIENT_MAX_VERSION, ta_hs_client_max_version(hs));
-    bind_json(s, H_CIPHERS_OFFERED, ch->ciphers, ch->nciphers, 2);
-    bind_json(s, H_EXTENSIONS, ch->exts, ch->nexts, 2);
-    bind_json(s, H_GROUPS, ch->groups, ch->ngroups, 2);
-    bind_json(s, H_POINT_FORMATS, ch->point_formats, ch->npoint_formats, 1);
-    bind_json(s, H_SIGALGS, ch->sigalgs, ch->nsigalgs, 2);
-    bind_json(s, H_KEY_SHARES, ch->key_shares, ch->nkey_shares, 2);
+    bind_json(s, H_CIPHERS_OFFERED, rt, ch->ciphers, ch->nciphers, TA_MAX_CIPHERS, 2);
+    bind_json(s, H_EXTENSIONS, rt, ch->exts, ch->nexts, TA_MAX_EXTS, 2);
+    bind_json(s, H_GROUPS, rt, ch->groups, ch->ngroups, TA_MAX_GROUPS, 2);
+    bind_json(s, H_POINT_FORMATS, rt, ch->point_formats, ch->npoint_formats, TA_MAX_POINTFMTS, 1);
+    bind_json(s, H_SIGALGS, rt, ch->sigalgs, ch->nsigalgs, TA_MAX_SIGALGS, 2);
+    bind_json(s, H_KEY_SHARES, rt, ch->key_shares, ch->nkey_shares, TA_MAX_KEYSHARES, 2);
     bind_str(s, H_ALPN_OFFERED, ch->alpn, sizeof ch->alpn);
-    if (ta_ja3(ch, ja3, NULL, 0) == 0 && ja3[0])
-        sqlite3_bind_text(s, H_JA3, ja3, -1, SQLITE_TRANSIENT);
-    if (ta_ja4(ch, hs->transport == 17 ? 'q' : 't', ja4) == 0 && ja4[0])
-        sqlite3_bind_text(s, H_JA4, ja4, -1, SQLITE_TRANSIENT);
+    if (ta_ja3(ch, rt->ja3, NULL, 0) == 0 && rt->ja3[0])
+        sqlite3_bind_text(s, H_JA3, rt->ja3, -1, SQLITE_STATIC);
+    if (ta_ja4(ch, hs->transport == 17 ? 'q' : 't', rt->ja4) == 0 && rt->ja4[0])
+        sqlite3_bind_text(s, H_JA4, rt->ja4, -1, SQLITE_STATIC);
 }
 
 /* ServerHello, alert and outcome columns. */
-static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs)
+static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct row_text *rt)
 {
     const struct ta_server_hello *sh = &hs->sh;
-    char ja3s[TA_JA3_HEX];
     bool fatal = hs->alert.present && hs->alert.level == 2;
     sqlite3_bind_int(s, H_SERVER_HELLO, sh->present);
     sqlite3_bind_int(s, H_HRR, sh->hrr);
@@ -242,15 +231,15 @@ static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs)
         bind_nz(s, H_CIPHER_V2, sh->cipher_v2);
     else
         sqlite3_bind_int(s, H_CIPHER_ID, sh->cipher);
-    bind_json(s, H_SERVER_EXTENSIONS, sh->exts, sh->nexts, 2);
+    bind_json(s, H_SERVER_EXTENSIONS, rt, sh->exts, sh->nexts, TA_MAX_EXTS, 2);
     bind_str(s, H_ALPN, sh->alpn, sizeof sh->alpn);
     bind_nz(s, H_SERVER_KEY_SHARE, sh->key_share);
-    if (ta_ja3s(sh, ja3s, NULL, 0) == 0 && ja3s[0])
-        sqlite3_bind_text(s, H_JA3S, ja3s, -1, SQLITE_TRANSIENT);
+    if (ta_ja3s(sh, rt->ja3s, NULL, 0) == 0 && rt->ja3s[0])
+        sqlite3_bind_text(s, H_JA3S, rt->ja3s, -1, SQLITE_STATIC);
 }
 
 /* Certificate, nDPI, mail-prelude and anomaly columns. */
-static void bind_extra(sqlite3_stmt *s, const struct ta_hs *hs)
+static void bind_extra(sqlite3_stmt *s, const struct ta_hs *hs, struct row_text *rt)
 {
     const struct ta_cert *c = &hs->cert;
     if (c->present) {
@@ -258,8 +247,8 @@ static void bind_extra(sqlite3_stmt *s, const struct ta_hs *hs)
         bind_str(s, H_CERT_ISSUER, c->issuer, sizeof c->issuer);
         bind_str(s, H_CERT_SANS, c->sans, sizeof c->sans);
         if (c->not_before || c->not_after) {
-            bind_date(s, H_CERT_NOT_BEFORE, c->not_before);
-            bind_date(s, H_CERT_NOT_AFTER, c->not_after);
+            bind_date(s, H_CERT_NOT_BEFORE, c->not_before, rt->not_before);
+            bind_date(s, H_CERT_NOT_AFTER, c->not_after, rt->not_after);
         }
         bind_str(s, H_CERT_KEY_TYPE, c->key_type, sizeof c->key_type);
         bind_nz(s, H_CERT_KEY_BITS, c->key_bits);
@@ -293,15 +282,18 @@ static int step_reset(struct ta_store *st, sqlite3_stmt *s, const char *what)
 static int add_handshake(struct ta_store *st, const struct ta_hs *hs, int64_t *id)
 {
     sqlite3_stmt *s = st->ins_hs;
+    struct row_text rt;
     uint64_t ts_us = hs->ch.ts_us ? hs->ch.ts_us : hs->ts_first_us;
-    bind_endpoints(st, s, hs, ts_us);
+    rt.lists_used = 0;
+    bind_endpoints(st, s, hs, ts_us, &rt);
     sqlite3_bind_int(s, H_IPVER, hs->ipver);
     sqlite3_bind_text(s, H_TRANSPORT, hs->transport == 17 ? "udp" : "tcp", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, H_APP, ta_app_name(hs), -1, SQLITE_TRANSIENT);
+    /* ta_app_name returns string literals */
+    sqlite3_bind_text(s, H_APP, ta_app_name(hs), -1, SQLITE_STATIC);
     sqlite3_bind_int(s, H_STARTTLS, hs->starttls);
-    bind_client_hello(s, hs);
-    bind_server_hello(s, hs);
-    bind_extra(s, hs);
+    bind_client_hello(s, hs, &rt);
+    bind_server_hello(s, hs, &rt);
+    bind_extra(s, hs, &rt);
     int rc = step_reset(st, s, "handshake");
     *id = rc == TA_OK ? sqlite3_last_insert_rowid(st->db) : 0;
     return rc;
@@ -312,9 +304,10 @@ static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id)
 {
     sqlite3_stmt *s = st->ins_mail;
     const struct ta_mail *m = &hs->mail;
+    struct row_text rt;
     int i = 8;
-    bind_endpoints(st, s, hs, hs->ts_first_us ? hs->ts_first_us : hs->ch.ts_us);
-    sqlite3_bind_text(s, i++, ta_app_name(hs), -1, SQLITE_TRANSIENT);
+    bind_endpoints(st, s, hs, hs->ts_first_us ? hs->ts_first_us : hs->ch.ts_us, &rt);
+    sqlite3_bind_text(s, i++, ta_app_name(hs), -1, SQLITE_STATIC);
     sqlite3_bind_int(s, i++, m->greeting_code);
     bind_str(s, i++, m->greeting_host, sizeof m->greeting_host);
     bind_str(s, i++, m->greeting, sizeof m->greeting);
@@ -354,22 +347,25 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
                      const struct ta_addr *addr, const char *cname)
 {
     sqlite3_stmt *s = st->ins_dns;
-    char ts[32], ip[64];
+    char ts[32], ip[TA__ADDR_TEXT_LEN];
+    size_t n;
     if (!name)
         return TA_ERR_ARG;
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
     if (st->run_id)
         sqlite3_bind_int64(s, 1, st->run_id);
+    /* all text outlives the step: locals of this call and the caller's strings */
     ta__iso_time_us(ts_us, ts, sizeof ts);
-    sqlite3_bind_text(s, 2, ts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, ts, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)ts_us);
-    sqlite3_bind_text(s, 4, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, name, -1, SQLITE_STATIC);
     if (addr) {
         sqlite3_bind_int(s, 5, ipver);
-        sqlite3_bind_text(s, 6, ta_addr_str(addr, ipver, ip, sizeof ip), -1, SQLITE_TRANSIENT);
+        n = ta__store_addr_text(addr, ipver, ip);
+        sqlite3_bind_text(s, 6, ip, (int)n, SQLITE_STATIC);
     }
     if (cname)
-        sqlite3_bind_text(s, 7, cname, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 7, cname, -1, SQLITE_STATIC);
     return step_reset(st, s, "dns answer");
 }

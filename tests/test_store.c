@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -575,6 +576,113 @@ static void test_two_writers(void)
     }
 }
 
+/* The hand formatters of store_text.c give exactly what gmtime_r + snprintf and inet_ntop give
+ * (the store wrote those before): edge values, then many pseudo-random ones. */
+static void test_text_formatters(void)
+{
+    static const uint64_t edge_us[] = {
+        0, 1, 999999, 1000000, T0, 951782400000000ULL /* 2000-02-29 */,
+        4107542400000000ULL /* 2100-03-01 */, 94694399999999ULL /* 1972-12-31T23:59:59 */,
+        253402300799999999ULL /* 9999-12-31T23:59:59.999999 */,
+        253402300800000000ULL /* year 10000: libc path */, UINT64_MAX,
+    };
+    char got[64], want[64];
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int bad = 0;
+    for (size_t i = 0; i < 11 + 200000; i++) {
+        uint64_t us;
+        if (i < 11) {
+            us = edge_us[i];
+        } else {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            us = x >> (i % 3 == 0 ? 14 : 18);   /* up to year ~35000 and up to ~2500 */
+        }
+        struct tm tm;
+        time_t t = (time_t)(us / 1000000u);
+        if (!gmtime_r(&t, &tm))
+            continue;
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned)(us % 1000000u));
+        ta__iso_time_us(us, got, sizeof got);
+        if (strcmp(got, want) != 0 && bad++ < 5)
+            CHECK_STR(got, want);
+        int64_t secs = (int64_t)(us / 1000000u) - (i % 2 ? 0 : 4000000000LL);  /* some < 1970 */
+        t = (time_t)secs;
+        if (gmtime_r(&t, &tm)) {
+            snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+            if (!ta__iso_date(secs, got))
+                snprintf(got, sizeof got, "(failed)");
+            if (strcmp(got, want) != 0 && bad++ < 5)
+                CHECK_STR(got, want);
+        }
+    }
+    ta__iso_time_us(T0 + 5, got, 12);          /* truncated like snprintf */
+    CHECK_STR(got, "2026-11-20T");
+    CHECK_INT(bad, 0);
+
+    /* Addresses: every pattern of zero/non-zero groups (the "::" choice), with group values of
+     * 1 to 4 hex digits, the embedded-IPv4 forms, then random addresses; IPv4 bytes. */
+    static const uint16_t vals[] = { 1, 0xffff, 0xabc, 0x10, 0x2001 };
+    struct ta_addr a;
+    char ref[INET6_ADDRSTRLEN];
+    bad = 0;
+    for (unsigned mask = 0; mask < 256 * 5 * 3; mask++) {
+        unsigned pat = mask % 256, v = mask / 256 % 5, form = mask / 1280;
+        for (int g = 0; g < 8; g++) {
+            uint16_t w = (pat >> g & 1) ? (uint16_t)(vals[(v + (unsigned)g) % 5]) : 0;
+            if (form == 1 && g == 5)
+                w = 0xffff;                    /* ::ffff:a.b.c.d candidates */
+            a.b[2 * g] = (uint8_t)(w >> 8);
+            a.b[2 * g + 1] = (uint8_t)w;
+        }
+        if (form == 2)
+            memset(a.b, 0, 12);                /* ::a.b.c.d candidates */
+        inet_ntop(AF_INET6, a.b, ref, sizeof ref);
+        size_t n = ta__store_addr_text(&a, 6, got);
+        if ((strcmp(got, ref) != 0 || n != strlen(ref)) && bad++ < 5)
+            CHECK_STR(got, ref);
+    }
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        for (int k = 0; k < 16; k++)   /* sparse bytes so that zero groups are common */
+            a.b[k] = (x >> (k * 4) & 3) ? 0 : (uint8_t)(x >> (k * 3 % 56));
+        if (i % 7 == 0)
+            memcpy(a.b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+        inet_ntop(AF_INET6, a.b, ref, sizeof ref);
+        ta__store_addr_text(&a, 6, got);
+        if (strcmp(got, ref) != 0 && bad++ < 5)
+            CHECK_STR(got, ref);
+        a.b[12] = (uint8_t)x;
+        a.b[13] = (uint8_t)(x >> 8);
+        a.b[14] = (uint8_t)(i % 3 ? x >> 16 : 0);
+        a.b[15] = (uint8_t)(i % 5 ? x >> 24 : 255);
+        inet_ntop(AF_INET, a.b + 12, ref, sizeof ref);
+        ta__store_addr_text(&a, 4, got);
+        if (strcmp(got, ref) != 0 && bad++ < 5)
+            CHECK_STR(got, ref);
+    }
+    CHECK_INT(bad, 0);
+
+    /* JSON lists: widths, empty, the largest 16-bit and 32-bit values. */
+    const uint16_t l16[] = { 2570, 0, 65535 };
+    const uint8_t l8[] = { 0, 255 };
+    const uint32_t l32[] = { 4294967295u };
+    size_t n = ta__store_json_list(got, sizeof got, l16, 3, 2);
+    got[n] = '\0';
+    CHECK_STR(got, "[2570,0,65535]");
+    n = ta__store_json_list(got, sizeof got, l8, 2, 1);
+    got[n] = '\0';
+    CHECK_STR(got, "[0,255]");
+    n = ta__store_json_list(got, sizeof got, l32, 1, 4);
+    got[n] = '\0';
+    CHECK_STR(got, "[4294967295]");
+    n = ta__store_json_list(got, sizeof got, l16, 0, 2);
+    got[n] = '\0';
+    CHECK_STR(got, "[]");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_store.XXXXXX");
@@ -588,6 +696,7 @@ int main(void)
     test_refusals();
     test_migrate_old();
     test_two_writers();
+    test_text_formatters();
     if (ta_check_failed == 0) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
