@@ -85,7 +85,8 @@ static pcap_t *open_handle(const struct ta__capture_opts *o, char *errbuf)
  * first fragment carries the ports. 0, or -1 with a message naming the interface. */
 static int join_fanout(pcap_t *p, const char *iface, uint16_t id, char *errbuf)
 {
-    int val = (int)id | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+    /* unsigned: the DEFRAG flag shifted into bit 31 does not fit a signed int */
+    uint32_t val = id | (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
     int fd = pcap_fileno(p);
 
     if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof(val)) != 0) {
