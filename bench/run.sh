@@ -11,8 +11,9 @@
 #
 # usage: bench/run.sh [--runs N] [--scale F] [--dir DIR] [--skip-tshark-bulk] [--tshark-runs N]
 #                     [--no-ndpi] [--no-tshark] [--with-shared] [--results FILE] [--only bulk|handshake]
-# env:   BENCH_DIR (work dir, default /tmp/tlsaudit-bench), TLSAUDIT (binary; default: build
-#        the repository in build-bench, Release)
+#                     [--bin PATH]
+# env:   BENCH_DIR (work dir, default /tmp/tlsaudit-bench), TLSAUDIT (binary, same as --bin;
+#        default: build the repository in build-bench, Release)
 set -euo pipefail
 export LC_ALL=C
 
@@ -40,7 +41,8 @@ while [ $# -gt 0 ]; do
     --with-shared) WITH_SHARED=1; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --results) RESULTS=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --bin) TLSAUDIT=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -67,10 +69,13 @@ fi
 CFLAGS="-O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror"
 gcc $CFLAGS -I"$REPO/include" "$REPO/bench/gen.c" "$REPO/bench/gen_seed.c" -o "$DIR/bin/gen" -lpcap -lm
 gcc $CFLAGS "$REPO/bench/floor.c" -o "$DIR/bin/floor" -lpcap
+BUILT="Release build of $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo 'the work tree')"
 if [ -z "${TLSAUDIT:-}" ]; then
     cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
     TLSAUDIT=$REPO/build-bench/tlsaudit
+else
+    BUILT="binary $TLSAUDIT"    # --bin / TLSAUDIT: the caller says what it was built from
 fi
 
 # ---- seeds and captures ----
@@ -198,7 +203,7 @@ done
     echo "| CPU model | $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) |"
     echo "| memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) |"
     echo "| kernel | $(uname -r) |"
-    echo "| tlsaudit | $("$TLSAUDIT" version 2>&1 | head -1) (Release build) |"
+    echo "| tlsaudit | $("$TLSAUDIT" version 2>&1 | head -1) ($BUILT) |"
     echo "| libpcap / tcpdump | $(tcpdump --version 2>&1 | sed -n 2p) / $(tcpdump --version 2>&1 | head -1) |"
     [ $NO_NDPI = 1 ] || echo "| ndpiReader | $(ndpiReader -h 2>&1 | sed -n 's/Welcome to //p' | head -1) |"
     [ $NO_TSHARK = 1 ] || echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
