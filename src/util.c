@@ -8,18 +8,23 @@
 
 int ta_log_level = TA_LOG_WARN;
 
-/* Write one log line to stderr with a level prefix. */
+/* Write one log line to stderr with a level prefix. The line is formatted first and written
+ * with one call, so lines from the capture workers and the writer thread never interleave. */
 void ta__log(int lvl, const char *fmt, ...)
 {
     static const char *const prefix[] = { "error", "warning", "info", "debug" };
+    char line[TA_ERRBUF_SIZE + 64];
     va_list ap;
+    int n;
     if (lvl < 0 || lvl > TA_LOG_DEBUG)
         lvl = TA_LOG_DEBUG;
-    fprintf(stderr, "tlsaudit: %s: ", prefix[lvl]);
+    n = snprintf(line, sizeof(line), "tlsaudit: %s: ", prefix[lvl]);
+    if (n < 0)
+        return;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s\n", line);
 }
 
 /* Text for a return code; never NULL. */
