@@ -407,6 +407,10 @@ static void seed_truth(struct gen_tmpl *t, const uint8_t *cs, size_t cn, const u
         t->server_hello = true;
         t->negotiated = sn >= 7 ? (uint16_t)(ss[5] << 8 | ss[6]) : 2;
     } else if (soff != SIZE_MAX) {
+        /* A server stream that opens with an alert before its ServerHello refused a first
+         * handshake on this connection; the client then tried again on it. */
+        if (soff > 0 && sn >= 5 && ss[0] == 21 && ss[1] == 3)
+            t->alert_first = true;
         seed_walk(ss, sn, soff, false, t);
         t->rec_left[GEN_S2C] = seed_rec_left(ss, sn, soff, t->next_rseq[GEN_S2C] - t->base[GEN_S2C]);
     } else if (sn >= 5 && ss[0] == 21 && ss[1] == 3) {
@@ -544,6 +548,10 @@ out:
 bool gen_tmpl_legacy(const struct gen_tmpl *t)
 {
     uint16_t v = t->server_hello ? t->negotiated : t->offered_max;
+    /* A first ClientHello refused with an alert counts by what it offered, even when a later
+     * handshake on the same connection succeeded (each handshake is its own row). */
+    if (t->tls && t->alert_first && t->offered_max != 0 && t->offered_max < 0x0303)
+        return true;
     return t->tls && v != 0 && v < 0x0303;
 }
 
