@@ -11,29 +11,21 @@
 #include "tlsaudit/common.h"
 #include "tlsaudit/o365.h"
 
-#define REASON_MAX 320
 #define DNS_CHAIN_MAX 8     /* CNAME steps followed back from an address record */
 #define DNS_ADDR_ROWS 16    /* names tried per server address, latest first (LIMIT below) */
 
-/* Everything one classification pass needs: the list and the prepared DNS lookups. */
-struct cls {
+/* See o365_int.h. Statements prepared once per classifier, reused for every row. */
+struct ta__o365_cls {
     sqlite3 *db;
     struct ta__o365_list list;
     sqlite3_stmt *q_addr, *q_cname;
-};
-
-/* The verdict for one row. */
-struct verdict {
-    int o365;
-    char service[TA__O365_AREA_MAX];
-    char reason[REASON_MAX];
 };
 
 /* Columns shared by the two row queries (handshakes, mail_sessions joined to handshakes). */
 enum { C_ID, C_TS, C_SERVER, C_SNI, C_CN, C_SANS, C_GHOST, C_GREETING, C_NDPI, C_O365, C_SVC,
        C_REASON };
 
-static void set_verdict(struct verdict *v, const char *area, const char *kind, const char *what)
+static void set_verdict(struct ta__o365_verdict *v, const char *area, const char *kind, const char *what)
 {
     v->o365 = 1;
     snprintf(v->service, sizeof(v->service), "%s", area);
@@ -43,7 +35,7 @@ static void set_verdict(struct verdict *v, const char *area, const char *kind, c
 /* 'dns:' rule: names resolved to ip at or before ts, latest first; from each address record
  * follow CNAMEs backwards (who pointed at this name) up to DNS_CHAIN_MAX steps, and report the
  * first name on that walk that matches a pattern. */
-static bool rule_dns(struct cls *c, const char *ip, int64_t ts, struct verdict *v)
+static bool rule_dns(struct ta__o365_cls *c, const char *ip, int64_t ts, struct ta__o365_verdict *v)
 {
     char names[DNS_ADDR_ROWS][TA__O365_NAME_MAX];
     int n = 0;
@@ -67,26 +59,29 @@ static bool rule_dns(struct cls *c, const char *ip, int64_t ts, struct verdict *
             }
             if (step == DNS_CHAIN_MAX)
                 break;
-            sqlite3_bind_text(c->q_cname, 1, cur, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(c->q_cname, 2, ts);
+            /* cur is bound without a copy, so the answer goes to prev until the reset */
+            char prev[TA__O365_NAME_MAX];
             bool more = false;
+            sqlite3_bind_text(c->q_cname, 1, cur, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(c->q_cname, 2, ts);
             if (sqlite3_step(c->q_cname) == SQLITE_ROW) {
-                const char *prev = (const char *)sqlite3_column_text(c->q_cname, 0);
-                if (prev && strlen(prev) < sizeof(cur)) {
-                    snprintf(cur, sizeof(cur), "%s", prev);
+                const char *name = (const char *)sqlite3_column_text(c->q_cname, 0);
+                if (name && strlen(name) < sizeof(prev)) {
+                    memcpy(prev, name, strlen(name) + 1);
                     more = true;
                 }
             }
             sqlite3_reset(c->q_cname);
             if (!more)
                 break;
+            memcpy(cur, prev, sizeof(cur));
         }
     }
     return false;
 }
 
 /* 'cert:' rule: the CN, then each comma-separated SAN ("DNS:" prefixes and spaces ignored). */
-static bool rule_cert(struct cls *c, const char *cn, const char *sans, struct verdict *v)
+static bool rule_cert(struct ta__o365_cls *c, const char *cn, const char *sans, struct ta__o365_verdict *v)
 {
     const struct ta__o365_pat *p;
     if (cn && (p = ta__o365_find_name(&c->list, cn))) {
@@ -138,7 +133,7 @@ static bool ends_with_ci(const char *s, const char *suffix)
  * *.office365.com) and says "Microsoft ESMTP MAIL Service"; its IMAP4/POP3 greetings say
  * "The Microsoft Exchange IMAP4/POP3 service is ready". On-premises Exchange says the same
  * words, which is why this rule comes after the address-range rule. */
-static bool rule_banner(const char *host, const char *greeting, struct verdict *v)
+static bool rule_banner(const char *host, const char *greeting, struct ta__o365_verdict *v)
 {
     static const char *const hosts[] = { ".outlook.com", ".office365.com" };
     static const char *const words[] = { "Microsoft ESMTP MAIL Service", "Microsoft Exchange" };
@@ -156,7 +151,7 @@ static bool rule_banner(const char *host, const char *greeting, struct verdict *
 }
 
 /* 'ndpi:' rule: nDPI protocol names of Microsoft 365 applications, mapped to a service area. */
-static bool rule_ndpi(const char *name, struct verdict *v)
+static bool rule_ndpi(const char *name, struct ta__o365_verdict *v)
 {
     static const struct { const char *word, *area; } map[] = {
         { "Outlook", "Exchange" }, { "Skype_Teams", "Skype" }, { "Teams", "Skype" },
@@ -173,35 +168,54 @@ static bool rule_ndpi(const char *name, struct verdict *v)
 
 #define COL(s, i) ((const char *)sqlite3_column_text((s), (i)))
 
-/* Apply the rules, first match wins, to the current row of s. */
-static void classify_row(struct cls *c, sqlite3_stmt *s, struct verdict *v)
+/* See o365_int.h. The SNI decides alone when there is one: the DNS rule is for connections
+ * without it. */
+void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
+                      struct ta__o365_verdict *v)
 {
-    const char *sni = COL(s, C_SNI), *ip = COL(s, C_SERVER);
+    const char *sni = r->sni, *ip = r->server_ip;
     const struct ta__o365_pat *p;
     const struct ta__o365_net *n;
 
-    memset(v, 0, sizeof(*v));
+    v->o365 = 0;
+    v->dns_used = false;
+    v->service[0] = v->reason[0] = '\0';
     if (sni && *sni) {
         if ((p = ta__o365_find_name(&c->list, sni))) {
             set_verdict(v, p->area, "sni", p->pattern);
             return;
         }
-    } else if (ip && rule_dns(c, ip, sqlite3_column_int64(s, C_TS), v)) {
-        return;
+    } else if (ip) {
+        v->dns_used = true;
+        if (rule_dns(c, ip, r->ts_us, v))
+            return;
     }
-    if (rule_cert(c, COL(s, C_CN), COL(s, C_SANS), v))
+    if (rule_cert(c, r->cert_cn, r->cert_sans, v))
         return;
     if (ip && (n = ta__o365_find_addr(&c->list, ip))) {
         set_verdict(v, n->area, "ip", n->cidr);
         return;
     }
-    if (rule_banner(COL(s, C_GHOST), COL(s, C_GREETING), v))
+    if (rule_banner(r->greeting_host, r->greeting, v))
         return;
-    rule_ndpi(COL(s, C_NDPI), v);
+    rule_ndpi(r->ndpi_name, v);
+}
+
+/* The current row of a SELECT_* query as rule input (pointers valid until the next step). */
+static void select_row(sqlite3_stmt *s, struct ta__o365_row *r)
+{
+    r->sni = COL(s, C_SNI);
+    r->server_ip = COL(s, C_SERVER);
+    r->cert_cn = COL(s, C_CN);
+    r->cert_sans = COL(s, C_SANS);
+    r->greeting_host = COL(s, C_GHOST);
+    r->greeting = COL(s, C_GREETING);
+    r->ndpi_name = COL(s, C_NDPI);
+    r->ts_us = sqlite3_column_int64(s, C_TS);
 }
 
 /* Has the stored verdict changed? (Unchanged rows are not rewritten.) */
-static bool verdict_differs(sqlite3_stmt *s, const struct verdict *v)
+static bool verdict_differs(sqlite3_stmt *s, const struct ta__o365_verdict *v)
 {
     const char *svc = COL(s, C_SVC), *why = COL(s, C_REASON);
     if (sqlite3_column_int(s, C_O365) != v->o365)
@@ -215,11 +229,11 @@ static bool verdict_differs(sqlite3_stmt *s, const struct verdict *v)
  * because SQLite leaves undefined whether a running scan sees rows changed under it. */
 struct change {
     int64_t id;
-    struct verdict v;
+    struct ta__o365_verdict v;
 };
 
 /* Classify every row that `select` returns and update `table` by id. */
-static int classify_table(struct cls *c, const char *select, const char *table, char *errbuf)
+static int classify_table(struct ta__o365_cls *c, const char *select, const char *table, char *errbuf)
 {
     sqlite3_stmt *s = NULL, *u = NULL;
     struct change *ch = NULL;
@@ -235,8 +249,10 @@ static int classify_table(struct cls *c, const char *select, const char *table, 
         rc = TA_ERR_IO;
     }
     while (rc == TA_OK && sqlite3_step(s) == SQLITE_ROW) {
-        struct verdict v;
-        classify_row(c, s, &v);
+        struct ta__o365_verdict v;
+        struct ta__o365_row r;
+        select_row(s, &r);
+        ta__o365_cls_row(c, &r, &v);
         if (!verdict_differs(s, &v))
             continue;
         if (n == cap) {
@@ -283,10 +299,53 @@ static const char SEL_MAIL[] =
     "m.greeting, h.ndpi_name, m.o365, m.o365_service, m.o365_reason "
     "FROM mail_sessions m LEFT JOIN handshakes h ON h.id = m.handshake_id";
 
-/* Everything after BEGIN: default list, load, both tables (only run_id's rows when > 0). */
+/* See o365_int.h. */
+int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf)
+{
+    struct ta__o365_cls *c = calloc(1, sizeof(*c));
+    int rc;
+
+    *out = NULL;
+    if (!c) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "classify: out of memory");
+        return TA_ERR_NOMEM;
+    }
+    c->db = db;
+    rc = ta__o365_ensure_default_locked(db, errbuf);
+    if (rc == TA_OK)
+        rc = ta__o365_list_load(db, &c->list, errbuf);
+    if (rc == TA_OK &&
+        (sqlite3_prepare_v3(db, "SELECT name FROM dns_answers WHERE addr = ?1 AND ts_us <= ?2 "
+                            "ORDER BY ts_us DESC, id DESC LIMIT 16", -1,
+                            SQLITE_PREPARE_PERSISTENT, &c->q_addr, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v3(db, "SELECT name FROM dns_answers WHERE cname = ?1 AND ts_us <= ?2 "
+                            "ORDER BY ts_us DESC, id DESC LIMIT 1", -1,
+                            SQLITE_PREPARE_PERSISTENT, &c->q_cname, NULL) != SQLITE_OK)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "classify: %s", sqlite3_errmsg(db));
+        rc = TA_ERR_IO;
+    }
+    if (rc != TA_OK) {
+        ta__o365_cls_free(c);
+        return rc;
+    }
+    *out = c;
+    return TA_OK;
+}
+
+void ta__o365_cls_free(struct ta__o365_cls *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->q_addr);
+    sqlite3_finalize(c->q_cname);
+    ta__o365_list_free(&c->list);
+    free(c);
+}
+
+/* Everything after BEGIN: classifier, both tables (only run_id's rows when > 0). */
 static int classify_locked(sqlite3 *db, int64_t run_id, char *errbuf)
 {
-    struct cls c;
+    struct ta__o365_cls *c = NULL;
     char sel_h[512], sel_m[512];
     int rc;
 
@@ -297,28 +356,12 @@ static int classify_locked(sqlite3 *db, int64_t run_id, char *errbuf)
         snprintf(sel_h + lh, sizeof(sel_h) - lh, "%lld", (long long)run_id);
         snprintf(sel_m + lm, sizeof(sel_m) - lm, "%lld", (long long)run_id);
     }
-    memset(&c, 0, sizeof(c));
-    c.db = db;
-    rc = ta__o365_ensure_default_locked(db, errbuf);
+    rc = ta__o365_cls_open(db, &c, errbuf);
     if (rc == TA_OK)
-        rc = ta__o365_list_load(db, &c.list, errbuf);
-    if (rc != TA_OK)
-        return rc;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM dns_answers WHERE addr = ?1 AND ts_us <= ?2 "
-                           "ORDER BY ts_us DESC, id DESC LIMIT 16", -1, &c.q_addr, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT name FROM dns_answers WHERE cname = ?1 AND ts_us <= ?2 "
-                           "ORDER BY ts_us DESC, id DESC LIMIT 1", -1, &c.q_cname, NULL)
-            != SQLITE_OK) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "classify: %s", sqlite3_errmsg(db));
-        rc = TA_ERR_IO;
-    }
+        rc = classify_table(c, sel_h, "handshakes", errbuf);
     if (rc == TA_OK)
-        rc = classify_table(&c, sel_h, "handshakes", errbuf);
-    if (rc == TA_OK)
-        rc = classify_table(&c, sel_m, "mail_sessions", errbuf);
-    sqlite3_finalize(c.q_addr);
-    sqlite3_finalize(c.q_cname);
-    ta__o365_list_free(&c.list);
+        rc = classify_table(c, sel_m, "mail_sessions", errbuf);
+    ta__o365_cls_free(c);
     return rc;
 }
 

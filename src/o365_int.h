@@ -1,5 +1,5 @@
-/* o365_int.h - internals shared by src/o365*.c and src/endpoints.c: the endpoint list in force
- * held in memory for fast matching. */
+/* o365_int.h - internals shared by src/o365*.c, src/endpoints.c and the store: the endpoint list
+ * in force held in memory for fast matching, and the rules applied to one row. */
 #ifndef TLSAUDIT_O365_INT_H
 #define TLSAUDIT_O365_INT_H
 
@@ -12,6 +12,7 @@
 #define TA__O365_NAME_MAX 256    /* host names compared (longer names never match) */
 #define TA__O365_MAX_PATTERNS 10000
 #define TA__O365_MAX_RANGES 10000
+#define TA__O365_REASON_MAX 320
 
 /* One URL pattern of the list in force. key: its last two labels when both are literal (the
  * bucket a name is looked up in), "" for the few patterns that must be tried on every name. */
@@ -53,6 +54,38 @@ const struct ta__o365_net *ta__o365_find_addr(const struct ta__o365_list *l, con
 
 /* ta_o365_ensure_default inside a transaction the caller holds. */
 int ta__o365_ensure_default_locked(sqlite3 *db, char *errbuf);
+
+/* What the rules read of one row, as stored (NULL or "" = no value). A handshakes row gives its
+ * own columns; a mail_sessions row its ts_us, server_ip and greeting, and the sni, cert_cn,
+ * cert_sans and ndpi_name of its handshake (all NULL without one). */
+struct ta__o365_row {
+    const char *sni, *server_ip, *cert_cn, *cert_sans, *greeting_host, *greeting, *ndpi_name;
+    int64_t ts_us;
+};
+
+/* The verdict for one row: the o365, o365_service and o365_reason columns. dns_used says that
+ * the 'dns' rule was tried, i.e. the verdict depends on the dns_answers rows with
+ * ts_us <= row.ts_us. */
+struct ta__o365_verdict {
+    int o365;
+    bool dns_used;
+    char service[TA__O365_AREA_MAX];
+    char reason[TA__O365_REASON_MAX];
+};
+
+/* A classifier on one connection: the list in force and the prepared passive-DNS lookups. */
+struct ta__o365_cls;
+
+/* Inside a transaction the caller holds: load the built-in list when the database has none,
+ * load the list in force and prepare the lookups. Returns TA_OK, TA_ERR_IO or TA_ERR_NOMEM
+ * (errbuf set; *out NULL). */
+int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf);
+/* Finalizes the statements (before the connection closes); NULL is accepted. */
+void ta__o365_cls_free(struct ta__o365_cls *c);
+/* Apply the rules of o365.h to r, first match wins. The DNS rule reads dns_answers through the
+ * classifier's connection (rows of its open transaction included). No allocation. */
+void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
+                      struct ta__o365_verdict *v);
 
 /* Run sql (no result rows) with errbuf set on failure. Returns TA_OK or TA_ERR_IO. */
 int ta__o365_exec(sqlite3 *db, const char *sql, char *errbuf);
