@@ -367,8 +367,9 @@ static void capture_free(struct capture *c)
 }
 
 /* After reading: drain the writer, decide the status, end the run row, classify the run's rows
- * for Office 365. status: 0, or 1 with errbuf saying why (a source failed). Returns the exit
- * status. */
+ * for Office 365 when the verdicts written with the rows cannot stand (see
+ * ta_store_run_needs_classify). status: 0, or 1 with errbuf saying why (a source failed).
+ * Returns the exit status. */
 static int capture_end(struct capture *c, int status, char *errbuf)
 {
     struct ta_run_stats rs = { 0 };
@@ -395,7 +396,8 @@ static int capture_end(struct capture *c, int status, char *errbuf)
     }
     if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
         status = 1;
-    if (ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK) {
+    if (ta_store_run_needs_classify(c->store) &&
+        ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK) {
         fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
         status = 1;
     }

@@ -318,6 +318,7 @@ int ta_store_open(const char *path, struct ta_store **out, char *errbuf)
     }
     st->db = db;
     st->batch_rows = TA_STORE_BATCH_ROWS;
+    st->o365_pass = true;
     snprintf(st->path, sizeof st->path, "%s", path);
     if (ta__store_prepare_writes(st) != SQLITE_OK) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: preparing statements: %s", path,
@@ -372,6 +373,7 @@ int ta__store_batch_begin(struct ta_store *st)
         return TA_OK;
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         TA_LOG(TA_LOG_ERROR, "%s: begin: %s", st->path, sqlite3_errmsg(st->db));
+        ta__store_o365_unsure(st);
         return TA_ERR_IO;
     }
     st->in_tx = true;
@@ -387,6 +389,7 @@ int ta_store_commit(struct ta_store *st)
         return TA_OK;
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         TA_LOG(TA_LOG_ERROR, "%s: commit: %s", st->path, sqlite3_errmsg(st->db));
+        ta__store_o365_unsure(st);
         return TA_ERR_IO;
     }
     st->in_tx = false;
@@ -418,6 +421,7 @@ void ta_store_close(struct ta_store *st)
         return;
     if (st->db)
         ta_store_commit(st);
+    ta__store_o365_free(st);
     sqlite3_finalize(st->ins_hs);
     sqlite3_finalize(st->ins_mail);
     sqlite3_finalize(st->ins_dns);
@@ -469,6 +473,7 @@ int ta_store_run_begin(struct ta_store *st, const char *source, const char *filt
         *run_id = rc == TA_OK ? st->run_id : 0;
     if (ta_store_commit(st) != TA_OK)
         rc = TA_ERR_IO;
+    ta__store_o365_run_begin(st, rc == TA_OK);
     return rc;
 }
 
@@ -500,9 +505,9 @@ int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs)
     return rc;
 }
 
-/* See store.h. Writes the final counters, end time, clean flag and error, then commits. */
-int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
-                     const char *error)
+/* The final counters, end time, clean flag and error of the run row, committed. */
+static int run_end_row(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
+                       const char *error)
 {
     char ended[32];
     int rc = TA_OK;
@@ -526,5 +531,14 @@ int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool cl
     sqlite3_reset(st->end_run);
     if (ta_store_commit(st) != TA_OK)
         rc = TA_ERR_IO;
+    return rc;
+}
+
+/* See store.h. Then decides whether the run's Office 365 verdicts need the pass (store_o365.c). */
+int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
+                     const char *error)
+{
+    int rc = run_end_row(st, rs, clean, error);
+    ta__store_o365_run_end(st);
     return rc;
 }

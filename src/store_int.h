@@ -23,12 +23,32 @@ struct ta_store {
     uint64_t batch_start_us;    /* caller's clock when the batch was first seen open, 0 = not yet */
     int64_t run_id;             /* current run, 0 = none (rows get run_id NULL) */
     char path[512];
+    struct ta__store_o365 *o365; /* Office 365 verdicts at insert time (store_o365.c), or NULL */
+    bool o365_pass;             /* the run's rows need ta_o365_classify_run (see store.h) */
 };
 
 /* Open the batch transaction if none is open. Returns TA_OK or TA_ERR_IO. */
 int ta__store_batch_begin(struct ta_store *st);
 /* Prepare the insert statements of store_write.c. Returns SQLITE_OK or an SQLite code. */
 int ta__store_prepare_writes(struct ta_store *st);
+
+/* Office 365 verdicts at insert time (store_o365.c). run_begin arms the run's classifier when
+ * armed (the run row was written; loaded by the first row, on the writer thread); run_end
+ * decides o365_pass and frees it; free releases it at close. */
+struct ta__o365_row;
+void ta__store_o365_run_begin(struct ta_store *st, bool armed);
+void ta__store_o365_run_end(struct ta_store *st);
+void ta__store_o365_free(struct ta_store *st);
+/* Bind the verdict for r to parameters col, col+1, col+2 (o365, o365_service, o365_reason) of s:
+ * 0 and NULLs when the run has no classifier. v must outlive the step (text bound static). */
+struct ta__o365_verdict;
+void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
+                         const struct ta__o365_row *r, struct ta__o365_verdict *v);
+/* A dns_answers row with this ts_us is being stored: note whether a row already classified could
+ * have seen it. */
+void ta__store_o365_dns(struct ta_store *st, int64_t ts_us);
+/* A batch may have been lost (begin or commit failed): the verdicts must be recomputed. */
+void ta__store_o365_unsure(struct ta_store *st);
 
 /* Register the SQL functions every tlsaudit connection has (rw and ro): ta_version, ta_cipher,
  * ta_cipher_weak, ta_alert, ta_ip_in, ta_sni_match. Returns SQLITE_OK or an SQLite code. */

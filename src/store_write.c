@@ -7,10 +7,12 @@
  * until the step; SQLITE_TRANSIENT made SQLite malloc and copy every text column of every row.
  * Wire strings are bound as TEXT with their exact bytes (possibly invalid UTF-8): the output
  * layer escapes them, the store never rewrites evidence. Lists are JSON arrays of integers in
- * wire order with GREASE kept. Column meanings: schema/README.md. */
+ * wire order with GREASE kept. The Office 365 columns are computed here too, from the same text as
+ * is bound (store_o365.c). Column meanings: schema/README.md. */
 #include <stdio.h>
 #include <string.h>
 
+#include "o365_int.h"
 #include "store_int.h"
 #include "tlsaudit/fingerprint.h"
 #include "tlsaudit/handshake.h"
@@ -28,6 +30,7 @@ static const char *const hs_cols[] = {
     "alert_desc", "alert_dir", "cert_cn", "cert_issuer", "cert_sans", "cert_not_before",
     "cert_not_after", "cert_key_type", "cert_key_bits", "cert_chain_len", "ja3", "ja3s", "ja4",
     "ndpi_master", "ndpi_app", "ndpi_name", "greeting_host", "greeting", "anomalies",
+    "o365", "o365_service", "o365_reason",
 };
 
 /* Parameter numbers, same order as hs_cols. */
@@ -42,7 +45,8 @@ enum {
     H_ALERT_DESC, H_ALERT_DIR, H_CERT_CN, H_CERT_ISSUER, H_CERT_SANS, H_CERT_NOT_BEFORE,
     H_CERT_NOT_AFTER, H_CERT_KEY_TYPE, H_CERT_KEY_BITS, H_CERT_CHAIN_LEN, H_JA3, H_JA3S, H_JA4,
     H_NDPI_MASTER, H_NDPI_APP, H_NDPI_NAME, H_GREETING_HOST, H_GREETING, H_ANOMALIES,
-    H_NCOLS = H_ANOMALIES
+    H_O365, H_O365_SERVICE, H_O365_REASON,
+    H_NCOLS = H_O365_REASON
 };
 _Static_assert(TA_ARRAY_LEN(hs_cols) == H_NCOLS, "hs_cols and the H_ enum disagree");
 
@@ -50,8 +54,10 @@ static const char *const mail_cols[] = {
     "run_id", "ts", "ts_us", "client_ip", "client_port", "server_ip", "server_port", "app",
     "greeting_code", "greeting_host", "greeting", "client_name", "capabilities",
     "starttls_offered", "starttls_sent", "starttls_accepted", "starttls_refused",
-    "auth_in_clear", "mail_in_clear", "handshake_id",
+    "auth_in_clear", "mail_in_clear", "handshake_id", "o365", "o365_service", "o365_reason",
 };
+#define M_O365 21   /* parameter of "o365" in mail_cols */
+_Static_assert(TA_ARRAY_LEN(mail_cols) == M_O365 + 2, "mail_cols and M_O365 disagree");
 
 /* Build "INSERT INTO table(c1, ...) VALUES (?1, ...)" and prepare it. */
 static int prepare_insert(sqlite3 *db, const char *table, const char *const *cols, size_t n,
@@ -120,6 +126,28 @@ static void bind_str(sqlite3_stmt *s, int i, const char *str, size_t cap)
         sqlite3_bind_null(s, i);
     else
         sqlite3_bind_text(s, i, str, (int)n, SQLITE_STATIC);
+}
+
+/* Spare room for the rule input of a record field that fills its array without a NUL. */
+#define FIELD_SIZE(m) sizeof(((struct ta_hs *)0)->m)
+struct rule_text {
+    char sni[FIELD_SIZE(ch.sni) + 1], cn[FIELD_SIZE(cert.subject_cn) + 1];
+    char sans[FIELD_SIZE(cert.sans) + 1], ndpi[FIELD_SIZE(ndpi_name) + 1];
+    char ghost[FIELD_SIZE(mail.greeting_host) + 1], greeting[FIELD_SIZE(mail.greeting) + 1];
+};
+
+/* The text bind_str stores for a field, as a C string for the Office 365 rules: NULL when
+ * empty; copied into spare (cap + 1 bytes) only when the array holds no NUL. */
+static const char *rule_str(const char *str, size_t cap, char *spare)
+{
+    size_t n = strnlen(str, cap);
+    if (n == 0)
+        return NULL;
+    if (n < cap)
+        return str;
+    memcpy(spare, str, cap);
+    spare[cap] = '\0';
+    return spare;
 }
 
 /* Bind a wire value that means "none" when 0. */
@@ -278,11 +306,24 @@ static int step_reset(struct ta_store *st, sqlite3_stmt *s, const char *what)
     return TA_OK;
 }
 
-/* Write the handshakes row of hs; its rowid goes to *id. */
-static int add_handshake(struct ta_store *st, const struct ta_hs *hs, int64_t *id)
+/* The handshake columns the Office 365 rules read (sni, cert_cn, cert_sans, ndpi_name), as
+ * bind_client_hello and bind_extra bind them. */
+static void rule_tls(const struct ta_hs *hs, struct ta__o365_row *r, struct rule_text *sp)
+{
+    const struct ta_cert *c = &hs->cert;
+    r->sni = hs->ch.present ? rule_str(hs->ch.sni, sizeof hs->ch.sni, sp->sni) : NULL;
+    r->cert_cn = c->present ? rule_str(c->subject_cn, sizeof c->subject_cn, sp->cn) : NULL;
+    r->cert_sans = c->present ? rule_str(c->sans, sizeof c->sans, sp->sans) : NULL;
+    r->ndpi_name = rule_str(hs->ndpi_name, sizeof hs->ndpi_name, sp->ndpi);
+}
+
+/* Write the handshakes row of hs; its rowid goes to *id. r holds its rule_tls columns. */
+static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta__o365_row *r,
+                         struct rule_text *sp, int64_t *id)
 {
     sqlite3_stmt *s = st->ins_hs;
     struct row_text rt;
+    struct ta__o365_verdict v;
     uint64_t ts_us = hs->ch.ts_us ? hs->ch.ts_us : hs->ts_first_us;
     rt.lists_used = 0;
     bind_endpoints(st, s, hs, ts_us, &rt);
@@ -294,19 +335,30 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, int64_t *i
     bind_client_hello(s, hs, &rt);
     bind_server_hello(s, hs, &rt);
     bind_extra(s, hs, &rt);
+    r->server_ip = rt.server;
+    r->ts_us = (int64_t)ts_us;
+    r->greeting_host = hs->mail.present ? rule_str(hs->mail.greeting_host,
+                                                   sizeof hs->mail.greeting_host, sp->ghost) : NULL;
+    r->greeting = hs->mail.present ? rule_str(hs->mail.greeting, sizeof hs->mail.greeting,
+                                              sp->greeting) : NULL;
+    ta__store_o365_bind(st, s, H_O365, r, &v);
     int rc = step_reset(st, s, "handshake");
     *id = rc == TA_OK ? sqlite3_last_insert_rowid(st->db) : 0;
     return rc;
 }
 
-/* Write the mail_sessions row of hs, linked to handshake hs_id (0 = no TLS row). */
-static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id)
+/* Write the mail_sessions row of hs, linked to handshake hs_id (0 = no TLS row). r holds the
+ * rule_tls columns of that handshake. */
+static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id,
+                    struct ta__o365_row *r, struct rule_text *sp)
 {
     sqlite3_stmt *s = st->ins_mail;
     const struct ta_mail *m = &hs->mail;
     struct row_text rt;
+    struct ta__o365_verdict v;
+    uint64_t ts_us = hs->ts_first_us ? hs->ts_first_us : hs->ch.ts_us;
     int i = 8;
-    bind_endpoints(st, s, hs, hs->ts_first_us ? hs->ts_first_us : hs->ch.ts_us, &rt);
+    bind_endpoints(st, s, hs, ts_us, &rt);
     sqlite3_bind_text(s, i++, ta_app_name(hs), -1, SQLITE_STATIC);
     sqlite3_bind_int(s, i++, m->greeting_code);
     bind_str(s, i++, m->greeting_host, sizeof m->greeting_host);
@@ -320,6 +372,14 @@ static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id)
     sqlite3_bind_int(s, i++, m->auth_in_clear);
     sqlite3_bind_int(s, i++, m->mail_in_clear);
     bind_nz(s, i, hs_id);
+    /* the classifier joins the mail row to its handshake: without one, no TLS columns */
+    if (!hs_id)
+        r->sni = r->cert_cn = r->cert_sans = r->ndpi_name = NULL;
+    r->server_ip = rt.server;
+    r->ts_us = (int64_t)ts_us;
+    r->greeting_host = rule_str(m->greeting_host, sizeof m->greeting_host, sp->ghost);
+    r->greeting = rule_str(m->greeting, sizeof m->greeting, sp->greeting);
+    ta__store_o365_bind(st, s, M_O365, r, &v);
     return step_reset(st, s, "mail session");
 }
 
@@ -329,16 +389,19 @@ int ta_store_add(struct ta_store *st, const struct ta_hs *hs)
     int64_t hs_id = 0;
     int rc = TA_OK;
     bool tls = hs->ch.present || hs->sh.present || hs->alert.present;
+    struct ta__o365_row r;
+    struct rule_text sp;   /* not initialised: written only for an unterminated field */
     if (!tls && !hs->mail.present)
         return TA_OK;
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
+    rule_tls(hs, &r, &sp);
     if (tls)
-        rc = add_handshake(st, hs, &hs_id);
+        rc = add_handshake(st, hs, &r, &sp, &hs_id);
     /* A connection's later handshakes (hs->seq > 0) carry its prelude for the banner, but the
      * mail session row was written with the first. */
     if (rc == TA_OK && hs->mail.present && hs->seq == 0)
-        rc = add_mail(st, hs, hs_id);
+        rc = add_mail(st, hs, hs_id, &r, &sp);
     return rc;
 }
 
@@ -353,6 +416,7 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
         return TA_ERR_ARG;
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
+    ta__store_o365_dns(st, (int64_t)ts_us);
     if (st->run_id)
         sqlite3_bind_int64(s, 1, st->run_id);
     /* all text outlives the step: locals of this call and the caller's strings */

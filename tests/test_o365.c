@@ -1,6 +1,8 @@
 /* test_o365.c - Office 365 classification on a real SQLite file: each rule and its near misses,
  * the built-in list, importing Microsoft's format (a row flips, a reason changes), refusing a
- * file that is not an endpoint array (previous list kept), the CLI, and 100k rows in time. */
+ * file that is not an endpoint array (previous list kept), the CLI, 100k rows in time, and the
+ * verdicts a capture's store writes with each row: equal to the end-of-run pass's, and left to
+ * that pass when a DNS answer arrives after a row it could change. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "hs_fixture.h"
 #include "tlsaudit/cidr.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/o365.h"
@@ -394,6 +397,165 @@ static void check_speed(sqlite3 *db)
     CHECK_INT(scalar(db, "SELECT total_changes()"), before);
 }
 
+/* ---- verdicts written at insert time (store_o365.c) ---- */
+
+/* A TLS record from 10.9.0.1 to srv at ts; sni, cn, sans, ndpi may be NULL. */
+static void live_rec(struct ta_hs *hs, const char *srv, uint64_t ts, const char *sni,
+                     const char *cn, const char *sans, const char *ndpi)
+{
+    static uint16_t port = 40000;
+    hs_fixture(hs, "10.9.0.1", port++, srv, 443);
+    hs->ts_first_us = ts - 1000;
+    hs->ch.present = true;
+    hs->ch.ts_us = ts;
+    hs->ch.legacy_version = 0x0303;
+    if (sni)
+        snprintf(hs->ch.sni, sizeof(hs->ch.sni), "%s", sni);
+    if (cn || sans) {
+        hs->cert.present = true;
+        snprintf(hs->cert.subject_cn, sizeof(hs->cert.subject_cn), "%s", cn ? cn : "");
+        snprintf(hs->cert.sans, sizeof(hs->cert.sans), "%s", sans ? sans : "");
+    }
+    if (ndpi)
+        snprintf(hs->ndpi_name, sizeof(hs->ndpi_name), "%s", ndpi);
+}
+
+/* Give hs an SMTP prelude (a mail_sessions row besides its handshake). */
+static void live_mail(struct ta_hs *hs, const char *host, const char *greeting)
+{
+    hs->app = TA_APP_SMTP;
+    hs->server_port = 25;
+    hs->mail.present = true;
+    hs->mail.greeting_code = 220;
+    snprintf(hs->mail.greeting_host, sizeof(hs->mail.greeting_host), "%s", host);
+    snprintf(hs->mail.greeting, sizeof(hs->mail.greeting), "%s", greeting);
+}
+
+/* Every verdict of a run, one line per row, for comparing before and after the pass. */
+static char *run_verdicts(sqlite3 *db, int64_t run)
+{
+    static char buf[8192];
+    char sql[300];
+    size_t off = 0;
+    sqlite3_stmt *s = NULL;
+    snprintf(sql, sizeof(sql), "SELECT 'h', id, o365, o365_service, o365_reason FROM handshakes "
+             "WHERE run_id = %lld UNION ALL SELECT 'm', id, o365, o365_service, o365_reason "
+             "FROM mail_sessions WHERE run_id = %lld ORDER BY 1, 2", (long long)run,
+             (long long)run);
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return buf;
+    while (sqlite3_step(s) == SQLITE_ROW && off < sizeof(buf) - 400)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %lld %d %s %s\n",
+                                sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1),
+                                sqlite3_column_int(s, 2),
+                                sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "-",
+                                sqlite3_column_text(s, 4) ? (const char *)sqlite3_column_text(s, 4) : "-");
+    sqlite3_finalize(s);
+    return buf;
+}
+
+/* The verdict stored for the last row of table in run. */
+static const char *last_verdict(sqlite3 *db, const char *table, int64_t run)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s WHERE run_id = %lld", table,
+             (long long)run);
+    return verdict(db, table, scalar(db, sql));
+}
+
+/* One run through the store with every rule, then the pass: it must find nothing to change. */
+static void check_live_equal(struct ta_store *st)
+{
+    sqlite3 *db = ta_store_db(st);
+    struct ta_run_stats rs = { 0 };
+    struct ta_addr a;
+    struct ta_hs hs;
+    char errbuf[TA_ERRBUF_SIZE], before[8192];
+    int64_t run = 0;
+    const uint64_t t = T0 + 60000000;
+
+    CHECK_INT(ta_store_run_begin(st, "live.pcap", NULL, &run), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.80");
+    CHECK_INT(ta_store_add_dns(st, t - 900, "outlook.office.com", 0, NULL, "x.k-msedge.net"),
+              TA_OK);
+    CHECK_INT(ta_store_add_dns(st, t - 900, "x.k-msedge.net", 4, &a, NULL), TA_OK);
+    live_rec(&hs, "192.0.2.1", t, "outlook.office365.com", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "203.0.113.80", t, NULL, NULL, NULL, NULL);       /* dns, via the CNAME */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office.com");
+    live_rec(&hs, "192.0.2.2", t, NULL, "a.example", "DNS:b.example, DNS:x.outlook.com", NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "40.96.0.9", t, "example.org", NULL, NULL, NULL);  /* ip */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "192.0.2.3", t, NULL, NULL, NULL, "TLS.Microsoft365");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "192.0.2.4", t, NULL, NULL, NULL, NULL);           /* nothing */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "192.0.2.5", t, "smtp.office365.com", NULL, NULL, NULL);
+    live_mail(&hs, "mx.example", "mx.example ESMTP");                /* mail row: its SNI */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "mail_sessions", run), "1|Exchange|sni:smtp.office365.com");
+    live_rec(&hs, "192.0.2.6", t, NULL, NULL, NULL, "TLS.Teams");
+    hs.ch.present = false;       /* plaintext only: no handshake row, so no nDPI name either */
+    live_mail(&hs, "AM0P.outlook.com", "AM0P.outlook.com Microsoft ESMTP MAIL Service");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "mail_sessions", run), "1|Exchange|banner:AM0P.outlook.com");
+    hs_fixture_addr(&a, "203.0.113.81");                             /* later than every row */
+    CHECK_INT(ta_store_add_dns(st, t + 1, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(!ta_store_run_needs_classify(st));
+    snprintf(before, sizeof(before), "%s", run_verdicts(db, run));
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 1 AND run_id = "
+                     "(SELECT max(id) FROM runs)"), 6);
+    int changes = sqlite3_total_changes(db);
+    CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
+    CHECK_INT(sqlite3_total_changes(db) - changes, 0);             /* no row rewritten */
+    CHECK_STR(run_verdicts(db, run), before);
+}
+
+/* A DNS answer stored after a row it names (files given out of time order), an empty run, and
+ * another connection writing during the run: each leaves the verdicts to the pass. */
+static void check_live_fallback(struct ta_store *st, const char *db_path)
+{
+    sqlite3 *db = ta_store_db(st), *other = NULL;
+    struct ta_run_stats rs = { 0 };
+    struct ta_addr a;
+    struct ta_hs hs;
+    char errbuf[TA_ERRBUF_SIZE];
+    int64_t run = 0;
+    const uint64_t t = T0 + 120000000;
+
+    CHECK_INT(ta_store_run_begin(st, "late.pcap early.pcap", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.90", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.90");
+    CHECK_INT(ta_store_add_dns(st, t, "outlook.office365.com", 4, &a, NULL), TA_OK);  /* = ts */
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    CHECK_STR(last_verdict(db, "handshakes", run), "0|-|-");
+    CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
+
+    CHECK_INT(ta_store_run_begin(st, "empty.pcap", NULL, &run), TA_OK);   /* no rows */
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+
+    CHECK_INT(ta_store_run_begin(st, "busy.pcap", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.91", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    CHECK_INT(sqlite3_open(db_path, &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 5000);
+    add_dns(other, (int64_t)t - 5, "outlook.office365.com", "203.0.113.91", NULL);
+    sqlite3_close(other);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
+}
+
 int main(void)
 {
     char db_path[1100], errbuf[TA_ERRBUF_SIZE];
@@ -423,6 +585,13 @@ int main(void)
     CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
     if (st) {
         check_speed(ta_store_db(st));
+        ta_store_close(st);
+    }
+    snprintf(db_path, sizeof(db_path), "%s/live.db", dir);
+    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
+    if (st) {
+        check_live_equal(st);
+        check_live_fallback(st, db_path);
         ta_store_close(st);
     }
     char cmd[1200];

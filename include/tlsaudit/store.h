@@ -37,6 +37,12 @@ int ta_store_run_begin(struct ta_store *st, const char *source, const char *filt
 int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs);
 int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
                      const char *error);
+/* A run's handshakes and mail_sessions rows get their Office 365 verdict (o365, o365_service,
+ * o365_reason) as they are added, with the rules of ta_o365_classify. After ta_store_run_end:
+ * false when those verdicts are what ta_o365_classify_run(db, run_id) would write; true when
+ * the caller must run it (DNS answers stored out of time order, the database changed by another
+ * connection, a verdict could not be computed, no row written). NULL: true. */
+bool ta_store_run_needs_classify(const struct ta_store *st);
 
 /* Queue one connection record (handshake and/or mail session) in the open batch. The store
  * copies every field; hs may be reused at once. */
