@@ -34,7 +34,9 @@ static void set_verdict(struct ta__o365_verdict *v, const char *area, const char
 
 /* 'dns:' rule: names resolved to ip at or before ts, latest first; from each address record
  * follow CNAMEs backwards (who pointed at this name) up to DNS_CHAIN_MAX steps, and report the
- * first name on that walk that matches a pattern. */
+ * first name on that walk that matches a pattern. A name answered several times (every lookup
+ * stores a row) is walked once: the walk depends only on the name and ts, and a walk that
+ * matched would have returned. */
 static bool rule_dns(struct ta__o365_cls *c, const char *ip, int64_t ts, struct ta__o365_verdict *v)
 {
     char names[DNS_ADDR_ROWS][TA__O365_NAME_MAX];
@@ -50,6 +52,11 @@ static bool rule_dns(struct ta__o365_cls *c, const char *ip, int64_t ts, struct 
     sqlite3_reset(c->q_addr);
     for (int i = 0; i < n; i++) {
         char cur[TA__O365_NAME_MAX];
+        int j = 0;
+        while (j < i && strcmp(names[j], names[i]) != 0)
+            j++;
+        if (j < i)
+            continue;
         memcpy(cur, names[i], sizeof(cur));
         for (int step = 0; step <= DNS_CHAIN_MAX; step++) {
             const struct ta__o365_pat *p = ta__o365_find_name(&c->list, cur);
