@@ -340,6 +340,7 @@ static int capture_setup(struct capture *c, char *errbuf)
         goto fail;
     if (ta_store_open(o->db, &c->store, errbuf) != TA_OK)
         goto fail;
+    ta_store_o365_at_insert(c->store, true);   /* capture_end classifies only when needed */
     if (ta_writer_new(0, &c->writer, errbuf) != TA_OK)
         goto fail;
     ta_writer_sink(c->writer, &sink);

@@ -24,6 +24,7 @@ struct ta_store {
     int64_t run_id;             /* current run, 0 = none (rows get run_id NULL) */
     char path[512];
     struct ta__store_o365 *o365; /* Office 365 verdicts at insert time (store_o365.c), or NULL */
+    bool o365_insert;           /* ta_store_o365_at_insert: verdicts at insert time asked for */
     bool o365_pass;             /* the run's rows need ta_o365_classify_run (see store.h) */
 };
 

@@ -15,7 +15,9 @@
  *     PRAGMA data_version, read when the list was loaded and again at the run's end;
  *   - a batch may have been lost (a BEGIN or COMMIT failed).
  * Then, and when the classifier could not be loaded or no row was written, the run is left to
- * the end-of-run pass (ta_store_run_needs_classify), which recomputes every row of the run. */
+ * the end-of-run pass (ta_store_run_needs_classify), which recomputes every row of the run.
+ * Only callers that ask (ta_store_o365_at_insert) get verdicts at insert time: other writers of
+ * the store keep rows at o365 = 0 until they classify. */
 #include <stdlib.h>
 
 #include "o365_int.h"
@@ -83,7 +85,7 @@ void ta__store_o365_run_begin(struct ta_store *st, bool armed)
 {
     ta__store_o365_free(st);
     st->o365_pass = true;
-    if (!armed || st->run_id == 0)
+    if (!armed || !st->o365_insert || st->run_id == 0)
         return;
     st->o365 = calloc(1, sizeof(*st->o365));   /* NULL: every row is left to the pass */
 }
@@ -159,6 +161,12 @@ void ta__store_o365_free(struct ta_store *st)
     ta__o365_cls_free(st->o365->cls);
     free(st->o365);
     st->o365 = NULL;
+}
+
+/* See store.h. */
+void ta_store_o365_at_insert(struct ta_store *st, bool on)
+{
+    st->o365_insert = on;
 }
 
 /* See store.h. */

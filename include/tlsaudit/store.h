@@ -37,8 +37,12 @@ int ta_store_run_begin(struct ta_store *st, const char *source, const char *filt
 int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs);
 int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
                      const char *error);
-/* A run's handshakes and mail_sessions rows get their Office 365 verdict (o365, o365_service,
- * o365_reason) as they are added, with the rules of ta_o365_classify. After ta_store_run_end:
+/* With on, the runs begun afterwards get the Office 365 verdict of each handshakes and
+ * mail_sessions row (o365, o365_service, o365_reason) as it is added, by the rules of
+ * ta_o365_classify, on the thread that adds it. Off by default: rows keep o365 = 0 until a
+ * classification pass. For a caller that classifies its run at the end anyway (a capture). */
+void ta_store_o365_at_insert(struct ta_store *st, bool on);
+/* After ta_store_run_end:
  * false when those verdicts are what ta_o365_classify_run(db, run_id) would write; true when
  * the caller must run it (DNS answers stored out of time order, the database changed by another
  * connection, a verdict could not be computed, no row written). NULL: true. */
