@@ -93,7 +93,7 @@ unsigned ta_query_parse_version(const char *s)
     b[n] = '\0';
     if (*s)
         return 0;
-    if (strncmp(b, "0x", 2) == 0 && n > 2 && strspn(b + 2, "0123456789abcdef") == n - 2) {
+    if (n > 2 && b[0] == '0' && b[1] == 'x' && strspn(b + 2, "0123456789abcdef") == n - 2) {
         unsigned long v = strtoul(b + 2, NULL, 16);
         return v > 0 && v <= 0xffff ? (unsigned)v : 0;
     }
