@@ -395,8 +395,13 @@ static int capture_end(struct capture *c, int status, char *errbuf)
         rs.packets += c->off.packets;
         ta_engine_stats(c->off.engine, &rs);
     }
-    if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
+    if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK) {
+        uint64_t lost = ta_store_rows_unsaved(c->store);
+        if (lost)
+            fprintf(stderr, "tlsaudit capture: %llu rows (records, DNS answers) could not be "
+                    "committed to the database\n", (unsigned long long)lost);
         status = 1;
+    }
     if (ta_store_run_needs_classify(c->store) &&
         ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK) {
         fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);

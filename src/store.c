@@ -367,12 +367,19 @@ sqlite3 *ta_store_db(struct ta_store *st)
 }
 
 /* Open the batch transaction if none is open. */
+void ta__store_row_error(struct ta_store *st, const char *what)
+{
+    if (st->row_errors++ == 0)
+        TA_LOG(TA_LOG_ERROR, "%s: cannot write (%s): %s; further write failures are not logged", st->path, what,
+               sqlite3_errmsg(st->db));
+}
+
 int ta__store_batch_begin(struct ta_store *st)
 {
     if (st->in_tx)
         return TA_OK;
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        TA_LOG(TA_LOG_ERROR, "%s: begin: %s", st->path, sqlite3_errmsg(st->db));
+        ta__store_row_error(st, "begin");
         ta__store_o365_unsure(st);
         return TA_ERR_IO;
     }
@@ -382,14 +389,27 @@ int ta__store_batch_begin(struct ta_store *st)
     return TA_OK;
 }
 
+/* See store.h. */
+uint64_t ta_store_rows_unsaved(const struct ta_store *st)
+{
+    return st->rows_lost + (st->in_tx ? st->batch_n : 0);
+}
+
 /* See store.h. Committing with no open batch is a no-op. */
 int ta_store_commit(struct ta_store *st)
 {
     if (!st->in_tx)
         return TA_OK;
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        TA_LOG(TA_LOG_ERROR, "%s: commit: %s", st->path, sqlite3_errmsg(st->db));
+        ta__store_row_error(st, "commit");
         ta__store_o365_unsure(st);
+        if (sqlite3_get_autocommit(st->db)) {
+            /* SQLite rolled the batch back (disk full, I/O error): its rows are gone. */
+            st->rows_lost += st->batch_n;
+            st->in_tx = false;
+            st->batch_n = 0;
+            st->batch_start_us = 0;
+        }
         return TA_ERR_IO;
     }
     st->in_tx = false;

@@ -26,7 +26,13 @@ struct ta_store {
     struct ta__store_o365 *o365; /* Office 365 verdicts at insert time (store_o365.c), or NULL */
     bool o365_insert;           /* ta_store_o365_at_insert: verdicts at insert time asked for */
     bool o365_pass;             /* the run's rows need ta_o365_classify_run (see store.h) */
+    uint64_t row_errors;        /* begin/commit/insert failures while writing rows */
+    uint64_t rows_lost;         /* rows of batches SQLite rolled back when their COMMIT failed */
 };
+
+/* A begin, commit or insert failed: logged the first time only (a full disk or a read-only file
+ * fails every row; the capture counts and reports the lost records itself). */
+void ta__store_row_error(struct ta_store *st, const char *what);
 
 /* Open the batch transaction if none is open. Returns TA_OK or TA_ERR_IO. */
 int ta__store_batch_begin(struct ta_store *st);

@@ -299,7 +299,7 @@ static int step_reset(struct ta_store *st, sqlite3_stmt *s, const char *what)
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (rc != SQLITE_DONE) {
-        TA_LOG(TA_LOG_ERROR, "%s: insert %s: %s", st->path, what, sqlite3_errmsg(st->db));
+        ta__store_row_error(st, what);
         return TA_ERR_IO;
     }
     st->batch_n++;

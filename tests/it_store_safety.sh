@@ -82,6 +82,9 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; t
     [ "$rc" -ne 0 ] && pass || fail "full disk not reported (exit 0)"
     case "$out" in *full*|*space*) pass ;; *) fail "full disk message unclear: $out" ;; esac
     [ "$rc" -lt 128 ] && pass || fail "full disk crashed the capture (status $rc)"
+    # Every later write fails too: one line says so, and the lost rows are counted, not hidden.
+    assert_eq "$(printf '%s\n' "$out" | grep -c 'cannot write')" 1 "full disk: write failure logged once"
+    case "$out" in *"could not be"*) pass ;; *) fail "full disk: lost rows not reported: $out" ;; esac
     ic=$(sqlite3 "$mnt/full.db" "pragma integrity_check" 2>&1)
     assert_eq "$ic" ok "database on the full disk passes integrity_check"
     umount "$mnt"; mnt=""

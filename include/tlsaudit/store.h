@@ -60,5 +60,8 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
  * is a monotonic clock read by the caller (not per packet). */
 int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us);
 int ta_store_commit(struct ta_store *st);
+/* Rows written but not in the file: batches SQLite rolled back when their COMMIT failed, plus
+ * the open batch. Non-zero after a failed ta_store_run_end means records were lost. */
+uint64_t ta_store_rows_unsaved(const struct ta_store *st);
 
 #endif
