@@ -51,20 +51,6 @@ static void sb_put(struct sbuf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-/* Decimal of v at out (room for 10 digits); returns the number of bytes written. */
-static size_t fmt_dec(char *out, uint32_t v)
-{
-    char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* Append one item: the separator (none when sep is 0) then v in decimal ("%u"). */
 static void sb_dec(struct sbuf *b, char sep, uint32_t v)
 {
@@ -72,7 +58,7 @@ static void sb_dec(struct sbuf *b, char sep, uint32_t v)
     size_t n = 0;
     if (sep)
         item[n++] = sep;
-    n += fmt_dec(item + n, v);
+    n += ta_put_u32(item + n, v);
     sb_put(b, item, n);
 }
 

@@ -81,9 +81,6 @@ bool ta__iso_date(int64_t secs, char buf[TA__ISO_DATE_LEN]);
 #define TA__ADDR_TEXT_LEN 48
 size_t ta__store_addr_text(const struct ta_addr *a, uint8_t ipver, char buf[TA__ADDR_TEXT_LEN]);
 
-/* Decimal of v at out (room for 10 digits, no NUL); returns the number of bytes written. */
-size_t ta__store_put_u32(char *out, uint32_t v);
-
 /* JSON array "[1,2,3]" of n values of w bytes each (1, 2 or 4) into buf (no NUL); values that
  * do not fit in cap are left out. Returns the length (0 when cap < 3). */
 size_t ta__store_json_list(char *buf, size_t cap, const void *vals, size_t n, int w);

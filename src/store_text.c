@@ -15,20 +15,6 @@
 
 static const char hexd[] = "0123456789abcdef";
 
-/* Decimal of v at out (room for 10 digits); returns the number of bytes written. */
-size_t ta__store_put_u32(char *out, uint32_t v)
-{
-    char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* v as exactly two decimal digits (v < 100). */
 static void put2(char *out, unsigned v)
 {
@@ -129,7 +115,7 @@ static size_t put_ipv4(char *out, const uint8_t *b)
     for (int i = 0; i < 4; i++) {
         if (i)
             out[n++] = '.';
-        n += ta__store_put_u32(out + n, b[i]);
+        n += ta_put_u32(out + n, b[i]);
     }
     return n;
 }
@@ -218,7 +204,7 @@ size_t ta__store_json_list(char *buf, size_t cap, const void *vals, size_t n, in
                    : w == 2 ? ((const uint16_t *)vals)[k] : ((const uint32_t *)vals)[k];
         if (k)
             buf[off++] = ',';
-        off += ta__store_put_u32(buf + off, v);
+        off += ta_put_u32(buf + off, v);
     }
     buf[off++] = ']';
     return off;

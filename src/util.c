@@ -27,6 +27,20 @@ void ta__log(int lvl, const char *fmt, ...)
     fprintf(stderr, "%s\n", line);
 }
 
+/* See common.h. */
+size_t ta_put_u32(char *out, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
 /* Text for a return code; never NULL. */
 const char *ta_strerror(int rc)
 {

@@ -33,5 +33,8 @@ void ta__log(int lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 
 /* Text name of a return code, for messages. */
 const char *ta_strerror(int rc);
+/* v in decimal at out (no NUL; out has room for 10 digits). Returns the digits written. Used on
+ * the per-record path instead of snprintf (fingerprints, timestamps, JSON lists). */
+size_t ta_put_u32(char *out, uint32_t v);
 
 #endif
