@@ -109,30 +109,6 @@ def pump(src, dst, chunk, pause):
             pass
 
 
-def relay(a):
-    lhost, lport = a.listen.rsplit(":", 1)
-    chost, cport = a.connect.rsplit(":", 1)
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((lhost, int(lport)))
-    srv.listen(1)
-    if a.ready_file:
-        with open(a.ready_file, "w") as f:
-            f.write(f"{os.getpid()}\n")
-    cli, _ = srv.accept()
-    up = socket.create_connection((chost, int(cport)), timeout=10)
-    up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    t1 = threading.Thread(target=pump, args=(cli, up, a.chunk, 0.01))
-    t2 = threading.Thread(target=pump, args=(up, cli, 65536, 0))
-    t1.start()
-    t2.start()
-    t1.join()
-    t2.join()
-    cli.close()
-    up.close()
-    srv.close()
-
-
 def recv_exact(sock, n):
     buf = b""
     while len(buf) < n:
@@ -143,7 +119,9 @@ def recv_exact(sock, n):
     return buf
 
 
-def refuse_relay(a):
+def relay_one(a, chunk, pause, first=None):
+    """Accept one connection on a.listen, let first(client) talk to it alone if given, then
+    forward both ways to a.connect (client-to-server bytes `chunk` at a time)."""
     lhost, lport = a.listen.rsplit(":", 1)
     chost, cport = a.connect.rsplit(":", 1)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -154,12 +132,11 @@ def refuse_relay(a):
         with open(a.ready_file, "w") as f:
             f.write(f"{os.getpid()}\n")
     cli, _ = srv.accept()
-    hdr = recv_exact(cli, 5)
-    recv_exact(cli, struct.unpack("!H", hdr[3:5])[0])
-    # Alert record: TLS 1.0 record version, level fatal (2), protocol_version (70).
-    cli.sendall(bytes([21, 3, 1, 0, 2, 2, 70]))
+    if first:
+        first(cli)
     up = socket.create_connection((chost, int(cport)), timeout=10)
-    t1 = threading.Thread(target=pump, args=(cli, up, 65536, 0))
+    up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    t1 = threading.Thread(target=pump, args=(cli, up, chunk, pause))
     t2 = threading.Thread(target=pump, args=(up, cli, 65536, 0))
     t1.start()
     t2.start()
@@ -168,6 +145,21 @@ def refuse_relay(a):
     cli.close()
     up.close()
     srv.close()
+
+
+def relay(a):
+    relay_one(a, a.chunk, 0.01)
+
+
+def refuse_first_record(cli):
+    hdr = recv_exact(cli, 5)
+    recv_exact(cli, struct.unpack("!H", hdr[3:5])[0])
+    # Alert record: TLS 1.0 record version, level fatal (2), protocol_version (70).
+    cli.sendall(bytes([21, 3, 1, 0, 2, 2, 70]))
+
+
+def refuse_relay(a):
+    relay_one(a, 65536, 0, refuse_first_record)
 
 
 def retry_client(a):
