@@ -53,14 +53,7 @@ hello live13.example.test -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256
 for _ in $(seq 100); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.05; done
 sleep 1
 
-kill -INT "$cap_pid"
-for _ in $(seq 200); do kill -0 "$cap_pid" 2>/dev/null || break; sleep 0.05; done
-if kill -0 "$cap_pid" 2>/dev/null; then
-    fail "capture still running 10 s after SIGINT"
-    kill -KILL "$cap_pid"
-fi
-wait "$cap_pid"
-assert_eq "$?" 0 "capture exit status after SIGINT ($(head -c 300 "$IT_TMP/live.out"))"
+stop_capture "$cap_pid" "$IT_TMP/live.out"
 
 got=$(query "$db" sessions --all | csv_cols client_ip,server_ip,server_port,sni,version,cipher_id,established,cert_cn)
 assert_eq "$got" "$(printf '%s\n' \

@@ -98,14 +98,7 @@ for _ in $(seq 100); do
 done
 sleep 1
 
-kill -INT "$cap_pid"
-for _ in $(seq 200); do kill -0 "$cap_pid" 2>/dev/null || break; sleep 0.05; done
-if kill -0 "$cap_pid" 2>/dev/null; then
-    fail "capture still running 10 s after SIGINT"
-    kill -KILL "$cap_pid"
-fi
-wait "$cap_pid"
-assert_eq "$?" 0 "capture exit status after SIGINT ($(head -c 300 "$IT_TMP/cap.out"))"
+stop_capture "$cap_pid" "$IT_TMP/cap.out"
 
 total=$((N4 + N6))
 # Exactly once, by client port (every s_client had its own ephemeral port).

@@ -132,6 +132,19 @@ expected_rows() {
 }
 
 # need_pcap FILE: skip the test when one of the project's captures is missing.
+# stop_capture PID OUTFILE: SIGINT a running capture, give it 10 s to finish (then SIGKILL, a
+# failure), and assert it exited 0 (OUTFILE, its output, is quoted in the message).
+stop_capture() {
+    kill -INT "$1"
+    for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$1" 2>/dev/null; then
+        fail "capture still running 10 s after SIGINT"
+        kill -KILL "$1"
+    fi
+    wait "$1"
+    assert_eq "$?" 0 "capture exit status after SIGINT ($(head -c 300 "$2"))"
+}
+
 need_pcap() {
     [ -s "$1" ] || skip "capture $1 not found (regenerate with: sudo pcaps/make-pcaps.sh)"
 }
