@@ -20,16 +20,7 @@ db=$(fresh_db live)
 mkfifo "$IT_TMP/hold"
 exec 9<>"$IT_TMP/hold"
 
-"$TA_BIN" capture -i lo -f "$FILTER" --db "$db" >"$IT_TMP/live.out" 2>&1 &
-cap_pid=$!
-IT_CLEANUP_PIDS+=("$cap_pid")
-# The run row is written once the interface is open.
-for _ in $(seq 100); do
-    [ "$(sql "$db" "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break
-    kill -0 "$cap_pid" 2>/dev/null || break
-    sleep 0.05
-done
-kill -0 "$cap_pid" 2>/dev/null || die "capture did not start: $(cat "$IT_TMP/live.out")"
+start_capture "$db" "$IT_TMP/live.out" -i lo -f "$FILTER"
 assert_eq "$(sql "$db" "SELECT count(*) FROM runs")" 1 "run row written at start"
 sleep 0.3
 

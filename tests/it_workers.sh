@@ -40,15 +40,7 @@ db=$(fresh_db workers)
 mkfifo "$IT_TMP/hold4" "$IT_TMP/hold6"
 exec 8<>"$IT_TMP/hold4" 9<>"$IT_TMP/hold6"
 
-"$TA_BIN" capture -i lo --workers 2 -f "tcp port $PORT" --db "$db" >"$IT_TMP/cap.out" 2>&1 &
-cap_pid=$!
-IT_CLEANUP_PIDS+=("$cap_pid")
-for _ in $(seq 100); do
-    [ "$(sql "$db" "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break
-    kill -0 "$cap_pid" 2>/dev/null || break
-    sleep 0.05
-done
-kill -0 "$cap_pid" 2>/dev/null || die "capture did not start: $(cat "$IT_TMP/cap.out")"
+start_capture "$db" "$IT_TMP/cap.out" -i lo --workers 2 -f "tcp port $PORT"
 # main thread + 2 capture workers + the store writer
 assert_eq "$(find "/proc/$cap_pid/task" -mindepth 1 -maxdepth 1 | wc -l)" 4 "threads while capturing"
 sleep 0.3

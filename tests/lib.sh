@@ -132,6 +132,23 @@ expected_rows() {
 }
 
 # need_pcap FILE: skip the test when one of the project's captures is missing.
+# start_capture DB OUTFILE ARGS...: run `tlsaudit capture --db DB ARGS...` in the background
+# (its pid in cap_pid, killed at cleanup) and wait up to 5 s for its run row, which is written
+# once the interface is open; dies when the capture exits first.
+start_capture() {
+    local db=$1 out=$2
+    shift 2
+    "$TA_BIN" capture --db "$db" "$@" >"$out" 2>&1 &
+    cap_pid=$!
+    IT_CLEANUP_PIDS+=("$cap_pid")
+    for _ in $(seq 100); do
+        [ "$(sql "$db" "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break
+        kill -0 "$cap_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$cap_pid" 2>/dev/null || die "capture did not start: $(cat "$out")"
+}
+
 # stop_capture PID OUTFILE: SIGINT a running capture, give it 10 s to finish (then SIGKILL, a
 # failure), and assert it exited 0 (OUTFILE, its output, is quoted in the message).
 stop_capture() {
