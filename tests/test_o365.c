@@ -611,9 +611,6 @@ int main(void)
         check_live_fallback(st, db_path);
         ta_store_close(st);
     }
-    char cmd[1200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    check_dir_done(dir);
     return CHECK_DONE();
 }

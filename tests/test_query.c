@@ -763,13 +763,6 @@ int main(void)
     test_plaintext_runs();
     test_errors();
     test_parsers();
-    if (ta_check_failed == 0) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    } else {
-        fprintf(stderr, "database kept in %s\n", dir);
-    }
+    check_dir_done(dir);
     return CHECK_DONE();
 }

@@ -697,13 +697,6 @@ int main(void)
     test_migrate_old();
     test_two_writers();
     test_text_formatters();
-    if (ta_check_failed == 0) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    } else {
-        fprintf(stderr, "databases kept in %s\n", dir);
-    }
+    check_dir_done(dir);
     return CHECK_DONE();
 }
