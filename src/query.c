@@ -180,8 +180,8 @@ int ta_query_parse_time(const char *s, long long *us, int *date_only)
     return 0;
 }
 
-/* Append text to buf (bounded). */
-static void cat(char *buf, size_t buflen, const char *text)
+/* See query_int.h. */
+void ta__q_cat(char *buf, size_t buflen, const char *text)
 {
     size_t n = strlen(buf);
     if (n < buflen)
@@ -196,34 +196,34 @@ void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t
     char t[256];
     if (o->has_since) {
         snprintf(t, sizeof t, " AND %sts_us >= :since", a);
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
     if (o->has_until) {
         snprintf(t, sizeof t, " AND %sts_us < :until", a);
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
     if (o->client) {
         snprintf(t, sizeof t, " AND ta_ip_in(%sclient_ip, :client)", a);
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
     if (o->server) {
         snprintf(t, sizeof t, " AND ta_ip_in(%sserver_ip, :server)", a);
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
     if (o->sni) {
         snprintf(t, sizeof t, " AND ta_sni_match(%s, :sni)", hs ? "h.sni" : "m.greeting_host");
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
     if (o->version && hs)
-        cat(buf, buflen, " AND (h.version = :version OR (h.version IS NULL"
-                         " AND h.client_max_version = :version))");
+        ta__q_cat(buf, buflen, " AND (h.version = :version OR (h.version IS NULL"
+                               " AND h.client_max_version = :version))");
     if (o->app) {
         snprintf(t, sizeof t, " AND lower(%sapp) = lower(:app)", a);
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
     if (o->o365 == 1) {
         snprintf(t, sizeof t, " AND %so365 = 1", a);
-        cat(buf, buflen, t);
+        ta__q_cat(buf, buflen, t);
     }
 }
 

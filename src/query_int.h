@@ -36,6 +36,9 @@ struct ta_qopts {
 /* Which table the common filters apply to: handshakes (alias h) or mail_sessions (alias m). */
 enum ta_qkind { TA_Q_HS, TA_Q_MAIL };
 
+/* Append text to the SQL in buf (bounded: what does not fit is left out). */
+void ta__q_cat(char *buf, size_t buflen, const char *text);
+
 /* Append the filter conditions of o as " AND ..." terms with named parameters to buf. */
 void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t buflen);
 

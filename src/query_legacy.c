@@ -201,7 +201,7 @@ static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out)
     size_t n = 0, cap = 0;
     int rc;
     ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    strncat(sql, " ORDER BY h.client_ip, h.ts_us, h.id", sizeof sql - strlen(sql) - 1);
+    ta__q_cat(sql, sizeof sql, " ORDER BY h.client_ip, h.ts_us, h.id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;

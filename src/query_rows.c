@@ -350,7 +350,7 @@ long ta__q_sessions(sqlite3 *db, const struct ta_qopts *o)
     if (off < sizeof sql)
         snprintf(sql + off, sizeof sql - off, " FROM handshakes h WHERE 1");
     ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    strncat(sql, " ORDER BY h.ts_us, h.id", sizeof sql - strlen(sql) - 1);
+    ta__q_cat(sql, sizeof sql, " ORDER BY h.ts_us, h.id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
@@ -385,12 +385,11 @@ long ta__q_plaintext(sqlite3 *db, const struct ta_qopts *o)
     /* A client may send STARTTLS/STLS/AUTH TLS without asking for the capabilities first; a
      * server that accepted it did support it, offered or not. */
     if (o->no_starttls)
-        strncat(sql, " AND m.starttls_offered = 0 AND m.starttls_accepted = 0",
-                sizeof sql - strlen(sql) - 1);
+        ta__q_cat(sql, sizeof sql,
+                  " AND m.starttls_offered = 0 AND m.starttls_accepted = 0");
     if (o->offered_unused)
-        strncat(sql, " AND m.starttls_offered = 1 AND m.starttls_sent = 0",
-                sizeof sql - strlen(sql) - 1);
-    strncat(sql, " ORDER BY m.ts_us, m.id", sizeof sql - strlen(sql) - 1);
+        ta__q_cat(sql, sizeof sql, " AND m.starttls_offered = 1 AND m.starttls_sent = 0");
+    ta__q_cat(sql, sizeof sql, " ORDER BY m.ts_us, m.id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
@@ -414,12 +413,12 @@ long ta__q_runs(sqlite3 *db, const struct ta_qopts *o)
         " flows_evicted, flows_timed_out, handshakes, ip_fragments, malformed, non_ip,"
         " pool_exhausted, clean, error, tool_version FROM runs WHERE 1";
     if (o->has_since)
-        strncat(sql, " AND started >= strftime('%Y-%m-%dT%H:%M:%f', :since / 1e6, 'unixepoch')",
-                sizeof sql - strlen(sql) - 1);
+        ta__q_cat(sql, sizeof sql,
+                  " AND started >= strftime('%Y-%m-%dT%H:%M:%f', :since / 1e6, 'unixepoch')");
     if (o->has_until)
-        strncat(sql, " AND started < strftime('%Y-%m-%dT%H:%M:%f', :until / 1e6, 'unixepoch')",
-                sizeof sql - strlen(sql) - 1);
-    strncat(sql, " ORDER BY id", sizeof sql - strlen(sql) - 1);
+        ta__q_cat(sql, sizeof sql,
+                  " AND started < strftime('%Y-%m-%dT%H:%M:%f', :until / 1e6, 'unixepoch')");
+    ta__q_cat(sql, sizeof sql, " ORDER BY id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;

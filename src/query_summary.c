@@ -118,14 +118,14 @@ static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
     char sql[2048] = "SELECT h.o365 = 1, h.version, count(*), count(DISTINCT h.client_ip)"
                      " FROM handshakes h WHERE 1";
     ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    strncat(sql, " GROUP BY h.o365 = 1, h.version ORDER BY 1 DESC, h.version IS NULL,"
-            " h.version DESC", sizeof sql - strlen(sql) - 1);
+    ta__q_cat(sql, sizeof sql, " GROUP BY h.o365 = 1, h.version ORDER BY 1 DESC,"
+                               " h.version IS NULL, h.version DESC");
     if (grouped(db, o, sm, sql, 1) != 0)
         return -1;
     snprintf(sql, sizeof sql, "SELECT 0, h.app, count(*), count(DISTINCT h.client_ip)"
              " FROM handshakes h WHERE 1");
     ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    strncat(sql, " GROUP BY h.app ORDER BY 3 DESC, 2", sizeof sql - strlen(sql) - 1);
+    ta__q_cat(sql, sizeof sql, " GROUP BY h.app ORDER BY 3 DESC, 2");
     if (grouped(db, o, sm, sql, 0) != 0)
         return -1;
     section_totals(sm, "o365_version");
