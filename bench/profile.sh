@@ -38,7 +38,7 @@ function stage(s) {
     if (s ~ /\|ta_store_maybe_commit|\|ta_store_commit/) return "store: commits (WAL writes, checkpoints)"
     if (s ~ /\|ta_store_add/) return "store: handshake/mail rows (SQLite insert, indexes)"
     if (s ~ /\|writer_main/) return "store: writer thread other (queue)"
-    if (s ~ /\|ta_classify_packet|\|ta_classify_finish/) return "engine: nDPI"
+    if (s ~ /\|ta_ndpi_packet|\|ta_ndpi_finish/) return "engine: nDPI"
     if (s ~ /\|ta_flow_find/) return "engine: flow table lookup"
     if (s ~ /_IO_fread|_IO_file_xsgetn|\|pcap_next|\|pcap_dispatch|\|pcap_loop|\|read_sources/ && s !~ /\|ta_engine/)
         return "engine: reading the file (libpcap, kernel copy)"

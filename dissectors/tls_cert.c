@@ -223,10 +223,11 @@ static bool cert_key_light(struct ta_cert *cert, X509 *x)
  * context, where d2i does not decode the public key (~10x cheaper in OpenSSL 3.0); when that
  * context is missing, refuses the DER or the key is not one cert_key_light reads, the DER is
  * parsed again the ordinary way, so acceptance and every field are decided as before. */
-static void cert_parse(struct ta__cert_entry *e, const uint8_t *der, size_t len)
+static void cert_parse(struct ta__cert_cache *cc, struct ta__cert_entry *e, const uint8_t *der,
+                       size_t len)
 {
     const unsigned char *p = der;
-    OSSL_LIB_CTX *light = ta__tls_cert_light_ctx();
+    OSSL_LIB_CTX *light = ta__tls_cert_light_ctx(cc);
     X509 *x = light ? (X509 *)ASN1_item_d2i_ex(NULL, &p, (long)len, ASN1_ITEM_rptr(X509), light,
                                                NULL) : NULL;
     bool key_done = x && cert_key_light(&e->cert, x);
@@ -253,20 +254,21 @@ static void cert_parse(struct ta__cert_entry *e, const uint8_t *der, size_t len)
 }
 
 /* Parse one DER certificate into hs->cert (all parsed fields, not present/chain_len), through
- * the cache. False (nothing filled) when OpenSSL rejects it; a rejection is cached too. */
-bool ta__tls_cert_der(struct ta_hs *hs, const uint8_t *der, size_t len)
+ * the cache cc (NULL: no cache). False (nothing filled) when OpenSSL rejects it; a rejection is
+ * cached too. */
+bool ta__tls_cert_der(struct ta__cert_cache *cc, struct ta_hs *hs, const uint8_t *der, size_t len)
 {
     struct ta__cert_entry local, *e;
     bool hit;
     if (len == 0 || len > LONG_MAX)
         return false;
-    e = ta__tls_cert_cache_lookup(der, len, &hit);
+    e = ta__tls_cert_cache_lookup(cc, der, len, &hit);
     if (!e) {
         memset(&local, 0, sizeof local);
         e = &local;
     }
     if (!hit)
-        cert_parse(e, der, len);
+        cert_parse(cc, e, der, len);
     if (!e->ok)
         return false;
     memcpy(hs->cert.subject_cn, e->cert.subject_cn, sizeof hs->cert.subject_cn);
@@ -281,8 +283,8 @@ bool ta__tls_cert_der(struct ta_hs *hs, const uint8_t *der, size_t len)
 }
 
 /* Certificate (RFC 5246 7.4.2): certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>, the
- * server's own certificate first. Counts the chain and parses the leaf. */
-void ta__tls_certificate(struct ta_hs *hs, struct ta_cur body)
+ * server's own certificate first. Counts the chain and parses the leaf (through the cache cc). */
+void ta__tls_certificate(struct ta__cert_cache *cc, struct ta_hs *hs, struct ta_cur body)
 {
     struct ta_cur list, one;
     struct ta_slice s;
@@ -299,7 +301,7 @@ void ta__tls_certificate(struct ta_hs *hs, struct ta_cur body)
         }
         if (n == 0) {
             (void)ta_cur_slice(&one, ta_cur_left(&one), &s);
-            if (!ta__tls_cert_der(hs, s.ptr, s.len))
+            if (!ta__tls_cert_der(cc, hs, s.ptr, s.len))
                 hs->anomalies |= TA_AN_CERT_UNPARSED;
         }
         n++;

@@ -8,8 +8,8 @@
  * that one's names for its own connections.
  *
  * Memory: one array of sets * ways entries, allocated at the first lookup (never per packet),
- * freed by ta__tls_cert_cache_free. The cache is per thread (_Thread_local, like the TLS
- * scratch buffer), so there is no locking and no sharing between capture threads. */
+ * freed by ta__tls_cert_cache_free. A cache belongs to one engine (its dissector memory), and an
+ * engine to one thread, so there is no locking and no sharing between capture threads. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +21,7 @@
 
 #define CACHE_MAX_ENTRIES (1u << 16)
 
+/* The table, allocated at first use with the configured geometry. */
 struct cert_cache {
     struct ta__cert_entry *entries;    /* sets * ways, set s at entries[s * ways] */
     unsigned sets, ways;
@@ -30,83 +31,104 @@ struct cert_cache {
     struct ta__cert_cache_stats stats;
 };
 
-static _Thread_local struct cert_cache *cache;
-static _Thread_local unsigned cfg_sets = TA_CERT_CACHE_SETS, cfg_ways = TA_CERT_CACHE_WAYS;
-static _Thread_local bool cfg_off;
-static _Thread_local OSSL_LIB_CTX *light_ctx;
-static _Thread_local OSSL_PROVIDER *light_null;
-static _Thread_local bool light_failed;
+struct ta__cert_cache {
+    struct cert_cache *cache;          /* NULL until the first lookup, or when disabled */
+    unsigned cfg_sets, cfg_ways;
+    bool cfg_off;
+    OSSL_LIB_CTX *light_ctx;
+    OSSL_PROVIDER *light_null;
+    bool light_failed;
+};
 
 /* See tls_cert_cache.h. */
-OSSL_LIB_CTX *ta__tls_cert_light_ctx(void)
+struct ta__cert_cache *ta__tls_cert_cache_new(void)
 {
-    if (light_ctx || light_failed)
-        return light_ctx;
-    light_ctx = OSSL_LIB_CTX_new();
-    light_null = light_ctx ? OSSL_PROVIDER_load(light_ctx, "null") : NULL;
-    if (!light_null) {
-        OSSL_LIB_CTX_free(light_ctx);
-        light_ctx = NULL;
-        light_failed = true;
-        ERR_clear_error();
+    struct ta__cert_cache *c = calloc(1, sizeof *c);
+    if (c) {
+        c->cfg_sets = TA_CERT_CACHE_SETS;
+        c->cfg_ways = TA_CERT_CACHE_WAYS;
     }
-    return light_ctx;
+    return c;
 }
 
 /* See tls_cert_cache.h. */
-void ta__tls_cert_cache_free(void)
+OSSL_LIB_CTX *ta__tls_cert_light_ctx(struct ta__cert_cache *c)
 {
-    if (light_ctx) {
-        OSSL_PROVIDER_unload(light_null);
-        OSSL_LIB_CTX_free(light_ctx);
-        light_ctx = NULL;
-        light_null = NULL;
+    if (!c || c->light_ctx || c->light_failed)
+        return c ? c->light_ctx : NULL;
+    c->light_ctx = OSSL_LIB_CTX_new();
+    c->light_null = c->light_ctx ? OSSL_PROVIDER_load(c->light_ctx, "null") : NULL;
+    if (!c->light_null) {
+        OSSL_LIB_CTX_free(c->light_ctx);
+        c->light_ctx = NULL;
+        c->light_failed = true;
+        ERR_clear_error();
     }
+    return c->light_ctx;
+}
+
+/* Free the table (not the light context): the cache starts empty at the next lookup. */
+static void table_free(struct ta__cert_cache *cc)
+{
+    struct cert_cache *cache = cc->cache;
     if (!cache)
         return;
     EVP_MD_CTX_free(cache->md);
     EVP_MD_free(cache->sha256);
     free(cache->entries);
     free(cache);
-    cache = NULL;
+    cc->cache = NULL;
 }
 
 /* See tls_cert_cache.h. */
-bool ta__tls_cert_cache_configure(unsigned sets, unsigned ways)
+void ta__tls_cert_cache_free(struct ta__cert_cache *c)
+{
+    if (!c)
+        return;
+    if (c->light_ctx) {
+        OSSL_PROVIDER_unload(c->light_null);
+        OSSL_LIB_CTX_free(c->light_ctx);
+    }
+    table_free(c);
+    free(c);
+}
+
+/* See tls_cert_cache.h. */
+bool ta__tls_cert_cache_configure(struct ta__cert_cache *cc, unsigned sets, unsigned ways)
 {
     if (sets > CACHE_MAX_ENTRIES || ways > CACHE_MAX_ENTRIES ||
         (uint64_t)sets * ways > CACHE_MAX_ENTRIES)
         return false;
-    ta__tls_cert_cache_free();
-    cfg_off = sets == 0 || ways == 0;
-    cfg_sets = sets;
-    cfg_ways = ways;
+    table_free(cc);
+    cc->cfg_off = sets == 0 || ways == 0;
+    cc->cfg_sets = sets;
+    cc->cfg_ways = ways;
     return true;
 }
 
-/* Allocate this thread's cache with the configured geometry. NULL when disabled or out of
- * memory (then every lookup answers "no cache" and the caller parses as before). */
-static struct cert_cache *cache_get(void)
+/* Allocate the table with the configured geometry. NULL when disabled or out of memory (then
+ * every lookup answers "no cache" and the caller parses as before). */
+static struct cert_cache *cache_get(struct ta__cert_cache *cc)
 {
     struct cert_cache *c;
-    if (cache || cfg_off)
-        return cache;
+    if (cc->cache || cc->cfg_off)
+        return cc->cache;
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->sets = cfg_sets;
-    c->ways = cfg_ways;
+    c->sets = cc->cfg_sets;
+    c->ways = cc->cfg_ways;
     c->entries = calloc((size_t)c->sets * c->ways, sizeof *c->entries);
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->md = EVP_MD_CTX_new();
     c->stats.capacity = c->sets * c->ways;
-    cache = c;
+    cc->cache = c;
     if (!c->entries || !c->sha256 || !c->md) {
-        ta__tls_cert_cache_free();
-        cfg_off = true;   /* do not retry (and fail) on every certificate */
+        table_free(cc);
+        cc->cfg_off = true;   /* do not retry (and fail) on every certificate */
         ERR_clear_error();
     }
-    return cache;
+    return cc->cache;
 }
 
 /* SHA-256 of the DER into key. False when libcrypto fails (error queue left empty). */
@@ -123,9 +145,10 @@ static bool cache_key(struct cert_cache *c, const uint8_t *der, size_t len,
 
 /* See tls_cert_cache.h. The set comes from the first key bytes (uniform for SHA-256); within it
  * a matching way is a hit, else the first unused way or the least recently used one is taken. */
-struct ta__cert_entry *ta__tls_cert_cache_lookup(const uint8_t *der, size_t len, bool *hit)
+struct ta__cert_entry *ta__tls_cert_cache_lookup(struct ta__cert_cache *cc, const uint8_t *der,
+                                                 size_t len, bool *hit)
 {
-    struct cert_cache *c = cache_get();
+    struct cert_cache *c = cc ? cache_get(cc) : NULL;
     uint8_t key[TA_CERT_CACHE_KEY];
     struct ta__cert_entry *set, *victim;
     *hit = false;
@@ -158,10 +181,10 @@ struct ta__cert_entry *ta__tls_cert_cache_lookup(const uint8_t *der, size_t len,
 }
 
 /* See tls_cert_cache.h. */
-void ta__tls_cert_cache_stats(struct ta__cert_cache_stats *out)
+void ta__tls_cert_cache_stats(const struct ta__cert_cache *cc, struct ta__cert_cache_stats *out)
 {
-    if (cache) {
-        *out = cache->stats;
+    if (cc && cc->cache) {
+        *out = cc->cache->stats;
     } else {
         memset(out, 0, sizeof *out);
     }

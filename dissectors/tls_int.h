@@ -10,6 +10,7 @@
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
 #include "tlsaudit/handshake.h"
+#include "dis_mem.h"
 
 /* Record content types (RFC 8446 5.1; heartbeat RFC 6520). */
 enum {
@@ -33,8 +34,6 @@ enum {
 /* TLSCiphertext.length may reach 2^14 + 2048 (RFC 5246 6.2.3). */
 #define TLS_RECORD_MAX (16384u + 2048u)
 #define TLS_RECORD_HDR 5u
-/* Largest handshake message we defragment (static scratch buffer). */
-#define TLS_SCRATCH_MAX 65536u
 
 /* Direction phases. */
 enum tls_phase {
@@ -94,7 +93,8 @@ int ta__tls_sslv2_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data,
                        size_t *consumed);
 
 /* tls_cert.c: the TLS Certificate message body, and one DER certificate. */
-void ta__tls_certificate(struct ta_hs *hs, struct ta_cur body);
-bool ta__tls_cert_der(struct ta_hs *hs, const uint8_t *der, size_t len);
+struct ta__cert_cache;
+void ta__tls_certificate(struct ta__cert_cache *cc, struct ta_hs *hs, struct ta_cur body);
+bool ta__tls_cert_der(struct ta__cert_cache *cc, struct ta_hs *hs, const uint8_t *der, size_t len);
 
 #endif

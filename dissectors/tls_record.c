@@ -24,9 +24,6 @@ struct tls_pos {
     uint32_t off;
 };
 
-/* Defragmentation buffer for messages that span records (one per thread, no allocation). */
-static _Thread_local uint8_t tls_scratch[TLS_SCRATCH_MAX];
-
 /* Read and validate the record header at the start of c. Returns TA_OK, TA_NEED_MORE when
  * fewer than 5 bytes are present (the bytes present are still checked, so garbage is reported
  * early), or TA_MALFORMED for a content type, version or length no TLS record has. */
@@ -67,12 +64,14 @@ static int rec_at(const uint8_t *data, size_t len, size_t at, struct tls_rec *r,
 
 /* Collect n bytes of handshake payload starting at *pos, walking consecutive complete handshake
  * records. On TA_OK *out points at the bytes (in place when they lie in one record, else in the
- * scratch buffer) and *pos is moved past them (to the next record when a record is used up).
+ * scratch buffer of the engine's dissector memory, ctx->mem; a message that needs it when the
+ * context has none is reported malformed) and *pos is moved past them (to the next record when a record is used up).
  * TA_NEED_MORE when a record is still incomplete; TA_MALFORMED when a non-handshake record
  * interrupts the message (RFC 8446 5.1: handshake messages must not be interleaved). */
-static int hs_gather(struct ta_hs *hs, const uint8_t *data, size_t len, struct tls_pos *pos,
+static int hs_gather(struct ta_ctx *ctx, const uint8_t *data, size_t len, struct tls_pos *pos,
                      size_t n, const uint8_t **out)
 {
+    struct ta_hs *hs = &ctx->hs;
     struct tls_pos p = *pos;
     size_t got = 0;
     while (got < n) {
@@ -95,9 +94,12 @@ static int hs_gather(struct ta_hs *hs, const uint8_t *data, size_t len, struct t
         (void)ta_cur_slice(&pay, take, &s);
         if (got == 0 && take == n) {
             *out = s.ptr;
+        } else if (ctx->mem) {
+            memcpy(ctx->mem->tls_scratch + got, s.ptr, s.len);
+            *out = ctx->mem->tls_scratch;
         } else {
-            memcpy(tls_scratch + got, s.ptr, s.len);
-            *out = tls_scratch;
+            hs->anomalies |= TA_AN_BAD_HANDSHAKE;
+            return TA_MALFORMED;
         }
         got += take;
         p.off += (uint32_t)take;
@@ -214,7 +216,7 @@ static int hs_message(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state 
     case TLS_HT_CERTIFICATE:
         if (!hs->sh.present || hs->cert.present || ta__tls_is13(&hs->sh))
             return TA_OK;   /* client certificate, or not ours to read */
-        ta__tls_certificate(hs, body);
+        ta__tls_certificate(ctx->mem ? ctx->mem->certs : NULL, hs, body);
         hs->handshake_done = true;
         st->phase = TLS_PH_DONE;
         return TA_DONE;
@@ -253,7 +255,7 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
     struct ta_cur c, body;
     uint8_t t = 0;
     uint32_t mlen = 0;
-    int rc = hs_gather(&ctx->hs, data, len, &p, 4, &hdr);
+    int rc = hs_gather(ctx, data, len, &p, 4, &hdr);
     if (rc != TA_OK) {
         *pending_hello = !(st->flags & TLS_F_HELLO);
         return rc;
@@ -271,7 +273,7 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
         return TA_DONE;
     }
     p = *pos;
-    rc = hs_gather(&ctx->hs, data, len, &p, 4 + (size_t)mlen, &msg);
+    rc = hs_gather(ctx, data, len, &p, 4 + (size_t)mlen, &msg);
     if (rc != TA_OK)
         return rc;
     *pending_hello = false;

@@ -178,7 +178,8 @@ static void v2_server_hello(struct ta_ctx *ctx, enum ta_dir dir, struct ta_cur c
         hs->cert.present = true;
         hs->cert.chain_len = 1;
         (void)ta_cur_slice(&cert, cert_len, &s);
-        if (cert_type != 1 || !ta__tls_cert_der(hs, s.ptr, s.len))
+        if (cert_type != 1 ||
+            !ta__tls_cert_der(ctx->mem ? ctx->mem->certs : NULL, hs, s.ptr, s.len))
             hs->anomalies |= TA_AN_CERT_UNPARSED;
     }
 }

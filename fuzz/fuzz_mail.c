@@ -24,6 +24,16 @@ struct fuzz_dir {
 };
 
 static struct ta_ctx fuzz_ctx;
+
+/* The dissector memory an engine would own: one for the whole process (kept across inputs, as an
+ * engine keeps it across flows), reachable until exit. */
+static struct ta_dis_mem *fuzz_mem(void)
+{
+    static struct ta_dis_mem *m;
+    if (!m && !(m = ta_dis_mem_new()))
+        __builtin_trap();
+    return m;
+}
 static struct fuzz_dir fuzz_dirs[2];
 
 /* Give direction d's held bytes to whoever owns it, as engine_sink does. */
@@ -79,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += 3;
     size -= 3;
     memset(&fuzz_ctx, 0, sizeof fuzz_ctx);
+    fuzz_ctx.mem = fuzz_mem();
     memset(fuzz_dirs, 0, sizeof fuzz_dirs);
     dis->start(&fuzz_ctx);
     fuzz_ctx.owner[0] = fuzz_ctx.owner[1] = (uint8_t)dis->id;

@@ -13,6 +13,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ta_ctx fuzz_ctx;
+
+/* The dissector memory an engine would own: one for the whole process (kept across inputs, as an
+ * engine keeps it across flows), reachable until exit. */
+static struct ta_dis_mem *fuzz_mem(void)
+{
+    static struct ta_dis_mem *m;
+    if (!m && !(m = ta_dis_mem_new()))
+        __builtin_trap();
+    return m;
+}
 static uint8_t fuzz_buf[2][FUZZ_STREAM_MAX];
 
 /* Feed msg[0..len) to direction d in chunks of step bytes (0: all at once), as the engine does. */
@@ -70,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ta_tls_probe_hello(msg, len, false);
 
     memset(&fuzz_ctx, 0, sizeof fuzz_ctx);
+    fuzz_ctx.mem = fuzz_mem();
     ta_dissector_tls.start(&fuzz_ctx);
     if (mode & 1)
         ta_tls_takeover(&fuzz_ctx, TA_DIR_C2S);

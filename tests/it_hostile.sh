@@ -5,7 +5,7 @@
 # ClientHello to openssl s_server) carries the SNI  =2+5,"q'"<ESC>[31m<LF>x<FF><C3>.evil
 # The capture must store those bytes as sent; then `query sessions --all` (column sni) and
 # `query legacy --all` (column destinations) are checked in each format against the escaping
-# rules of include/tlsaudit/output.h:
+# rules of include/output/tlsaudit/output.h:
 #   table  no raw control byte (C0 but the line ends, DEL, C1), valid UTF-8, one line per row,
 #          the SNI shown as  =2+5,"q'"\x1B[31m\x0Ax\xFF\xC3.evil
 #   csv    parses with python's csv module to a header and one row of the same width; the SNI

@@ -11,6 +11,7 @@
 #include "test_tls_build.h"
 #include "tlsaudit/dissector.h"
 #include "tlsaudit/engine.h"
+#include "tlsaudit/packet.h"
 #include "tlsaudit/names.h"
 
 #define MAX_RECS 80

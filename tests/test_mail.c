@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dis_mem_fixture.h"
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
 
@@ -37,6 +38,7 @@ static struct sim S;
 static void sim_init(struct sim *s, uint16_t port)
 {
     memset(s, 0, sizeof(*s));
+    s->ctx.mem = test_dis_mem();
     s->port = port;
     s->handoff[0] = s->handoff[1] = NONE;
 }
@@ -752,6 +754,7 @@ static void test_generic_budget(void)
     memset(big, 'A', sizeof(big));
     memcpy(big + 4500, client_hello, client_hello_len);
     memset(&S.ctx, 0, sizeof(S.ctx));
+    S.ctx.mem = test_dis_mem();
     ta_dissector_generic.start(&S.ctx);
     rc = ta_dissector_generic.feed(&S.ctx, TA_DIR_C2S, big, 4500 + client_hello_len, &used);
     CHECK_INT(rc, TA_DONE);
@@ -780,6 +783,7 @@ static void test_generic_random(void)
         len = 1 + (size_t)(x % sizeof(buf));
         candidates += memchr(buf, 0x16, len) != NULL;
         memset(&S.ctx, 0, sizeof(S.ctx));
+        S.ctx.mem = test_dis_mem();
         ta_dissector_generic.start(&S.ctx);
         handoffs += ta_dissector_generic.feed(&S.ctx, (enum ta_dir)(i & 1), buf, len, &used) ==
                     TA_HANDOFF;

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "hs_fixture.h"
 #include "tlsaudit/cidr.h"
+#include "tlsaudit/commands.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/o365.h"
 #include "tlsaudit/store.h"

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
+#include "dis_mem_fixture.h"
 #include "tls_int.h"
 #include "test_tls_build.h"
 
@@ -44,6 +45,7 @@ static uint8_t wire[BLD_MAX * 2];
 static void ctx_reset(struct ta_ctx *c)
 {
     memset(c, 0, sizeof *c);
+    c->mem = test_dis_mem();
     memset(&sim_c, 0, sizeof sim_c);
     memset(&sim_s, 0, sizeof sim_s);
     ta_dissector_tls.start(c);

@@ -18,6 +18,7 @@
 #include "tls_int.h"
 
 static EVP_PKEY *key;
+static struct ta__cert_cache *cc;   /* the cache under test (an engine owns one) */
 
 /* A self-signed certificate for cn with the SAN list san (OpenSSL config syntax), as DER into
  * out (capacity cap), with key k. Returns its length. */
@@ -60,20 +61,20 @@ static size_t make_cert(const char *cn, const char *san, long serial, uint8_t *o
 static bool parse(struct ta_hs *hs, const uint8_t *der, size_t len)
 {
     memset(hs, 0, sizeof *hs);
-    return ta__tls_cert_der(hs, der, len);
+    return ta__tls_cert_der(cc, hs, der, len);
 }
 
 static uint64_t hits(void)
 {
     struct ta__cert_cache_stats s;
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     return s.hits;
 }
 
 static uint64_t misses(void)
 {
     struct ta__cert_cache_stats s;
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     return s.misses;
 }
 
@@ -101,11 +102,11 @@ static const char *const names[3] = { "a.example.com", "b.example.net", "c.examp
 static void test_hit_equals_parse(void)
 {
     static struct ta_hs ref, hs;
-    CHECK(ta__tls_cert_cache_configure(0, 0));           /* disabled: plain libcrypto parse */
+    CHECK(ta__tls_cert_cache_configure(cc, 0, 0));           /* disabled: plain libcrypto parse */
     CHECK(parse(&ref, der[0], dlen[0]));
     check_fields(&ref, names[0], 1);
     CHECK_INT(misses(), 0);
-    CHECK(ta__tls_cert_cache_configure(TA_CERT_CACHE_SETS, TA_CERT_CACHE_WAYS));
+    CHECK(ta__tls_cert_cache_configure(cc, TA_CERT_CACHE_SETS, TA_CERT_CACHE_WAYS));
     CHECK(parse(&hs, der[0], dlen[0]));
     CHECK_INT(misses(), 1);
     CHECK_INT(hits(), 0);
@@ -114,7 +115,7 @@ static void test_hit_equals_parse(void)
     CHECK_INT(hits(), 1);
     CHECK(memcmp(&hs, &ref, sizeof hs) == 0);
     struct ta__cert_cache_stats s;
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     CHECK_INT(s.capacity, TA_CERT_CACHE_SETS * TA_CERT_CACHE_WAYS);
 }
 
@@ -124,31 +125,31 @@ static void test_collision_replacement(void)
 {
     static struct ta_hs hs;
     struct ta__cert_cache_stats s;
-    CHECK(ta__tls_cert_cache_configure(1, 2));
+    CHECK(ta__tls_cert_cache_configure(cc, 1, 2));
     CHECK(parse(&hs, der[0], dlen[0])); check_fields(&hs, names[0], 1);   /* miss: A */
     CHECK(parse(&hs, der[1], dlen[1])); check_fields(&hs, names[1], 2);   /* miss: B */
     CHECK(parse(&hs, der[0], dlen[0])); check_fields(&hs, names[0], 1);   /* hit: A newer than B */
     CHECK_INT(hits(), 1);
     CHECK(parse(&hs, der[2], dlen[2])); check_fields(&hs, names[2], 3);   /* miss: C evicts B */
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     CHECK_INT(s.evictions, 1);
     CHECK(parse(&hs, der[0], dlen[0])); check_fields(&hs, names[0], 1);   /* A still there */
     CHECK_INT(hits(), 2);
     CHECK(parse(&hs, der[1], dlen[1])); check_fields(&hs, names[1], 2);   /* B again: evicts C */
     CHECK(parse(&hs, der[2], dlen[2])); check_fields(&hs, names[2], 3);   /* C again: evicts A */
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     CHECK_INT(s.hits, 2);
     CHECK_INT(s.misses, 5);
     CHECK_INT(s.evictions, 3);
     CHECK_INT(s.capacity, 2);
     /* Direct-mapped (one way): every other certificate replaces the slot. */
-    CHECK(ta__tls_cert_cache_configure(1, 1));
+    CHECK(ta__tls_cert_cache_configure(cc, 1, 1));
     for (int round = 0; round < 3; round++)
         for (int i = 0; i < 3; i++) {
             CHECK(parse(&hs, der[i], dlen[i]));
             check_fields(&hs, names[i], i + 1);
         }
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     CHECK_INT(s.hits, 0);
     CHECK_INT(s.misses, 9);
     CHECK_INT(s.evictions, 8);
@@ -160,7 +161,7 @@ static void test_key_is_whole_der(void)
 {
     static uint8_t flipped[2048];
     static struct ta_hs hs;
-    CHECK(ta__tls_cert_cache_configure(TA_CERT_CACHE_SETS, TA_CERT_CACHE_WAYS));
+    CHECK(ta__tls_cert_cache_configure(cc, TA_CERT_CACHE_SETS, TA_CERT_CACHE_WAYS));
     memcpy(flipped, der[0], dlen[0]);
     flipped[dlen[0] - 1] ^= 0x01;
     CHECK(parse(&hs, der[0], dlen[0]));
@@ -179,7 +180,7 @@ static void test_rejected_and_capped(void)
     char san[4096];
     size_t off = 0;
     memset(bad, 0x30, sizeof bad);
-    CHECK(ta__tls_cert_cache_configure(TA_CERT_CACHE_SETS, TA_CERT_CACHE_WAYS));
+    CHECK(ta__tls_cert_cache_configure(cc, TA_CERT_CACHE_SETS, TA_CERT_CACHE_WAYS));
     CHECK(!parse(&hs, bad, sizeof bad));
     CHECK(!parse(&hs, bad, sizeof bad));
     CHECK_STR(hs.cert.subject_cn, "");
@@ -207,7 +208,7 @@ static void test_bounded(void)
     static struct ta_hs hs;
     struct ta__cert_cache_stats s;
     char cn[64];
-    CHECK(ta__tls_cert_cache_configure(4, 2));
+    CHECK(ta__tls_cert_cache_configure(cc, 4, 2));
     for (long i = 0; i < 40; i++) {
         snprintf(cn, sizeof cn, "h%ld.example", i);
         char san[80];
@@ -216,10 +217,10 @@ static void test_bounded(void)
         CHECK(parse(&hs, d, n));
         check_fields(&hs, cn, 100 + i);
     }
-    ta__tls_cert_cache_stats(&s);
+    ta__tls_cert_cache_stats(cc, &s);
     CHECK_INT(s.misses, 40);
     CHECK(s.evictions >= 40 - 8 && s.evictions < 40);   /* at most 8 slots ever filled */
-    CHECK(!ta__tls_cert_cache_configure(1u << 16, 2));   /* absurd geometry refused */
+    CHECK(!ta__tls_cert_cache_configure(cc, 1u << 16, 2));   /* absurd geometry refused */
 }
 
 /* Key type and bits as OpenSSL's own EVP_PKEY gives them ("" and 0 when it cannot decode the
@@ -251,7 +252,7 @@ static void test_key_types(void)
     };
     char type[32];
     int bits;
-    CHECK(ta__tls_cert_cache_configure(0, 0));   /* every parse goes to libcrypto */
+    CHECK(ta__tls_cert_cache_configure(cc, 0, 0));   /* every parse goes to libcrypto */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         EVP_PKEY *k = keys[i].param && strcmp(keys[i].alg, "RSA") == 0
                       ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(keys[i].param))
@@ -296,6 +297,8 @@ int main(void)
     char san[128];
     key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     CHECK(key != NULL);
+    cc = ta__tls_cert_cache_new();
+    CHECK(cc != NULL);
     for (int i = 0; i < 3; i++) {
         snprintf(san, sizeof san, "DNS:%s", names[i]);
         dlen[i] = make_cert(names[i], san, i + 1, der[i], sizeof der[i]);
@@ -306,7 +309,7 @@ int main(void)
     test_rejected_and_capped();
     test_bounded();
     test_key_types();
-    ta__tls_cert_cache_free();
+    ta__tls_cert_cache_free(cc);
     EVP_PKEY_free(key);
     return CHECK_DONE();
 }

@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 
 #include "check.h"
+#include "dis_mem_fixture.h"
 #include "tls_int.h"
 
 #define MAX_SEGS 512
@@ -156,6 +157,7 @@ static bool run(const char *dir, const char *name)
     char path[1024], err[PCAP_ERRBUF_SIZE];
     pcap_t *p;
     memset(&fl, 0, sizeof fl);
+    fl.ctx.mem = test_dis_mem();
     ta_dissector_tls.start(&fl.ctx);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     p = pcap_open_offline(path, err);

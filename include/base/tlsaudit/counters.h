@@ -1,0 +1,64 @@
+/* counters.h - the counters of one capture run, defined once.
+ *
+ * TA_RUN_COUNTERS(XX) lists every counter as XX(name, merge): the struct below, the runs table's
+ * columns (the schema files, same names), the run-row UPDATE in the store, the `query runs` columns
+ * and the sum over capture workers are all generated from it, so adding a counter is one line
+ * here plus its column in a new schema file. merge is how two workers' values combine: SUM, or
+ * MAX for a figure every handle reports for the whole interface (ps_ifdrop). */
+#ifndef TLSAUDIT_COUNTERS_H
+#define TLSAUDIT_COUNTERS_H
+
+#include <stdint.h>
+
+#define TA_RUN_COUNTERS(XX)                                                                     \
+    XX(packets, SUM)          /* packets read */                                                \
+    XX(bytes, SUM)            /* bytes on the wire of those packets */                          \
+    XX(drops, SUM)            /* pcap_stats ps_drop (live only) */                              \
+    XX(if_drops, MAX)         /* pcap_stats ps_ifdrop: the interface's, same on every handle */ \
+    XX(flows, SUM)            /* flows tracked */                                               \
+    XX(flows_evicted, SUM)    /* pushed out because the flow table was full */                  \
+    XX(flows_timed_out, SUM)  /* closed by the idle timeout */                                  \
+    XX(handshakes, SUM)       /* connection records written */                                  \
+    XX(ip_fragments, SUM)     /* IP fragments seen (counted, not reassembled) */                \
+    XX(malformed, SUM)        /* headers short or inconsistent */                               \
+    XX(non_ip, SUM)           /* frames that were not IPv4/IPv6 */                              \
+    XX(pool_exhausted, SUM)   /* analysis contexts or stream buffers not available */
+
+struct ta_run_stats {
+#define TA__RUN_FIELD(name, merge) uint64_t name;
+    TA_RUN_COUNTERS(TA__RUN_FIELD)
+#undef TA__RUN_FIELD
+};
+
+/* Number of counters in the list. */
+enum {
+#define TA__RUN_ONE(name, merge) +1
+    TA_RUN_COUNTER_COUNT = 0 TA_RUN_COUNTERS(TA__RUN_ONE)
+#undef TA__RUN_ONE
+};
+
+/* Merge src into dst, counter by counter, as the list says (SUM or MAX). */
+static inline void ta_run_stats_merge(struct ta_run_stats *dst, const struct ta_run_stats *src)
+{
+#define TA__RUN_SUM(a, b) ((a) + (b))
+#define TA__RUN_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TA__RUN_MERGE(name, merge) dst->name = TA__RUN_##merge(dst->name, src->name);
+    TA_RUN_COUNTERS(TA__RUN_MERGE)
+#undef TA__RUN_MERGE
+#undef TA__RUN_MAX
+#undef TA__RUN_SUM
+}
+
+/* The counters of rs as an array in list order (out has TA_RUN_COUNTER_COUNT slots). */
+static inline void ta_run_stats_values(const struct ta_run_stats *rs, uint64_t *out)
+{
+    unsigned i = 0;
+#define TA__RUN_VAL(name, merge) out[i++] = rs->name;
+    TA_RUN_COUNTERS(TA__RUN_VAL)
+#undef TA__RUN_VAL
+}
+
+/* Column names in list order, NULL-terminated (defined in src/base/counters.c). */
+extern const char *const ta_run_counter_names[TA_RUN_COUNTER_COUNT + 1];
+
+#endif

@@ -1,0 +1,10 @@
+/* commands.h - the subcommands the tlsaudit binary dispatches to that live in the command layer
+ * (src/cli/). capture and query export their own entry points from their layers. */
+#ifndef TLSAUDIT_COMMANDS_H
+#define TLSAUDIT_COMMANDS_H
+
+/* `tlsaudit endpoints {import FILE.json|show} --db DB ...`; argv[0] is "endpoints".
+ * Returns the process exit status (0 ok, 1 error, 2 usage). */
+int ta_cmd_endpoints(int argc, char **argv);
+
+#endif

@@ -1,0 +1,58 @@
+/* packet.h - one decoded packet: link layer to transport, as views into the capture buffer. */
+#ifndef TLSAUDIT_PACKET_H
+#define TLSAUDIT_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tlsaudit/addr.h"
+#include "tlsaudit/common.h"
+
+enum ta_l4 { TA_L4_OTHER = 0, TA_L4_TCP = 6, TA_L4_UDP = 17 };
+
+#define TA_TCP_FIN 0x01
+#define TA_TCP_SYN 0x02
+#define TA_TCP_RST 0x04
+#define TA_TCP_PSH 0x08
+#define TA_TCP_ACK 0x10
+
+/* Decoded packet. Pointers point into the caller's capture buffer and are valid only during the
+ * pcap callback that produced them. */
+struct ta_pkt {
+    uint64_t ts_us;            /* capture time, microseconds since the Unix epoch (UTC) */
+    uint32_t wire_len;         /* original length on the wire */
+    uint8_t ipver;             /* 4 or 6 */
+    uint8_t l4;                /* enum ta_l4 (IP protocol number for TCP/UDP, else TA_L4_OTHER) */
+    uint8_t tcp_flags;         /* TA_TCP_* */
+    uint8_t vlan_depth;        /* number of 802.1Q/802.1ad tags removed */
+    bool ip_fragment;          /* IPv4/IPv6 fragment (first or later): transport not decoded */
+    bool truncated;            /* captured length shorter than the IP/TCP lengths claim */
+    struct ta_addr src, dst;
+    uint16_t sport, dport;
+    uint32_t seq, ack;         /* TCP only */
+    const uint8_t *l3;         /* start of the IP header (for nDPI) */
+    uint32_t l3_len;           /* bytes from l3 to the end of the captured data, clipped to IP total length */
+    const uint8_t *payload;    /* transport payload (TCP/UDP), may be NULL when payload_len == 0 */
+    uint32_t payload_len;      /* payload bytes actually captured */
+};
+
+/* Decoding statistics, one counter per reason a packet was not fully decoded. */
+struct ta_decode_stats {
+    uint64_t packets;
+    uint64_t non_ip;           /* ARP, LLDP, ... */
+    uint64_t malformed;        /* headers that lie or are cut short */
+    uint64_t ip_fragments;     /* IPv4 or IPv6 fragments (counted, not reassembled) */
+    uint64_t other_l4;         /* ICMP, SCTP, ... */
+    uint64_t truncated;        /* snaplen cut into the payload */
+};
+
+/* True when tlsaudit can decode this DLT_ link type (pcap_datalink() value). */
+bool ta_decode_linktype_supported(int dlt);
+
+/* Decode one captured frame of link type dlt into *out (ts_us and wire_len are left for the
+ * caller to set). Returns TA_OK for an IPv4/IPv6 packet (any L4), TA_UNSUPPORTED for non-IP
+ * frames, TA_MALFORMED when a header is short or inconsistent. Updates *st when not NULL.
+ * Never reads outside [data, data + caplen). */
+int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
+              struct ta_decode_stats *st);
+
+#endif

@@ -1,0 +1,44 @@
+/* engine.h - the per-packet path: decode, flow lookup, reassembly, dissectors, records out. */
+#ifndef TLSAUDIT_ENGINE_H
+#define TLSAUDIT_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tlsaudit/handshake.h"
+#include "tlsaudit/counters.h"
+
+struct ta_engine_config {
+    uint32_t max_flows;        /* flow table cap (default 262144) */
+    uint32_t max_analyzing;    /* flows analysed at once: analysis contexts (default 16384) */
+    uint32_t stream_bufs;      /* reassembly buffers in the pool (default 4096) */
+    uint32_t stream_buf_size;  /* bytes per buffer = per-direction reassembly cap (default 32768) */
+    uint32_t idle_timeout_s;   /* TCP idle timeout (default 300) */
+    bool ndpi;                 /* classify with nDPI (default true) */
+};
+
+/* Where records go: the store in production, a test's collector in unit tests. */
+struct ta_engine_sink {
+    void (*record)(void *arg, const struct ta_hs *hs);
+    void (*dns)(void *arg, uint64_t ts_us, const uint8_t *msg, size_t len);
+    void *arg;
+};
+
+struct ta_engine;
+
+void ta_engine_config_default(struct ta_engine_config *cfg);
+/* All memory is allocated here, once. NULL with a message in errbuf on failure. */
+struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct ta_engine_sink *sink,
+                                char *errbuf);
+void ta_engine_free(struct ta_engine *e);
+
+/* One captured frame of link type dlt. */
+void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
+                      uint32_t caplen, uint32_t wire_len);
+/* End idle flows (packet or wall time now_us); called by the capture loop between batches. */
+void ta_engine_expire(struct ta_engine *e, uint64_t now_us);
+/* End of input: settle and record every flow still under analysis. */
+void ta_engine_flush(struct ta_engine *e);
+/* Add the engine's counters into rs (packets, flows, evictions, records, decode counters). */
+void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs);
+
+#endif

@@ -1,0 +1,45 @@
+/* o365_rules.h - the Office 365 rules applied to one row: what the store calls as it writes each
+ * handshake (insert-time verdicts) and what the classification pass calls for stored rows. */
+#ifndef TLSAUDIT_O365_RULES_H
+#define TLSAUDIT_O365_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#define TA__O365_AREA_MAX 24     /* service area names: Exchange, SharePoint, Skype, Common */
+#define TA__O365_REASON_MAX 320
+
+/* What the rules read of one row, as stored (NULL or "" = no value). A handshakes row gives its
+ * own columns; a mail_sessions row its ts_us, server_ip and greeting, and the sni, cert_cn,
+ * cert_sans and ndpi_name of its handshake (all NULL without one). */
+struct ta__o365_row {
+    const char *sni, *server_ip, *cert_cn, *cert_sans, *greeting_host, *greeting, *ndpi_name;
+    int64_t ts_us;
+};
+
+/* The verdict for one row: the o365, o365_service and o365_reason columns. dns_used says that
+ * the 'dns' rule was tried, i.e. the verdict depends on the dns_answers rows with
+ * ts_us <= row.ts_us. */
+struct ta__o365_verdict {
+    int o365;
+    bool dns_used;
+    char service[TA__O365_AREA_MAX];
+    char reason[TA__O365_REASON_MAX];
+};
+
+/* A classifier on one connection: the list in force and the prepared passive-DNS lookups. */
+struct ta__o365_cls;
+
+/* Inside a transaction the caller holds: load the built-in list when the database has none,
+ * load the list in force and prepare the lookups. Returns TA_OK, TA_ERR_IO or TA_ERR_NOMEM
+ * (errbuf set; *out NULL). */
+int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf);
+/* Finalizes the statements (before the connection closes); NULL is accepted. */
+void ta__o365_cls_free(struct ta__o365_cls *c);
+/* Apply the rules of o365.h to r, first match wins. The DNS rule reads dns_answers through the
+ * classifier's connection (rows of its open transaction included). No allocation. */
+void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
+                      struct ta__o365_verdict *v);
+
+#endif

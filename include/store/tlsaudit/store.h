@@ -1,0 +1,63 @@
+/* store.h - the SQLite store: schema migration, capture runs, batched handshake and DNS rows. */
+#ifndef TLSAUDIT_STORE_H
+#define TLSAUDIT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "tlsaudit/counters.h"
+#include "tlsaudit/handshake.h"
+
+struct ta_store;
+
+
+/* Open (create, migrate) the database at path for writing. Schema SQL in schema/ is embedded in
+ * the binary; PRAGMA user_version holds the schema version; a newer database is refused.
+ * WAL mode. errbuf (TA_ERRBUF_SIZE) gets a message naming the file on failure. */
+int ta_store_open(const char *path, struct ta_store **out, char *errbuf);
+
+/* Open read-only for queries (no migration; a database older than the binary is refused with a
+ * message to run a capture or `tlsaudit db migrate`). */
+int ta_store_open_ro(const char *path, sqlite3 **out, char *errbuf);
+
+void ta_store_close(struct ta_store *st);
+sqlite3 *ta_store_db(struct ta_store *st);
+
+/* Capture runs. source: file names or interface; filter may be NULL. */
+int ta_store_run_begin(struct ta_store *st, const char *source, const char *filter,
+                       int64_t *run_id);
+int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs);
+int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
+                     const char *error);
+/* With on, the runs begun afterwards get the Office 365 verdict of each handshakes and
+ * mail_sessions row (o365, o365_service, o365_reason) as it is added, by the rules of
+ * ta_o365_classify, on the thread that adds it. Off by default: rows keep o365 = 0 until a
+ * classification pass. For a caller that classifies its run at the end anyway (a capture). */
+void ta_store_o365_at_insert(struct ta_store *st, bool on);
+/* After ta_store_run_end:
+ * false when those verdicts are what ta_o365_classify_run(db, run_id) would write; true when
+ * the caller must run it (DNS answers stored out of time order, the database changed by another
+ * connection, a verdict could not be computed, no row written). NULL: true. */
+bool ta_store_run_needs_classify(const struct ta_store *st);
+
+/* Queue one connection record (handshake and/or mail session) in the open batch. The store
+ * copies every field; hs may be reused at once. */
+int ta_store_add(struct ta_store *st, const struct ta_hs *hs);
+
+/* Queue one passive-DNS answer: name resolved to addr (ipver 4/6), or a CNAME target. */
+int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint8_t ipver,
+                     const struct ta_addr *addr, const char *cname);
+
+/* Commit when the batch holds batch_rows rows or is older than one second of wall time; now_us
+ * is a monotonic clock read by the caller (not per packet). */
+int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us);
+int ta_store_commit(struct ta_store *st);
+/* Rows written but not in the file: batches SQLite rolled back when their COMMIT failed, plus
+ * the open batch. Non-zero after a failed ta_store_run_end means records were lost. */
+uint64_t ta_store_rows_unsaved(const struct ta_store *st);
+
+/* Parse one DNS message (ta_dns_parse) and store each answer with ta_store_add_dns() at capture
+ * time ts_us (src/store/dns_store.c). Returns the parse result, or the first store error. */
+int ta_dns_feed_store(struct ta_store *st, uint64_t ts_us, const uint8_t *msg, size_t len);
+
+#endif

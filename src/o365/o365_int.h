@@ -1,0 +1,61 @@
+/* o365_int.h - internals of the Office 365 layer (src/o365/): the endpoint list in force held in
+ * memory for fast matching. The per-row classifier the store uses is in tlsaudit/o365_rules.h. */
+#ifndef TLSAUDIT_O365_INT_H
+#define TLSAUDIT_O365_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "tlsaudit/o365_rules.h"
+
+#define TA__O365_NAME_MAX 256    /* host names compared (longer names never match) */
+#define TA__O365_MAX_PATTERNS 10000
+#define TA__O365_MAX_RANGES 10000
+
+/* One URL pattern of the list in force. key: its last two labels when both are literal (the
+ * bucket a name is looked up in), "" for the few patterns that must be tried on every name. */
+struct ta__o365_pat {
+    char *pattern;                   /* lower case, no trailing dot */
+    char key[128];                   /* two labels of at most 63 bytes each */
+    char area[TA__O365_AREA_MAX];
+    int64_t endpoint_id;
+    int score;                       /* higher is more specific: exact beats wildcard */
+};
+
+/* One address range of the list in force. */
+struct ta__o365_net {
+    uint8_t net[16];
+    unsigned bits;                   /* over 128 bits (IPv4 as ::ffff:0:0/96 + n) */
+    char cidr[64];
+    char area[TA__O365_AREA_MAX];
+    int64_t endpoint_id;
+};
+
+struct ta__o365_list {
+    int64_t set_id;
+    struct ta__o365_pat *pats;       /* sorted by key, then score (best first) */
+    size_t npats;
+    size_t nwild;                    /* pats[0..nwild) have key "" */
+    struct ta__o365_net *nets;       /* sorted by prefix length, longest first */
+    size_t nnets;
+};
+
+/* Load the set in force (highest id) into l. Returns TA_OK, TA_ERR_IO or TA_ERR_NOMEM. */
+int ta__o365_list_load(sqlite3 *db, struct ta__o365_list *l, char *errbuf);
+void ta__o365_list_free(struct ta__o365_list *l);
+
+/* Best pattern matching name (any case, trailing dot ignored), or NULL. */
+const struct ta__o365_pat *ta__o365_find_name(const struct ta__o365_list *l, const char *name);
+
+/* Longest range containing the address text (IPv4 or IPv6), or NULL. */
+const struct ta__o365_net *ta__o365_find_addr(const struct ta__o365_list *l, const char *ip);
+
+/* ta_o365_ensure_default inside a transaction the caller holds. */
+int ta__o365_ensure_default_locked(sqlite3 *db, char *errbuf);
+
+/* Run sql (no result rows) with errbuf set on failure. Returns TA_OK or TA_ERR_IO. */
+int ta__o365_exec(sqlite3 *db, const char *sql, char *errbuf);
+
+#endif

@@ -1,0 +1,176 @@
+/* store_o365.c - Office 365 verdicts written with each handshakes and mail_sessions row, by the
+ * thread that owns the store, instead of a serial pass over the run's rows after the capture
+ * (that pass was a quarter of a handshake-heavy run while the writer thread sat idle).
+ *
+ * The stored result must be what ta_o365_classify_run would write at the end of the run. The
+ * rules (o365.c) read the row itself, the endpoint list, and for the 'dns' rule the dns_answers
+ * rows with ts_us <= the row's ts_us. The list is loaded once per run, by the first row, inside
+ * the writer's batch transaction; the DNS rule sees the answers this connection has inserted,
+ * committed or not. A verdict computed at insert time can therefore differ from the end-of-run
+ * one only if, after the row was classified:
+ *   - this store added a DNS answer with ts_us <= that row's ts_us (several -r files not in
+ *     time order, timestamps going backwards, several capture threads): checked per answer
+ *     against the latest ts_us of the rows whose verdict read dns_answers;
+ *   - another connection committed (a concurrent capture's DNS answers, an endpoint import):
+ *     PRAGMA data_version, read when the list was loaded and again at the run's end;
+ *   - a batch may have been lost (a BEGIN or COMMIT failed).
+ * Then, and when the classifier could not be loaded or no row was written, the run is left to
+ * the end-of-run pass (ta_store_run_needs_classify), which recomputes every row of the run.
+ * Only callers that ask (ta_store_o365_at_insert) get verdicts at insert time: other writers of
+ * the store keep rows at o365 = 0 until they classify. */
+#include <stdlib.h>
+
+#include "tlsaudit/o365_rules.h"
+#include "store_int.h"
+#include "tlsaudit/store.h"
+
+enum o365_state {
+    O365_PENDING,    /* run begun, no row yet: the classifier is loaded by the first row */
+    O365_LIVE,       /* rows are classified as they are inserted */
+    O365_FAILED,     /* could not load: rows get 0, the end-of-run pass decides */
+};
+
+struct ta__store_o365 {
+    enum o365_state state;
+    struct ta__o365_cls *cls;
+    int64_t version0;      /* PRAGMA data_version when the list was loaded */
+    int64_t dns_row_max;   /* latest ts_us of the rows whose verdict read dns_answers */
+    bool dns_rows;         /* ... and whether there was one */
+    bool dns_late;         /* an answer was stored after a row it could change */
+    bool batch_lost;       /* a BEGIN or COMMIT failed */
+};
+
+/* PRAGMA data_version of the connection, or -1 when it cannot be read. */
+static int64_t data_version(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Load the run's classifier inside the open batch. A savepoint keeps a failed load (e.g. of the
+ * built-in list) from taking the batch's rows with it. data_version is read while this
+ * connection holds the write lock, so no other commit can fall between it and the load. */
+static void load(struct ta_store *st, struct ta__store_o365 *o)
+{
+    char errbuf[TA_ERRBUF_SIZE] = "";
+    int rc = TA_ERR_IO;
+
+    o->state = O365_FAILED;
+    if (sqlite3_exec(st->db, "SAVEPOINT ta_o365", NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    rc = ta__o365_cls_open(st->db, &o->cls, errbuf);
+    if (rc == TA_OK && (o->version0 = data_version(st->db)) < 0)
+        rc = TA_ERR_IO;
+    if (rc != TA_OK)
+        sqlite3_exec(st->db, "ROLLBACK TO ta_o365", NULL, NULL, NULL);
+    sqlite3_exec(st->db, "RELEASE ta_o365", NULL, NULL, NULL);
+out:
+    if (rc == TA_OK) {
+        o->state = O365_LIVE;
+        return;
+    }
+    ta__o365_cls_free(o->cls);
+    o->cls = NULL;
+    TA_LOG(TA_LOG_DEBUG, "%s: Office 365 verdicts left to the end of the run: %s", st->path,
+           errbuf[0] ? errbuf : sqlite3_errmsg(st->db));
+}
+
+/* See store_int.h. Only a run gets a classifier: rows without one keep the columns' defaults. */
+void ta__store_o365_run_begin(struct ta_store *st, bool armed)
+{
+    ta__store_o365_free(st);
+    st->o365_pass = true;
+    if (!armed || !st->o365_insert || st->run_id == 0)
+        return;
+    st->o365 = calloc(1, sizeof(*st->o365));   /* NULL: every row is left to the pass */
+}
+
+/* See store_int.h. */
+void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
+                         const struct ta__o365_row *r, struct ta__o365_verdict *v)
+{
+    struct ta__store_o365 *o = st->o365;
+
+    if (o && o->state == O365_PENDING)
+        load(st, o);
+    if (!o || o->state != O365_LIVE) {
+        sqlite3_bind_int(s, col, 0);
+        return;
+    }
+    ta__o365_cls_row(o->cls, r, v);
+    if (v->dns_used && (!o->dns_rows || r->ts_us > o->dns_row_max)) {
+        o->dns_row_max = r->ts_us;
+        o->dns_rows = true;
+    }
+    sqlite3_bind_int(s, col, v->o365);
+    if (v->o365) {
+        sqlite3_bind_text(s, col + 1, v->service, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, col + 2, v->reason, -1, SQLITE_STATIC);
+    }
+}
+
+/* See store_int.h. The DNS rule takes answers with ts_us <= the row's, so an answer stored after
+ * a row with ts_us up to that row's could change its verdict (equal times included). */
+void ta__store_o365_dns(struct ta_store *st, int64_t ts_us)
+{
+    struct ta__store_o365 *o = st->o365;
+    if (o && o->state == O365_LIVE && o->dns_rows && ts_us <= o->dns_row_max)
+        o->dns_late = true;
+}
+
+/* See store_int.h. */
+void ta__store_o365_unsure(struct ta_store *st)
+{
+    if (st->o365)
+        st->o365->batch_lost = true;
+}
+
+/* See store_int.h. The verdicts written stand only when every row was classified live, none
+ * can have changed since (above), and no other connection committed during the run. */
+void ta__store_o365_run_end(struct ta_store *st)
+{
+    struct ta__store_o365 *o = st->o365;
+    const char *why = NULL;
+
+    if (!o || o->state == O365_FAILED)
+        why = "no classifier";
+    else if (o->state == O365_PENDING)
+        why = "no rows";
+    else if (o->dns_late)
+        why = "DNS answers older than rows already classified";
+    else if (o->batch_lost)
+        why = "a batch may have been lost";
+    else if (data_version(st->db) != o->version0)
+        why = "the database was changed by another connection";
+    st->o365_pass = why != NULL;
+    if (why)
+        TA_LOG(TA_LOG_DEBUG, "%s: Office 365 classification after the run: %s", st->path, why);
+    ta__store_o365_free(st);
+}
+
+/* See store_int.h. */
+void ta__store_o365_free(struct ta_store *st)
+{
+    if (!st->o365)
+        return;
+    ta__o365_cls_free(st->o365->cls);
+    free(st->o365);
+    st->o365 = NULL;
+}
+
+/* See store.h. */
+void ta_store_o365_at_insert(struct ta_store *st, bool on)
+{
+    st->o365_insert = on;
+}
+
+/* See store.h. */
+bool ta_store_run_needs_classify(const struct ta_store *st)
+{
+    return !st || st->o365_pass;
+}

@@ -1,0 +1,75 @@
+/* txn.c - the write batches: one BEGIN IMMEDIATE transaction holds up to TA_STORE_BATCH_ROWS rows
+ * or about a second of data, so a crash loses at most the open batch and a second capture
+ * writing the same file waits for one batch instead of failing. */
+#include <stdio.h>
+
+#include "store_int.h"
+#include "tlsaudit/store.h"
+
+/* Open the batch transaction if none is open. */
+void ta__store_row_error(struct ta_store *st, const char *what)
+{
+    if (st->row_errors++ == 0)
+        TA_LOG(TA_LOG_ERROR, "%s: cannot write (%s): %s; further write failures are not logged", st->path, what,
+               sqlite3_errmsg(st->db));
+}
+
+int ta__store_batch_begin(struct ta_store *st)
+{
+    if (st->in_tx)
+        return TA_OK;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        ta__store_row_error(st, "begin");
+        ta__store_o365_unsure(st);
+        return TA_ERR_IO;
+    }
+    st->in_tx = true;
+    st->batch_n = 0;
+    st->batch_start_us = 0;
+    return TA_OK;
+}
+
+/* See store.h. */
+uint64_t ta_store_rows_unsaved(const struct ta_store *st)
+{
+    return st->rows_lost + (st->in_tx ? st->batch_n : 0);
+}
+
+/* See store.h. Committing with no open batch is a no-op. */
+int ta_store_commit(struct ta_store *st)
+{
+    if (!st->in_tx)
+        return TA_OK;
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        ta__store_row_error(st, "commit");
+        ta__store_o365_unsure(st);
+        if (sqlite3_get_autocommit(st->db)) {
+            /* SQLite rolled the batch back (disk full, I/O error): its rows are gone. */
+            st->rows_lost += st->batch_n;
+            st->in_tx = false;
+            st->batch_n = 0;
+            st->batch_start_us = 0;
+        }
+        return TA_ERR_IO;
+    }
+    st->in_tx = false;
+    st->batch_n = 0;
+    st->batch_start_us = 0;
+    return TA_OK;
+}
+
+/* See store.h. ta_store_add has no clock, so the batch's age starts at the first call that finds
+ * it open; callers call this often (every packet batch or second), so the error is small. */
+int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us)
+{
+    if (!st->in_tx)
+        return TA_OK;
+    if (st->batch_start_us == 0) {
+        st->batch_start_us = now_us ? now_us : 1;
+        if (st->batch_n < st->batch_rows)
+            return TA_OK;
+    }
+    if (st->batch_n >= st->batch_rows || now_us - st->batch_start_us >= TA_STORE_BATCH_US)
+        return ta_store_commit(st);
+    return TA_OK;
+}
