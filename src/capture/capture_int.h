@@ -1,5 +1,8 @@
-/* capture_int.h - private to capture.c (options, offline files, the run) and capture_live.c
- * (live interface: N capture handles in one PACKET_FANOUT group, one worker thread each). */
+/* capture_int.h - private to the capture layer: the options of `tlsaudit capture` (options.c),
+ * run control shared by every reader (run_control.c: the stop flag, signals, handle checks), and
+ * the packet sources behind one ops table (source_file.c, source_live.c), as libpcap keeps its
+ * file and live backends behind read_op_t. capture.c runs a capture without asking which source
+ * it has. */
 #ifndef TA_CAPTURE_INT_H
 #define TA_CAPTURE_INT_H
 
@@ -10,9 +13,11 @@
 
 #include "tlsaudit/engine.h"
 #include "tlsaudit/store.h"
+#include "tlsaudit/writer.h"
 
 #define TA_MAX_FILES 256
 #define TA_MAX_WORKERS 16
+#define TA_STATS_INTERVAL_S 60        /* run row update (drop counts) during long live runs */
 
 struct ta__capture_opts {
     const char *db;
@@ -24,10 +29,15 @@ struct ta__capture_opts {
     int snaplen;
     int buffer_mib;
     int workers;                      /* live capture threads (1..TA_MAX_WORKERS); 0 = not given */
-    struct ta_engine_config ecfg;     /* totals; live workers share them (see ta__live_open) */
+    struct ta_engine_config ecfg;     /* totals; live workers share them (see source_live.c) */
 };
 
-/* Stop handling, shared by the signal handler, the offline loop and the live workers. */
+/* Parse `tlsaudit capture` arguments into o (options.c). Returns 0, or 2 on a usage error
+ * (message printed); --help prints the usage and exits 0. */
+int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o);
+
+/* Run control (run_control.c). */
+/* True once a stop was asked (signal, error in another reader). */
 bool ta__capture_stopping(void);
 /* Ask every reader to stop: set the flag, pcap_breakloop every watched handle. Async-signal-safe;
  * callable from any thread. */
@@ -35,37 +45,33 @@ void ta__capture_stop(void);
 /* Watch handle p in slot i (< TA_MAX_WORKERS) so a stop breaks its loop; NULL unwatches. Only
  * the main thread calls this, while no reader of that slot runs. */
 void ta__capture_watch(unsigned i, pcap_t *p);
-
-/* Check p's link type and install the filter (NULL = none). 0, or -1 with a message naming
- * name in errbuf (TA_ERRBUF_SIZE). */
+/* SIGINT and SIGTERM ask for a stop from now on. */
+void ta__capture_signals(void);
+/* Check p's link type and install the filter (NULL = none). TA_OK, or TA_ERR_IO with a message
+ * naming name in errbuf (TA_ERRBUF_SIZE). */
 int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf);
 
-uint64_t ta__mono_us(void);
-uint64_t ta__wall_us(void);
+/* A packet source: the files of -r, or the live handles of -i. Every function gets the state
+ * its open made. Return values: TA_OK, or TA_ERR_* with a message in errbuf (TA_ERRBUF_SIZE). */
+struct ta__source_ops {
+    const char *name;
+    /* Allocate the state; open what must be open before the run begins (live handles, so that
+     * privileges can be dropped after). Nothing stays open on failure. */
+    int (*open)(const struct ta__capture_opts *o, void **state, char *errbuf);
+    /* One engine per reader thread, all writing into sink. */
+    int (*engines)(void *state, const struct ta_engine_sink *sink, char *errbuf);
+    /* Called on the writer thread at each writer tick (periodic run-row counters), or NULL. */
+    ta_writer_tick_fn tick;
+    /* Read until the end of input, a stop or an error; every engine is flushed before it
+     * returns. */
+    int (*run)(void *state, char *errbuf);
+    /* Add the source's counters (packets, drops, every engine's) into rs. After run. */
+    void (*stats)(const void *state, struct ta_run_stats *rs);
+    /* Close what is open and free the state. NULL is accepted. */
+    void (*close)(void *state);
+};
 
-/* Live capture (capture_live.c). */
-struct ta__live;
-
-/* Open o->workers handles on o->iface (create, options, activate), check the link type, install
- * the filter, and with more than one join them to one PACKET_FANOUT group (flow hash, IP
- * fragments reassembled first so they hash together). --max-flows and --max-analyzing are
- * totals: each worker gets an even share. Returns 0, or -1 with a message naming the
- * interface; nothing stays open on failure. */
-int ta__live_open(const struct ta__capture_opts *o, struct ta__live **out, char *errbuf);
-/* One engine per worker, all writing into sink. 0, or -1 with a message. */
-int ta__live_engines(struct ta__live *lv, const struct ta_engine_sink *sink, char *errbuf);
-/* Writer tick (ta_writer_tick_fn): every TA_STATS_INTERVAL_S, the run row gets the workers'
- * latest counters (drop counts of a long run are visible before it ends). */
-void ta__live_tick(void *arg, struct ta_store *st, uint64_t now_us);
-/* Run the workers until a stop or an error; each flushes its engine before it ends. Returns 0,
- * or -1 with the first worker's error in errbuf. */
-int ta__live_run(struct ta__live *lv, char *errbuf);
-/* Add every worker's counters into rs: packets, drops and engine counters summed; if_drops (a
- * counter of the interface, the same for every handle) taken once. */
-void ta__live_stats(const struct ta__live *lv, struct ta_run_stats *rs);
-/* Close the handles and free the engines. NULL is accepted. */
-void ta__live_close(struct ta__live *lv);
-
-#define TA_STATS_INTERVAL_S 60        /* run row update (drop counts) during long live runs */
+extern const struct ta__source_ops ta__source_file;   /* source_file.c */
+extern const struct ta__source_ops ta__source_live;   /* source_live.c */
 
 #endif

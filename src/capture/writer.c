@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tlsaudit/clock.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/store.h"
 #include "tlsaudit/writer.h"
@@ -61,13 +62,6 @@ struct ta_writer {
     struct ta_writer_counts counts;
 };
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Write one slot to the store. A refused record is logged once and counted after that, so a
  * full disk does not flood the terminal; the capture reports the count at the end. */
 static void write_slot(struct ta_writer *w, const struct slot *s)
@@ -89,7 +83,7 @@ static void write_slot(struct ta_writer *w, const struct slot *s)
 /* Timed commit and the caller's tick, on the writer thread. */
 static void writer_tick(struct ta_writer *w)
 {
-    uint64_t now = mono_us();
+    uint64_t now = ta_clock_mono_us();
 
     (void)ta_store_maybe_commit(w->st, now);
     if (w->tick)

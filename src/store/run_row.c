@@ -2,22 +2,14 @@
  * periodically and finally at its end. The counters come from the one list in counters.h. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "store_int.h"
+#include "tlsaudit/clock.h"
 #include "tlsaudit/store.h"
 
 #ifndef TA_VERSION
 #define TA_VERSION "unknown"
 #endif
-
-/* Current wall time in microseconds (UTC). */
-static uint64_t now_wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* See store.h. The run row is committed at once so that a query during a long live capture
  * already lists it. */
@@ -27,7 +19,7 @@ int ta_store_run_begin(struct ta_store *st, const char *source, const char *filt
     char started[32];
     sqlite3_stmt *s = NULL;
     int rc = TA_ERR_IO;
-    ta__iso_time_us(now_wall_us(), started, sizeof started);
+    ta__iso_time_us(ta_clock_wall_us(), started, sizeof started);
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
     if (sqlite3_prepare_v2(st->db, "INSERT INTO runs(source, filter, started, tool_version, clean)"
@@ -116,7 +108,7 @@ static int run_end_row(struct ta_store *st, const struct ta_run_stats *rs, bool 
         return TA_ERR_ARG;
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
-    ta__iso_time_us(now_wall_us(), ended, sizeof ended);
+    ta__iso_time_us(ta_clock_wall_us(), ended, sizeof ended);
     bind_run_stats(st->end_run, rs);
     sqlite3_bind_text(st->end_run, TA_RUN_COUNTER_COUNT + 1, ended, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st->end_run, TA_RUN_COUNTER_COUNT + 2, clean ? 1 : 0);

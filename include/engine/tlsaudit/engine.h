@@ -9,7 +9,7 @@
 
 struct ta_engine_config {
     uint32_t max_flows;        /* flow table cap (default 262144) */
-    uint32_t max_analyzing;    /* flows analysed at once: analysis contexts (default 16384) */
+    uint32_t max_analyzing;    /* flows analysed at once: analysis contexts (default 4096) */
     uint32_t stream_bufs;      /* reassembly buffers in the pool (default 4096) */
     uint32_t stream_buf_size;  /* bytes per buffer = per-direction reassembly cap (default 32768) */
     uint32_t idle_timeout_s;   /* TCP idle timeout (default 300) */

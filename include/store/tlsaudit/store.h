@@ -17,7 +17,7 @@ struct ta_store;
 int ta_store_open(const char *path, struct ta_store **out, char *errbuf);
 
 /* Open read-only for queries (no migration; a database older than the binary is refused with a
- * message to run a capture or `tlsaudit db migrate`). */
+ * message to run a capture into it, which migrates it). */
 int ta_store_open_ro(const char *path, sqlite3 **out, char *errbuf);
 
 void ta_store_close(struct ta_store *st);

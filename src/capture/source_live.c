@@ -1,4 +1,4 @@
-/* capture_live.c - live capture for `tlsaudit capture -i IFACE [--workers N]`: N libpcap handles
+/* source_live.c - the live source of `tlsaudit capture -i IFACE [--workers N]`: N libpcap handles
  * on one interface, joined to one PACKET_FANOUT group (packet(7)) so the kernel spreads flows
  * over them by a symmetric flow hash (both directions of a connection reach the same handle),
  * and one worker thread per handle with an engine of its own (flow table, nDPI module, pools).
@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "capture_int.h"
+#include "tlsaudit/clock.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/packet.h"
 
@@ -30,6 +31,8 @@
 
 #define SNAP_INTERVAL_US 1000000u     /* how often a worker publishes its counters */
 
+static void live_close(void *state);
+
 struct live_worker {
     unsigned idx;
     pcap_t *p;
@@ -38,7 +41,7 @@ struct live_worker {
     pthread_t thread;
     bool started;
     uint64_t packets;                 /* the worker's own; read by others only after the join */
-    int rc;                           /* 0, or -1 with errbuf set */
+    int rc;                           /* TA_OK, or TA_ERR_IO with errbuf set */
     char errbuf[TA_ERRBUF_SIZE];
     pthread_mutex_t snap_mu;
     struct ta_run_stats snap;         /* latest counters, for the periodic run row; under snap_mu */
@@ -81,7 +84,7 @@ static pcap_t *open_handle(const struct ta__capture_opts *o, char *errbuf)
 
 /* Join p's packet socket to fanout group id: PACKET_FANOUT_HASH spreads by the kernel's
  * symmetric flow hash; FLAG_DEFRAG reassembles IP fragments before hashing, since only the
- * first fragment carries the ports. 0, or -1 with a message naming the interface. */
+ * first fragment carries the ports. TA_OK, or TA_ERR_IO with a message naming the interface. */
 static int join_fanout(pcap_t *p, const char *iface, uint16_t id, char *errbuf)
 {
     /* unsigned: the DEFRAG flag shifted into bit 31 does not fit a signed int */
@@ -91,9 +94,9 @@ static int join_fanout(pcap_t *p, const char *iface, uint16_t id, char *errbuf)
     if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof(val)) != 0) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot join PACKET_FANOUT group %u: %s", iface,
                  (unsigned)id, fd < 0 ? "no socket" : strerror(errno));
-        return -1;
+        return TA_ERR_IO;
     }
-    return 0;
+    return TA_OK;
 }
 
 /* One worker's share of a total, never below floor (0 stays 0: "default"). */
@@ -105,16 +108,19 @@ static uint32_t share(uint32_t total, unsigned n, uint32_t floor)
     return v < floor ? floor : v;
 }
 
-/* See capture_int.h. */
-int ta__live_open(const struct ta__capture_opts *o, struct ta__live **out, char *errbuf)
+/* Open o->workers handles on o->iface (create, options, activate), check the link type, install
+ * the filter, and with more than one join them to one PACKET_FANOUT group (flow hash, IP
+ * fragments reassembled first so they hash together). --max-flows and --max-analyzing are
+ * totals: each worker gets an even share. Nothing stays open on failure. */
+static int live_open(const struct ta__capture_opts *o, void **state, char *errbuf)
 {
     struct ta__live *lv = calloc(1, sizeof(*lv));
     uint16_t group = (uint16_t)(getpid() & 0xffff);
 
-    *out = NULL;
+    *state = NULL;
     if (!lv) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
-        return -1;
+        return TA_ERR_NOMEM;
     }
     lv->o = o;
     lv->n = o->workers > 0 ? (unsigned)o->workers : 1;
@@ -127,26 +133,27 @@ int ta__live_open(const struct ta__capture_opts *o, struct ta__live **out, char 
         wk->idx = i;
         pthread_mutex_init(&wk->snap_mu, NULL);
         wk->p = open_handle(o, errbuf);
-        if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) < 0 ||
-            (lv->n > 1 && join_fanout(wk->p, o->iface, group, errbuf) < 0)) {
+        if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) != TA_OK ||
+            (lv->n > 1 && join_fanout(wk->p, o->iface, group, errbuf) != TA_OK)) {
             lv->n = i + 1;
-            ta__live_close(lv);
-            return -1;
+            live_close(lv);
+            return TA_ERR_IO;
         }
     }
-    *out = lv;
-    return 0;
+    *state = lv;
+    return TA_OK;
 }
 
-/* See capture_int.h. */
-int ta__live_engines(struct ta__live *lv, const struct ta_engine_sink *sink, char *errbuf)
+/* One engine per worker, all writing into sink. */
+static int live_engines(void *state, const struct ta_engine_sink *sink, char *errbuf)
 {
+    struct ta__live *lv = state;
     for (unsigned i = 0; i < lv->n; i++) {
         lv->w[i].e = ta_engine_new(&lv->ecfg, sink, errbuf);
         if (!lv->w[i].e)
-            return -1;
+            return TA_ERR_NOMEM;
     }
-    return 0;
+    return TA_OK;
 }
 
 /* Publish the worker's counters for the periodic run-row update. */
@@ -185,18 +192,18 @@ static void *worker_main(void *arg)
 
     while (!ta__capture_stopping()) {
         int n = pcap_dispatch(wk->p, -1, on_packet, (u_char *)wk);
-        uint64_t now = ta__mono_us();
+        uint64_t now = ta_clock_mono_us();
         if (n == PCAP_ERROR) {
             snprintf(wk->errbuf, sizeof(wk->errbuf), "%s: %s (stopped after %llu packets)",
                      wk->idx ? "worker" : "capture", pcap_geterr(wk->p),
                      (unsigned long long)wk->packets);
-            wk->rc = -1;
+            wk->rc = TA_ERR_IO;
             ta__capture_stop();
             break;
         }
         if (n == PCAP_ERROR_BREAK)
             break;
-        ta_engine_expire(wk->e, ta__wall_us());
+        ta_engine_expire(wk->e, ta_clock_wall_us());
         if (now >= next_snap) {
             worker_snapshot(wk);
             next_snap = now + SNAP_INTERVAL_US;
@@ -214,8 +221,9 @@ static void stats_merge(struct ta_run_stats *dst, const struct ta_run_stats *src
     ta_run_stats_merge(dst, src);
 }
 
-/* See capture_int.h. Runs on the writer thread, which owns st. */
-void ta__live_tick(void *arg, struct ta_store *st, uint64_t now_us)
+/* Writer tick: every TA_STATS_INTERVAL_S, the run row gets the workers' latest counters (drop
+ * counts of a long run are visible before it ends). Runs on the writer thread, which owns st. */
+static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
 {
     struct ta__live *lv = arg;
     struct ta_run_stats sum = { 0 };
@@ -234,12 +242,14 @@ void ta__live_tick(void *arg, struct ta_store *st, uint64_t now_us)
     (void)ta_store_run_update(st, &sum);
 }
 
-/* See capture_int.h. Workers start with SIGINT and SIGTERM blocked, so the handler runs on the
+/* Run the workers until a stop or an error; each flushes its engine before it ends. The first
+ * worker's error goes to errbuf. Workers start with SIGINT and SIGTERM blocked, so the handler runs on the
  * main thread (waiting in pthread_join) and breaks every worker's loop through the watch list. */
-int ta__live_run(struct ta__live *lv, char *errbuf)
+static int live_run(void *state, char *errbuf)
 {
+    struct ta__live *lv = state;
     sigset_t block, old;
-    int rc = 0;
+    int rc = TA_OK;
 
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -251,7 +261,7 @@ int ta__live_run(struct ta__live *lv, char *errbuf)
         int e = pthread_create(&lv->w[i].thread, NULL, worker_main, &lv->w[i]);
         if (e) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "cannot start capture thread %u: %s", i, strerror(e));
-            rc = -1;
+            rc = TA_ERR_IO;
             ta__capture_stop();
             break;
         }
@@ -263,18 +273,20 @@ int ta__live_run(struct ta__live *lv, char *errbuf)
             pthread_join(lv->w[i].thread, NULL);
         ta__capture_watch(i, NULL);
     }
-    for (unsigned i = 0; i < lv->n && rc == 0; i++) {
+    for (unsigned i = 0; i < lv->n && rc == TA_OK; i++) {
         if (lv->w[i].rc) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "%s", lv->w[i].errbuf);
-            rc = -1;
+            rc = TA_ERR_IO;
         }
     }
     return rc;
 }
 
-/* See capture_int.h. After ta__live_run: the workers' final counters need no lock. */
-void ta__live_stats(const struct ta__live *lv, struct ta_run_stats *rs)
+/* Every worker's counters: packets, drops and engine counters summed; if_drops (a counter of the
+ * interface, the same for every handle) taken once. After live_run: no lock needed. */
+static void live_stats(const void *state, struct ta_run_stats *rs)
 {
+    const struct ta__live *lv = state;
     uint64_t if_drops = 0;
 
     for (unsigned i = 0; i < lv->n; i++) {
@@ -289,9 +301,10 @@ void ta__live_stats(const struct ta__live *lv, struct ta_run_stats *rs)
     rs->if_drops += if_drops;
 }
 
-/* See capture_int.h. */
-void ta__live_close(struct ta__live *lv)
+/* Close the handles and free the engines. */
+static void live_close(void *state)
 {
+    struct ta__live *lv = state;
     if (!lv)
         return;
     for (unsigned i = 0; i < lv->n; i++) {
@@ -302,3 +315,13 @@ void ta__live_close(struct ta__live *lv)
     }
     free(lv);
 }
+
+const struct ta__source_ops ta__source_live = {
+    .name = "live",
+    .open = live_open,
+    .engines = live_engines,
+    .tick = live_tick,
+    .run = live_run,
+    .stats = live_stats,
+    .close = live_close,
+};

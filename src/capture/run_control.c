@@ -1,0 +1,78 @@
+/* run_control.c - what every packet reader of a capture shares: the stop flag and the handles a
+ * stop must break out of (set from a signal handler or another thread), and the checks every
+ * libpcap handle gets before it is read (link type, filter). */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capture_int.h"
+#include "tlsaudit/common.h"
+#include "tlsaudit/packet.h"
+
+/* Lock-free atomics: safe in a signal handler and between threads. */
+static atomic_int stop_requested;
+static pcap_t *volatile watched[TA_MAX_WORKERS];
+
+/* See capture_int.h. */
+bool ta__capture_stopping(void)
+{
+    return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
+}
+
+/* See capture_int.h. pcap_breakloop sets a flag and (Linux) writes an eventfd: both
+ * async-signal-safe, and it may be called from another thread than the one in the loop. */
+void ta__capture_stop(void)
+{
+    atomic_store(&stop_requested, 1);
+    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
+        pcap_t *p = watched[i];
+        if (p)
+            pcap_breakloop(p);
+    }
+}
+
+/* See capture_int.h. */
+void ta__capture_watch(unsigned i, pcap_t *p)
+{
+    if (i < TA_MAX_WORKERS)
+        watched[i] = p;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ta__capture_stop();
+}
+
+/* See capture_int.h. */
+void ta__capture_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* See capture_int.h. */
+int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf)
+{
+    struct bpf_program prog;
+
+    *dlt = pcap_datalink(p);
+    if (!ta_decode_linktype_supported(*dlt)) {
+        const char *n = pcap_datalink_val_to_name(*dlt);
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: unsupported link type %s (%d)", name,
+                 n ? n : "unknown", *dlt);
+        return TA_ERR_IO;
+    }
+    if (!filter)
+        return TA_OK;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(p, &prog) < 0) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: filter '%s': %s", name, filter, pcap_geterr(p));
+        return TA_ERR_IO;
+    }
+    pcap_freecode(&prog);
+    return TA_OK;
+}
