@@ -52,6 +52,19 @@ const struct ta__o365_pat *ta__o365_find_name(const struct ta__o365_list *l, con
 /* Longest range containing the address text (IPv4 or IPv6), or NULL. */
 const struct ta__o365_net *ta__o365_find_addr(const struct ta__o365_list *l, const char *ip);
 
+/* A Microsoft name that is not Office 365 (o365_exclude.c): a feed-style pattern and why. */
+struct ta__o365_excl {
+    const char *pattern, *why;
+};
+
+/* The first exclusion whose pattern matches name (any case, trailing dot ignored), or NULL.
+ * Read only after the list in force failed to match the same name (o365.c). */
+const struct ta__o365_excl *ta__o365_excluded(const char *name);
+
+/* The service area when a dot-separated part of an nDPI protocol name ("TLS.Teams") names a
+ * Microsoft 365 service, else NULL (generic "Microsoft" and "Azure" labels included). */
+const char *ta__o365_ndpi_area(const char *label);
+
 /* ta_o365_ensure_default inside a transaction the caller holds. */
 int ta__o365_ensure_default_locked(sqlite3 *db, char *errbuf);
 
@@ -86,6 +99,11 @@ void ta__o365_cls_free(struct ta__o365_cls *c);
  * classifier's connection (rows of its open transaction included). No allocation. */
 void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
                       struct ta__o365_verdict *v);
+
+/* Bind v to the o365, o365_service and o365_reason parameters col, col + 1, col + 2 of s: what
+ * both the pass (o365.c) and the store at insert time (store_o365.c) write. SQLITE_STATIC: v
+ * must outlive the step. */
+void ta__o365_bind_verdict(sqlite3_stmt *s, int col, const struct ta__o365_verdict *v);
 
 /* Run sql (no result rows) with errbuf set on failure. Returns TA_OK or TA_ERR_IO. */
 int ta__o365_exec(sqlite3 *db, const char *sql, char *errbuf);
