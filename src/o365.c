@@ -334,7 +334,6 @@ static int classify_table(struct ta__o365_cls *c, const char *select, const char
     }
     for (size_t i = 0; rc == TA_OK && i < n; i++) {
         sqlite3_bind_int64(u, 1, ch[i].id);
-        sqlite3_bind_int(u, 2, ch[i].v.o365);
         ta__o365_bind_verdict(u, 2, &ch[i].v);
         if (sqlite3_step(u) != SQLITE_DONE) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "classify %s: %s", table, sqlite3_errmsg(c->db));
