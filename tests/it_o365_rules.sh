@@ -3,6 +3,10 @@
 # that matches none of the captures' names or addresses, the printer's SMTP session is still
 # recognised by its Exchange Online greeting (banner rule), Teams flows by nDPI's label (ndpi
 # rule), and the non-Microsoft server stays out. Importing the list re-classifies stored rows.
+# Only nDPI's Microsoft 365 labels count (TLS.Teams, TLS.Skype_Teams, TLS.Microsoft365, never
+# TLS.Microsoft or TLS.Azure), and a Microsoft name that the list in force does not hold and the
+# exclusion table does (here every *.microsoft.com host, *.teams.microsoft.com included, since
+# this list names none) is 'excluded-name', whatever its nDPI label.
 . "$(dirname "$0")/lib.sh"
 BIN=$TA_BIN
 
@@ -33,7 +37,14 @@ case "$legacy" in *10.1.1.10*banner:*) pass ;; *) fail "printer not in query leg
 if [ -s "$teams" ]; then
     n=$(q "select count(*) from handshakes where o365_reason like 'ndpi:%'")
     [ "$n" -ge 1 ] && pass || fail "no Teams handshake recognised by nDPI's label"
-    assert_eq "$(q "select count(*) from handshakes where o365_reason like 'ndpi:%' and ndpi_name not like '%Teams%' and ndpi_name not like '%Microsoft%' and ndpi_name not like '%Outlook%' and ndpi_name not like '%Skype%' and ndpi_name not like '%OneDrive%'")" \
-        0 "nDPI rule only for Microsoft labels"
+    assert_eq "$(q "select count(*) from handshakes where o365_reason like 'ndpi:%' and ndpi_name not in ('TLS.Teams', 'TLS.Skype_Teams', 'TLS.Microsoft365')")" \
+        0 "nDPI rule only for Microsoft 365 labels"
+    assert_eq "$(q "select distinct o365_reason from handshakes where sni = 'eu-api.asm.skype.com'")" \
+        "ndpi:TLS.Skype_Teams" "Teams' skype.com service by its nDPI label"
+    assert_eq "$(q "select count(*) from handshakes where ndpi_name in ('TLS.Microsoft', 'TLS.Azure') and o365 = 1")" \
+        0 "generic Microsoft and Azure labels are not Office 365"
+    assert_eq "$(q "select distinct o365, o365_reason from handshakes where sni = 'teams.microsoft.com'")" \
+        "0|excluded-name: teams.microsoft.com (microsoft.com host the list does not name: corporate and marketing web)" \
+        "a microsoft.com name the list in force does not hold"
 fi
 it_done

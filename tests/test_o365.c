@@ -1,5 +1,7 @@
 /* test_o365.c - Office 365 classification on a real SQLite file: each rule and its near misses,
- * the built-in list, importing Microsoft's format (a row flips, a reason changes), refusing a
+ * the exclusion table of Microsoft's consumer and marketing names and the nDPI labels that count
+ * (checked against the names the installed nDPI prints), every name of the built-in list keeping
+ * its SNI verdict, the built-in list, importing Microsoft's format (a row flips, a reason changes), refusing a
  * file that is not an endpoint array (previous list kept), the CLI, 100k rows in time, and the
  * verdicts a capture's store writes with each row: equal to the end-of-run pass's, and left to
  * that pass when a DNS answer arrives after a row it could change. */
@@ -9,8 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ndpi_api.h>
+
 #include "check.h"
 #include "hs_fixture.h"
+#include "o365_int.h"
 #include "tlsaudit/cidr.h"
 #include "tlsaudit/commands.h"
 #include "tlsaudit/common.h"
@@ -64,6 +69,83 @@ static void test_patterns(void)
     CHECK(!ta_cidr_parse("1.2.3.4/", net, &bits, &ver));
     CHECK(!ta_cidr_parse("::/129", net, &bits, &ver));
     CHECK(!ta_cidr_parse("1.2.3.4/8x", net, &bits, &ver));
+}
+
+/* The why of the exclusion matching name, or "-" when none does. */
+static const char *excl_why(const char *name)
+{
+    const struct ta__o365_excl *x = ta__o365_excluded(name);
+    return x ? x->why : "-";
+}
+
+/* The exclusion table: names it holds (any case, trailing dot), near misses it must not take. */
+static void test_exclusions(void)
+{
+    char longname[400];
+    CHECK_STR(excl_why("login.live.com"), "consumer Microsoft account");
+    CHECK_STR(excl_why("LOGIN.Live.COM."), "consumer Microsoft account");
+    CHECK_STR(excl_why("onedrive.live.com"), "consumer OneDrive");
+    CHECK_STR(excl_why("storage.live.com"), "consumer Microsoft services on live.com");
+    CHECK_STR(excl_why("live.com"), "consumer Microsoft services on live.com");
+    CHECK_STR(excl_why("www.microsoft.com"), excl_why("microsoft.com"));
+    CHECK(strstr(excl_why("target.microsoft.com"), "does not name") != NULL);
+    CHECK_STR(excl_why("img-prod-cms-rt-microsoft-com.akamaized.net"),
+              "Microsoft marketing web content on Akamai");
+    CHECK_STR(excl_why("statics-marketingsites-eus-ms-com.akamaized.net"),
+              "Microsoft marketing web content on Akamai");
+    CHECK_STR(excl_why("outlook.com"), "consumer Outlook.com");
+    CHECK_STR(excl_why("account.xbox.com"), "Xbox, consumer gaming");
+    CHECK_STR(excl_why("www.linkedin.com"), "LinkedIn");
+    CHECK_STR(excl_why("www.bing.com"), "Bing, consumer search");
+    CHECK_STR(excl_why("skype.com"), "consumer Skype");
+    CHECK_STR(excl_why("x.blob.core.windows.net"), "shared Azure hosting, any Azure customer");
+    /* Not Microsoft's, or Office 365 names the table must leave to the list. */
+    static const char *const keep[] = {
+        "x.outlook.com", "outlook.office365.com", "web.skype.com", "teams.cloud.microsoft",
+        "notmicrosoft.com", "microsoft.com.evil.example", "evil-live.com", "live.com.evil.example",
+        "a248.e.akamai.net", "other-host.akamaized.net", "microsoft.co", "", "." };
+    for (size_t i = 0; i < TA_ARRAY_LEN(keep); i++)
+        CHECK_STR(excl_why(keep[i]), "-");
+    CHECK(ta__o365_excluded(NULL) == NULL);
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    memcpy(longname + sizeof(longname) - 15, ".microsoft.com", 15);
+    CHECK(ta__o365_excluded(longname) == NULL);   /* over TA__O365_NAME_MAX: never matched */
+}
+
+/* The nDPI labels that count, by the names the installed nDPI prints for its protocol ids: the
+ * Microsoft 365 services count, the generic Microsoft and Azure labels and consumer ones never. */
+static void test_ndpi_labels(void)
+{
+    static const struct { u_int16_t id; const char *area; } ids[] = {
+        { NDPI_PROTOCOL_MICROSOFT_365, "Common" }, { NDPI_PROTOCOL_MSTEAMS, "Skype" },
+        { NDPI_PROTOCOL_SKYPE_TEAMS, "Skype" }, { NDPI_PROTOCOL_MS_ONE_DRIVE, "SharePoint" },
+        { NDPI_PROTOCOL_MICROSOFT, "-" }, { NDPI_PROTOCOL_MICROSOFT_AZURE, "-" },
+        { NDPI_PROTOCOL_HOTMAIL, "-" }, { NDPI_PROTOCOL_SKYPE_CALL, "-" },
+        { NDPI_PROTOCOL_XBOX, "-" }, { NDPI_PROTOCOL_LINKEDIN, "-" },
+        { NDPI_PROTOCOL_TEAMSPEAK, "-" }, { NDPI_PROTOCOL_TEAMVIEWER, "-" },
+        { NDPI_PROTOCOL_WINDOWS_UPDATE, "-" },
+    };
+    struct ndpi_detection_module_struct *nd = ndpi_init_detection_module(ndpi_no_prefs);
+    CHECK(nd != NULL);
+    for (size_t i = 0; nd && i < TA_ARRAY_LEN(ids); i++) {
+        char label[80];
+        const char *name = ndpi_get_proto_name(nd, ids[i].id), *area;
+        snprintf(label, sizeof(label), "TLS.%s", name ? name : "?");
+        area = ta__o365_ndpi_area(label);
+        CHECK_STR(area ? area : "-", ids[i].area);
+        area = ta__o365_ndpi_area(name);            /* without a master protocol */
+        CHECK_STR(area ? area : "-", ids[i].area);
+    }
+    if (nd)
+        ndpi_exit_detection_module(nd);
+    CHECK_STR(ta__o365_ndpi_area("QUIC.Outlook"), "Exchange");   /* later nDPI's protocol 21 */
+    CHECK_STR(ta__o365_ndpi_area("teams"), "Skype");
+    static const char *const no[] = { "TLS.Teams2", "TLS.XTeams", "Microsoft 365", "TLS.",
+                                      ".", "", "TLS.Microsoft365x" };
+    for (size_t i = 0; i < TA_ARRAY_LEN(no); i++)
+        CHECK(ta__o365_ndpi_area(no[i]) == NULL);
+    CHECK(ta__o365_ndpi_area(NULL) == NULL);
 }
 
 /* ---- database helpers ---- */
@@ -172,7 +254,9 @@ static char *slurp(const char *path)
 struct rows {
     int64_t smtp, outlook_exact, mailprot, autodisc, notoutlook, evil, sni_then_ip, just_out4,
         in6, out6, dns_chain, dns_late, dns_with_sni, cert, banner_host, banner_imap, ndpi,
-        ndpi_teams, dns_loop, mail_ip, mail_linked;
+        ndpi_teams, dns_loop, mail_ip, mail_linked, mx, cloud, teams_cloud, excl_ip, excl_cert,
+        excl_banner, excl_onedrive, listed_bing, near_excl, ndpi_generic, ndpi_azure,
+        ndpi_teamspeak, ndpi_hotmail;
 };
 
 static void add_rows(sqlite3 *db, struct rows *r)
@@ -214,6 +298,30 @@ static void add_rows(sqlite3 *db, struct rows *r)
     add_dns(db, T0 - 5, "loop-b.example", NULL, "loop-a.example");
     add_dns(db, T0 - 5, "loop-b.example", "192.0.2.60", NULL);
     r->dns_loop = add_hs(db, T0, "192.0.2.60", NULL, NULL, NULL, NULL, NULL, NULL);
+    /* The list's newest names, and the Microsoft names it leaves out on purpose: an address in
+     * Entra ID's or Exchange Online's ranges, an Exchange greeting, nDPI's generic labels. */
+    r->mx = add_hs(db, T0, "192.0.2.70", "contoso-com.o-v1.mx.microsoft", NULL, NULL, NULL, NULL,
+                   NULL);
+    r->cloud = add_hs(db, T0, "192.0.2.71", "outlook.cloud.microsoft", NULL, NULL, NULL, NULL, NULL);
+    r->teams_cloud = add_hs(db, T0, "192.0.2.72", "x.teams.cloud.microsoft", NULL, NULL, NULL,
+                            NULL, NULL);
+    r->excl_ip = add_hs(db, T0, "40.126.24.84", "login.live.com", "login.live.com", NULL, NULL,
+                        NULL, "TLS.Microsoft");
+    r->excl_cert = add_hs(db, T0, "40.96.0.2", NULL, "www.microsoft.com",
+                          "DNS:www.microsoft.com, DNS:privacy.microsoft.com", NULL, NULL,
+                          "TLS.Microsoft365");
+    r->excl_banner = add_hs(db, T0, "52.96.0.9", "hotmail.com", NULL, NULL, "BY5P.outlook.com",
+                            "BY5P.outlook.com Microsoft ESMTP MAIL Service", NULL);
+    r->excl_onedrive = add_hs(db, T0, "13.107.42.13", "onedrive.live.com", "onedrive.com",
+                              "onedrive.com, *.odwebb.svc.ms", NULL, NULL, "TLS.MS_OneDrive");
+    r->listed_bing = add_hs(db, T0, "192.0.2.73", "officespeech.platform.bing.com", NULL, NULL,
+                            NULL, NULL, "TLS.Microsoft");
+    r->near_excl = add_hs(db, T0, "40.96.0.3", "microsoft.com.evil.example", NULL, NULL, NULL,
+                          NULL, NULL);
+    r->ndpi_generic = add_hs(db, T0, "192.0.2.74", NULL, NULL, NULL, NULL, NULL, "TLS.Microsoft");
+    r->ndpi_azure = add_hs(db, T0, "192.0.2.75", NULL, NULL, NULL, NULL, NULL, "TLS.Azure");
+    r->ndpi_teamspeak = add_hs(db, T0, "192.0.2.76", NULL, NULL, NULL, NULL, NULL, "TLS.TeamSpeak");
+    r->ndpi_hotmail = add_hs(db, T0, "192.0.2.77", NULL, NULL, NULL, NULL, NULL, "TLS.Hotmail");
     r->mail_ip = exec_id(db, "INSERT INTO mail_sessions(ts, ts_us, client_ip, client_port, "
                          "server_ip, server_port, app) VALUES ('2026-01-01T00:00:00.000000Z', "
                          "1700000000000000, '192.168.1.10', 50001, '52.96.0.5', 25, 'smtp')");
@@ -252,12 +360,61 @@ static void check_builtin(sqlite3 *db, const struct rows *r)
     CHECK_STR(verdict(db, "handshakes", r->dns_loop), "0|-|-");
     CHECK_STR(verdict(db, "mail_sessions", r->mail_ip), "1|Exchange|ip:52.96.0.0/14");
     CHECK_STR(verdict(db, "mail_sessions", r->mail_linked), "1|Exchange|sni:smtp.office365.com");
+    CHECK_STR(verdict(db, "handshakes", r->mx), "1|Exchange|sni:*.mx.microsoft");
+    CHECK_STR(verdict(db, "handshakes", r->cloud), "1|Exchange|sni:outlook.cloud.microsoft");
+    CHECK_STR(verdict(db, "handshakes", r->teams_cloud), "1|Skype|sni:*.teams.cloud.microsoft");
+    CHECK_STR(verdict(db, "handshakes", r->excl_ip),
+              "0|-|excluded-name: login.live.com (consumer Microsoft account)");
+    CHECK_STR(verdict(db, "handshakes", r->excl_cert), "0|-|excluded-name: www.microsoft.com "
+              "(microsoft.com host the list does not name: corporate and marketing web)");
+    CHECK_STR(verdict(db, "handshakes", r->excl_banner),
+              "0|-|excluded-name: hotmail.com (consumer Outlook.com, formerly Hotmail)");
+    /* An excluded SNI also keeps the certificate rule out: *.svc.ms is in the list. */
+    CHECK_STR(verdict(db, "handshakes", r->excl_onedrive),
+              "0|-|excluded-name: onedrive.live.com (consumer OneDrive)");
+    CHECK_STR(verdict(db, "handshakes", r->listed_bing),
+              "1|Common|sni:officespeech.platform.bing.com");
+    CHECK_STR(verdict(db, "handshakes", r->near_excl), "1|Exchange|ip:40.96.0.0/13");
+    CHECK_STR(verdict(db, "handshakes", r->ndpi_generic), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->ndpi_azure), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->ndpi_teamspeak), "0|-|-");
+    CHECK_STR(verdict(db, "handshakes", r->ndpi_hotmail), "0|-|-");
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_service "
+                     "IS NOT NULL"), 0);
     CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE builtin = 1 AND "
                      "instance = 'Worldwide' AND source = 'built-in'"), 1);
-    /* Every range of the built-in list parsed: none was dropped at import. */
-    CHECK(scalar(db, "SELECT count(*) FROM endpoint_ips") > 100);
+    /* Every set, pattern and range of data/o365_endpoints.json (worldwide endpoints version
+     * 2025013000 less the sets left out, plus 9001) was imported: none was dropped. */
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2025013000'"), 1);
+    CHECK_INT(scalar(db, "SELECT count(DISTINCT endpoint_id) FROM (SELECT endpoint_id FROM "
+                     "endpoint_urls UNION ALL SELECT endpoint_id FROM endpoint_ips)"), 61);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls"), 168);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_ips WHERE ipver = 4"), 53);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_ips WHERE ipver = 6"), 78);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls WHERE pattern IN ('*.mx.microsoft', "
+                     "'*.cloud.microsoft', 'outlook.cloud.microsoft', 'teams.cloud.microsoft')"), 4);
     CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls WHERE pattern = "
                      "'smtp-legacy.office365.com' AND endpoint_id > 9000"), 1);
+}
+
+/* Every name of the built-in list keeps its SNI verdict, whatever the exclusion table says (it
+ * holds live.com, bing and linkedin names that the list names too): each URL pattern, its '*'
+ * written as "x", is one handshake's SNI. The rows are removed again. */
+static void check_listed_names(sqlite3 *db)
+{
+    char errbuf[TA_ERRBUF_SIZE];
+    exec_id(db, "INSERT INTO handshakes(ts, ts_us, client_ip, client_port, server_ip, server_port, "
+            "ipver, transport, sni) SELECT DISTINCT '2026-01-01T00:00:00.000000Z', 1, "
+            "'192.168.1.11', 1, '192.0.2.250', 443, 4, 'tcp', replace(pattern, '*', 'x') "
+            "FROM endpoint_urls WHERE set_id = (SELECT max(id) FROM endpoint_sets)");
+    CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
+    CHECK(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250'") > 150);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250' AND "
+                     "(o365 = 0 OR o365_reason NOT LIKE 'sni:%')"), 0);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250' AND "
+                     "sni IN ('g.live.com', 'platform.linkedin.com', 'x.officeapps.live.com', "
+                     "'www.outlook.com', 'x.skype.com') AND o365 = 1"), 5);
+    exec_id(db, "DELETE FROM handshakes WHERE server_ip = '192.0.2.250'");
 }
 
 /* Import the sample: a row flips to Office 365, a reason changes; bad files change nothing. */
@@ -518,6 +675,18 @@ static void check_live_equal(struct ta_store *st)
     live_mail(&hs, "AM0P.outlook.com", "AM0P.outlook.com Microsoft ESMTP MAIL Service");
     CHECK_INT(ta_store_add(st, &hs), TA_OK);
     CHECK_STR(last_verdict(db, "mail_sessions", run), "1|Exchange|banner:AM0P.outlook.com");
+    /* Excluded names: o365 = 0 with a reason, written the same at insert time as by the pass. */
+    live_rec(&hs, "40.126.24.84", t, "login.live.com", "login.live.com", NULL, "TLS.Microsoft");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run),
+              "0|-|excluded-name: login.live.com (consumer Microsoft account)");
+    live_rec(&hs, "40.96.0.10", t, NULL, "www.microsoft.com", NULL, "TLS.Microsoft365");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "52.96.0.9", t, "hotmail.com", NULL, NULL, NULL);
+    live_mail(&hs, "BY5P.outlook.com", "BY5P.outlook.com Microsoft ESMTP MAIL Service");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "mail_sessions", run),
+              "0|-|excluded-name: hotmail.com (consumer Outlook.com, formerly Hotmail)");
     hs_fixture_addr(&a, "203.0.113.81");                             /* later than every row */
     CHECK_INT(ta_store_add_dns(st, t + 1, "outlook.office365.com", 4, &a, NULL), TA_OK);
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
@@ -525,6 +694,8 @@ static void check_live_equal(struct ta_store *st)
     snprintf(before, sizeof(before), "%s", run_verdicts(db, run));
     CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 1 AND run_id = "
                      "(SELECT max(id) FROM runs)"), 6);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_reason LIKE "
+                     "'excluded-name: %' AND run_id = (SELECT max(id) FROM runs)"), 3);
     int changes = sqlite3_total_changes(db);
     CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
     CHECK_INT(sqlite3_total_changes(db) - changes, 0);             /* no row rewritten */
@@ -579,6 +750,8 @@ int main(void)
     struct rows r;
 
     test_patterns();
+    test_exclusions();
+    test_ndpi_labels();
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
@@ -593,6 +766,7 @@ int main(void)
     add_rows(db, &r);
     CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
     check_builtin(db, &r);
+    check_listed_names(db);
     check_import(db, &r);
     ta_store_close(st);
     check_cli(db_path);

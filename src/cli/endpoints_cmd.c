@@ -10,6 +10,7 @@
 
 #include "tlsaudit/commands.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/embedded.h"
 #include "tlsaudit/o365.h"
 #include "tlsaudit/output.h"
 #include "tlsaudit/store.h"
@@ -263,6 +264,40 @@ static const char SQL_LIST[] =
     "FROM endpoint_ips WHERE set_id = (SELECT max(id) FROM endpoint_sets)) "
     "ORDER BY service_area, endpoint_id, type <> 'url', type, value";
 
+/* For the built-in list: which publication of Microsoft's list it is, from the wrapper object of
+ * data/o365_endpoints.json. A database keeps the built-in list it was first given; when that is
+ * not this binary's (version differs), say so instead. */
+static void print_builtin_origin(sqlite3 *db, const char *version)
+{
+    const struct ta_embedded *e = ta_embedded_find(TA_O365_BUILTIN);
+    sqlite3_stmt *s = NULL;
+    if (e && version && sqlite3_prepare_v2(db, "SELECT json_extract(?1, '$.version') = ?2, "
+                                           "json_extract(?1, '$.docsDate'), "
+                                           "json_extract(?1, '$.version'), "
+                                           "json_extract(?1, '$.generated') "
+                                           "WHERE json_valid(?1)", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, (const char *)e->data, (int)e->len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, version, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 2)) {
+            const char *date = (const char *)sqlite3_column_text(s, 1);
+            const char *gen = (const char *)sqlite3_column_text(s, 3);
+            if (sqlite3_column_int(s, 0)) {
+                fputs("published:     Microsoft 365 URLs and IP address ranges, last updated ",
+                      stdout);
+                ta_out_table_text(stdout, date ? date : "?");
+                fputs("; worldwide endpoints generated ", stdout);
+                ta_out_table_text(stdout, gen ? gen : "?");
+            } else {
+                fputs("note:          this tlsaudit's built-in list is version ", stdout);
+                ta_out_table_text(stdout, (const char *)sqlite3_column_text(s, 2));
+                fputs("; the database keeps the one it was created with", stdout);
+            }
+            fputc('\n', stdout);
+        }
+    }
+    sqlite3_finalize(s);
+}
+
 static int cmd_show(const struct ep_opts *o, sqlite3 *db)
 {
     static const struct ta_out_col sum_cols[] = {
@@ -294,7 +329,7 @@ static int cmd_show(const struct ep_opts *o, sqlite3 *db)
                        : print_query(db, SQL_SUMMARY, fmt, sum_cols, TA_ARRAY_LEN(sum_cols));
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT CASE WHEN builtin THEN 'built-in' ELSE 'imported' END, "
-                           "instance, version, source, imported_at FROM endpoint_sets "
+                           "instance, version, source, imported_at, builtin FROM endpoint_sets "
                            "ORDER BY id DESC LIMIT 1", -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
         static const char *const label[] = { "list in force: ", "instance:      ",
@@ -305,6 +340,8 @@ static int cmd_show(const struct ep_opts *o, sqlite3 *db)
             ta_out_table_text(stdout, (const char *)sqlite3_column_text(s, i));
             fputc('\n', stdout);
         }
+        if (sqlite3_column_int(s, 5))
+            print_builtin_origin(db, (const char *)sqlite3_column_text(s, 2));
         fputc('\n', stdout);
     }
     sqlite3_finalize(s);

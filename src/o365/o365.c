@@ -87,33 +87,72 @@ static bool rule_dns(struct ta__o365_cls *c, const char *ip, int64_t ts, struct 
     return false;
 }
 
-/* 'cert:' rule: the CN, then each comma-separated SAN ("DNS:" prefixes and spaces ignored). */
+/* The next name of a comma-separated SAN list ("DNS:" prefixes and spaces ignored), copied into
+ * one[TA__O365_NAME_MAX]; *sans advances past it. NULL at the end. A name too long to copy is
+ * skipped (it could match no pattern). */
+static const char *next_san(const char **sans, char *one)
+{
+    while (*sans && **sans) {
+        const char *s = *sans;
+        size_t len;
+        while (*s == ',' || *s == ' ')
+            s++;
+        len = strcspn(s, ",");
+        *sans = s + len;
+        if (len == 0 || len >= TA__O365_NAME_MAX)
+            continue;
+        memcpy(one, s, len);
+        one[len] = '\0';
+        while (len && one[len - 1] == ' ')
+            one[--len] = '\0';
+        return strncasecmp(one, "DNS:", 4) == 0 ? one + 4 : one;
+    }
+    return NULL;
+}
+
+/* 'cert:' rule: the CN, then each SAN. */
 static bool rule_cert(struct ta__o365_cls *c, const char *cn, const char *sans, struct ta__o365_verdict *v)
 {
     const struct ta__o365_pat *p;
+    char one[TA__O365_NAME_MAX];
+    const char *name;
     if (cn && (p = ta__o365_find_name(&c->list, cn))) {
         set_verdict(v, p->area, "cert", cn);
         return true;
     }
-    while (sans && *sans) {
-        char one[TA__O365_NAME_MAX];
-        size_t len;
-        while (*sans == ',' || *sans == ' ')
-            sans++;
-        len = strcspn(sans, ",");
-        if (len < sizeof(one)) {
-            memcpy(one, sans, len);
-            one[len] = '\0';
-            while (len && one[len - 1] == ' ')
-                one[--len] = '\0';
-            const char *name = strncasecmp(one, "DNS:", 4) == 0 ? one + 4 : one;
-            if ((p = ta__o365_find_name(&c->list, name))) {
-                set_verdict(v, p->area, "cert", name);
-                return true;
-            }
+    while ((name = next_san(&sans, one)))
+        if ((p = ta__o365_find_name(&c->list, name))) {
+            set_verdict(v, p->area, "cert", name);
+            return true;
         }
-        sans += len;
-    }
+    return false;
+}
+
+/* 'excluded-name:' verdict: not Office 365, because name (an SNI or certificate name that no
+ * pattern of the list matched) is a Microsoft name the list leaves out on purpose
+ * (o365_exclude.c). Stops the rules: the address, banner and nDPI rules would otherwise take
+ * Microsoft's shared networks and labels for Office 365. */
+static bool rule_excluded(const char *name, struct ta__o365_verdict *v)
+{
+    const struct ta__o365_excl *x = ta__o365_excluded(name);
+    if (!x)
+        return false;
+    v->o365 = 0;
+    v->service[0] = '\0';
+    snprintf(v->reason, sizeof(v->reason), "excluded-name: %s (%s)", name, x->why);
+    return true;
+}
+
+/* The exclusion on the certificate: its CN, then each SAN. */
+static bool rule_excluded_cert(const char *cn, const char *sans, struct ta__o365_verdict *v)
+{
+    char one[TA__O365_NAME_MAX];
+    const char *name;
+    if (cn && rule_excluded(cn, v))
+        return true;
+    while ((name = next_san(&sans, one)))
+        if (rule_excluded(name, v))
+            return true;
     return false;
 }
 
@@ -157,26 +196,23 @@ static bool rule_banner(const char *host, const char *greeting, struct ta__o365_
     return false;
 }
 
-/* 'ndpi:' rule: nDPI protocol names of Microsoft 365 applications, mapped to a service area. */
+/* 'ndpi:' rule: nDPI protocol names of Microsoft 365 services, mapped to a service area
+ * (o365_exclude.c; never the generic Microsoft or Azure labels). */
 static bool rule_ndpi(const char *name, struct ta__o365_verdict *v)
 {
-    static const struct { const char *word, *area; } map[] = {
-        { "Outlook", "Exchange" }, { "Skype_Teams", "Skype" }, { "Teams", "Skype" },
-        { "OneDrive", "SharePoint" }, { "Microsoft 365", "Common" },
-        { "Microsoft365", "Common" }, { "Microsoft", "Common" },
-    };
-    for (size_t i = 0; name && i < TA_ARRAY_LEN(map); i++)
-        if (contains_ci(name, map[i].word)) {
-            set_verdict(v, map[i].area, "ndpi", name);
-            return true;
-        }
-    return false;
+    const char *area = ta__o365_ndpi_area(name);
+    if (!area)
+        return false;
+    set_verdict(v, area, "ndpi", name);
+    return true;
 }
 
 #define COL(s, i) ((const char *)sqlite3_column_text((s), (i)))
 
 /* See o365_int.h. The SNI decides alone when there is one: the DNS rule is for connections
- * without it. */
+ * without it. A name that the list does not hold but the exclusion table does (an SNI, then a
+ * certificate name) ends the rules with o365 = 0 and says why; an excluded SNI also keeps the
+ * certificate rule out (consumer OneDrive serves a certificate that names *.svc.ms). */
 void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
                       struct ta__o365_verdict *v)
 {
@@ -192,12 +228,16 @@ void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
             set_verdict(v, p->area, "sni", p->pattern);
             return;
         }
+        if (rule_excluded(sni, v))
+            return;
     } else if (ip) {
         v->dns_used = true;
         if (rule_dns(c, ip, r->ts_us, v))
             return;
     }
     if (rule_cert(c, r->cert_cn, r->cert_sans, v))
+        return;
+    if (rule_excluded_cert(r->cert_cn, r->cert_sans, v))
         return;
     if (ip && (n = ta__o365_find_addr(&c->list, ip))) {
         set_verdict(v, n->area, "ip", n->cidr);
@@ -206,6 +246,22 @@ void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
     if (rule_banner(r->greeting_host, r->greeting, v))
         return;
     rule_ndpi(r->ndpi_name, v);
+}
+
+/* See o365_int.h. The service only with o365 = 1; the reason whenever a rule gave one (an
+ * excluded name gives one with o365 = 0). NULLs bound explicitly: the UPDATE is reset, not
+ * cleared, between rows. */
+void ta__o365_bind_verdict(sqlite3_stmt *s, int col, const struct ta__o365_verdict *v)
+{
+    sqlite3_bind_int(s, col, v->o365);
+    if (v->o365)
+        sqlite3_bind_text(s, col + 1, v->service, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, col + 1);
+    if (v->reason[0])
+        sqlite3_bind_text(s, col + 2, v->reason, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, col + 2);
 }
 
 /* The current row of a SELECT_* query as rule input (pointers valid until the next step). */
@@ -228,7 +284,7 @@ static bool verdict_differs(sqlite3_stmt *s, const struct ta__o365_verdict *v)
     if (sqlite3_column_int(s, C_O365) != v->o365)
         return true;
     if (!v->o365)
-        return svc != NULL || why != NULL;
+        return svc != NULL || (why ? strcmp(why, v->reason) != 0 : v->reason[0] != '\0');
     return !svc || !why || strcmp(svc, v->service) != 0 || strcmp(why, v->reason) != 0;
 }
 
@@ -278,14 +334,7 @@ static int classify_table(struct ta__o365_cls *c, const char *select, const char
     }
     for (size_t i = 0; rc == TA_OK && i < n; i++) {
         sqlite3_bind_int64(u, 1, ch[i].id);
-        sqlite3_bind_int(u, 2, ch[i].v.o365);
-        if (ch[i].v.o365) {
-            sqlite3_bind_text(u, 3, ch[i].v.service, -1, SQLITE_STATIC);
-            sqlite3_bind_text(u, 4, ch[i].v.reason, -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_null(u, 3);
-            sqlite3_bind_null(u, 4);
-        }
+        ta__o365_bind_verdict(u, 2, &ch[i].v);
         if (sqlite3_step(u) != SQLITE_DONE) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "classify %s: %s", table, sqlite3_errmsg(c->db));
             rc = TA_ERR_IO;

@@ -52,6 +52,19 @@ const struct ta__o365_pat *ta__o365_find_name(const struct ta__o365_list *l, con
 /* Longest range containing the address text (IPv4 or IPv6), or NULL. */
 const struct ta__o365_net *ta__o365_find_addr(const struct ta__o365_list *l, const char *ip);
 
+/* A Microsoft name that is not Office 365 (o365_exclude.c): a feed-style pattern and why. */
+struct ta__o365_excl {
+    const char *pattern, *why;
+};
+
+/* The first exclusion whose pattern matches name (any case, trailing dot ignored), or NULL.
+ * Read only after the list in force failed to match the same name (o365.c). */
+const struct ta__o365_excl *ta__o365_excluded(const char *name);
+
+/* The service area when a dot-separated part of an nDPI protocol name ("TLS.Teams") names a
+ * Microsoft 365 service, else NULL (generic "Microsoft" and "Azure" labels included). */
+const char *ta__o365_ndpi_area(const char *label);
+
 /* ta_o365_ensure_default inside a transaction the caller holds. */
 int ta__o365_ensure_default_locked(sqlite3 *db, char *errbuf);
 

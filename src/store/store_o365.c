@@ -107,11 +107,7 @@ void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
         o->dns_row_max = r->ts_us;
         o->dns_rows = true;
     }
-    sqlite3_bind_int(s, col, v->o365);
-    if (v->o365) {
-        sqlite3_bind_text(s, col + 1, v->service, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, col + 2, v->reason, -1, SQLITE_STATIC);
-    }
+    ta__o365_bind_verdict(s, col, v);
 }
 
 /* See store_int.h. The DNS rule takes answers with ts_us <= the row's, so an answer stored after

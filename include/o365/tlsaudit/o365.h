@@ -14,12 +14,17 @@
  * handshakes and mail_sessions, using the list in force; the built-in list is loaded first when
  * the database holds none. Rules, first match wins (reason text in quotes):
  *   'sni:<pattern>'   the SNI matches a URL pattern;
+ *   'excluded-name: <name> (<why>)'  o365 = 0: the SNI, not in the list, is a Microsoft consumer
+ *                     or marketing name the list leaves out on purpose (src/o365_exclude.c);
  *   'dns:<name>'      (no SNI) a name that passive DNS resolved to the server address, at or
  *                     before the connection, following CNAMEs back up to 8 steps, matches;
  *   'cert:<name>'     the certificate CN or a SAN matches;
+ *   'excluded-name: <name> (<why>)'  o365 = 0: a certificate name is such a name;
  *   'ip:<cidr>'       the server address is inside a range (the longest prefix is named);
  *   'banner:<text>'   the SMTP/IMAP/POP3 greeting names Exchange Online or Microsoft;
- *   'ndpi:<name>'     nDPI named a Microsoft 365 application.
+ *   'ndpi:<name>'     nDPI named a Microsoft 365 service (Microsoft365, Teams, Skype_Teams,
+ *                     MS_OneDrive, Outlook; never the generic Microsoft or Azure labels).
+ * Rows no rule matched have o365 = 0 and no reason.
  * Mail sessions use the SNI, certificate and nDPI name of their handshake (handshake_id).
  * Runs in one transaction. errbuf (TA_ERRBUF_SIZE) gets a message on failure.
  * Returns TA_OK or TA_ERR_IO. */

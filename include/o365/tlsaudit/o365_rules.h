@@ -42,4 +42,9 @@ void ta__o365_cls_free(struct ta__o365_cls *c);
 void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
                       struct ta__o365_verdict *v);
 
+/* Bind v to the o365, o365_service and o365_reason parameters col, col + 1, col + 2 of s: what
+ * both the pass (o365.c) and the store at insert time (store_o365.c) write. SQLITE_STATIC: v
+ * must outlive the step. */
+void ta__o365_bind_verdict(sqlite3_stmt *s, int col, const struct ta__o365_verdict *v);
+
 #endif
