@@ -6,6 +6,7 @@
 
 #include "query_int.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/counters.h"
 #include "tlsaudit/handshake.h"
 #include "tlsaudit/names.h"
 
@@ -396,22 +397,30 @@ long ta__q_plaintext(sqlite3 *db, const struct ta_qopts *o)
     return emit(db, o, s, plaintext_cols, TA_ARRAY_LEN(plaintext_cols), plain_row);
 }
 
-static const struct ta_out_col run_cols[] = {
-    { "id", true }, { "source", false }, { "filter", false }, { "started", false },
-    { "ended", false }, { "packets", true }, { "bytes", true }, { "drops", true },
-    { "if_drops", true }, { "flows", true }, { "flows_evicted", true },
-    { "flows_timed_out", true }, { "handshakes", true }, { "ip_fragments", true },
-    { "malformed", true }, { "non_ip", true }, { "pool_exhausted", true }, { "clean", true },
-    { "error", false }, { "tool_version", false },
-};
-
-/* runs: --since/--until select on the start time (ISO text compares in time order). */
+/* runs: the run's identity, every counter of the one list in counters.h (in its order), then
+ * how it ended. --since/--until select on the start time (ISO text compares in time order). */
 long ta__q_runs(sqlite3 *db, const struct ta_qopts *o)
 {
-    char sql[1024] =
-        "SELECT id, source, filter, started, ended, packets, bytes, drops, if_drops, flows,"
-        " flows_evicted, flows_timed_out, handshakes, ip_fragments, malformed, non_ip,"
-        " pool_exhausted, clean, error, tool_version FROM runs WHERE 1";
+    static const struct ta_out_col head[] = {
+        { "id", true }, { "source", false }, { "filter", false }, { "started", false },
+        { "ended", false },
+    };
+    static const struct ta_out_col tail[] = {
+        { "clean", true }, { "error", false }, { "tool_version", false },
+    };
+    struct ta_out_col cols[TA_ARRAY_LEN(head) + TA_RUN_COUNTER_COUNT + TA_ARRAY_LEN(tail)];
+    size_t n = 0;
+    char sql[2048] = "SELECT id, source, filter, started, ended";
+    for (size_t i = 0; i < TA_ARRAY_LEN(head); i++)
+        cols[n++] = head[i];
+    for (int i = 0; i < TA_RUN_COUNTER_COUNT; i++) {
+        cols[n++] = (struct ta_out_col){ ta_run_counter_names[i], true };
+        ta__q_cat(sql, sizeof sql, ", ");
+        ta__q_cat(sql, sizeof sql, ta_run_counter_names[i]);
+    }
+    for (size_t i = 0; i < TA_ARRAY_LEN(tail); i++)
+        cols[n++] = tail[i];
+    ta__q_cat(sql, sizeof sql, ", clean, error, tool_version FROM runs WHERE 1");
     if (o->has_since)
         ta__q_cat(sql, sizeof sql,
                   " AND started >= strftime('%Y-%m-%dT%H:%M:%f', :since / 1e6, 'unixepoch')");
@@ -422,5 +431,5 @@ long ta__q_runs(sqlite3 *db, const struct ta_qopts *o)
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
-    return emit(db, o, s, run_cols, TA_ARRAY_LEN(run_cols), plain_row);
+    return emit(db, o, s, cols, n, plain_row);
 }
