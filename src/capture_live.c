@@ -226,6 +226,16 @@ static void stats_merge(struct ta_run_stats *dst, const struct ta_run_stats *src
     dst->malformed += src->malformed;
     dst->non_ip += src->non_ip;
     dst->pool_exhausted += src->pool_exhausted;
+    dst->tunneled += src->tunneled;
+    dst->undecoded_mpls += src->undecoded_mpls;
+    dst->undecoded_pppoe += src->undecoded_pppoe;
+    dst->undecoded_gre += src->undecoded_gre;
+    dst->undecoded_erspan += src->undecoded_erspan;
+    dst->undecoded_vxlan += src->undecoded_vxlan;
+    dst->undecoded_geneve += src->undecoded_geneve;
+    dst->undecoded_cmd += src->undecoded_cmd;
+    dst->undecoded_ipip += src->undecoded_ipip;
+    dst->tunnel_too_deep += src->tunnel_too_deep;
 }
 
 /* See capture_int.h. Runs on the writer thread, which owns st. */

@@ -403,6 +403,10 @@ static const struct ta_out_col run_cols[] = {
     { "flows_timed_out", true }, { "handshakes", true }, { "ip_fragments", true },
     { "malformed", true }, { "non_ip", true }, { "pool_exhausted", true }, { "clean", true },
     { "error", false }, { "tool_version", false },
+    { "tunneled", true }, { "undecoded_mpls", true }, { "undecoded_pppoe", true },
+    { "undecoded_gre", true }, { "undecoded_erspan", true }, { "undecoded_vxlan", true },
+    { "undecoded_geneve", true }, { "undecoded_cmd", true }, { "undecoded_ipip", true },
+    { "tunnel_too_deep", true },
 };
 
 /* runs: --since/--until select on the start time (ISO text compares in time order). */
@@ -411,7 +415,9 @@ long ta__q_runs(sqlite3 *db, const struct ta_qopts *o)
     char sql[1024] =
         "SELECT id, source, filter, started, ended, packets, bytes, drops, if_drops, flows,"
         " flows_evicted, flows_timed_out, handshakes, ip_fragments, malformed, non_ip,"
-        " pool_exhausted, clean, error, tool_version FROM runs WHERE 1";
+        " pool_exhausted, clean, error, tool_version, tunneled, undecoded_mpls,"
+        " undecoded_pppoe, undecoded_gre, undecoded_erspan, undecoded_vxlan, undecoded_geneve,"
+        " undecoded_cmd, undecoded_ipip, tunnel_too_deep FROM runs WHERE 1";
     if (o->has_since)
         ta__q_cat(sql, sizeof sql,
                   " AND started >= strftime('%Y-%m-%dT%H:%M:%f', :since / 1e6, 'unixepoch')");

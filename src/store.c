@@ -503,8 +503,15 @@ static void bind_run_stats(sqlite3_stmt *s, const struct ta_run_stats *rs)
     const uint64_t v[] = { rs->packets, rs->bytes, rs->drops, rs->if_drops, rs->flows,
                            rs->flows_evicted, rs->flows_timed_out, rs->handshakes,
                            rs->ip_fragments, rs->malformed, rs->non_ip, rs->pool_exhausted };
+    /* schema 003: parameters 17.. (13-16 are the run's id, end time, clean flag, error) */
+    const uint64_t t[] = { rs->tunneled, rs->undecoded_mpls, rs->undecoded_pppoe,
+                           rs->undecoded_gre, rs->undecoded_erspan, rs->undecoded_vxlan,
+                           rs->undecoded_geneve, rs->undecoded_cmd, rs->undecoded_ipip,
+                           rs->tunnel_too_deep };
     for (int i = 0; i < 12; i++)
         sqlite3_bind_int64(s, i + 1, (sqlite3_int64)v[i]);
+    for (int i = 0; i < (int)TA_ARRAY_LEN(t); i++)
+        sqlite3_bind_int64(s, i + 17, (sqlite3_int64)t[i]);
 }
 
 /* See store.h. The update joins the open batch; it is committed with it. */

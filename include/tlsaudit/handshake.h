@@ -164,6 +164,8 @@ struct ta_hs {
     uint8_t seq;                      /* this record's index on its connection (0 = first): a
                                        * connection may carry several handshakes (a new
                                        * ClientHello, a retry after a fatal alert) */
+    struct ta_encap enc;              /* outermost tunnel, VLAN, VNI, SGT of the flow's packets
+                                       * (the client's when its packets carry them) */
 };
 
 /* Application label of a record (src/hs.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from

@@ -20,6 +20,43 @@ enum ta_l4 { TA_L4_OTHER = 0, TA_L4_TCP = 6, TA_L4_UDP = 17 };
 #define TA_TCP_PSH 0x08
 #define TA_TCP_ACK 0x10
 
+/* Encapsulations the decoder removes (src/decode_tunnel.c). Names: ta_tunnel_name. */
+enum ta_tunnel {
+    TA_TUN_NONE = 0,
+    TA_TUN_MPLS,               /* MPLS label stack (0x8847/0x8848) */
+    TA_TUN_PPPOE,              /* PPPoE session (0x8864) */
+    TA_TUN_GRE,                /* GRE (IP protocol 47), IP or Ethernet (0x6558) payload */
+    TA_TUN_ERSPAN1,            /* ERSPAN type I: GRE 0x88BE without sequence number or header */
+    TA_TUN_ERSPAN2,            /* ERSPAN type II in GRE (0x88BE) */
+    TA_TUN_ERSPAN3,            /* ERSPAN type III in GRE (0x22EB) */
+    TA_TUN_VXLAN,              /* VXLAN (UDP 4789 or the configured port) */
+    TA_TUN_GENEVE,             /* GENEVE (UDP 6081) */
+    TA_TUN_CMD,                /* Cisco MetaData (0x8909): a tag, never the `tunnel` of a row */
+    TA_TUN_IP4IN4,             /* IP in IP: IPv4 in IPv4 (protocol 4) */
+    TA_TUN_IP6IN4,             /* IPv6 in IPv4 (protocol 41) */
+    TA_TUN_IP4IN6,             /* IPv4 in IPv6 (next header 4) */
+    TA_TUN_IP6IN6,             /* IPv6 in IPv6 (next header 41) */
+    TA_TUN_COUNT
+};
+
+#define TA_ENC_VLAN 0x01       /* struct ta_encap.vlan is set */
+#define TA_ENC_VNI 0x02        /* .vni is set */
+#define TA_ENC_SGT 0x04        /* .sgt is set */
+
+/* Where a packet came from, beyond its addresses: the outermost tunnel, the VLAN id of the
+ * innermost 802.1Q tag (or of an ERSPAN header when the mirrored frame had none), the VXLAN or
+ * GENEVE network identifier and the Cisco TrustSec Security Group Tag. */
+struct ta_encap {
+    uint8_t tunnel;            /* enum ta_tunnel, never TA_TUN_CMD; TA_TUN_NONE when none */
+    uint8_t has;               /* TA_ENC_* */
+    uint16_t vlan;             /* 12-bit VLAN id */
+    uint16_t sgt;              /* 16-bit SGT */
+    uint32_t vni;              /* 24-bit VNI */
+};
+
+/* Name of a tunnel kind ("vxlan", "erspan3", "ip6in4" ...), NULL for TA_TUN_NONE/CMD. */
+const char *ta_tunnel_name(uint8_t tunnel);
+
 /* Decoded packet. Pointers point into the caller's capture buffer and are valid only during the
  * pcap callback that produced them. */
 struct ta_pkt {
@@ -38,7 +75,15 @@ struct ta_pkt {
     uint32_t l3_len;           /* bytes from l3 to the end of the captured data, clipped to IP total length */
     const uint8_t *payload;    /* transport payload (TCP/UDP), may be NULL when payload_len == 0 */
     uint32_t payload_len;      /* payload bytes actually captured */
+    struct ta_encap enc;       /* encapsulation context; addresses and ports are the innermost */
+    uint8_t tun_depth;         /* tunnels removed (at most TA_DECODE_MAX_TUNNELS) */
+    uint8_t tun_failed;        /* enum ta_tunnel whose header or payload could not be decoded */
+    bool tun_too_deep;         /* more than TA_DECODE_MAX_TUNNELS tunnels nested */
+    uint16_t vxlan_port;       /* input, kept by ta_decode: a UDP port decoded as VXLAN besides
+                                * 4789 (0 = none) */
 };
+
+#define TA_DECODE_MAX_TUNNELS 4 /* a tunnel inside a tunnel ..., four deep at most */
 
 /* Decoding statistics, one counter per reason a packet was not fully decoded. */
 struct ta_decode_stats {
@@ -48,14 +93,19 @@ struct ta_decode_stats {
     uint64_t ip_fragments;     /* IPv4 or IPv6 fragments (counted, not reassembled) */
     uint64_t other_l4;         /* ICMP, SCTP, ... */
     uint64_t truncated;        /* snaplen cut into the payload */
+    uint64_t tunneled;         /* IP packets decoded inside at least one tunnel or CMD tag */
+    uint64_t undecoded[TA_TUN_COUNT]; /* per kind: header malformed or payload unknown */
+    uint64_t tunnel_too_deep;  /* more than TA_DECODE_MAX_TUNNELS nested */
 };
 
 /* True when tlsaudit can decode this DLT_ link type (pcap_datalink() value). */
 bool ta_decode_linktype_supported(int dlt);
 
-/* Decode one captured frame of link type dlt into *out (ts_us and wire_len are left for the
- * caller to set). Returns TA_OK for an IPv4/IPv6 packet (any L4), TA_UNSUPPORTED for non-IP
- * frames, TA_MALFORMED when a header is short or inconsistent. Updates *st when not NULL.
+/* Decode one captured frame of link type dlt into *out (ts_us, wire_len and vxlan_port are
+ * left for the caller to set; vxlan_port is read). Returns TA_OK for an IPv4/IPv6 packet (any L4), TA_UNSUPPORTED for non-IP
+ * frames, TA_MALFORMED when a header is short or inconsistent; a tunnel whose header is
+ * malformed or whose payload is unknown sets tun_failed (or tun_too_deep) and is counted per
+ * kind in st->undecoded, not as malformed or non-IP. Updates *st when not NULL.
  * Never reads outside [data, data + caplen). */
 int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
               struct ta_decode_stats *st);

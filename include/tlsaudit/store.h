@@ -17,6 +17,10 @@ struct ta_run_stats {
     uint64_t handshakes;
     uint64_t ip_fragments, malformed, non_ip;
     uint64_t pool_exhausted;          /* contexts or stream buffers not available */
+    /* encapsulations (schema/003_tunnel.sql): packets decoded inside a tunnel, and per kind the
+     * packets whose tunnel header was malformed or whose payload type is unknown */
+    uint64_t tunneled, undecoded_mpls, undecoded_pppoe, undecoded_gre, undecoded_erspan;
+    uint64_t undecoded_vxlan, undecoded_geneve, undecoded_cmd, undecoded_ipip, tunnel_too_deep;
 };
 
 /* Open (create, migrate) the database at path for writing. Schema SQL in schema/ is embedded in
