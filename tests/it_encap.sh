@@ -22,35 +22,9 @@ D=$TA_DATA/encap
 EXP=$D/expected.tsv
 need_pcap "$D/inner.pcap"
 
-# rows_compare A.db B.db [TOLERANCE_US]: the handshakes rows of both, ordered by SNI, equal
-# column by column (all columns but id, run_id and the context columns). With a tolerance (two
-# interfaces of one host timestamp the same packet a few microseconds apart), ts_us may differ
-# by that much and the ts text is not compared. Prints each difference.
+# rows_compare A.db B.db [TOLERANCE_US]: field by field (tests/encap_rows.py).
 rows_compare() {
-    python3 - "$1" "$2" "${3:-0}" <<'EOF'
-import sqlite3, sys
-tol = int(sys.argv[3])
-skip = {"id", "run_id", "tunnel", "vlan", "vni", "sgt"} | ({"ts"} if tol else set())
-def rows(path):
-    db = sqlite3.connect(path)
-    cols = [r[1] for r in db.execute("PRAGMA table_info(handshakes)") if r[1] not in skip]
-    return cols, db.execute("SELECT %s FROM handshakes ORDER BY sni, client_port" % ", ".join(cols)).fetchall()
-ca, ra = rows(sys.argv[1])
-cb, rb = rows(sys.argv[2])
-bad = 0
-if len(ra) != len(rb) or len(ra) < 3:
-    print("row count %d vs %d" % (len(ra), len(rb)))
-    bad = 1
-for a, b in zip(ra, rb):
-    for c, x, y in zip(ca, a, b):
-        if c == "ts_us" and abs(x - y) <= tol:
-            continue
-        if x != y:
-            print("%s: %s: %r != %r" % (a[ca.index("sni")], c, x, y))
-            bad = 1
-print("columns compared: %d, rows: %d" % (len(ca), len(ra)))
-sys.exit(bad)
-EOF
+    python3 "$TA_SRC/tests/encap_rows.py" "$@"
 }
 
 capture_one() { # NAME PCAP [CAPTURE-OPTIONS...]: read PCAP into a fresh database NAME

@@ -7,12 +7,15 @@
                                              sendto(MSG_FASTOPEN): it rides on the SYN when the
                                              kernel holds a Fast Open cookie for ADDR (else the
                                              SYN asks for one and the hello follows the handshake)
+  tfo_hello.py inspect PCAP                  per connection: client port, bytes on its SYN, how
+                                             many of them the SYN+ACK acknowledged
 
 Needs net.ipv4.tcp_fastopen with client and server bits (3) in the namespace. The server prints
 READY when listening, the client the negotiated version. Each side gives up after 20 s."""
 import signal
 import socket
 import ssl
+import struct
 import sys
 
 def family(addr):
@@ -74,11 +77,41 @@ def client(addr, port, sni):
     s.close()
 
 
+def inspect(path):
+    """Per TCP connection of an Ethernet pcap (IPv4/IPv6): the client's port, the bytes its SYN
+    carried and how many of them the SYN+ACK acknowledged. Proves what a test exercised."""
+    data = open(path, "rb").read()
+    off, conns = 24, {}
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        f = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        et = struct.unpack(">H", f[12:14])[0]
+        if et == 0x0800 and f[23] == 6:
+            ip = f[14:]
+            tcp = ip[(ip[0] & 15) * 4:struct.unpack(">H", ip[2:4])[0]]
+        elif et == 0x86DD and f[20] == 6:
+            ip = f[14:]
+            tcp = ip[40:40 + struct.unpack(">H", ip[4:6])[0]]
+        else:
+            continue
+        sport, dport, seq, ack = struct.unpack(">HHII", tcp[:12])
+        flags, plen = tcp[13], len(tcp) - (tcp[12] >> 4) * 4
+        if flags & 0x12 == 0x02:
+            conns[sport] = [seq, plen, None]
+        elif flags & 0x12 == 0x12 and dport in conns:
+            conns[dport][2] = (ack - conns[dport][0] - 1) & 0xFFFFFFFF
+    for port, (_isn, plen, acked) in sorted(conns.items()):
+        print("%d syn_data=%d synack_acked=%s" % (port, plen, acked))
+
+
 def main(argv):
     if len(argv) == 7 and argv[1] == "server":
         server(argv[2], int(argv[3]), argv[4], argv[5], int(argv[6]))
     elif len(argv) == 5 and argv[1] == "client":
         client(argv[2], int(argv[3]), argv[4])
+    elif len(argv) == 3 and argv[1] == "inspect":
+        inspect(argv[2])
     else:
         sys.stderr.write(__doc__)
         return 2
