@@ -468,14 +468,20 @@ static void decode_count(int rc, const struct ta_pkt *out, struct ta_decode_stat
         st->truncated++;
 }
 
-/* Decode one frame (see packet.h). ts_us and wire_len keep whatever the caller put there. An
- * unknown link type counts as non-IP. */
+/* Decode one frame (see packet.h). */
 int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
               struct ta_decode_stats *st)
 {
+    return ta_decode_with(NULL, dlt, data, caplen, out, st);
+}
+
+/* Decode one frame (see packet.h). ts_us and wire_len keep whatever the caller put there. An
+ * unknown link type counts as non-IP. */
+int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *data,
+                   uint32_t caplen, struct ta_pkt *out, struct ta_decode_stats *st)
+{
     uint64_t ts_us = out->ts_us;
     uint32_t wire_len = out->wire_len;
-    uint16_t vxlan_port = out->vxlan_port;
     struct ta_cur c = ta_cur_make(data, data ? caplen : 0);
     enum l3_kind kind = L3_NONE;
     int rc;
@@ -483,7 +489,7 @@ int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
     memset(out, 0, sizeof(*out));
     out->ts_us = ts_us;
     out->wire_len = wire_len;
-    out->vxlan_port = vxlan_port;
+    out->vxlan_port = opts ? opts->vxlan_port : 0;
     rc = link_decode(dlt, &c, out, &kind);
     if (rc == TA_OK)
         rc = ip_decode(kind, &c, out);

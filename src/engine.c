@@ -49,6 +49,7 @@ struct ta_engine {
     uint64_t now_us;
     uint32_t since_expire;
     struct ta_decode_stats dstats;
+    struct ta_decode_opts dopts;
     uint64_t bytes;
     uint64_t flows_created, flows_evicted, flows_timed_out, records, handshakes;
     uint64_t ctx_exhausted;
@@ -91,6 +92,7 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
         goto nomem;
     e->cfg = *cfg;
     e->sink = *sink;
+    e->dopts.vxlan_port = cfg->vxlan_port;
     if (e->cfg.max_analyzing == 0 || e->cfg.max_analyzing > e->cfg.max_flows)
         e->cfg.max_analyzing = e->cfg.max_flows;
     e->flows = ta_flow_table_new(e->cfg.max_flows);
@@ -525,8 +527,8 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         e->since_expire = 0;
         ta_engine_expire(e, e->now_us);
     }
-    pkt.vxlan_port = e->cfg.vxlan_port;
-    if (ta_decode(dlt, data, caplen, &pkt, &e->dstats) != TA_OK || pkt.ip_fragment)
+    if (ta_decode_with(&e->dopts, dlt, data, caplen, &pkt, &e->dstats) != TA_OK ||
+        pkt.ip_fragment)
         return;
     pkt.ts_us = ts_us;
     pkt.wire_len = wire_len;

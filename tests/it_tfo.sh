@@ -31,7 +31,7 @@ check_tfo() {
     "$TA_BIN" capture -q --db "$db" -r "$pcap" 2>"$IT_TMP/capture.err" ||
         fail "$what: capture failed: $(cat "$IT_TMP/capture.err")"
     assert_eq "$(sql "$db" "SELECT sni, client_hello, server_hello, established, anomalies,
-                            version FROM handshakes ORDER BY client_port")" \
+                            version FROM handshakes ORDER BY ts_us")" \
         "$(printf '%s\n' "cookie.tfo.example.test|1|1|1|0|772" \
             "accepted.tfo.example.test|1|1|1|0|772" "refused.tfo.example.test|1|1|1|0|772")" \
         "$what: one complete row per connection"

@@ -78,8 +78,9 @@ def client(addr, port, sni):
 
 
 def inspect(path):
-    """Per TCP connection of an Ethernet pcap (IPv4/IPv6): the client's port, the bytes its SYN
-    carried and how many of them the SYN+ACK acknowledged. Proves what a test exercised."""
+    """Per TCP connection of an Ethernet pcap (IPv4/IPv6), in the order of their SYNs: the
+    client's port, the bytes its SYN carried and how many of them the SYN+ACK acknowledged.
+    Proves what a test exercised."""
     data = open(path, "rb").read()
     off, conns = 24, {}
     while off + 16 <= len(data):
@@ -101,7 +102,7 @@ def inspect(path):
             conns[sport] = [seq, plen, None]
         elif flags & 0x12 == 0x12 and dport in conns:
             conns[dport][2] = (ack - conns[dport][0] - 1) & 0xFFFFFFFF
-    for port, (_isn, plen, acked) in sorted(conns.items()):
+    for port, (_isn, plen, acked) in conns.items():  # in the order of their SYNs
         print("%d syn_data=%d synack_acked=%s" % (port, plen, acked))
 
 

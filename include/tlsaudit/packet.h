@@ -79,8 +79,7 @@ struct ta_pkt {
     uint8_t tun_depth;         /* tunnels removed (at most TA_DECODE_MAX_TUNNELS) */
     uint8_t tun_failed;        /* enum ta_tunnel whose header or payload could not be decoded */
     bool tun_too_deep;         /* more than TA_DECODE_MAX_TUNNELS tunnels nested */
-    uint16_t vxlan_port;       /* input, kept by ta_decode: a UDP port decoded as VXLAN besides
-                                * 4789 (0 = none) */
+    uint16_t vxlan_port;       /* from struct ta_decode_opts (the decoder's own use) */
 };
 
 #define TA_DECODE_MAX_TUNNELS 4 /* a tunnel inside a tunnel ..., four deep at most */
@@ -101,14 +100,22 @@ struct ta_decode_stats {
 /* True when tlsaudit can decode this DLT_ link type (pcap_datalink() value). */
 bool ta_decode_linktype_supported(int dlt);
 
-/* Decode one captured frame of link type dlt into *out (ts_us, wire_len and vxlan_port are
- * left for the caller to set; vxlan_port is read). Returns TA_OK for an IPv4/IPv6 packet (any L4), TA_UNSUPPORTED for non-IP
+/* Decode one captured frame of link type dlt into *out (ts_us and wire_len are left for the
+ * caller to set). Returns TA_OK for an IPv4/IPv6 packet (any L4), TA_UNSUPPORTED for non-IP
  * frames, TA_MALFORMED when a header is short or inconsistent; a tunnel whose header is
  * malformed or whose payload is unknown sets tun_failed (or tun_too_deep) and is counted per
  * kind in st->undecoded, not as malformed or non-IP. Updates *st when not NULL.
  * Never reads outside [data, data + caplen). */
 int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
               struct ta_decode_stats *st);
+
+/* Decoder options (all zero: the defaults of ta_decode). */
+struct ta_decode_opts {
+    uint16_t vxlan_port;       /* a UDP port decoded as VXLAN besides 4789 (0 = none) */
+};
+/* ta_decode with options; opts may be NULL. */
+int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *data,
+                   uint32_t caplen, struct ta_pkt *out, struct ta_decode_stats *st);
 
 /* Canonical text form of an address (inet_ntop; IPv4 as dotted quad). buf >= 46 bytes. */
 const char *ta_addr_str(const struct ta_addr *a, uint8_t ipver, char *buf, size_t buflen);
