@@ -69,7 +69,7 @@ enc_cap_stop
 wait
 
 for f in inner vxlan vxlan-inner tfo; do cp "$WORK/$f.pcap" "$OUT/$f.pcap"; done
-for k in $(python3 "$HERE/encap_rewrite.py" --list); do
+for k in $(python3 "$HERE/encap_rewrite.py" --list | grep -vx cmd-both); do  # cmd-both: it_encap
     python3 "$HERE/encap_rewrite.py" "$k" "$OUT/inner.pcap" "$OUT/$k.pcap"
 done
 ls -l "$OUT"/*.pcap

@@ -108,8 +108,19 @@ def ip_version(frame):
     return p[0] >> 4
 
 
-def from_client(frame, client_macs):
-    return frame[6:12] in client_macs
+def tcp_src(frame):
+    """(source address, source port) of a TCP frame, with its TCP header; None otherwise."""
+    t, p = split(frame)
+    if t == 0x0800 and p[9] == 6:
+        tcp = p[(p[0] & 15) * 4:]
+        return (p[12:16], tcp[0:2]), tcp
+    if t == 0x86DD and p[6] == 6:
+        return (p[8:24], p[40:42]), p[40:]
+    return None, None
+
+
+def from_client(frame, clients):
+    return tcp_src(frame)[0] in clients
 
 
 def mpls(labels, payload):
@@ -172,6 +183,12 @@ def k_cmd(f, i, c):
         return f
     t, p = split(f)
     return f[:12] + struct.pack(">HBBHHH", 0x8909, 1, 1, 0x0001, 1234, t) + p
+
+
+def k_cmd_both(f, i, c):
+    # Both directions tagged, each with its own SGT: the client 1234, the server 99.
+    t, p = split(f)
+    return f[:12] + struct.pack(">HBBHHH", 0x8909, 1, 1, 0x0001, 1234 if c else 99, t) + p
 
 
 def k_gre_ip(f, i, c):
@@ -270,7 +287,7 @@ def k_undecodable(f, i, c):
 
 KINDS = {
     "qinq": k_qinq, "mpls-ip": k_mpls_ip, "mpls-pw": k_mpls_pw, "mpls-pw-nocw": k_mpls_pw_nocw,
-    "pppoe": k_pppoe, "cmd": k_cmd, "gre-ip": k_gre_ip, "gre-opts": k_gre_opts,
+    "pppoe": k_pppoe, "cmd": k_cmd, "cmd-both": k_cmd_both, "gre-ip": k_gre_ip, "gre-opts": k_gre_opts,
     "gretap": k_gretap, "erspan1": k_erspan1, "erspan2": k_erspan2, "erspan3": k_erspan3,
     "ip6erspan2": k_ip6erspan2, "geneve": k_geneve, "geneve-ip": k_geneve_ip,
     "ip-in-ip4": k_ip_in_ip4, "ip-in-ip6": k_ip_in_ip6, "nested": k_nested,
@@ -288,19 +305,13 @@ def main(argv):
     frames = read_pcap(argv[2])
     if not frames:
         raise SystemExit(f"{argv[2]}: no frames")
-    # The client is the sender of the first SYN: its MAC address marks its frames.
-    client_macs = set()
+    # The client of a connection is the sender of its SYN: its address and port mark its frames.
+    clients = set()
     for _s, _u, f in frames:
-        t, p = split(f)
-        if t == 0x0800 and p[9] == 6:
-            tcp = p[(p[0] & 15) * 4:]
-        elif t == 0x86DD and p[6] == 6:
-            tcp = p[40:]
-        else:
-            continue
-        if tcp[13] & 0x12 == 0x02:
-            client_macs.add(f[6:12])
-    out = [(s, u, KINDS[argv[1]](f, i, from_client(f, client_macs)))
+        src, tcp = tcp_src(f)
+        if src and tcp[13] & 0x12 == 0x02:
+            clients.add(src)
+    out = [(s, u, KINDS[argv[1]](f, i, from_client(f, clients)))
            for i, (s, u, f) in enumerate(frames)]
     write_pcap(argv[3], out)
     return 0

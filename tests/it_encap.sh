@@ -13,7 +13,9 @@
 #    four nested encapsulations decode, five are counted in tunnel_too_deep and make no row;
 #    undecodable.pcap (eight broken encapsulations, six frames each) makes no row and counts
 #    six in each undecoded_* counter;
-#  - --vxlan-port: vxlan.pcap with its UDP port moved to 8472 decodes only with --vxlan-port 8472.
+#  - --vxlan-port: vxlan.pcap with its UDP port moved to 8472 decodes only with --vxlan-port 8472;
+#  - SGTs on both directions of a server-first flow: the row keeps the client's;
+#  - two mirrors (ERSPAN III and GRE) of the same handshakes in one run: one row each.
 # The same comparison on live tunnels made by the kernel is tests/it_encap_live.sh.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +48,7 @@ assert_eq "$(sql "$inner_db" "SELECT count(*), sum(client_hello), sum(establishe
 have_tshark=1
 command -v tshark >/dev/null || { have_tshark=0; echo "NOTE: tshark not installed: the independent dissection check is not made"; }
 
-for kind in $(python3 "$TA_SRC/tests/encap_rewrite.py" --list) vxlan; do
+for kind in $(python3 "$TA_SRC/tests/encap_rewrite.py" --list | grep -vx cmd-both) vxlan; do
     pcap=$D/$kind.pcap
     [ -s "$pcap" ] || { fail "$kind: $pcap missing (run tests/encap-make.sh)"; continue; }
     if [ "$kind" != vxlan ]; then
@@ -124,6 +126,17 @@ assert_eq "$(sql "$db" "SELECT DISTINCT tunnel || '|' || vni FROM handshakes")" 
     "--vxlan-port 8472: context"
 "$TA_BIN" capture -q --db "$IT_TMP/x.db" -r "$D/vxlan.pcap" --vxlan-port 70000 2>"$IT_TMP/err"
 assert_eq "$?" 2 "--vxlan-port 70000 is a usage error"
+
+# Both directions tagged with different SGTs, on a server-first protocol (SMTP STARTTLS: the
+# server's banner is the flow's first payload): the row keeps the client's tag.
+python3 "$TA_SRC/tests/encap_rewrite.py" cmd-both "$TA_PCAPS/smtp-starttls-tls12.pcap" \
+    "$IT_TMP/cmd-both.pcap"
+db=$(capture_one cmd-both "$IT_TMP/cmd-both.pcap")
+plain=$(capture_one smtp-plain "$TA_PCAPS/smtp-starttls-tls12.pcap")
+out=$(rows_compare "$plain" "$db") && pass || fail "cmd-both: rows differ:
+$out"
+assert_eq "$(sql "$db" "SELECT app, sgt, tunnel IS NULL FROM handshakes")" "smtp|1234|1" \
+    "cmd-both: the client's SGT (1234), not the server's (99) that came first"
 
 # Both mirrors at once: the same handshakes seen through ERSPAN and through VXLAN in one run
 # are one client, one row per handshake (the second copy of each segment is a retransmission).
