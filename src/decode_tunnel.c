@@ -133,7 +133,7 @@ static int tun_pppoe(struct ta_cur *c, struct ta_pkt *out)
         return tun_fail(out, TA_TUN_PPPOE, TA_MALFORMED);
     if (b & 1) {
         proto = b;
-        ta_cur_skip(c, 1);
+        (void)ta_cur_skip(c, 1); /* peeked: present */
     } else if (!ta_cur_u16(c, &proto)) {
         return tun_fail(out, TA_TUN_PPPOE, TA_MALFORMED);
     }
