@@ -395,7 +395,10 @@ static void test_runs(void)
     struct ta_run_stats rs = { .packets = 10, .bytes = 2000, .drops = 1, .if_drops = 2,
                                .flows = 3, .flows_evicted = 4, .flows_timed_out = 5,
                                .handshakes = 6, .ip_fragments = 7, .malformed = 8, .non_ip = 9,
-                               .pool_exhausted = 11 };
+                               .pool_exhausted = 11, .tunneled = 21, .undecoded_mpls = 22,
+                               .undecoded_pppoe = 23, .undecoded_gre = 24, .undecoded_erspan = 25,
+                               .undecoded_vxlan = 26, .undecoded_geneve = 27, .undecoded_cmd = 28,
+                               .undecoded_ipip = 29, .tunnel_too_deep = 30 };
     const char *db = path_of("runs.db");
     CHECK_INT(ta_store_open(db, &st, err), TA_OK);
     CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
@@ -413,11 +416,15 @@ static void test_runs(void)
     CHECK_STR(q(ro, "SELECT packets, bytes, drops, if_drops, flows, flows_evicted, "
                 "flows_timed_out, handshakes, ip_fragments, malformed, non_ip, pool_exhausted, "
                 "clean, ended FROM runs"), "10|2000|1|2|3|4|5|6|7|8|9|11|0|NULL");
+    CHECK_STR(q(ro, "SELECT tunneled, undecoded_mpls, undecoded_pppoe, undecoded_gre, "
+                "undecoded_erspan, undecoded_vxlan, undecoded_geneve, undecoded_cmd, "
+                "undecoded_ipip, tunnel_too_deep FROM runs"), "21|22|23|24|25|26|27|28|29|30");
     CHECK_STR(q(ro, "SELECT run_id FROM handshakes"), "1");
     rs.packets = 12;
+    rs.undecoded_cmd = 31;
     CHECK_INT(ta_store_run_end(st, &rs, false, "x.pcap: truncated"), TA_OK);
-    CHECK_STR(q(ro, "SELECT packets, clean, error, ended >= started FROM runs"),
-              "12|0|x.pcap: truncated|1");
+    CHECK_STR(q(ro, "SELECT packets, clean, error, ended >= started, undecoded_cmd, "
+                "tunnel_too_deep FROM runs"), "12|0|x.pcap: truncated|1|31|30");
     CHECK_INT(ta_store_run_begin(st, "eth0", NULL, &run), TA_OK);
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK_STR(q(ro, "SELECT id, source, filter, clean, error FROM runs WHERE id = 2"),

@@ -26,6 +26,7 @@ static void usage(FILE *out)
         "                     the workers; beyond it the oldest analysis is settled early)\n"
         "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
+        "  --vxlan-port PORT  also decode UDP PORT as VXLAN (4789 always is)\n"
         "  -v / -q            more / less logging\n", TA_MAX_WORKERS);
 }
 
@@ -56,7 +57,7 @@ static int check_opts(const struct ta__capture_opts *o)
 /* See capture_int.h. */
 int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
 {
-    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP };
+    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_VXLAN };
     static const struct option longs[] = {
         { "db", required_argument, NULL, O_DB },
         { "max-flows", required_argument, NULL, O_MAXFLOWS },
@@ -64,6 +65,7 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
         { "idle-timeout", required_argument, NULL, O_IDLE },
         { "no-ndpi", no_argument, NULL, O_NONDPI },
         { "workers", required_argument, NULL, O_WORKERS },
+        { "vxlan-port", required_argument, NULL, O_VXLAN },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
@@ -94,6 +96,15 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
         case O_MAXAN: o->ecfg.max_analyzing = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_IDLE: o->ecfg.idle_timeout_s = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_NONDPI: o->ecfg.ndpi = false; break;
+        case O_VXLAN: {
+            unsigned long port = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || port == 0 || port > 65535) {
+                fprintf(stderr, "tlsaudit capture: --vxlan-port must be a UDP port, 1 to 65535\n");
+                return 2;
+            }
+            o->ecfg.vxlan_port = (uint16_t)port;
+            break;
+        }
         case O_WORKERS:
             o->workers = (int)strtol(optarg, &end, 10);
             if (end == optarg || *end || o->workers < 1)

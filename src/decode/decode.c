@@ -1,4 +1,6 @@
 /* decode.c - link layer (Ethernet/VLAN, Linux cooked, raw IP, BSD loopback) to TCP/UDP.
+ * Tunnels and tags between them (MPLS, PPPoE, GRE, ERSPAN, VXLAN, GENEVE, Cisco MetaData, IP in
+ * IP) are removed by decode_tunnel.c, which calls back into this file for each inner layer.
  *
  * RFC 791 (IPv4), RFC 8200 (IPv6 and its extension headers), RFC 4302 (AH), RFC 9293 (TCP),
  * RFC 768 (UDP), IEEE 802.1Q (VLAN tags, QinQ). Link headers follow the tcpdump.org LINKTYPE_
@@ -8,6 +10,7 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
+#include "decode_int.h"
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/packet.h"
 
@@ -36,8 +39,8 @@
 #define IPPROTO_NUM_TCP 6
 #define IPPROTO_NUM_UDP 17
 
-/* What the link layer says follows it. */
-enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6, L3_ANY };
+/* What the link layer says follows it; L3_DONE: the link layer decoded everything already. */
+enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6, L3_ANY, L3_DONE };
 
 bool ta_decode_linktype_supported(int dlt)
 {
@@ -76,9 +79,12 @@ static int link_vlan(struct ta_cur *c, uint16_t *type, struct ta_pkt *out)
     while (*type == ETHERTYPE_VLAN || *type == ETHERTYPE_QINQ || *type == ETHERTYPE_QINQ_OLD) {
         if (out->vlan_depth >= DECODE_MAX_VLAN)
             return TA_MALFORMED;
-        if (!ta_cur_skip(c, 2) || !ta_cur_u16(c, type))
+        uint16_t tci;
+        if (!ta_cur_u16(c, &tci) || !ta_cur_u16(c, type))
             return TA_MALFORMED;
         out->vlan_depth++;
+        out->enc.vlan = tci & 0x0FFF; /* the innermost tag is the one nearest the client */
+        out->enc.has |= TA_ENC_VLAN;
     }
     return TA_OK;
 }
@@ -91,10 +97,8 @@ static int link_ether(struct ta_cur *c, struct ta_pkt *out, enum l3_kind *kind)
 
     if (!ta_cur_skip(c, 12) || !ta_cur_u16(c, &type))
         return TA_MALFORMED;
-    if (link_vlan(c, &type, out) != TA_OK)
-        return TA_MALFORMED;
-    *kind = l3_from_ethertype(type);
-    return TA_OK;
+    *kind = L3_DONE;
+    return ta__decode_ethertype(c, type, out);
 }
 
 /* Linux cooked v1 (16 bytes): packet type, ARPHRD type, address length, 8 address bytes, then
@@ -106,10 +110,8 @@ static int link_sll(struct ta_cur *c, struct ta_pkt *out, enum l3_kind *kind)
 
     if (!ta_cur_skip(c, 14) || !ta_cur_u16(c, &proto))
         return TA_MALFORMED;
-    if (link_vlan(c, &proto, out) != TA_OK)
-        return TA_MALFORMED;
-    *kind = l3_from_ethertype(proto);
-    return TA_OK;
+    *kind = L3_DONE;
+    return ta__decode_ethertype(c, proto, out);
 }
 
 /* Linux cooked v2 (20 bytes): protocol first, then reserved, interface index, ARPHRD type,
@@ -120,10 +122,8 @@ static int link_sll2(struct ta_cur *c, struct ta_pkt *out, enum l3_kind *kind)
 
     if (!ta_cur_u16(c, &proto) || !ta_cur_skip(c, 18))
         return TA_MALFORMED;
-    if (link_vlan(c, &proto, out) != TA_OK)
-        return TA_MALFORMED;
-    *kind = l3_from_ethertype(proto);
-    return TA_OK;
+    *kind = L3_DONE;
+    return ta__decode_ethertype(c, proto, out);
 }
 
 /* BSD loopback: a 4-byte address family. DLT_LOOP writes it in network order; DLT_NULL in the
@@ -230,6 +230,8 @@ static int l4_udp(struct ta_cur *c, uint32_t seg_len, struct ta_pkt *out)
     out->l4 = TA_L4_UDP;
     out->payload_len = (uint32_t)ta_cur_left(c);
     out->payload = out->payload_len ? c->p : NULL; /* a cut was flagged by ip_clip */
+    if (ta__decode_udp_is_tunnel(out))
+        return ta__decode_udp_tunnel(c, out);
     return TA_OK;
 }
 
@@ -240,6 +242,8 @@ static int l4_decode(uint8_t proto, struct ta_cur *c, uint32_t seg_len, struct t
         return l4_tcp(c, seg_len, out);
     if (proto == IPPROTO_NUM_UDP)
         return l4_udp(c, seg_len, out);
+    if (ta__decode_ip_is_tunnel(proto))
+        return ta__decode_ip_tunnel(proto, c, out);
     out->l4 = TA_L4_OTHER;
     return TA_OK;
 }
@@ -397,6 +401,8 @@ static int ip_decode(enum l3_kind kind, struct ta_cur *c, struct ta_pkt *out)
 {
     uint8_t v;
 
+    if (kind == L3_DONE)
+        return TA_OK;
     if (kind == L3_ANY) {
         if (!ta_cur_peek8(c, 0, &v))
             return TA_MALFORMED;
@@ -411,10 +417,41 @@ static int ip_decode(enum l3_kind kind, struct ta_cur *c, struct ta_pkt *out)
     return TA_UNSUPPORTED;
 }
 
+/* See decode_int.h. */
+int ta__decode_ethertype(struct ta_cur *c, uint16_t type, struct ta_pkt *out)
+{
+    if (link_vlan(c, &type, out) != TA_OK)
+        return TA_MALFORMED;
+    switch (l3_from_ethertype(type)) {
+    case L3_IPV4:
+        return ip4_decode(c, out);
+    case L3_IPV6:
+        return ip6_decode(c, out);
+    default:
+        return ta__decode_ethertype_tunnel(c, type, out);
+    }
+}
+
+/* See decode_int.h. */
+int ta__decode_ip(struct ta_cur *c, struct ta_pkt *out)
+{
+    return ip_decode(L3_ANY, c, out);
+}
+
 /* Count the outcome of one decode in the statistics. */
 static void decode_count(int rc, const struct ta_pkt *out, struct ta_decode_stats *st)
 {
     st->packets++;
+    if (out->tun_too_deep) {
+        st->tunnel_too_deep++;
+        return;
+    }
+    if (out->tun_failed && out->tun_failed < TA_TUN_COUNT && rc != TA_OK) {
+        st->undecoded[out->tun_failed]++;
+        return;
+    }
+    if (rc == TA_OK && out->tun_depth)
+        st->tunneled++;
     if (rc == TA_UNSUPPORTED) {
         st->non_ip++;
         return;
@@ -431,10 +468,17 @@ static void decode_count(int rc, const struct ta_pkt *out, struct ta_decode_stat
         st->truncated++;
 }
 
-/* Decode one frame (see packet.h). ts_us and wire_len keep whatever the caller put there. An
- * unknown link type counts as non-IP. */
+/* Decode one frame (see packet.h). */
 int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
               struct ta_decode_stats *st)
+{
+    return ta_decode_with(NULL, dlt, data, caplen, out, st);
+}
+
+/* Decode one frame (see packet.h). ts_us and wire_len keep whatever the caller put there. An
+ * unknown link type counts as non-IP. */
+int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *data,
+                   uint32_t caplen, struct ta_pkt *out, struct ta_decode_stats *st)
 {
     uint64_t ts_us = out->ts_us;
     uint32_t wire_len = out->wire_len;
@@ -445,6 +489,7 @@ int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
     memset(out, 0, sizeof(*out));
     out->ts_us = ts_us;
     out->wire_len = wire_len;
+    out->vxlan_port = opts ? opts->vxlan_port : 0;
     rc = link_decode(dlt, &c, out, &kind);
     if (rc == TA_OK)
         rc = ip_decode(kind, &c, out);

@@ -28,6 +28,8 @@ struct ta_ectx {
     uint32_t next_free;
     uint32_t age_prev, age_next; /* contexts in use, oldest first */
     bool dir_done[2];         /* the dissector wants nothing more from this direction */
+    struct ta_encap enc;      /* encapsulation context for the record (ctx_encap) */
+    uint8_t enc_client;       /* TA_ENC_* (and ENC_TUNNEL) fields of enc taken from the client */
     bool kick;                /* a hand-off happened: re-deliver the other direction's bytes */
     /* followed by the nDPI flow struct (ta_ndpi_flow_size bytes) */
 };
@@ -48,6 +50,7 @@ struct ta_engine {
     uint64_t now_us;
     uint32_t since_expire;
     struct ta_decode_stats dstats;
+    struct ta_decode_opts dopts;
     uint64_t bytes;
     uint64_t flows_created, flows_evicted, flows_timed_out, records, handshakes;
     uint64_t ctx_exhausted;
@@ -90,6 +93,7 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
         goto nomem;
     e->cfg = *cfg;
     e->sink = *sink;
+    e->dopts.vxlan_port = cfg->vxlan_port;
     if (e->cfg.max_analyzing == 0 || e->cfg.max_analyzing > e->cfg.max_flows)
         e->cfg.max_analyzing = e->cfg.max_flows;
     e->flows = ta_flow_table_new(e->cfg.max_flows);
@@ -219,6 +223,38 @@ static void fill_endpoints(const struct ta_flow *f, struct ta_hs *hs)
     hs->ts_last_us = f->ts_last_us;
 }
 
+#define ENC_TUNNEL 0x80      /* bit of enc_client for enc.tunnel */
+
+/* Keep the encapsulation context of a packet of the flow for its record: each field (tunnel,
+ * VLAN, VNI, SGT) from the first packet that carries it, a packet of the client replacing one
+ * of the server (a TrustSec span may tag only one direction; the client's tag describes the
+ * client, and the rows are about clients). */
+static void ctx_encap(struct ta_ectx *x, const struct ta_pkt *pkt, enum ta_dir dir)
+{
+    const struct ta_encap *p = &pkt->enc;
+    uint8_t have = (uint8_t)(x->enc.has | (x->enc.tunnel ? ENC_TUNNEL : 0));
+    uint8_t got = (uint8_t)(p->has | (p->tunnel ? ENC_TUNNEL : 0));
+    uint8_t take = (uint8_t)(got & ~have);
+
+    if (dir == TA_DIR_C2S)
+        take |= (uint8_t)(got & have & ~x->enc_client);
+    if (!take)
+        return;
+    if (take & ENC_TUNNEL)
+        x->enc.tunnel = p->tunnel;
+    if (take & TA_ENC_VLAN)
+        x->enc.vlan = p->vlan;
+    if (take & TA_ENC_VNI)
+        x->enc.vni = p->vni;
+    if (take & TA_ENC_SGT)
+        x->enc.sgt = p->sgt;
+    x->enc.has |= (uint8_t)(take & ~ENC_TUNNEL);
+    if (dir == TA_DIR_C2S)
+        x->enc_client |= take;
+    else
+        x->enc_client &= (uint8_t)~take;
+}
+
 /* Write the record of x, when it holds anything worth a row: the connection's first record
  * also for an alert or a text prelude alone, a later one (hs.seq > 0) only for a hello. */
 static void record_write(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *x)
@@ -231,6 +267,7 @@ static void record_write(struct ta_engine *e, struct ta_flow *f, struct ta_ectx 
             hs->anomalies |= TA_AN_STREAM_GAP;
     if (hello || (hs->seq == 0 && (hs->alert.present || hs->mail.present))) {
         fill_endpoints(f, hs);
+        hs->enc = x->enc;
         if (e->cls)
             ta_ndpi_finish(e->cls, &x->cls, ctx_nflow(x), hs->ndpi_name, sizeof(hs->ndpi_name));
         hs->ndpi_master = x->cls.master;
@@ -441,9 +478,13 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
         uint16_t server_port = f->client_is_a ? f->key.pb : f->key.pa;
         if (e->cls && !x->cls.done)
             ta_ndpi_packet(e->cls, &x->cls, ctx_nflow(x), pkt->l3, pkt->l3_len, pkt->ts_us);
+        ctx_encap(x, pkt, dir);
         if (pkt->payload_len > 0 && !x->dir_done[dir] && !x->st[dir].closed) {
             struct sink_arg sa = { e, x, dir, server_port };
-            ta_stream_segment(&x->st[dir], e->bufs, pkt->seq, pkt->payload, pkt->payload_len,
+            /* Data on a SYN (TCP Fast Open, RFC 7413) starts after the SYN's own sequence
+             * number: the first byte is ISN + 1, where a retransmission would put it too. */
+            uint32_t seq = (fl & TA_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
+            ta_stream_segment(&x->st[dir], e->bufs, seq, pkt->payload, pkt->payload_len,
                               engine_sink, &sa);
             flow_after_data(e, f, x, dir, server_port);
         }
@@ -490,7 +531,8 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         e->since_expire = 0;
         ta_engine_expire(e, e->now_us);
     }
-    if (ta_decode(dlt, data, caplen, &pkt, &e->dstats) != TA_OK || pkt.ip_fragment)
+    if (ta_decode_with(&e->dopts, dlt, data, caplen, &pkt, &e->dstats) != TA_OK ||
+        pkt.ip_fragment)
         return;
     pkt.ts_us = ts_us;
     pkt.wire_len = wire_len;
@@ -566,4 +608,16 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->malformed += e->dstats.malformed;
     rs->non_ip += e->dstats.non_ip;
     rs->pool_exhausted += e->ctx_exhausted + ta_bufpool_exhausted(e->bufs);
+    rs->tunneled += e->dstats.tunneled;
+    rs->undecoded_mpls += e->dstats.undecoded[TA_TUN_MPLS];
+    rs->undecoded_pppoe += e->dstats.undecoded[TA_TUN_PPPOE];
+    rs->undecoded_gre += e->dstats.undecoded[TA_TUN_GRE];
+    rs->undecoded_erspan += e->dstats.undecoded[TA_TUN_ERSPAN1] +
+                            e->dstats.undecoded[TA_TUN_ERSPAN2] + e->dstats.undecoded[TA_TUN_ERSPAN3];
+    rs->undecoded_vxlan += e->dstats.undecoded[TA_TUN_VXLAN];
+    rs->undecoded_geneve += e->dstats.undecoded[TA_TUN_GENEVE];
+    rs->undecoded_cmd += e->dstats.undecoded[TA_TUN_CMD];
+    rs->undecoded_ipip += e->dstats.undecoded[TA_TUN_IP4IN4] + e->dstats.undecoded[TA_TUN_IP6IN4] +
+                          e->dstats.undecoded[TA_TUN_IP4IN6] + e->dstats.undecoded[TA_TUN_IP6IN6];
+    rs->tunnel_too_deep += e->dstats.tunnel_too_deep;
 }

@@ -30,7 +30,7 @@ static const char *const hs_cols[] = {
     "alert_desc", "alert_dir", "cert_cn", "cert_issuer", "cert_sans", "cert_not_before",
     "cert_not_after", "cert_key_type", "cert_key_bits", "cert_chain_len", "ja3", "ja3s", "ja4",
     "ndpi_master", "ndpi_app", "ndpi_name", "greeting_host", "greeting", "anomalies",
-    "o365", "o365_service", "o365_reason",
+    "o365", "o365_service", "o365_reason", "tunnel", "vlan", "vni", "sgt",
 };
 
 /* Parameter numbers, same order as hs_cols. */
@@ -45,8 +45,8 @@ enum {
     H_ALERT_DESC, H_ALERT_DIR, H_CERT_CN, H_CERT_ISSUER, H_CERT_SANS, H_CERT_NOT_BEFORE,
     H_CERT_NOT_AFTER, H_CERT_KEY_TYPE, H_CERT_KEY_BITS, H_CERT_CHAIN_LEN, H_JA3, H_JA3S, H_JA4,
     H_NDPI_MASTER, H_NDPI_APP, H_NDPI_NAME, H_GREETING_HOST, H_GREETING, H_ANOMALIES,
-    H_O365, H_O365_SERVICE, H_O365_REASON,
-    H_NCOLS = H_O365_REASON
+    H_O365, H_O365_SERVICE, H_O365_REASON, H_TUNNEL, H_VLAN, H_VNI, H_SGT,
+    H_NCOLS = H_SGT
 };
 _Static_assert(TA_ARRAY_LEN(hs_cols) == H_NCOLS, "hs_cols and the H_ enum disagree");
 
@@ -252,6 +252,21 @@ static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
         sqlite3_bind_text(s, H_JA3S, rt->ja3s, -1, SQLITE_STATIC);
 }
 
+/* Encapsulation context columns (schema/003_tunnel.sql): NULL where the packets had none.
+ * ta_tunnel_name returns string literals. */
+static void bind_encap(sqlite3_stmt *s, const struct ta_encap *enc)
+{
+    const char *t = ta_tunnel_name(enc->tunnel);
+    if (t)
+        sqlite3_bind_text(s, H_TUNNEL, t, -1, SQLITE_STATIC);
+    if (enc->has & TA_ENC_VLAN)
+        sqlite3_bind_int(s, H_VLAN, enc->vlan);
+    if (enc->has & TA_ENC_VNI)
+        sqlite3_bind_int64(s, H_VNI, enc->vni);
+    if (enc->has & TA_ENC_SGT)
+        sqlite3_bind_int(s, H_SGT, enc->sgt);
+}
+
 /* Certificate, nDPI, mail-prelude and anomaly columns. */
 static void bind_extra(sqlite3_stmt *s, const struct ta_hs *hs, struct row_text *rt)
 {
@@ -276,6 +291,7 @@ static void bind_extra(sqlite3_stmt *s, const struct ta_hs *hs, struct row_text 
         bind_str(s, H_GREETING, hs->mail.greeting, sizeof hs->mail.greeting);
     }
     sqlite3_bind_int64(s, H_ANOMALIES, hs->anomalies);
+    bind_encap(s, &hs->enc);
 }
 
 /* Step a fully bound insert, then reset it and clear its bindings (unbound = NULL next time). */

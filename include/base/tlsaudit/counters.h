@@ -22,7 +22,17 @@
     XX(ip_fragments, SUM)     /* IP fragments seen (counted, not reassembled) */                \
     XX(malformed, SUM)        /* headers short or inconsistent */                               \
     XX(non_ip, SUM)           /* frames that were not IPv4/IPv6 */                              \
-    XX(pool_exhausted, SUM)   /* analysis contexts or stream buffers not available */
+    XX(pool_exhausted, SUM)   /* analysis contexts or stream buffers not available */       \
+    XX(tunneled, SUM)         /* packets decoded through a tunnel or tag (schema 003) */        \
+    XX(undecoded_mpls, SUM)   /* encapsulations not decoded, per kind: malformed or unknown */  \
+    XX(undecoded_pppoe, SUM)                                                                     \
+    XX(undecoded_gre, SUM)                                                                       \
+    XX(undecoded_erspan, SUM)                                                                    \
+    XX(undecoded_vxlan, SUM)                                                                     \
+    XX(undecoded_geneve, SUM)                                                                    \
+    XX(undecoded_cmd, SUM)    /* Cisco MetaData */                                               \
+    XX(undecoded_ipip, SUM)   /* 4in4, 6in4, 4in6, 6in6 */                                        \
+    XX(tunnel_too_deep, SUM)  /* more nested encapsulations than decoded */
 
 struct ta_run_stats {
 #define TA__RUN_FIELD(name, merge) uint64_t name;

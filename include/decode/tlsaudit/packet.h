@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "tlsaudit/addr.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/encap.h"
 
 enum ta_l4 { TA_L4_OTHER = 0, TA_L4_TCP = 6, TA_L4_UDP = 17 };
 
@@ -33,7 +34,14 @@ struct ta_pkt {
     uint32_t l3_len;           /* bytes from l3 to the end of the captured data, clipped to IP total length */
     const uint8_t *payload;    /* transport payload (TCP/UDP), may be NULL when payload_len == 0 */
     uint32_t payload_len;      /* payload bytes actually captured */
+    struct ta_encap enc;       /* encapsulation context; addresses and ports are the innermost */
+    uint8_t tun_depth;         /* tunnels removed (at most TA_DECODE_MAX_TUNNELS) */
+    uint8_t tun_failed;        /* enum ta_tunnel whose header or payload could not be decoded */
+    bool tun_too_deep;         /* more than TA_DECODE_MAX_TUNNELS tunnels nested */
+    uint16_t vxlan_port;       /* from struct ta_decode_opts (the decoder's own use) */
 };
+
+#define TA_DECODE_MAX_TUNNELS 4 /* a tunnel inside a tunnel ..., four deep at most */
 
 /* Decoding statistics, one counter per reason a packet was not fully decoded. */
 struct ta_decode_stats {
@@ -43,6 +51,9 @@ struct ta_decode_stats {
     uint64_t ip_fragments;     /* IPv4 or IPv6 fragments (counted, not reassembled) */
     uint64_t other_l4;         /* ICMP, SCTP, ... */
     uint64_t truncated;        /* snaplen cut into the payload */
+    uint64_t tunneled;         /* IP packets decoded inside at least one tunnel or CMD tag */
+    uint64_t undecoded[TA_TUN_COUNT]; /* per kind: header malformed or payload unknown */
+    uint64_t tunnel_too_deep;  /* more than TA_DECODE_MAX_TUNNELS nested */
 };
 
 /* True when tlsaudit can decode this DLT_ link type (pcap_datalink() value). */
@@ -50,9 +61,19 @@ bool ta_decode_linktype_supported(int dlt);
 
 /* Decode one captured frame of link type dlt into *out (ts_us and wire_len are left for the
  * caller to set). Returns TA_OK for an IPv4/IPv6 packet (any L4), TA_UNSUPPORTED for non-IP
- * frames, TA_MALFORMED when a header is short or inconsistent. Updates *st when not NULL.
+ * frames, TA_MALFORMED when a header is short or inconsistent; a tunnel whose header is
+ * malformed or whose payload is unknown sets tun_failed (or tun_too_deep) and is counted per
+ * kind in st->undecoded, not as malformed or non-IP. Updates *st when not NULL.
  * Never reads outside [data, data + caplen). */
 int ta_decode(int dlt, const uint8_t *data, uint32_t caplen, struct ta_pkt *out,
               struct ta_decode_stats *st);
+
+/* Decoder options (all zero: the defaults of ta_decode). */
+struct ta_decode_opts {
+    uint16_t vxlan_port;       /* a UDP port decoded as VXLAN besides 4789 (0 = none) */
+};
+/* ta_decode with options; opts may be NULL. */
+int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *data,
+                   uint32_t caplen, struct ta_pkt *out, struct ta_decode_stats *st);
 
 #endif

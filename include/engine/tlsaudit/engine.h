@@ -14,6 +14,7 @@ struct ta_engine_config {
     uint32_t stream_buf_size;  /* bytes per buffer = per-direction reassembly cap (default 32768) */
     uint32_t idle_timeout_s;   /* TCP idle timeout (default 300) */
     bool ndpi;                 /* classify with nDPI (default true) */
+    uint16_t vxlan_port;       /* a UDP port decoded as VXLAN besides 4789 (default 0: none) */
 };
 
 /* Where records go: the store in production, a test's collector in unit tests. */

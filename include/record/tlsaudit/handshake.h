@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "tlsaudit/addr.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/encap.h"
 
 /* Caps: a hostile hello may list thousands of values; we keep the first N and set a flag. */
 #define TA_MAX_CIPHERS 256
@@ -165,6 +166,8 @@ struct ta_hs {
     uint8_t seq;                      /* this record's index on its connection (0 = first): a
                                        * connection may carry several handshakes (a new
                                        * ClientHello, a retry after a fatal alert) */
+    struct ta_encap enc;              /* outermost tunnel, VLAN, VNI, SGT of the flow's packets
+                                       * (the client's when its packets carry them) */
 };
 
 /* Application label of a record (src/hs.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from
