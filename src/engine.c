@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_quic.h"
 #include "tlsaudit/classify.h"
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
@@ -38,6 +39,7 @@ struct ta_engine {
     struct ta_flow_table *flows;
     struct ta_bufpool *bufs;
     struct ta_classifier *cls;
+    struct ta__quic_engine *quic; /* UDP flows carrying QUIC (engine_quic.c) */
     uint8_t *ctx_mem;         /* max_analyzing contexts of ctx_stride bytes */
     size_t ctx_stride;
     uint32_t ctx_free;        /* list of returned contexts */
@@ -105,7 +107,8 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
                     (e->cfg.ndpi ? ta_classifier_flow_size() : 0);
     /* calloc: pages of contexts never used are never touched, so they cost no resident memory. */
     e->ctx_mem = calloc(e->cfg.max_analyzing, e->ctx_stride);
-    if (!e->flows || !e->bufs || !e->ctx_mem)
+    e->quic = ta__quic_engine_new(&e->cfg, e->cls, &e->sink);
+    if (!e->flows || !e->bufs || !e->ctx_mem || !e->quic)
         goto nomem;
     e->ctx_free = TA_FLOW_NONE;
     e->age_head = e->age_tail = TA_FLOW_NONE;
@@ -122,6 +125,7 @@ void ta_engine_free(struct ta_engine *e)
         return;
     ta_flow_table_free(e->flows);
     ta_bufpool_free(e->bufs);
+    ta__quic_engine_free(e->quic);
     ta_classifier_free(e->cls);
     free(e->ctx_mem);
     free(e);
@@ -493,6 +497,8 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
     if (pkt.l4 == TA_L4_UDP) {
         if (pkt.sport == 53 && pkt.payload_len > 0 && e->sink.dns)
             e->sink.dns(e->sink.arg, ts_us, pkt.payload, pkt.payload_len);
+        else if (pkt.sport != 53 && pkt.dport != 53)
+            ta__quic_engine_packet(e->quic, &pkt);
         return;
     }
     if (pkt.l4 != TA_L4_TCP)
@@ -541,6 +547,7 @@ void ta_engine_expire(struct ta_engine *e, uint64_t now_us)
         flow_end(e, f);
         e->flows_timed_out++;
     }
+    ta__quic_engine_expire(e->quic, now_us);
 }
 
 void ta_engine_flush(struct ta_engine *e)
@@ -549,6 +556,7 @@ void ta_engine_flush(struct ta_engine *e)
 
     while ((f = ta_flow_oldest(e->flows)) != NULL)
         flow_end(e, f);
+    ta__quic_engine_flush(e->quic);
 }
 
 void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
@@ -562,4 +570,5 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->malformed += e->dstats.malformed;
     rs->non_ip += e->dstats.non_ip;
     rs->pool_exhausted += e->ctx_exhausted + ta_bufpool_exhausted(e->bufs);
+    ta__quic_engine_stats(e->quic, rs);
 }
