@@ -226,15 +226,19 @@ static struct ta_flow *flow_new(struct ta__quic_engine *q, const struct ta_pkt *
 
 void ta__quic_engine_packet(struct ta__quic_engine *q, const struct ta_pkt *pkt)
 {
-    struct ta_cur c = ta_cur_make(pkt->payload, pkt->payload_len);
+    struct ta_cur c;
     struct ta_flow_key key;
     struct ta_flow *f;
     struct qx *x;
     uint32_t hash;
     uint8_t first;
     bool from_a;
-    /* Long header: form bit set; the smallest one (RFC 8999 5.1) has 7 bytes. */
-    if (!q || pkt->payload_len < 7 || !ta_cur_peek8(&c, 0, &first) || !(first & 0x80))
+    /* Long header: form bit set; the smallest one (RFC 8999 5.1) has 7 bytes. (An empty
+     * payload has no pointer at all: the cursor is made only after the length check.) */
+    if (!q || pkt->payload_len < 7)
+        return;
+    c = ta_cur_make(pkt->payload, pkt->payload_len);
+    if (!ta_cur_peek8(&c, 0, &first) || !(first & 0x80))
         return;
     ta_flow_key_make(pkt, &key, &from_a);
     f = ta_flow_find(q->flows, &key, &hash);
