@@ -26,15 +26,18 @@ static const struct ta__quic_keys *conn_keys(struct ta_quic_crypto *qc, struct t
 }
 
 /* A client Initial that did not open with the keys in force: is it a new connection attempt
- * whose keys derive from its own DCID? On success the connection adopts that id (the server's
- * keys follow it) and, while the ClientHello is not read yet, restarts the client's CRYPTO
- * stream, which a new attempt sends from offset 0 again. */
+ * whose keys derive from its own DCID? Only after a Version Negotiation, or while no
+ * ClientHello was read (the flow may have begun with a packet the capture cut): otherwise an
+ * injected Initial could steer the keys away from the real connection. On success the
+ * connection adopts that id (the server's keys follow it) and, while the ClientHello is not read
+ * yet, restarts the client's CRYPTO stream, which a new attempt sends from offset 0 again. */
 static int client_restart(struct ta_quic_crypto *qc, struct ta_ctx *ctx, struct ta__quic_conn *c,
                           const struct ta__quic_hdr *h, uint64_t *pn, const uint8_t **plain,
                           size_t *plen)
 {
     struct ta__quic_keys k;
-    if (h->dcid.len < QUIC_CID_MIN_INITIAL || h->dcid.len > QUIC_CID_MAX ||
+    if ((ctx->hs.ch.present && !(c->flags & QUIC_F_VN)) ||
+        h->dcid.len < QUIC_CID_MIN_INITIAL || h->dcid.len > QUIC_CID_MAX ||
         (h->dcid.len == c->dcid_len && memcmp(h->dcid.ptr, c->dcid, c->dcid_len) == 0) ||
         ta__quic_keys_derive(qc, h->ver, h->dcid.ptr, h->dcid.len, TA_DIR_C2S, &k) != TA_OK ||
         ta__quic_open(qc, &k, h, 0, pn, plain, plen) != TA_OK)

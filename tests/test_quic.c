@@ -418,6 +418,33 @@ static void test_vn_and_forged(void)
     CHECK(!ctx.hs.handshake_done);
 }
 
+/* Once the ClientHello is read (and no Version Negotiation came), an Initial that
+ * authenticates under another DCID (injected by a third party) does not take over the keys:
+ * the real server's Initial is still read. */
+static void test_injected(void)
+{
+    static struct bld ch, sh;
+    static const uint8_t other[8] = { 6, 6, 6, 6, 6, 6, 6, 6 };
+    uint8_t fr[1100];
+    size_t n, len;
+    ch.n = 0; ch.depth = 0; sh.n = 0; sh.depth = 0;
+    b_client_hello(&ch, 0, 0x001d);
+    b_server_hello(&sh, 0, 1, 0);
+    n = crypto_frame(fr, 0, ch.b, ch.n);
+    len = seal(1, TA_DIR_C2S, dcid8, 8, dcid8, 8, ccid, 4, 0, fr, n, 1100, pkt, sizeof pkt);
+    flow_start(pkt, len);
+    CHECK_INT(ta_quic_datagram(qc, &ctx, &st, TA_DIR_C2S, pkt, len, false), TA_OK);
+    CHECK(ctx.hs.ch.present);
+    len = seal(1, TA_DIR_C2S, other, 8, other, 8, ccid, 4, 1, fr, n, 1100, pkt, sizeof pkt);
+    CHECK_INT(ta_quic_datagram(qc, &ctx, &st, TA_DIR_C2S, pkt, len, false), TA_OK);
+    CHECK(ctx.hs.anomalies & TA_AN_QUIC_UNDECRYPTED);
+    CHECK(memcmp(ta__quic_conn(&st)->dcid, dcid8, 8) == 0);
+    n = crypto_frame(fr, 0, sh.b, sh.n);
+    len = seal(1, TA_DIR_S2C, dcid8, 8, ccid, 4, scid5, 5, 0, fr, n, 0, pkt, sizeof pkt);
+    CHECK_INT(ta_quic_datagram(qc, &ctx, &st, TA_DIR_S2C, pkt, len, false), TA_DONE);
+    CHECK(ctx.hs.sh.present);
+}
+
 /* A client Initial cut by the snap length: accepted only when the capture says so; the
  * server's Initial is still read with keys from its DCID, and the flow ends with
  * truncated_hello. */
@@ -471,6 +498,7 @@ int main(void)
     test_cap();
     test_retry();
     test_vn_and_forged();
+    test_injected();
     test_truncated();
     test_bad_frame();
     ta_quic_crypto_free(qc);
