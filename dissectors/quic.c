@@ -101,7 +101,7 @@ int ta__quic_header(struct ta_cur *d, struct ta__quic_hdr *h)
     if (!ta_cur_u32(&c, &h->version))
         return TA_MALFORMED;
     h->ver = ta__quic_version(h->version);
-    if (!header_cid(&c, &h->dcid, h->version != 0) || !header_cid(&c, &h->scid, h->version != 0))
+    if (!header_cid(&c, &h->dcid, h->ver != NULL) || !header_cid(&c, &h->scid, h->ver != NULL))
         return TA_MALFORMED;
     if (h->version == 0 || (h->ver && header_type(h->ver, h->first) == QUIC_PT_RETRY)) {
         h->type = h->version == 0 ? QUIC_PT_VN : QUIC_PT_RETRY;
