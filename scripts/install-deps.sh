@@ -13,4 +13,10 @@ $SUDO apt-get install -y --no-install-recommends \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
-    valgrind time libndpi-bin
+    valgrind time libndpi-bin \
+    ngtcp2-client ngtcp2-server
+# ngtcp2-server enables an ngtcp2d service (localhost:7777, where systemd runs); the QUIC tests
+# start their own servers inside a network namespace and do not need it.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now ngtcp2d.service >/dev/null 2>&1 || true
+fi

@@ -24,7 +24,7 @@ static void usage(FILE *out)
         "                     the oldest flow is evicted beyond it\n"
         "  --max-analyzing N  flows whose handshake is read at once (default 4096, shared by\n"
         "                     the workers; beyond it the oldest analysis is settled early)\n"
-        "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
+        "  --idle-timeout S   TCP and QUIC idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
         "  --vxlan-port PORT  also decode UDP PORT as VXLAN (4789 always is)\n"
         "  -v / -q            more / less logging\n", TA_MAX_WORKERS);

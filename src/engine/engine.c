@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_quic.h"
 #include "tlsaudit/ndpi_label.h"
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
@@ -41,6 +42,7 @@ struct ta_engine {
     struct ta_bufpool *bufs;
     struct ta_ndpi *cls;
     struct ta_dis_mem *dis_mem; /* the dissectors' scratch and certificate cache (this engine's) */
+    struct ta__quic_engine *quic; /* UDP flows carrying QUIC (engine_quic.c) */
     uint8_t *ctx_mem;         /* max_analyzing contexts of ctx_stride bytes */
     size_t ctx_stride;
     uint32_t ctx_free;        /* list of returned contexts */
@@ -111,7 +113,8 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
     /* calloc: pages of contexts never used are never touched, so they cost no resident memory. */
     e->ctx_mem = calloc(e->cfg.max_analyzing, e->ctx_stride);
     e->dis_mem = ta_dis_mem_new();
-    if (!e->flows || !e->bufs || !e->ctx_mem || !e->dis_mem)
+    e->quic = ta__quic_engine_new(&e->cfg, e->cls, &e->sink, e->dis_mem);
+    if (!e->flows || !e->bufs || !e->ctx_mem || !e->dis_mem || !e->quic)
         goto nomem;
     e->ctx_free = TA_FLOW_NONE;
     e->age_head = e->age_tail = TA_FLOW_NONE;
@@ -130,6 +133,7 @@ void ta_engine_free(struct ta_engine *e)
     ta_bufpool_free(e->bufs);
     ta_ndpi_free(e->cls);
     ta_dis_mem_free(e->dis_mem);
+    ta__quic_engine_free(e->quic);
     free(e->ctx_mem);
     free(e);
 }
@@ -539,6 +543,8 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
     if (pkt.l4 == TA_L4_UDP) {
         if (pkt.sport == 53 && pkt.payload_len > 0 && e->sink.dns)
             e->sink.dns(e->sink.arg, ts_us, pkt.payload, pkt.payload_len);
+        else if (pkt.sport != 53 && pkt.dport != 53)
+            ta__quic_engine_packet(e->quic, &pkt);
         return;
     }
     if (pkt.l4 != TA_L4_TCP)
@@ -587,6 +593,7 @@ void ta_engine_expire(struct ta_engine *e, uint64_t now_us)
         flow_end(e, f);
         e->flows_timed_out++;
     }
+    ta__quic_engine_expire(e->quic, now_us);
 }
 
 void ta_engine_flush(struct ta_engine *e)
@@ -595,6 +602,7 @@ void ta_engine_flush(struct ta_engine *e)
 
     while ((f = ta_flow_oldest(e->flows)) != NULL)
         flow_end(e, f);
+    ta__quic_engine_flush(e->quic);
 }
 
 void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
@@ -620,4 +628,5 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->undecoded_ipip += e->dstats.undecoded[TA_TUN_IP4IN4] + e->dstats.undecoded[TA_TUN_IP6IN4] +
                           e->dstats.undecoded[TA_TUN_IP4IN6] + e->dstats.undecoded[TA_TUN_IP6IN6];
     rs->tunnel_too_deep += e->dstats.tunnel_too_deep;
+    ta__quic_engine_stats(e->quic, rs);
 }

@@ -1,5 +1,6 @@
 /* query_summary.c - the summary report: handshakes and distinct clients by negotiated version
- * (Office 365 destinations, then the rest), by application, and the share of legacy handshakes.
+ * (Office 365 destinations, then the rest), by application, by transport (TCP or QUIC), and the
+ * share of legacy handshakes.
  *
  * CSV/JSON get flat rows (section, key, handshakes, clients, percent); the table form prints one
  * small titled table per section for a person to read. percent is the share of the section's
@@ -53,10 +54,11 @@ static void section_totals(struct sum *sm, const char *section)
             sm->r[i].total = t;
 }
 
-/* Run a grouped count: columns (group, key, handshakes, clients); key text via keyfn.
- * Returns 0 or -1. */
+/* Run a grouped count: columns (group, key, handshakes, clients); the key is a version label
+ * (versions: section by the group, Office 365 or not) or the text of the column (section
+ * `section`). Returns 0 or -1. */
 static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const char *sql,
-                   int versions)
+                   int versions, const char *section_name)
 {
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     int rc;
@@ -71,7 +73,7 @@ static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const 
             if (!key[0])
                 snprintf(key, sizeof key, "none");
         } else {
-            section = "app";
+            section = section_name;
             snprintf(key, sizeof key, "%s", ta__q_text(s, 1) ? ta__q_text(s, 1) : "");
         }
         if (add_row(sm, section, key, sqlite3_column_int(s, 2), sqlite3_column_int(s, 3))) {
@@ -120,17 +122,24 @@ static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
     ta__q_where(o, TA_Q_HS, sql, sizeof sql);
     ta__q_cat(sql, sizeof sql, " GROUP BY h.o365 = 1, h.version ORDER BY 1 DESC,"
                                " h.version IS NULL, h.version DESC");
-    if (grouped(db, o, sm, sql, 1) != 0)
+    if (grouped(db, o, sm, sql, 1, NULL) != 0)
         return -1;
     snprintf(sql, sizeof sql, "SELECT 0, h.app, count(*), count(DISTINCT h.client_ip)"
              " FROM handshakes h WHERE 1");
     ta__q_where(o, TA_Q_HS, sql, sizeof sql);
     ta__q_cat(sql, sizeof sql, " GROUP BY h.app ORDER BY 3 DESC, 2");
-    if (grouped(db, o, sm, sql, 0) != 0)
+    if (grouped(db, o, sm, sql, 0, "app") != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT 0, h.transport, count(*), count(DISTINCT h.client_ip)"
+             " FROM handshakes h WHERE 1");
+    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    ta__q_cat(sql, sizeof sql, " GROUP BY h.transport ORDER BY 3 DESC, 2");
+    if (grouped(db, o, sm, sql, 0, "transport") != 0)
         return -1;
     section_totals(sm, "o365_version");
     section_totals(sm, "other_version");
     section_totals(sm, "app");
+    section_totals(sm, "transport");
     if (legacy_group(db, o, sm, "o365", "h.o365 = 1") < 0 ||
         legacy_group(db, o, sm, "other", "h.o365 = 0") < 0)
         return -1;
@@ -158,6 +167,8 @@ static void print_tables(const struct ta_qopts *o, const struct sum *sm)
         { "o365_version", "Office 365 handshakes by negotiated version", "version" },
         { "other_version", "Other handshakes by negotiated version", "version" },
         { "app", "Handshakes by application", "app" },
+        { "transport", "Handshakes by transport (tcp, or quic: TLS inside QUIC over UDP)",
+          "transport" },
         { "legacy", "Legacy handshakes (SSL 2.0 to TLS 1.1 negotiated, or refused or "
                     "unanswered with nothing newer offered)", "group" },
     };

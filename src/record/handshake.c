@@ -1,5 +1,7 @@
 /* hs.c - derived facts of one handshake record: negotiated version, highest version the client
  * offered (RFC 8446 4.2.1 supported_versions) and the application label. */
+#include <string.h>
+
 #include "tlsaudit/handshake.h"
 
 /* The version a handshake negotiated. An SSLv2 SERVER-HELLO means SSL 2.0; a final ServerHello
@@ -105,10 +107,27 @@ static const char *other_app_by_port(uint16_t port)
     }
 }
 
+/* Label of a QUIC handshake from its ALPN: the server's choice, else the client's first offer.
+ * HTTP/3 ("h3", and the drafts' "h3-29" ...) is labelled "https" like HTTP over TLS on TCP: the
+ * label names the application, the transport column says it went over QUIC. DNS over QUIC
+ * (RFC 9250, "doq") is "doq", SMB over QUIC "smb"; anything else, or no ALPN, is "quic". */
+static const char *quic_app(const struct ta_hs *hs)
+{
+    const char *a = hs->sh.alpn[0] ? hs->sh.alpn : hs->ch.alpn;
+    size_t n = strcspn(a, ",");
+    if ((n == 2 && strncmp(a, "h3", 2) == 0) || (n > 3 && strncmp(a, "h3-", 3) == 0))
+        return "https";
+    if (n >= 3 && strncmp(a, "doq", 3) == 0)
+        return "doq";
+    if (n == 3 && strncmp(a, "smb", 3) == 0)
+        return "smb";
+    return "quic";
+}
+
 /* Application label stored with the record. The mail/FTP dissectors set hs->app when they saw
  * the plaintext protocol (STARTTLS upgrades are labelled with the plain protocol name: "smtp",
- * not "smtps"); TLS from the first byte and generic preludes are named from the server port. A
- * record whose app was never decided is labelled like TLS when it has a ClientHello, else
+ * not "smtps"); TLS from the first byte and generic preludes are named from the server port,
+ * QUIC from its ALPN (quic_app). A record whose app was never decided is labelled like TLS when it has a ClientHello, else
  * "unknown". Never NULL. */
 const char *ta_app_name(const struct ta_hs *hs)
 {
@@ -121,6 +140,7 @@ const char *ta_app_name(const struct ta_hs *hs)
     case TA_APP_FTP: return "ftp";
     case TA_APP_TLS: return tls_app_by_port(hs->server_port);
     case TA_APP_OTHER: return other_app_by_port(hs->server_port);
+    case TA_APP_QUIC: return quic_app(hs);
     default:
         return hs->ch.present ? tls_app_by_port(hs->server_port) : "unknown";
     }

@@ -323,13 +323,14 @@ const char *ta_point_format_name(uint8_t fmt)
 static const char *const anomaly_names[] = {
     "truncated_hello", "bad_record", "bad_handshake", "bad_extension", "list_capped",
     "stream_gap", "no_tls_after_starttls", "cert_unparsed", "duplicate_hello", "cap_reached",
-    "not_tls", "dir_swapped", "long_line",
+    "not_tls", "dir_swapped", "long_line", "quic_retry", "quic_version_negotiation",
+    "quic_undecrypted",
 };
-_Static_assert(TA_ARRAY_LEN(anomaly_names) == 13 && (1u << 12) == TA_AN_LONG_LINE,
+_Static_assert(TA_ARRAY_LEN(anomaly_names) == 16 && (1u << 15) == TA_AN_QUIC_UNDECRYPTED,
                "anomaly_names must follow enum ta_anomaly");
 
 /* The anomaly names of mask, ' ' joined in bit order; a bit without a name prints as its value
- * ("0x2000"). Returns buf ("" for 0); a short buffer truncates, still NUL-terminated. */
+ * ("0x10000"). Returns buf ("" for 0); a short buffer truncates, still NUL-terminated. */
 const char *ta_anomalies_label(uint32_t mask, char *buf, size_t buflen)
 {
     size_t off = 0;

@@ -330,7 +330,7 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta_
     rt.lists_used = 0;
     bind_endpoints(st, s, hs, ts_us, &rt);
     sqlite3_bind_int(s, H_IPVER, hs->ipver);
-    sqlite3_bind_text(s, H_TRANSPORT, hs->transport == 17 ? "udp" : "tcp", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, H_TRANSPORT, hs->transport == 17 ? "quic" : "tcp", -1, SQLITE_STATIC);
     /* ta_app_name returns string literals */
     sqlite3_bind_text(s, H_APP, ta_app_name(hs), -1, SQLITE_STATIC);
     sqlite3_bind_int(s, H_STARTTLS, hs->starttls);

@@ -31,7 +31,8 @@ enum ta_app {
     TA_APP_IMAP,
     TA_APP_POP3,
     TA_APP_FTP,
-    TA_APP_OTHER      /* generic plaintext prelude then TLS (XMPP, LDAP, ...) */
+    TA_APP_OTHER,     /* generic plaintext prelude then TLS (XMPP, LDAP, ...) */
+    TA_APP_QUIC       /* TLS inside QUIC; name from ALPN: h3 -> https, doq -> doq ... */
 };
 
 /* Anomalies: named, counted events, stored as a bitmask with the row. */
@@ -48,7 +49,10 @@ enum ta_anomaly {
     TA_AN_CAP_REACHED       = 1u << 9,  /* handshake longer than the reassembly cap */
     TA_AN_NOT_TLS           = 1u << 10, /* bytes after the prelude are not TLS */
     TA_AN_DIR_SWAPPED       = 1u << 11, /* mid-stream flow: client decided by the ClientHello */
-    TA_AN_LONG_LINE         = 1u << 12  /* plaintext prelude line over 2048 bytes (consumed, skipped) */
+    TA_AN_LONG_LINE         = 1u << 12, /* plaintext prelude line over 2048 bytes (consumed, skipped) */
+    TA_AN_QUIC_RETRY        = 1u << 13, /* QUIC: the server sent a Retry (address validation) */
+    TA_AN_QUIC_VN           = 1u << 14, /* QUIC: the server sent a Version Negotiation */
+    TA_AN_QUIC_UNDECRYPTED  = 1u << 15  /* QUIC: an Initial packet did not decrypt (forged, corrupt) */
 };
 
 struct ta_client_hello {

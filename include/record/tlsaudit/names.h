@@ -34,7 +34,7 @@ const char *ta_sigalg_name(uint16_t scheme);
 const char *ta_point_format_name(uint8_t fmt);
 
 /* Anomaly bits (enum ta_anomaly) as names joined by ' ' in bit order: "truncated_hello
- * long_line"; an unnamed bit as "0x2000". Writes into buf and returns it ("" for 0). */
+ * long_line"; an unnamed bit as "0x10000". Writes into buf and returns it ("" for 0). */
 const char *ta_anomalies_label(uint32_t mask, char *buf, size_t buflen);
 
 #endif
