@@ -35,6 +35,7 @@ static void live_close(void *state);
 
 struct live_worker {
     unsigned idx;
+    const struct ta__capture_opts *o;
     pcap_t *p;
     struct ta_engine *e;
     int dlt;
@@ -131,6 +132,7 @@ static int live_open(const struct ta__capture_opts *o, void **state, char *errbu
     for (unsigned i = 0; i < lv->n; i++) {
         struct live_worker *wk = &lv->w[i];
         wk->idx = i;
+        wk->o = o;
         pthread_mutex_init(&wk->snap_mu, NULL);
         wk->p = open_handle(o, errbuf);
         if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) != TA_OK ||
@@ -189,6 +191,7 @@ static void *worker_main(void *arg)
 {
     struct live_worker *wk = arg;
     uint64_t next_snap = 0;
+    unsigned filter_seen = 0;         /* generation of the filter installed (service.c) */
 
     while (!ta__capture_stopping()) {
         int n = pcap_dispatch(wk->p, -1, on_packet, (u_char *)wk);
@@ -203,6 +206,7 @@ static void *worker_main(void *arg)
         }
         if (n == PCAP_ERROR_BREAK)
             break;
+        ta__filter_follow(wk->o->filters, wk->p, wk->o->iface, &filter_seen);
         ta_engine_expire(wk->e, ta_clock_wall_us());
         if (now >= next_snap) {
             worker_snapshot(wk);
