@@ -100,6 +100,10 @@ bool ta__capture_stopping(void);
 /* Ask every reader to stop: set the flag, pcap_breakloop every watched handle. Async-signal-safe;
  * callable from any thread. */
 void ta__capture_stop(void);
+/* Break every watched handle's read without asking for a stop: a reader whose read ends with
+ * PCAP_ERROR_BREAK while no stop was asked goes on reading (SIGHUP wakes the readers so that an
+ * idle one installs a new filter at once). Any thread. */
+void ta__capture_wake(void);
 /* Watch handle p in slot i (< TA_MAX_WORKERS) so a stop breaks its loop; NULL unwatches. Only
  * the main thread calls this, while no reader of that slot runs. */
 void ta__capture_watch(unsigned i, pcap_t *p);

@@ -51,6 +51,7 @@ static int publish_filter(struct ta__filter_box *fb, const char *text, char *err
     snprintf(fb->text, sizeof(fb->text), "%s", text);
     pthread_mutex_unlock(&fb->mu);
     atomic_fetch_add_explicit(&fb->gen, 1, memory_order_release);
+    ta__capture_wake();               /* an idle reader would wait for a packet to see it */
     return TA_OK;
 }
 

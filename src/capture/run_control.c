@@ -34,6 +34,16 @@ void ta__capture_stop(void)
 }
 
 /* See capture_int.h. */
+void ta__capture_wake(void)
+{
+    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
+        pcap_t *p = watched[i];
+        if (p)
+            pcap_breakloop(p);
+    }
+}
+
+/* See capture_int.h. */
 void ta__capture_watch(unsigned i, pcap_t *p)
 {
     if (i < TA_MAX_WORKERS)

@@ -91,7 +91,7 @@ static int read_file(pcap_t *p, const char *name, struct offline_run *r, char *e
             rc = TA_ERR_IO;
             break;
         }
-        if (n == PCAP_ERROR_BREAK || n == 0)
+        if ((n == PCAP_ERROR_BREAK && ta__capture_stopping()) || n == 0)
             break;
         between_batches(r, p, name);
     }
@@ -146,6 +146,7 @@ static int read_files(void *state, char *errbuf)
             break;
         }
         rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
+        r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
             rc = read_file(p, o->files[i], r, errbuf);
         pcap_close(p);

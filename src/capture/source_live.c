@@ -204,7 +204,7 @@ static void *worker_main(void *arg)
             ta__capture_stop();
             break;
         }
-        if (n == PCAP_ERROR_BREAK)
+        if (n == PCAP_ERROR_BREAK && ta__capture_stopping())
             break;
         ta__filter_follow(wk->o->filters, wk->p, wk->o->iface, &filter_seen);
         ta_engine_expire(wk->e, ta_clock_wall_us());
