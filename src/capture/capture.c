@@ -135,7 +135,7 @@ static int capture_end(struct capture *c, int status, char *errbuf)
 
     ta_writer_finish(c->writer, &wc);
     c->writer = NULL;
-    ta__service_end(&c->svc);
+    ta__service_end(&c->svc, c->store);
     if (wc.store_errors) {
         if (status == 0)
             snprintf(errbuf, TA_ERRBUF_SIZE, "%llu records could not be stored",

@@ -198,8 +198,9 @@ void ta__service_tick(void *arg, struct ta_store *st, uint64_t now_us);
 /* SIGHUP, on the writer thread (reload.c): re-read the config and apply what can change, name
  * what cannot, reload the endpoint list of the insert-time verdicts. */
 void ta__service_reload(struct ta__service *s, struct ta_store *st);
-/* After the writer thread ended: finalize the statements (the store is closed after). */
-void ta__service_end(struct ta__service *s);
+/* After the writer thread ended, with the store back on the calling thread: a last heartbeat
+ * (st may be NULL: none), then the statements are finalized (the store is closed after). */
+void ta__service_end(struct ta__service *s, struct ta_store *st);
 void ta__service_free(struct ta__service *s);
 /* "2026-01-31T23:59:59Z" of a wall time in microseconds. */
 void ta__service_iso(uint64_t wall_us, char *buf, size_t cap);

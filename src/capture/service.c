@@ -187,9 +187,12 @@ void ta__service_tick(void *arg, struct ta_store *st, uint64_t now_us)
     }
 }
 
-/* See capture_int.h. */
-void ta__service_end(struct ta__service *s)
+/* See capture_int.h. The last heartbeat carries what happened since the one before (a reload,
+ * an error) into the row that the run's end then closes. */
+void ta__service_end(struct ta__service *s, struct ta_store *st)
 {
+    if (st && s->run_id)
+        heartbeat(s, ta_store_db(st), ta_clock_mono_us());
     sqlite3_finalize(s->sel);
     sqlite3_finalize(s->upd);
     s->sel = s->upd = NULL;
@@ -201,7 +204,7 @@ void ta__service_free(struct ta__service *s)
     if (!s->o)
         return;
     ta_log_observe(NULL, NULL);
-    ta__service_end(s);
+    ta__service_end(s, NULL);
     if (s->cur != &s->o->cfg) {
         ta__config_free(&s->owned);
         s->cur = &s->o->cfg;

@@ -53,6 +53,7 @@ struct ta__live {
     unsigned n;
     struct ta_engine_config ecfg;     /* one worker's share */
     uint64_t next_update_us;          /* writer thread only */
+    uint64_t next_wake_us;            /* writer thread only */
     struct live_worker w[TA_MAX_WORKERS];
 };
 
@@ -232,6 +233,13 @@ static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
     struct ta__live *lv = arg;
     struct ta_run_stats sum = { 0 };
 
+    /* An idle handle's read waits for a packet (TPACKET_V3 polls without a timeout), so its
+     * worker would publish nothing: wake the workers every second, each then publishes its
+     * counters and expires idle flows, and the run row stays current on a quiet link. */
+    if (now_us >= lv->next_wake_us) {
+        ta__capture_wake();
+        lv->next_wake_us = now_us + SNAP_INTERVAL_US;
+    }
     if (lv->next_update_us == 0)
         lv->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
     if (now_us < lv->next_update_us)
