@@ -13,4 +13,5 @@ $SUDO apt-get install -y --no-install-recommends \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
-    valgrind time libndpi-bin
+    valgrind time libndpi-bin \
+    systemd util-linux curl
