@@ -70,6 +70,15 @@ assert_eq "$?" 0 "refresh script exit status ($(tail -3 "$IT_TMP/refresh.out"))"
 assert_in "$(cat "$IT_TMP/refresh.out")" "sent SIGHUP to the capture (pid $cap)" "refresh script signals the capture"
 assert_eq "$(sql "$db" "SELECT version, builtin FROM endpoint_sets ORDER BY id DESC LIMIT 1")" \
     "2026120100|0" "refresh script imported the downloaded list"
+# Run again: the same version is in force, imported just now: nothing downloaded, no signal.
+TLSAUDIT=$TA_BIN sh "$REFRESH" --config "$conf" --base-url "file://$ws" --pid "$cap" \
+    >"$IT_TMP/refresh2.out" 2>&1
+assert_eq "$?|$(sql "$db" "SELECT count(*) FROM endpoint_sets")" "0|1" "refresh again: nothing to do"
+assert_in "$(cat "$IT_TMP/refresh2.out")" "list 2026120100 is current" "refresh again: says the list is current"
+# A web service that answers nothing: exit 1, the list in force unchanged.
+TLSAUDIT=$TA_BIN sh "$REFRESH" --config "$conf" --base-url "file://$IT_TMP/nowhere" --force \
+    >"$IT_TMP/refresh3.out" 2>&1
+assert_eq "$?|$(sql "$db" "SELECT count(*) FROM endpoint_sets")" "1|1" "refresh without an answer: exit 1, nothing imported"
 wait_log "$IT_TMP/cap.out" "SIGHUP: config re-read" ||
     fail "no reload line in the capture's log: $(cat "$IT_TMP/cap.out")"
 assert_in "$(cat "$IT_TMP/cap.out")" "applied: filter 'tcp port $P2'" "reload applied the new filter"

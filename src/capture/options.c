@@ -144,7 +144,12 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
                 return 2;
             }
             break;
-        case O_CONFIG: break;          /* read before (ta__capture_parse) */
+        case O_CONFIG:                 /* read before (ta__capture_parse) */
+            if (!o->config) {          /* getopt took an abbreviation config_arg did not */
+                fprintf(stderr, "tlsaudit capture: write --config in full\n");
+                return 2;
+            }
+            break;
         case 'h': case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return 2;
         }
