@@ -25,18 +25,26 @@ make_cert() {
 }
 
 # tls_once PORT SNI [OPENSSL-ARGS...]: one TLS handshake to 127.0.0.1:PORT inside the
-# namespace, through a fresh s_server; returns once the server has gone.
+# namespace, through a fresh s_server; returns once the server has gone. On a loaded machine
+# openssl may be slow to listen: it waits up to 15 s for it, and tries a second time when the
+# client did not complete a handshake (then says so on stderr, with the client's last words).
 tls_once() {
-    local port=$1 sni=$2
+    local port=$1 sni=$2 try srv
     shift 2
-    in_ns timeout 20 openssl s_server -accept "127.0.0.1:$port" -cert "$IT_TMP/c.pem" \
-        -key "$IT_TMP/k.pem" -naccept 1 -cipher 'DEFAULT:@SECLEVEL=0' <&9 \
-        >"$IT_TMP/server-$port.log" 2>&1 &
-    local srv=$!
-    for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server-$port.log" && break; sleep 0.05; done
-    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "127.0.0.1:$port" \
-        -servername "$sni" "$@" >>"$IT_TMP/client.log" 2>&1
-    for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+    for try in 1 2; do
+        in_ns timeout 30 openssl s_server -accept "127.0.0.1:$port" -cert "$IT_TMP/c.pem" \
+            -key "$IT_TMP/k.pem" -naccept 1 -cipher 'DEFAULT:@SECLEVEL=0' <&9 \
+            >"$IT_TMP/server-$port.log" 2>&1 &
+        srv=$!
+        for _ in $(seq 300); do grep -q ACCEPT "$IT_TMP/server-$port.log" && break; sleep 0.05; done
+        { sleep 0.5; } | in_ns timeout 15 openssl s_client -connect "127.0.0.1:$port" \
+            -servername "$sni" "$@" >"$IT_TMP/client-$sni.log" 2>&1
+        for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+        kill "$srv" 2>/dev/null
+        grep -q '^SSL handshake has read' "$IT_TMP/client-$sni.log" && return 0
+        echo "tls_once: handshake $sni to port $port failed (try $try): $(tail -2 "$IT_TMP/client-$sni.log")" >&2
+    done
+    return 1
 }
 
 # wait_sql DB QUERY EXPECTED [SECONDS]: poll until QUERY gives EXPECTED (default 10 s);
