@@ -4,7 +4,9 @@
 # A live capture in a network namespace of the test's own, after a fresh endpoint import:
 # status exits 0 (healthy), and its JSON says running, the capture's pid and host, a heartbeat
 # a few seconds old that moves on, the handshakes and a non-zero handshakes-per-second rate
-# once real handshakes crossed. Then kill -9: no end is ever written to the run row, yet status
+# once real handshakes crossed. A heartbeat set a minute back while the pid lives: degraded (1).
+# A copy of the database as if the run were on another host: the heartbeat's age decides
+# (fresh: 0; 31 s old: 2), drops in the last minute: 1. Then kill -9: no end is ever written to the run row, yet status
 # at once exits 2 and says the capture died (its pid is gone). A database that a finished
 # `capture -r` wrote: exit 2, "not running since"; no database: exit 2; a bad option: exit 2.
 # Root only. Traffic only inside the namespace's loopback.
@@ -59,6 +61,29 @@ assert_eq "$(json_field "$IT_TMP/st.json" oldest_day)" "$(date -u +%Y-%m-%d)" "J
 "$TA_BIN" status --db "$db" >"$IT_TMP/st.txt"
 assert_in "$(cat "$IT_TMP/st.txt")" "tlsaudit: running since" "text: running since"
 assert_in "$(cat "$IT_TMP/st.txt")" "status: healthy" "text: healthy"
+
+# A live process whose heartbeat stopped (here: set back a minute, right after a heartbeat):
+# degraded, not healthy.
+wait_sql "$db" "SELECT heartbeat_us > $hb1 FROM runs" 1 10 || fail "no heartbeat after $hb1"
+sqlite3 "$db" "UPDATE runs SET heartbeat_us = heartbeat_us - 60000000"
+"$TA_BIN" status --db "$db" >"$IT_TMP/stale.txt"
+assert_eq "$?" 1 "status with a live pid but a minute-old heartbeat: degraded"
+assert_in "$(cat "$IT_TMP/stale.txt")" "no heartbeat from a live process" "status says the heartbeat stopped"
+
+# The same run seen from another host (a copy whose host is someone else's): the heartbeat's
+# age alone decides; drops in the last minute make it degraded.
+cp_db() { sqlite3 "$db" ".backup '$IT_TMP/copy.db'" && sqlite3 "$IT_TMP/copy.db" "$1"; }
+now_us=$(( $(date +%s) * 1000000 ))
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 0"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >/dev/null
+assert_eq "$?" 0 "other host, fresh heartbeat: running, healthy"
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 7"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >"$IT_TMP/drops.txt"
+assert_eq "$?" 1 "other host, drops in the last minute: degraded"
+assert_in "$(cat "$IT_TMP/drops.txt")" "7 packets or handshakes dropped in the last minute" "status says why"
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $((now_us - 31000000))"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >/dev/null
+assert_eq "$?" 2 "other host, heartbeat 31 s old: not running"
 
 kill -KILL "$cap"
 wait "$cap" 2>/dev/null
