@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/service_lib.sh - helpers of the service tests (it_service_*.sh), sourced after lib.sh:
 # a network namespace of the test's own (so a live capture sees only the test's traffic, while
 # others capture on the host's lo), a certificate, one TLS handshake inside the namespace.
