@@ -14,7 +14,7 @@ $SUDO apt-get install -y --no-install-recommends \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
     valgrind time libndpi-bin \
-    ngtcp2-client ngtcp2-server
+    ngtcp2-client ngtcp2-server systemd util-linux curl
 # ngtcp2-server enables an ngtcp2d service (localhost:7777, where systemd runs); the QUIC tests
 # start their own servers inside a network namespace and do not need it.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

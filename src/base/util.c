@@ -6,7 +6,16 @@
 #include "tlsaudit/common.h"
 #include "tlsaudit/embedded.h"
 
-int ta_log_level = TA_LOG_WARN;
+_Atomic int ta_log_level = TA_LOG_WARN;
+static void (*log_observer)(void *arg, const char *line);
+static void *log_observer_arg;
+
+/* See common.h. */
+void ta_log_observe(void (*fn)(void *arg, const char *line), void *arg)
+{
+    log_observer = fn;
+    log_observer_arg = arg;
+}
 
 /* Write one log line to stderr with a level prefix. The line is formatted first and written
  * with one call, so lines from the capture workers and the writer thread never interleave. */
@@ -25,6 +34,8 @@ void ta__log(int lvl, const char *fmt, ...)
     (void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s\n", line);
+    if (lvl == TA_LOG_ERROR && log_observer)
+        log_observer(log_observer_arg, line + n);
 }
 
 /* See common.h. */

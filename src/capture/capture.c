@@ -76,6 +76,7 @@ struct capture {
     const struct ta__source_ops *src; /* file (-r) or live (-i) */
     void *src_state;
     int64_t run_id;
+    struct ta__service svc;           /* heartbeat, last error, SIGHUP (service.c) */
 };
 
 /* Open the sources, the store and the engines, begin the run, drop privileges, start the writer.
@@ -98,9 +99,13 @@ static int capture_setup(struct capture *c, char *errbuf)
     if (c->src->engines(c->src_state, &sink, errbuf) != TA_OK)
         goto fail;
     describe_sources(o, src, sizeof(src));
-    if (ta_store_run_begin(c->store, src, o->filter, &c->run_id) != TA_OK ||
-        (o->user && drop_privileges(o->user, o->db, errbuf) != TA_OK) ||
-        ta_writer_start(c->writer, c->store, c->src->tick, c->src_state, errbuf) != TA_OK)
+    if (ta_store_run_begin(c->store, src, o->filter, &c->run_id) != TA_OK)
+        goto fail;
+    (void)ta__service_run_begun(&c->svc, c->store, c->run_id);   /* a warning if not */
+    c->svc.src_tick = c->src->tick;
+    c->svc.src_arg = c->src_state;
+    if ((o->user && drop_privileges(o->user, o->db, errbuf) != TA_OK) ||
+        ta_writer_start(c->writer, c->store, ta__service_tick, &c->svc, errbuf) != TA_OK)
         goto fail;
     return 0;
 fail:
@@ -112,9 +117,11 @@ fail:
 static void capture_free(struct capture *c)
 {
     ta_writer_finish(c->writer, NULL);
+    ta__service_free(&c->svc);        /* its statements go before the store closes */
     if (c->src)
         c->src->close(c->src_state);
     ta_store_close(c->store);
+    ta__capture_opts_free(&c->o);
 }
 
 /* After reading: drain the writer, decide the status, end the run row, classify the run's rows
@@ -128,6 +135,7 @@ static int capture_end(struct capture *c, int status, char *errbuf)
 
     ta_writer_finish(c->writer, &wc);
     c->writer = NULL;
+    ta__service_end(&c->svc, c->store);
     if (wc.store_errors) {
         if (status == 0)
             snprintf(errbuf, TA_ERRBUF_SIZE, "%llu records could not be stored",
@@ -152,9 +160,10 @@ static int capture_end(struct capture *c, int status, char *errbuf)
         fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
         status = 1;
     }
-    TA_LOG(TA_LOG_INFO, "%llu packets, %llu flows, %llu handshakes, %llu evicted",
-           (unsigned long long)rs.packets, (unsigned long long)rs.flows,
-           (unsigned long long)rs.handshakes, (unsigned long long)rs.flows_evicted);
+    TA_LOG(TA_LOG_INFO, "%llu flows evicted, %llu timed out", (unsigned long long)rs.flows_evicted,
+           (unsigned long long)rs.flows_timed_out);
+    if (!c->o.quiet)
+        ta__capture_summary(ta_store_db(c->store), c->run_id, &rs, c->o.db);
     return status;
 }
 
@@ -166,18 +175,24 @@ int ta_cmd_capture(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     rc = ta__capture_parse(argc, argv, &c.o);
-    if (rc)
-        return rc;
     /* An unknown -Z user is a usage error found before anything is opened or created. */
-    if (c.o.user && !getpwnam(c.o.user)) {
+    if (rc == 0 && c.o.user && !getpwnam(c.o.user)) {
         fprintf(stderr, "tlsaudit capture: -Z %s: no such user\n", c.o.user);
-        return 2;
+        rc = 2;
     }
+    if (rc) {
+        ta__capture_opts_free(&c.o);
+        return rc;
+    }
+    ta_log_level = c.o.log_level;
+    ta__service_init(&c.svc, &c.o);
+    /* From here SIGINT/SIGTERM stop the run and SIGHUP reloads, also during the start-up (a
+     * service manager may send either at any time). */
+    ta__capture_signals();
     if (capture_setup(&c, errbuf) != 0) {
         capture_free(&c);
         return 1;
     }
-    ta__capture_signals();
     rc = c.src->run(c.src_state, errbuf);
     if (rc != TA_OK) {
         fprintf(stderr, "tlsaudit capture: %s\n", errbuf);

@@ -6,10 +6,13 @@
 #ifndef TA_CAPTURE_INT_H
 #define TA_CAPTURE_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <pcap/pcap.h>
+#include <sqlite3.h>
 
 #include "tlsaudit/engine.h"
 #include "tlsaudit/store.h"
@@ -17,7 +20,28 @@
 
 #define TA_MAX_FILES 256
 #define TA_MAX_WORKERS 16
-#define TA_STATS_INTERVAL_S 60        /* run row update (drop counts) during long live runs */
+#define TA_STATS_INTERVAL_S 5         /* run row update (counters, drops) during live runs */
+#define TA_CONFIG_MAX_KEYS 128        /* long options the table may have (config.c) */
+#define TA_HEARTBEAT_S 5              /* run-row heartbeat period (service.c); status: 6x = dead */
+#define TA_HB_SAMPLES 16              /* heartbeats kept for the last minute's rates */
+#define TA_FILTER_MAX 4096            /* longest BPF filter a SIGHUP can install */
+
+struct option;
+
+/* A config file read (config.c): its lines as "--key=value" arguments, and each entry with
+ * its line for messages and for comparing two readings (SIGHUP). */
+struct ta__config_entry {
+    int key;                          /* index in the long options table */
+    char *value;                      /* NULL for a flag that is on */
+    int line;
+};
+struct ta__config {
+    char *path;
+    struct ta__config_entry *e;
+    int n;
+    char **argv;                      /* argc "--key[=value]" strings, owned */
+    int argc;
+};
 
 struct ta__capture_opts {
     const char *db;
@@ -30,11 +54,45 @@ struct ta__capture_opts {
     int buffer_mib;
     int workers;                      /* live capture threads (1..TA_MAX_WORKERS); 0 = not given */
     struct ta_engine_config ecfg;     /* totals; live workers share them (see source_live.c) */
+    int log_level;                    /* -v, -q, --log-level: applied by the caller */
+    bool quiet;                       /* -q: no progress, no summary line */
+    const char *config;               /* --config FILE, or NULL */
+    struct ta__config cfg;            /* what it held (the option strings point into it) */
+    char **argv_all;                  /* argv[0], the file's arguments, the command line's */
+    bool cmdline_keys[TA_CONFIG_MAX_KEYS]; /* options given on the command line (they win) */
+    int cmd_argc;                     /* the command line, for SIGHUP's new reading */
+    char **cmd_argv;
+    struct ta__filter_box *filters;   /* the filter in force, replaced by SIGHUP (service.c) */
 };
 
-/* Parse `tlsaudit capture` arguments into o (options.c). Returns 0, or 2 on a usage error
- * (message printed); --help prints the usage and exits 0. */
+/* Parse `tlsaudit capture` arguments into o (options.c): the --config file's lines first,
+ * then the command line, through one getopt table. Returns 0, or 2 on a usage error (message
+ * printed, naming file and line for a bad config line); --help prints the usage and exits 0.
+ * o holds allocations afterwards, whatever the result: ta__capture_opts_free. */
 int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o);
+void ta__capture_opts_free(struct ta__capture_opts *o);
+/* Parse o's command line again, after the config reading cfg instead of o's, into out (for
+ * SIGHUP; errors are printed). 0 or 2. out is to be freed with ta__capture_opts_free; it does
+ * not own cfg. */
+int ta__capture_reparse(const struct ta__capture_opts *o, const struct ta__config *cfg,
+                        struct ta__capture_opts *out);
+/* The long options table of `tlsaudit capture` (NULL-terminated). */
+const struct option *ta__capture_longopts(void);
+
+/* Config files (config.c). Read path: `key = value` lines, '#' comment lines, blank lines;
+ * key is any long option of longs but config and help; a flag takes yes/no (true/false, on/off,
+ * 1/0). TA_OK, or TA_ERR_ARG / TA_ERR_IO with "FILE:LINE: why" in errbuf. cfg is to be freed
+ * with ta__config_free in every case. */
+int ta__config_read(const char *path, const struct option *longs, struct ta__config *cfg,
+                    char *errbuf);
+void ta__config_free(struct ta__config *cfg);
+/* Mark in given[] the long options present in a command line (either spelling). */
+void ta__config_given(int argc, char **argv, const struct option *longs,
+                      bool given[TA_CONFIG_MAX_KEYS]);
+/* Mark in changed[] the options whose values differ between two readings, except those the
+ * command line gives (they win over both). Returns how many. */
+int ta__config_diff(const struct ta__config *a, const struct ta__config *b,
+                    const bool given[TA_CONFIG_MAX_KEYS], bool changed[TA_CONFIG_MAX_KEYS]);
 
 /* Run control (run_control.c). */
 /* True once a stop was asked (signal, error in another reader). */
@@ -42,11 +100,17 @@ bool ta__capture_stopping(void);
 /* Ask every reader to stop: set the flag, pcap_breakloop every watched handle. Async-signal-safe;
  * callable from any thread. */
 void ta__capture_stop(void);
+/* Break every watched handle's read without asking for a stop: a reader whose read ends with
+ * PCAP_ERROR_BREAK while no stop was asked goes on reading (SIGHUP wakes the readers so that an
+ * idle one installs a new filter at once). Any thread. */
+void ta__capture_wake(void);
 /* Watch handle p in slot i (< TA_MAX_WORKERS) so a stop breaks its loop; NULL unwatches. Only
  * the main thread calls this, while no reader of that slot runs. */
 void ta__capture_watch(unsigned i, pcap_t *p);
-/* SIGINT and SIGTERM ask for a stop from now on. */
+/* SIGINT and SIGTERM ask for a stop from now on; SIGHUP asks for a reload (service.c). */
 void ta__capture_signals(void);
+/* True once per SIGHUP received since the last call. Any thread. */
+bool ta__capture_reload_take(void);
 /* Check p's link type and install the filter (NULL = none). TA_OK, or TA_ERR_IO with a message
  * naming name in errbuf (TA_ERRBUF_SIZE). */
 int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf);
@@ -72,6 +136,74 @@ struct ta__source_ops {
 };
 
 extern const struct ta__source_ops ta__source_file;   /* source_file.c */
+
+/* The filter in force, as SIGHUP replaces it: text under mu, gen bumped after each change. */
+struct ta__filter_box {
+    pthread_mutex_t mu;
+    atomic_uint gen;
+    char text[TA_FILTER_MAX];         /* "" = every packet */
+};
+/* Called by a reader between two reads of p: when the filter changed since *seen, install it
+ * (an error is logged and the previous filter stays). fb may be NULL. */
+void ta__filter_follow(struct ta__filter_box *fb, pcap_t *p, const char *name, unsigned *seen);
+
+/* Progress of `capture -r` on a terminal (progress.c): bytes read of the total, rate, ETA and
+ * handshakes so far on one stderr line, redrawn at most TA_PROGRESS_HZ times a second, from the
+ * first half second on (a small input never shows it). Off with -q or when stderr is not a
+ * terminal. */
+#define TA_PROGRESS_HZ 4
+struct ta__progress {
+    bool on, shown;
+    uint64_t total;                   /* bytes of the -r files (0: unknown, e.g. stdin) */
+    uint64_t before;                  /* bytes of the files already read */
+    uint64_t start_us, next_us;
+};
+void ta__progress_start(struct ta__progress *pg, const struct ta__capture_opts *o);
+void ta__progress_show(struct ta__progress *pg, pcap_t *p, uint64_t now_us, uint64_t handshakes);
+void ta__progress_file_done(struct ta__progress *pg, pcap_t *p);
+void ta__progress_end(struct ta__progress *pg);
+/* The line every capture ends with unless -q (progress.c): packets, flows, handshakes, legacy
+ * clients toward Office 365 in this run and the command that lists them. */
+void ta__capture_summary(sqlite3 *db, int64_t run_id, const struct ta_run_stats *rs,
+                         const char *dbpath);
+
+/* The service side of a capture (service.c, reload.c): heartbeat, last error, SIGHUP. */
+struct ta__hb_sample {
+    uint64_t t_us, records, drops;
+};
+struct ta__service {
+    struct ta__capture_opts *o;
+    const struct ta__config *cur;     /* the config reading in force: o->cfg or owned */
+    struct ta__config owned;
+    struct ta__filter_box filter;
+    ta_writer_tick_fn src_tick;       /* the source's own tick, called first */
+    void *src_arg;
+    int64_t run_id;
+    sqlite3_stmt *sel, *upd;          /* writer thread; finalized by ta__service_end */
+    uint64_t next_hb_us;
+    struct ta__hb_sample ring[TA_HB_SAMPLES];
+    unsigned nring, ring_next;
+    pthread_mutex_t err_mu;
+    char last_error[512];             /* under err_mu */
+    unsigned reloads;
+    char reloaded[40];
+};
+/* Set up s for o (o->filters points into s; error lines are kept from now on). TA_OK. */
+int ta__service_init(struct ta__service *s, struct ta__capture_opts *o);
+/* The run row was written: add pid, host, config and the first heartbeat (main thread). */
+int ta__service_run_begun(struct ta__service *s, struct ta_store *st, int64_t run_id);
+/* The writer tick (ta_writer_tick_fn, arg = s): the source's tick, a pending SIGHUP, the
+ * heartbeat every TA_HEARTBEAT_S. */
+void ta__service_tick(void *arg, struct ta_store *st, uint64_t now_us);
+/* SIGHUP, on the writer thread (reload.c): re-read the config and apply what can change, name
+ * what cannot, reload the endpoint list of the insert-time verdicts. */
+void ta__service_reload(struct ta__service *s, struct ta_store *st);
+/* After the writer thread ended, with the store back on the calling thread: a last heartbeat
+ * (st may be NULL: none), then the statements are finalized (the store is closed after). */
+void ta__service_end(struct ta__service *s, struct ta_store *st);
+void ta__service_free(struct ta__service *s);
+/* "2026-01-31T23:59:59Z" of a wall time in microseconds. */
+void ta__service_iso(uint64_t wall_us, char *buf, size_t cap);
 extern const struct ta__source_ops ta__source_live;   /* source_live.c */
 
 #endif

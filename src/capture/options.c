@@ -1,8 +1,11 @@
-/* options.c - the options of `tlsaudit capture` (see its usage text and man/tlsaudit.1). */
+/* options.c - the options of `tlsaudit capture` (see its usage text and man/tlsaudit.1). Every
+ * option has a long name, and the config file (config.c) is read through the same table: its
+ * lines become "--key=value" arguments placed before the command line's. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "capture_int.h"
 #include "tlsaudit/common.h"
@@ -11,15 +14,17 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: tlsaudit capture --db FILE (-r FILE [-r FILE ...] | -i IFACE) [options]\n"
+        "  --config FILE      read options from FILE first (key = value lines, every long\n"
+        "                     option below by its name); the command line wins\n"
         "  --db FILE          SQLite database to write (created if absent)\n"
-        "  -r FILE            read a pcap or pcapng file (repeatable, read in order)\n"
-        "  -i IFACE           capture live on IFACE (promiscuous)\n"
+        "  -r, --read FILE    read a pcap or pcapng file (repeatable, read in order)\n"
+        "  -i, --interface IFACE  capture live on IFACE (promiscuous)\n"
         "  --workers N        live capture threads, 1 to %d (default 1): N capture handles in\n"
         "                     one PACKET_FANOUT group, flows spread by hash\n"
-        "  -f BPF             capture filter (pcap-filter(7))\n"
-        "  -s SNAPLEN         snapshot length for live capture (default 65535)\n"
-        "  -B MiB             kernel capture buffer size for live capture, per worker (default 64)\n"
-        "  -Z USER            after opening the interface and database, drop root to USER\n"
+        "  -f, --filter BPF   capture filter (pcap-filter(7)); SIGHUP re-reads it from --config\n"
+        "  -s, --snaplen N    snapshot length for live capture (default 65535)\n"
+        "  -B, --buffer MiB   kernel capture buffer size for live capture, per worker (default 64)\n"
+        "  -Z, --user USER    after opening the interface and database, drop root to USER\n"
         "  --max-flows N      flow table cap (default 262144), shared evenly by the workers;\n"
         "                     the oldest flow is evicted beyond it\n"
         "  --max-analyzing N  flows whose handshake is read at once (default 4096, shared by\n"
@@ -27,7 +32,8 @@ static void usage(FILE *out)
         "  --idle-timeout S   TCP and QUIC idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
         "  --vxlan-port PORT  also decode UDP PORT as VXLAN (4789 always is)\n"
-        "  -v / -q            more / less logging\n", TA_MAX_WORKERS);
+        "  -v, --verbose / -q, --quiet  more / less logging (-q: no summary line either)\n"
+        "  --log-level L      error, warning (default), info or debug\n", TA_MAX_WORKERS);
 }
 
 /* Check the options that depend on each other. Returns 0, or 2 on a usage error. */
@@ -54,30 +60,60 @@ static int check_opts(const struct ta__capture_opts *o)
     return 0;
 }
 
+#define TA__CAPTURE_SHORTS "r:i:f:s:B:Z:vqh"
+
+enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_CONFIG,
+       O_LOGLEVEL, O_VXLAN };
+
+/* Every option of `tlsaudit capture`. A short option's long alias has the short letter as its
+ * value, so both spellings reach the same case below, and config.c can name any of them. */
+static const struct option longs[] = {
+    { "db", required_argument, NULL, O_DB },
+    { "read", required_argument, NULL, 'r' },
+    { "interface", required_argument, NULL, 'i' },
+    { "filter", required_argument, NULL, 'f' },
+    { "snaplen", required_argument, NULL, 's' },
+    { "buffer", required_argument, NULL, 'B' },
+    { "user", required_argument, NULL, 'Z' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "log-level", required_argument, NULL, O_LOGLEVEL },
+    { "config", required_argument, NULL, O_CONFIG },
+    { "max-flows", required_argument, NULL, O_MAXFLOWS },
+    { "max-analyzing", required_argument, NULL, O_MAXAN },
+    { "idle-timeout", required_argument, NULL, O_IDLE },
+    { "no-ndpi", no_argument, NULL, O_NONDPI },
+    { "workers", required_argument, NULL, O_WORKERS },
+    { "vxlan-port", required_argument, NULL, O_VXLAN },
+    { "help", no_argument, NULL, O_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
 /* See capture_int.h. */
-int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
+const struct option *ta__capture_longopts(void)
 {
-    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_VXLAN };
-    static const struct option longs[] = {
-        { "db", required_argument, NULL, O_DB },
-        { "max-flows", required_argument, NULL, O_MAXFLOWS },
-        { "max-analyzing", required_argument, NULL, O_MAXAN },
-        { "idle-timeout", required_argument, NULL, O_IDLE },
-        { "no-ndpi", no_argument, NULL, O_NONDPI },
-        { "workers", required_argument, NULL, O_WORKERS },
-        { "vxlan-port", required_argument, NULL, O_VXLAN },
-        { "help", no_argument, NULL, O_HELP },
-        { NULL, 0, NULL, 0 }
-    };
+    return longs;
+}
+
+/* A --log-level name (or its number 0..3), or -1. */
+static int log_level_parse(const char *s)
+{
+    static const char *const names[] = { "error", "warning", "info", "debug" };
+    for (int i = 0; i < (int)TA_ARRAY_LEN(names); i++)
+        if (strcasecmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == '\0'))
+            return i;
+    return strcasecmp(s, "warn") == 0 ? TA_LOG_WARN : -1;
+}
+
+/* Parse argv (the config file's arguments, then the command line's) into o, already set to
+ * the defaults. Returns 0, or 2 on a usage error (message printed). */
+static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
+{
     int ch;
     char *end;
 
-    memset(o, 0, sizeof(*o));
-    o->snaplen = 65535;
-    o->buffer_mib = 64;
-    ta_engine_config_default(&o->ecfg);
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "r:i:f:s:B:Z:vqh", longs, NULL)) != -1) {
+    optind = 0;   /* 0: glibc starts afresh, so the options can be parsed again (SIGHUP) */
+    while ((ch = getopt_long(argc, argv, TA__CAPTURE_SHORTS, longs, NULL)) != -1) {
         switch (ch) {
         case O_DB: o->db = optarg; break;
         case 'r':
@@ -110,8 +146,21 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
             if (end == optarg || *end || o->workers < 1)
                 o->workers = -1;               /* refused by check_opts, with the range */
             break;
-        case 'v': ta_log_level++; break;
-        case 'q': ta_log_level = TA_LOG_ERROR; break;
+        case 'v': o->log_level++; break;
+        case 'q': o->log_level = TA_LOG_ERROR; o->quiet = true; break;
+        case O_LOGLEVEL:
+            if ((o->log_level = log_level_parse(optarg)) < 0) {
+                fprintf(stderr, "tlsaudit capture: --log-level must be error, warning, info "
+                        "or debug\n");
+                return 2;
+            }
+            break;
+        case O_CONFIG:                 /* read before (ta__capture_parse) */
+            if (!o->config) {          /* getopt took an abbreviation config_arg did not */
+                fprintf(stderr, "tlsaudit capture: write --config in full\n");
+                return 2;
+            }
+            break;
         case 'h': case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return 2;
         }
@@ -121,4 +170,94 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
         return 2;
     }
     return check_opts(o);
+}
+
+/* The value of --config FILE / --config=FILE on the command line (the last one), or NULL. */
+static const char *config_arg(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[++i];
+    }
+    return path;
+}
+
+/* Defaults of every option. */
+static void opts_defaults(struct ta__capture_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->snaplen = 65535;
+    o->buffer_mib = 64;
+    o->log_level = TA_LOG_WARN;
+    ta_engine_config_default(&o->ecfg);
+}
+
+/* Parse argv[0], cfg's arguments, then argv[1..] into o (set to the defaults): getopt keeps the
+ * last value of an option, so the command line wins. The merged array is kept in o (the option
+ * strings point into it and into cfg). 0 or 2. */
+static int parse_merged(const struct ta__config *cfg, int argc, char **argv,
+                        struct ta__capture_opts *o)
+{
+    char **all = calloc((size_t)(argc + cfg->argc + 1), sizeof(*all));
+    int n = 0;
+
+    if (!all) {
+        fprintf(stderr, "tlsaudit capture: out of memory\n");
+        return 2;
+    }
+    all[n++] = argv[0];
+    for (int i = 0; i < cfg->argc; i++)
+        all[n++] = cfg->argv[i];
+    for (int i = 1; i < argc; i++)
+        all[n++] = argv[i];
+    o->argv_all = all;
+    if (parse_argv(n, all, o) == 0)
+        return 0;
+    if (cfg->argc)   /* a value getopt took but the checks refused: say where it may be from */
+        fprintf(stderr, "tlsaudit capture: options were read from %s, then from the command "
+                "line\n", cfg->path);
+    return 2;
+}
+
+/* See capture_int.h. */
+int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
+{
+    const char *cfg_path = config_arg(argc, argv);
+    char errbuf[TA_ERRBUF_SIZE] = "";
+
+    opts_defaults(o);
+    o->config = cfg_path;
+    o->cmd_argc = argc;
+    o->cmd_argv = argv;
+    if (cfg_path && ta__config_read(cfg_path, longs, &o->cfg, errbuf) != TA_OK) {
+        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
+        return 2;
+    }
+    ta__config_given(argc, argv, longs, o->cmdline_keys);
+    return parse_merged(&o->cfg, argc, argv, o);
+}
+
+/* See capture_int.h. */
+int ta__capture_reparse(const struct ta__capture_opts *o, const struct ta__config *cfg,
+                        struct ta__capture_opts *out)
+{
+    opts_defaults(out);
+    out->config = o->config;
+    out->cmd_argc = o->cmd_argc;
+    out->cmd_argv = o->cmd_argv;
+    memcpy(out->cmdline_keys, o->cmdline_keys, sizeof(out->cmdline_keys));
+    return parse_merged(cfg, o->cmd_argc, o->cmd_argv, out);
+}
+
+/* See capture_int.h. */
+void ta__capture_opts_free(struct ta__capture_opts *o)
+{
+    ta__config_free(&o->cfg);
+    free(o->argv_all);
+    o->argv_all = NULL;
 }

@@ -12,6 +12,7 @@
 
 /* Lock-free atomics: safe in a signal handler and between threads. */
 static atomic_int stop_requested;
+static atomic_int reload_requested;   /* SIGHUPs not yet taken */
 static pcap_t *volatile watched[TA_MAX_WORKERS];
 
 /* See capture_int.h. */
@@ -33,6 +34,16 @@ void ta__capture_stop(void)
 }
 
 /* See capture_int.h. */
+void ta__capture_wake(void)
+{
+    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
+        pcap_t *p = watched[i];
+        if (p)
+            pcap_breakloop(p);
+    }
+}
+
+/* See capture_int.h. */
 void ta__capture_watch(unsigned i, pcap_t *p)
 {
     if (i < TA_MAX_WORKERS)
@@ -41,8 +52,17 @@ void ta__capture_watch(unsigned i, pcap_t *p)
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        atomic_store(&reload_requested, 1);
+        return;
+    }
     ta__capture_stop();
+}
+
+/* See capture_int.h. */
+bool ta__capture_reload_take(void)
+{
+    return atomic_exchange(&reload_requested, 0) != 0;
 }
 
 /* See capture_int.h. */
@@ -53,6 +73,7 @@ void ta__capture_signals(void)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* See capture_int.h. */

@@ -1,15 +1,18 @@
 /* source_file.c - the file source of `tlsaudit capture -r FILE ...`: pcap and pcapng files (or
  * "-" for stdin) read in order by one engine on the calling thread. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture_int.h"
+#include "tlsaudit/clock.h"
 #include "tlsaudit/common.h"
 
 #define TA_DISPATCH_BATCH 4096        /* packets per pcap_dispatch call */
 #define TA_FILE_BUFFER (1u << 20)     /* stdio buffer of a capture file */
+#define SNAP_INTERVAL_US 1000000u     /* how often the reader publishes its counters */
 
 /* The files of the run and the one engine that reads them. */
 struct offline_run {
@@ -17,7 +20,53 @@ struct offline_run {
     struct ta_engine *engine;
     int dlt;
     uint64_t packets;
+    unsigned filter_seen;             /* generation of o->filters installed */
+    struct ta__progress progress;     /* on a terminal: bytes read, rate, ETA */
+    uint64_t next_snap_us;            /* reader thread */
+    uint64_t next_update_us;          /* writer thread */
+    pthread_mutex_t snap_mu;
+    struct ta_run_stats snap;         /* latest counters, for the periodic run row; under snap_mu */
 };
+
+/* Between two batches: publish the counters every second (the writer's tick puts them in the
+ * run row, so `tlsaudit status` sees a long file being read), show the progress, and install a
+ * filter a SIGHUP changed. */
+static void between_batches(struct offline_run *r, pcap_t *p, const char *name)
+{
+    uint64_t now = ta_clock_mono_us();
+    struct ta_run_stats cur = { 0 };
+    bool snap = now >= r->next_snap_us;
+
+    if (snap || r->progress.on) {
+        cur.packets = r->packets;
+        ta_engine_stats(r->engine, &cur);
+    }
+    if (snap) {
+        pthread_mutex_lock(&r->snap_mu);
+        r->snap = cur;
+        pthread_mutex_unlock(&r->snap_mu);
+        r->next_snap_us = now + SNAP_INTERVAL_US;
+    }
+    ta__progress_show(&r->progress, p, now, cur.handshakes);
+    ta__filter_follow(r->o->filters, p, name, &r->filter_seen);
+}
+
+/* Writer tick: every TA_STATS_INTERVAL_S, the run row gets the reader's latest counters. */
+static void file_tick(void *arg, struct ta_store *st, uint64_t now_us)
+{
+    struct offline_run *r = arg;
+    struct ta_run_stats cur;
+
+    if (r->next_update_us == 0)
+        r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
+    if (now_us < r->next_update_us)
+        return;
+    r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
+    pthread_mutex_lock(&r->snap_mu);
+    cur = r->snap;
+    pthread_mutex_unlock(&r->snap_mu);
+    (void)ta_store_run_update(st, &cur);
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -42,9 +91,11 @@ static int read_file(pcap_t *p, const char *name, struct offline_run *r, char *e
             rc = TA_ERR_IO;
             break;
         }
-        if (n == PCAP_ERROR_BREAK || n == 0)
+        if ((n == PCAP_ERROR_BREAK && ta__capture_stopping()) || n == 0)
             break;
+        between_batches(r, p, name);
     }
+    ta__progress_file_done(&r->progress, p);
     ta__capture_watch(0, NULL);
     return rc;
 }
@@ -95,12 +146,14 @@ static int read_files(void *state, char *errbuf)
             break;
         }
         rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
+        r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
             rc = read_file(p, o->files[i], r, errbuf);
         pcap_close(p);
     }
     free(buf);
     ta_engine_flush(r->engine);
+    ta__progress_end(&r->progress);
     return rc;
 }
 
@@ -113,6 +166,8 @@ static int file_open(const struct ta__capture_opts *o, void **state, char *errbu
         return TA_ERR_NOMEM;
     }
     r->o = o;
+    pthread_mutex_init(&r->snap_mu, NULL);
+    ta__progress_start(&r->progress, o);
     *state = r;
     return TA_OK;
 }
@@ -140,6 +195,7 @@ static void file_close(void *state)
     if (!r)
         return;
     ta_engine_free(r->engine);
+    pthread_mutex_destroy(&r->snap_mu);
     free(r);
 }
 
@@ -147,7 +203,7 @@ const struct ta__source_ops ta__source_file = {
     .name = "file",
     .open = file_open,
     .engines = file_engines,
-    .tick = NULL,
+    .tick = file_tick,
     .run = read_files,
     .stats = file_stats,
     .close = file_close,

@@ -35,6 +35,7 @@ static void live_close(void *state);
 
 struct live_worker {
     unsigned idx;
+    const struct ta__capture_opts *o;
     pcap_t *p;
     struct ta_engine *e;
     int dlt;
@@ -52,6 +53,7 @@ struct ta__live {
     unsigned n;
     struct ta_engine_config ecfg;     /* one worker's share */
     uint64_t next_update_us;          /* writer thread only */
+    uint64_t next_wake_us;            /* writer thread only */
     struct live_worker w[TA_MAX_WORKERS];
 };
 
@@ -131,6 +133,7 @@ static int live_open(const struct ta__capture_opts *o, void **state, char *errbu
     for (unsigned i = 0; i < lv->n; i++) {
         struct live_worker *wk = &lv->w[i];
         wk->idx = i;
+        wk->o = o;
         pthread_mutex_init(&wk->snap_mu, NULL);
         wk->p = open_handle(o, errbuf);
         if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) != TA_OK ||
@@ -189,6 +192,7 @@ static void *worker_main(void *arg)
 {
     struct live_worker *wk = arg;
     uint64_t next_snap = 0;
+    unsigned filter_seen = 0;         /* generation of the filter installed (service.c) */
 
     while (!ta__capture_stopping()) {
         int n = pcap_dispatch(wk->p, -1, on_packet, (u_char *)wk);
@@ -201,8 +205,9 @@ static void *worker_main(void *arg)
             ta__capture_stop();
             break;
         }
-        if (n == PCAP_ERROR_BREAK)
+        if (n == PCAP_ERROR_BREAK && ta__capture_stopping())
             break;
+        ta__filter_follow(wk->o->filters, wk->p, wk->o->iface, &filter_seen);
         ta_engine_expire(wk->e, ta_clock_wall_us());
         if (now >= next_snap) {
             worker_snapshot(wk);
@@ -228,6 +233,13 @@ static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
     struct ta__live *lv = arg;
     struct ta_run_stats sum = { 0 };
 
+    /* An idle handle's read waits for a packet (TPACKET_V3 polls without a timeout), so its
+     * worker would publish nothing: wake the workers every second, each then publishes its
+     * counters and expires idle flows, and the run row stays current on a quiet link. */
+    if (now_us >= lv->next_wake_us) {
+        ta__capture_wake();
+        lv->next_wake_us = now_us + SNAP_INTERVAL_US;
+    }
     if (lv->next_update_us == 0)
         lv->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
     if (now_us < lv->next_update_us)

@@ -25,10 +25,14 @@ enum ta_dir { TA_DIR_C2S = 0, TA_DIR_S2C = 1 };
 #define TA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TA_ERRBUF_SIZE 1024
 
-/* Logging: one macro, four levels, written to stderr. ta_log_level is set by the CLI (-v, -q). */
+/* Logging: one macro, four levels, written to stderr. ta_log_level is set by the CLI (-v, -q)
+ * and may change while threads log (SIGHUP re-reads it): hence atomic. */
 enum ta_log_lvl { TA_LOG_ERROR = 0, TA_LOG_WARN = 1, TA_LOG_INFO = 2, TA_LOG_DEBUG = 3 };
-extern int ta_log_level;
+extern _Atomic int ta_log_level;
 void ta__log(int lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* fn (NULL: none) gets every error line logged from now on, after it is written, with arg; on
+ * the logging thread. Set it while no other thread logs. (capture keeps the last error.) */
+void ta_log_observe(void (*fn)(void *arg, const char *line), void *arg);
 #define TA_LOG(lvl, ...) do { if ((lvl) <= ta_log_level) ta__log((lvl), __VA_ARGS__); } while (0)
 
 /* Text name of a return code, for messages. */

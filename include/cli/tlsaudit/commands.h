@@ -7,4 +7,8 @@
  * Returns the process exit status (0 ok, 1 error, 2 usage). */
 int ta_cmd_endpoints(int argc, char **argv);
 
+/* `tlsaudit status --db DB [--format text|json|jsonl|csv]` (status_cmd.c); argv[0] is "status".
+ * Returns 0 healthy, 1 degraded, 2 not running (or a usage error). */
+int ta_cmd_status(int argc, char **argv);
+
 #endif

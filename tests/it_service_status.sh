@@ -1,0 +1,105 @@
+#!/bin/bash
+# it_service_status.sh - `tlsaudit status` tells the truth about a capture (issue 12).
+#
+# A live capture in a network namespace of the test's own, after a fresh endpoint import:
+# status exits 0 (healthy), and its JSON says running, the capture's pid and host, a heartbeat
+# a few seconds old that moves on, the handshakes and a non-zero handshakes-per-second rate
+# once real handshakes crossed. A heartbeat set a minute back while the pid lives: degraded (1).
+# A copy of the database as if the run were on another host: the heartbeat's age decides
+# (fresh: 0; 31 s old: 2), drops in the last minute: 1. Then kill -9: no end is ever written to the run row, yet status
+# at once exits 2 and says the capture died (its pid is gone). A database that a finished
+# `capture -r` wrote: exit 2, "not running since"; no database: exit 2; a bad option: exit 2.
+# Root only. Traffic only inside the namespace's loopback.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/service_lib.sh
+. "$(dirname "$0")/service_lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, live capture)"
+command -v openssl >/dev/null || skip "openssl not installed"
+netns_up
+make_cert
+
+# json_field FILE KEY: a field of status's JSON (an array of one object).
+json_field() {
+    python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[0][sys.argv[2]]; print("" if v is None else v)' "$1" "$2"
+}
+
+PORT=$((48000 + $$ % 1000))
+db=$IT_TMP/st.db
+"$TA_BIN" endpoints import "$TA_DATA/endpoints-sample.json" --db "$db" --version 2026120100 \
+    >/dev/null || die "endpoint import failed"
+"$TA_BIN" status --db "$db" >"$IT_TMP/none.out"
+assert_eq "$?" 2 "status before any capture: not running"
+assert_in "$(cat "$IT_TMP/none.out")" "no capture has written into this database" "status says why"
+
+ip netns exec "$NS" "$TA_BIN" capture -i lo -f "tcp port $PORT" --db "$db" >"$IT_TMP/cap.out" 2>&1 &
+cap=$!
+IT_CLEANUP_PIDS+=("$cap")
+wait_sql "$db" "SELECT count(*) FROM runs" 1 || die "capture did not start: $(cat "$IT_TMP/cap.out")"
+sleep 0.3
+for i in 1 2 3; do tls_once "$PORT" "st$i.example.test" -tls1_2; done
+wait_sql "$db" "SELECT count(*) FROM handshakes" 3 || fail "handshakes not stored"
+hb0=$(sql "$db" "SELECT heartbeat_us FROM runs")
+# The next heartbeat (every 5 s) carries the rate of the last minute.
+wait_sql "$db" "SELECT hs_rate > 0 AND handshakes = 3 FROM runs" 1 15 ||
+    fail "no heartbeat with the handshakes' rate within 15 s: $(sql "$db" "SELECT * FROM runs")"
+"$TA_BIN" status --db "$db" --format json >"$IT_TMP/st.json"
+assert_eq "$?" 0 "status of a running, healthy capture: exit 0 ($(cat "$IT_TMP/st.json"))"
+assert_eq "$(json_field "$IT_TMP/st.json" status)|$(json_field "$IT_TMP/st.json" running)" "healthy|1" "JSON: healthy, running"
+assert_eq "$(json_field "$IT_TMP/st.json" pid)|$(json_field "$IT_TMP/st.json" host)" "$cap|$(hostname)" "JSON: pid and host of the capture"
+assert_eq "$(json_field "$IT_TMP/st.json" handshakes)" 3 "JSON: handshakes of the run"
+rate=$(json_field "$IT_TMP/st.json" handshakes_per_s)
+if awk "BEGIN { exit !($rate > 0 && $rate <= 1) }"; then pass; else fail "handshakes per second '$rate' not in (0, 1] for 3 in the last minute"; fi
+age=$(json_field "$IT_TMP/st.json" heartbeat_age_s)
+assert_ge 10 "$age" "heartbeat at most 10 s old"
+hb1=$(sql "$db" "SELECT heartbeat_us FROM runs")
+assert_ge "$hb1" $((hb0 + 1)) "the heartbeat moves on while the capture runs"
+assert_ge "$(json_field "$IT_TMP/st.json" packets)" 24 "JSON: packets of the run (3 connections)"
+assert_eq "$(json_field "$IT_TMP/st.json" endpoints_version)" 2026120100 "JSON: endpoint list version"
+assert_eq "$(json_field "$IT_TMP/st.json" oldest_day)" "$(date -u +%Y-%m-%d)" "JSON: oldest retained day"
+"$TA_BIN" status --db "$db" >"$IT_TMP/st.txt"
+assert_in "$(cat "$IT_TMP/st.txt")" "tlsaudit: running since" "text: running since"
+assert_in "$(cat "$IT_TMP/st.txt")" "status: healthy" "text: healthy"
+
+# A live process whose heartbeat stopped (here: set back a minute, right after a heartbeat):
+# degraded, not healthy.
+wait_sql "$db" "SELECT heartbeat_us > $hb1 FROM runs" 1 10 || fail "no heartbeat after $hb1"
+sqlite3 "$db" "UPDATE runs SET heartbeat_us = heartbeat_us - 60000000"
+"$TA_BIN" status --db "$db" >"$IT_TMP/stale.txt"
+assert_eq "$?" 1 "status with a live pid but a minute-old heartbeat: degraded"
+assert_in "$(cat "$IT_TMP/stale.txt")" "no heartbeat from a live process" "status says the heartbeat stopped"
+
+# The same run seen from another host (a copy whose host is someone else's): the heartbeat's
+# age alone decides; drops in the last minute make it degraded.
+cp_db() { sqlite3 "$db" ".backup '$IT_TMP/copy.db'" && sqlite3 "$IT_TMP/copy.db" "$1"; }
+now_us=$(( $(date +%s) * 1000000 ))
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 0"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >/dev/null
+assert_eq "$?" 0 "other host, fresh heartbeat: running, healthy"
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 7"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >"$IT_TMP/drops.txt"
+assert_eq "$?" 1 "other host, drops in the last minute: degraded"
+assert_in "$(cat "$IT_TMP/drops.txt")" "7 packets or handshakes dropped in the last minute" "status says why"
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $((now_us - 31000000))"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >/dev/null
+assert_eq "$?" 2 "other host, heartbeat 31 s old: not running"
+
+kill -KILL "$cap"
+wait "$cap" 2>/dev/null
+"$TA_BIN" status --db "$db" >"$IT_TMP/dead.txt"
+assert_eq "$?" 2 "status right after kill -9: not running ($(head -1 "$IT_TMP/dead.txt"))"
+assert_in "$(head -1 "$IT_TMP/dead.txt")" "died without ending its run" "status says the capture died"
+assert_eq "$(sql "$db" "SELECT ended IS NULL FROM runs")" 1 "(the run row was never ended)"
+
+db2=$IT_TMP/file.db
+"$TA_BIN" capture -q --db "$db2" -r "$TA_PCAPS/tls10.pcap" || fail "capture -r failed"
+"$TA_BIN" status --db "$db2" >"$IT_TMP/file.txt"
+assert_eq "$?" 2 "status after a finished capture -r: not running"
+assert_in "$(head -1 "$IT_TMP/file.txt")" "not running since" "status: not running since the run ended"
+"$TA_BIN" status --db "$IT_TMP/none.db" >/dev/null
+assert_eq "$?" 2 "status of a missing database: 2"
+[ -e "$IT_TMP/none.db" ] && fail "status created the database" || pass
+"$TA_BIN" status --db "$db" --format yaml >/dev/null 2>&1
+assert_eq "$?" 2 "status with an unknown format: usage error"
+it_done
