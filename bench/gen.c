@@ -474,10 +474,14 @@ static struct inst *inst_new(struct gen *g, uint64_t start, uint64_t *planned)
         *planned = 2 * 130;
         return in;
     }
-    const struct gen_tmpl *t = &g->seeds.t[rndn((uint32_t)g->seeds.n)];
+    /* --days (a sensor's month): a client keeps its TLS stacks and destinations, as on a real
+     * network: two templates and four servers of its own, one of each picked per flow */
+    uint32_t pick = c->days ? (in->client * 2654435761u >> 3) : 0;
+    const struct gen_tmpl *t = &g->seeds.t[c->days ? (pick + rndn(2)) % (uint32_t)g->seeds.n
+                                                   : rndn((uint32_t)g->seeds.n)];
     in->t = t;
-    bool ms = t->ms_named || rndn(100) < c->o365_pct;
-    addr_server(ms, in->v6, rndn(400), in->sip);
+    bool ms = t->ms_named || (c->days ? (pick >> 8) % 100 : rndn(100)) < c->o365_pct;
+    addr_server(ms, in->v6, c->days ? (pick + rndn(4)) % 400 : rndn(400), in->sip);
     in->sport = t->server_port;
     struct client *cl = &g->cl[in->client];
     in->cport = (uint16_t)(32768 + (cl->flows++ * 7919u + in->client * 131u) % 28000u);
@@ -619,8 +623,10 @@ static void usage(void)
 {
     fprintf(stderr,
         "usage: gen --shape bulk|handshake --out FILE [--scale F] [--seed N] [--bytes N]\n"
-        "           [--clients N] [--hs-share F] [--v6 PCT] [--o365 PCT] [--days N] SEED.pcap...\n"
+        "           [--clients N] [--hs-share F] [--v6 PCT] [--o365 PCT] [--days N] [--dns PCT]\n"
+        "           SEED.pcap...\n"
         "  --days N:  spread the flow starts over N simulated days (a month of a sensor)\n"
+        "  --dns PCT: TLS flows preceded by a DNS lookup of their SNI (default 40)\n"
         "  bulk:      ~2 GB x scale, 2000 x scale clients, 2%% of packets in seed flows\n"
         "  handshake: ~400 MB x scale, 20000 x scale clients, 75%% of packets in seed flows\n");
 }
@@ -632,7 +638,7 @@ static bool parse_args(int argc, char **argv, struct gen_cfg *c)
         { "shape", 1, NULL, 'S' }, { "out", 1, NULL, 'o' }, { "scale", 1, NULL, 's' },
         { "seed", 1, NULL, 'r' }, { "bytes", 1, NULL, 'b' }, { "clients", 1, NULL, 'c' },
         { "hs-share", 1, NULL, 'H' }, { "v6", 1, NULL, '6' }, { "o365", 1, NULL, 'O' },
-        { "days", 1, NULL, 'D' },
+        { "days", 1, NULL, 'D' }, { "dns", 1, NULL, 'N' },
         { NULL, 0, NULL, 0 } };
     double scale = 1.0, hs = -1;
     uint64_t bytes = 0;
@@ -652,6 +658,7 @@ static bool parse_args(int argc, char **argv, struct gen_cfg *c)
         case '6': c->v6_pct = (uint32_t)atoi(optarg); break;
         case 'O': c->o365_pct = (uint32_t)atoi(optarg); break;
         case 'D': c->days = (uint32_t)atoi(optarg); break;
+        case 'N': c->dns_pct = (uint32_t)atoi(optarg); break;
         default: return false;
         }
     }

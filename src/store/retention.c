@@ -24,7 +24,6 @@
 
 #define RETAIN_MIN 1000       /* rows deleted per commit at least (when over a limit) */
 #define RETAIN_MAX 20000      /* ... and at most */
-#define VACUUM_PAGES 2048     /* pages returned per commit at most */
 
 /* One integer from a query without parameters; dflt when no row or an error. */
 static int64_t one_int(sqlite3 *db, const char *sql, int64_t dflt)
@@ -151,7 +150,15 @@ void ta__retain_step(struct ta_store *st)
     int64_t n = 2 * (int64_t)st->batch_hs;
     n = n < RETAIN_MIN ? RETAIN_MIN : n > RETAIN_MAX ? RETAIN_MAX : n;
     int64_t file = 0, used = st->max_bytes ? used_bytes(st->db, &file) : 0;
-    bool by_size = st->max_bytes && used > st->max_bytes - st->max_bytes / 20;
+    int64_t target = st->max_bytes - st->max_bytes / 20;   /* 5% headroom for a batch */
+    bool by_size = st->max_bytes && used > target;
+    if (by_size) {
+        /* about what the excess holds (a row and its index entries take ~1 KiB), not a full
+         * pace: deleting more only empties the file below its cap */
+        int64_t need = (used - target) / 1024 + 16;
+        if (need < n)
+            n = need;
+    }
     int64_t cut = st->retain_us && st->max_ts_us > st->retain_us ? st->max_ts_us - st->retain_us
                                                                   : 0;
     bool ok = true;
@@ -159,18 +166,30 @@ void ta__retain_step(struct ta_store *st)
         return;
     if (sqlite3_exec(st->db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
         return;
-    if (by_size || cut > 0) {
+    /* by size, a few rounds: the bytes a row frees vary (index pages are shared) */
+    for (int round = 0; ok && (by_size || cut > 0) && round < 4; round++) {
         int64_t newest = choose(st->db, by_size, cut, n, &ok);
         int64_t upto = by_size ? (newest >= 0 ? newest + 1 : 0) : cut;
         if (by_size && cut > upto)
             upto = cut;
         ok = ok && prune(st, newest, upto, n);
+        if (!by_size || newest < 0)
+            break;
+        used = used_bytes(st->db, &file);
+        if (used <= target)
+            break;
+        n = (used - target) / 1024 + 16;
     }
-    if (ok && st->max_bytes && file > st->max_bytes) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", VACUUM_PAGES);
-        ok = exec3(st->db, sql, 0, 0, 0);
+    if (ok && by_size && st->max_bytes && one_int(st->db, "SELECT count(*) FROM (SELECT 1 FROM "
+                                                  "handshakes LIMIT 1)", 0) == 0 &&
+        !st->cap_warned) {
+        st->cap_warned = true;
+        TA_LOG(TA_LOG_WARN, "%s: every handshake row is deleted and the file is still near "
+               "--max-db-size: the inventory and rollups alone take ~%lld MB; raise the cap",
+               st->path, (long long)(used >> 20));
     }
+    if (ok && st->max_bytes && file > st->max_bytes)
+        ok = sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) == SQLITE_OK;
     if (!ok) {
         TA_LOG(TA_LOG_WARN, "%s: retention: %s", st->path, sqlite3_errmsg(st->db));
         sqlite3_exec(st->db, "ROLLBACK TO ta_retain", NULL, NULL, NULL);

@@ -35,6 +35,7 @@ struct ta_store {
     int64_t retain_us;          /* --retain-days as microseconds, 0 = keep for ever */
     int64_t max_bytes;          /* --max-db-size, 0 = no cap */
     uint32_t batch_hs;          /* handshakes rows in the open batch (retention pace) */
+    bool cap_warned;            /* the size cap is below what the kept-for-ever tables take */
 };
 
 /* A begin, commit or insert failed: logged the first time only (a full disk or a read-only file
