@@ -63,7 +63,6 @@ CREATE UNIQUE INDEX inventory_key ON inventory(client_ip, server_ip, server_port
     sni, version, cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, o365_service,
     o365_reason, sensor);
 CREATE INDEX inventory_legacy ON inventory(legacy, o365, client_ip);
-CREATE INDEX inventory_updated ON inventory(updated_us);
 
 CREATE TABLE daily_rollups (
     day                TEXT NOT NULL,
