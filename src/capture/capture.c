@@ -117,7 +117,8 @@ static void usage(FILE *out)
         "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
         "  --sensor NAME      this sensor's name in runs and the inventory (default the host name)\n"
-        "  --retain-days N    keep handshake, mail and DNS rows N days (default 30, 0 = for ever);\n"
+        "  --retain-days N    keep handshake, mail and DNS rows N days (default 30 with -i, for\n"
+        "                     ever with -r; 0 = for ever)\n"
         "                     the inventory and daily rollups are kept for ever\n"
         "  --max-db-size SIZE keep the database file under SIZE (64M, 2G, ...): oldest rows go first\n"
         "  -v / -q            more / less logging\n", TA_MAX_WORKERS);
@@ -171,7 +172,7 @@ static int parse_opts(int argc, char **argv, struct ta__capture_opts *o)
     memset(o, 0, sizeof(*o));
     o->snaplen = 65535;
     o->buffer_mib = 64;
-    o->retain_days = 30;
+    o->retain_days = -1;   /* not given: 30 days live, for ever for files (capture_setup) */
     ta_engine_config_default(&o->ecfg);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "r:i:f:s:B:Z:vqh", longs, NULL)) != -1) {
@@ -394,7 +395,10 @@ static int capture_setup(struct capture *c, char *errbuf)
     ta_store_o365_at_insert(c->store, true);   /* capture_end classifies only when needed */
     if (o->sensor)
         ta_store_set_sensor(c->store, o->sensor);
-    ta_store_set_retention(c->store, o->retain_days, o->max_db_bytes);
+    /* a sensor keeps 30 days by default; reading capture files keeps what they hold (an old
+     * capture spanning months would otherwise lose rows counted back from its newest) */
+    ta_store_set_retention(c->store, o->retain_days >= 0 ? o->retain_days : o->iface ? 30 : 0,
+                           o->max_db_bytes);
     if (ta_writer_new(0, &c->writer, errbuf) != TA_OK)
         goto fail;
     ta_writer_sink(c->writer, &sink);
