@@ -10,7 +10,8 @@
 #  - `endpoints import` re-classifies: the inventory's Office 365 columns follow the rows, no
 #    rebuild stays pending, and the reports equal the scan;
 #  - a database of schema version 2 (auto_vacuum off) is migrated: the new tables are filled from
-#    its rows, it is converted to incremental auto-vacuum once (logged).
+#    its rows, and a capture with a retention limit converts it to incremental auto-vacuum once
+#    (logged).
 # Every database satisfies the invariant recomputed in SQL (inv_lib.sh).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -141,7 +142,7 @@ sql "$old" "DROP TRIGGER handshakes_verdict_changed; DROP TABLE inventory; DROP 
             DROP TABLE daily_clients; DROP TABLE store_meta; ALTER TABLE runs DROP COLUMN sensor;
             PRAGMA user_version = 2; PRAGMA journal_mode = DELETE; PRAGMA auto_vacuum = NONE; VACUUM;"
 assert_eq "$(sql "$old" "PRAGMA auto_vacuum")" 0 "old file: auto_vacuum off"
-"$TA_BIN" capture -v --db "$old" -r "$TA_PCAPS/tls12.pcap" 2>"$IT_TMP/mig.err" ||
+"$TA_BIN" capture -v --retain-days 400 --db "$old" -r "$TA_PCAPS/tls12.pcap" 2>"$IT_TMP/mig.err" ||
     fail "capture into the old file: $(cat "$IT_TMP/mig.err")"
 assert_in "$(cat "$IT_TMP/mig.err")" "converting to incremental auto-vacuum" "conversion logged"
 assert_eq "$(sql "$old" "PRAGMA auto_vacuum")" 2 "old file converted to incremental auto-vacuum"
