@@ -12,6 +12,7 @@
 # usage: bench/run.sh [--runs N] [--scale F] [--dir DIR] [--skip-tshark-bulk] [--tshark-runs N]
 #                     [--no-ndpi] [--no-tshark] [--with-shared] [--results FILE] [--only bulk|handshake]
 #                     [--bin PATH]
+#        bench/run.sh --month [--scale F] [--runs N] ...   (bench/month.sh: a month of a sensor)
 # env:   BENCH_DIR (work dir, default /tmp/tlsaudit-bench), TLSAUDIT (binary, same as --bin;
 #        default: build the repository in build-bench, Release)
 set -euo pipefail
@@ -29,6 +30,7 @@ ONLY=""
 RESULTS=""
 DIR=${BENCH_DIR:-/tmp/tlsaudit-bench}
 
+[ "${1:-}" = --month ] && { shift; exec "$(dirname "$0")/month.sh" "$@"; }  # a sensor's month
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) RUNS=$2; shift 2 ;;
@@ -67,13 +69,13 @@ fi
 
 # ---- build: generator, floor, tlsaudit ----
 CFLAGS="-O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror"
-gcc $CFLAGS -I"$REPO/include" "$REPO/bench/gen.c" "$REPO/bench/gen_seed.c" -o "$DIR/bin/gen" -lpcap -lm
+gcc $CFLAGS -I"$REPO/include/base" "$REPO/bench/gen.c" "$REPO/bench/gen_seed.c" -o "$DIR/bin/gen" -lpcap -lm
 gcc $CFLAGS "$REPO/bench/floor.c" -o "$DIR/bin/floor" -lpcap
 BUILT="Release build of $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo 'the work tree')"
 if [ -z "${TLSAUDIT:-}" ]; then
     cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
-    TLSAUDIT=$REPO/build-bench/tlsaudit
+    TLSAUDIT=$REPO/build-bench/src/cli/tlsaudit
 else
     BUILT="binary $TLSAUDIT"    # --bin / TLSAUDIT: the caller says what it was built from
 fi

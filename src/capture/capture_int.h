@@ -53,6 +53,9 @@ struct ta__capture_opts {
     int snaplen;
     int buffer_mib;
     int workers;                      /* live capture threads (1..TA_MAX_WORKERS); 0 = not given */
+    const char *sensor;               /* --sensor, NULL = the host name (store default) */
+    int retain_days;                  /* --retain-days; -1 = not given (30 live, 0 files) */
+    int64_t max_db_bytes;             /* --max-db-size, 0 = no cap */
     struct ta_engine_config ecfg;     /* totals; live workers share them (see source_live.c) */
     int log_level;                    /* -v, -q, --log-level: applied by the caller */
     bool quiet;                       /* -q: no progress, no summary line */
@@ -154,6 +157,8 @@ void ta__filter_follow(struct ta__filter_box *fb, pcap_t *p, const char *name, u
 #define TA_PROGRESS_HZ 4
 struct ta__progress {
     bool on, shown;
+    bool every;                       /* TA_TEST_PROGRESS_EVERY=1: redraw at every call, not a
+                                       * few times a second (tests: a count that needs no clock) */
     uint64_t total;                   /* bytes of the -r files (0: unknown, e.g. stdin) */
     uint64_t before;                  /* bytes of the files already read */
     uint64_t start_us, next_us;

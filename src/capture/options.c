@@ -9,6 +9,7 @@
 
 #include "capture_int.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/store.h"
 
 static void usage(FILE *out)
 {
@@ -32,6 +33,11 @@ static void usage(FILE *out)
         "  --idle-timeout S   TCP and QUIC idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
         "  --vxlan-port PORT  also decode UDP PORT as VXLAN (4789 always is)\n"
+        "  --sensor NAME      this sensor's name in runs and the inventory (default the host name)\n"
+        "  --retain-days N    keep handshake, mail and DNS rows N days (default 30 with -i, for\n"
+        "                     ever with -r; 0 = for ever)\n"
+        "                     the inventory and daily rollups are kept for ever\n"
+        "  --max-db-size SIZE keep the database file under SIZE (64M, 2G, ...): oldest rows go first\n"
         "  -v, --verbose / -q, --quiet  more / less logging (-q: no summary line either)\n"
         "  --log-level L      error, warning (default), info or debug\n", TA_MAX_WORKERS);
 }
@@ -63,7 +69,7 @@ static int check_opts(const struct ta__capture_opts *o)
 #define TA__CAPTURE_SHORTS "r:i:f:s:B:Z:vqh"
 
 enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_CONFIG,
-       O_LOGLEVEL, O_VXLAN };
+       O_LOGLEVEL, O_VXLAN, O_SENSOR, O_RETAIN, O_MAXDB };
 
 /* Every option of `tlsaudit capture`. A short option's long alias has the short letter as its
  * value, so both spellings reach the same case below, and config.c can name any of them. */
@@ -85,6 +91,9 @@ static const struct option longs[] = {
     { "no-ndpi", no_argument, NULL, O_NONDPI },
     { "workers", required_argument, NULL, O_WORKERS },
     { "vxlan-port", required_argument, NULL, O_VXLAN },
+    { "sensor", required_argument, NULL, O_SENSOR },
+    { "retain-days", required_argument, NULL, O_RETAIN },
+    { "max-db-size", required_argument, NULL, O_MAXDB },
     { "help", no_argument, NULL, O_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -146,6 +155,21 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
             if (end == optarg || *end || o->workers < 1)
                 o->workers = -1;               /* refused by check_opts, with the range */
             break;
+        case O_SENSOR: o->sensor = optarg; break;
+        case O_RETAIN:
+            o->retain_days = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || o->retain_days < 0 || o->retain_days > 100000) {
+                fprintf(stderr, "tlsaudit capture: --retain-days needs a number of days\n");
+                return 2;
+            }
+            break;
+        case O_MAXDB:
+            if (ta_store_parse_size(optarg, &o->max_db_bytes) != 0 || o->max_db_bytes < (1 << 20)) {
+                fprintf(stderr, "tlsaudit capture: --max-db-size needs a size of at least 1M "
+                        "(64M, 2G, ...)\n");
+                return 2;
+            }
+            break;
         case 'v': o->log_level++; break;
         case 'q': o->log_level = TA_LOG_ERROR; o->quiet = true; break;
         case O_LOGLEVEL:
@@ -193,6 +217,7 @@ static void opts_defaults(struct ta__capture_opts *o)
     memset(o, 0, sizeof(*o));
     o->snaplen = 65535;
     o->buffer_mib = 64;
+    o->retain_days = -1;   /* not given: 30 days live, for ever for files (capture_setup) */
     o->log_level = TA_LOG_WARN;
     ta_engine_config_default(&o->ecfg);
 }

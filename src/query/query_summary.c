@@ -76,7 +76,8 @@ static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const 
             section = section_name;
             snprintf(key, sizeof key, "%s", ta__q_text(s, 1) ? ta__q_text(s, 1) : "");
         }
-        if (add_row(sm, section, key, sqlite3_column_int(s, 2), sqlite3_column_int(s, 3))) {
+        if (add_row(sm, section, key, (long)sqlite3_column_int64(s, 2),
+                    (long)sqlite3_column_int64(s, 3))) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -87,24 +88,45 @@ static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const 
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Where the figures come from: the same three queries over the rows (one per handshake), the
+ * inventory and daily_clients (a handshakes count per row, distinct clients exact) or
+ * daily_rollups (clients per row, summed). Version 0 there is NULL in the rows. */
+struct qsrc {
+    const char *table, *hs, *clients, *legacy, *version, *version_none;
+    enum ta_qkind kind;
+};
+
+static const struct qsrc sources[] = {
+    [TA_QSRC_ROWS] = { "handshakes", "count(*)", "count(DISTINCT h.client_ip)", TA_Q_LEGACY_SQL,
+                       "h.version", "h.version IS NULL", TA_Q_HS },
+    [TA_QSRC_INV] = { "inventory", "sum(h.handshakes)", "count(DISTINCT h.client_ip)",
+                      "h.legacy = 1", "NULLIF(h.version, 0)", "h.version = 0", TA_Q_INV },
+    [TA_QSRC_DAYS] = { "daily_clients", "sum(h.handshakes)", "count(DISTINCT h.client_ip)",
+                       "h.legacy = 1", "NULLIF(h.version, 0)", "h.version = 0", TA_Q_DAY },
+    [TA_QSRC_ROLLUPS] = { "daily_rollups", "sum(h.handshakes)", "sum(h.clients)",
+                          "h.legacy = 1", "NULLIF(h.version, 0)", "h.version = 0", TA_Q_DAY },
+};
+
 /* Legacy counts for one group: which = "h.o365 = 1", "h.o365 = 0" or "1". Adds the row with
  * total = all handshakes of the group. Returns the legacy handshake count or -1. */
 static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const char *key,
                          const char *which)
 {
+    const struct qsrc *q = &sources[o->src];
     char sql[2048];
     long v[4] = { 0, 0, 0, 0 };
-    snprintf(sql, sizeof sql, "SELECT count(*) FILTER (WHERE %s),"
-             " count(DISTINCT h.client_ip) FILTER (WHERE %s), count(*)"
-             " FROM handshakes h WHERE %s", TA_Q_LEGACY_SQL, TA_Q_LEGACY_SQL, which);
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    snprintf(sql, sizeof sql, "SELECT COALESCE(%s FILTER (WHERE %s), 0),"
+             " COALESCE(%s FILTER (WHERE %s), 0), COALESCE(%s, 0)"
+             " FROM %s h WHERE %s", q->hs, q->legacy, q->clients, q->legacy, q->hs, q->table,
+             which);
+    ta__q_where(o, q->kind, sql, sizeof sql);
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         for (int i = 0; i < 3; i++)
-            v[i] = sqlite3_column_int(s, i);
+            v[i] = (long)sqlite3_column_int64(s, i);
     else
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
@@ -114,27 +136,102 @@ static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, 
     return v[0];
 }
 
+/* Legacy counts of one group from the rollups (handshakes) and the inventory (clients). */
+static long legacy_group_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm,
+                              const char *key, const char *which)
+{
+    char sql[2048], w[512] = "";
+    long v[3] = { 0, 0, 0 };
+    ta__q_where(o, TA_Q_ROLL, w, sizeof w);
+    snprintf(sql, sizeof sql, "SELECT (SELECT COALESCE(sum(h.handshakes), 0) FROM daily_rollups h"
+             " WHERE h.legacy = 1 AND %s%s), (SELECT count(DISTINCT h.client_ip) FROM inventory h"
+             " WHERE h.legacy = 1 AND %s%s), (SELECT COALESCE(sum(h.handshakes), 0) FROM"
+             " daily_rollups h WHERE %s%s)", which, w, which, w, which, w);
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        for (int i = 0; i < 3; i++)
+            v[i] = (long)sqlite3_column_int64(s, i);
+    else
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW || add_row(sm, "legacy", key, v[0], v[1]))
+        return -1;
+    sm->r[sm->n - 1].total = v[2];
+    return v[0];
+}
+
+/* The transport section (tcp, quic): from the rows or the inventory, which both have the column.
+ * The daily tables have none, so a summary bounded by --since/--until has no transport section,
+ * whichever table answers it, rather than one counted from whatever rows retention left (man
+ * page, WHERE REPORTS READ). */
+static int transport_section(sqlite3 *db, const struct ta_qopts *o, struct sum *sm,
+                             const struct qsrc *q)
+{
+    char sql[2048];
+    if (o->has_since || o->has_until)
+        return 0;
+    snprintf(sql, sizeof sql, "SELECT 0, h.transport, %s, %s FROM %s h WHERE 1", q->hs,
+             q->clients, q->table);
+    ta__q_where(o, q->kind, sql, sizeof sql);
+    ta__q_cat(sql, sizeof sql, " GROUP BY h.transport ORDER BY 3 DESC, 2");
+    return grouped(db, o, sm, sql, 0, "transport");
+}
+
+/* Without filters on clients, servers, SNI or versions: handshakes from the daily rollups (a few
+ * rows a day) and distinct clients from the inventory's covering index (o365, version, app,
+ * legacy, client_ip), instead of reading every inventory row. Both hold the same keys. */
+static long gather_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
+{
+    char sql[2048], w[512] = "";
+    ta__q_where(o, TA_Q_ROLL, w, sizeof w);
+    snprintf(sql, sizeof sql, "SELECT r.o, NULLIF(r.v, 0), r.hs, COALESCE(c.n, 0) FROM"
+             " (SELECT h.o365 = 1 AS o, h.version AS v, sum(h.handshakes) AS hs FROM daily_rollups"
+             " h WHERE 1%s GROUP BY 1, 2) r LEFT JOIN (SELECT h.o365 = 1 AS o, h.version AS v,"
+             " count(DISTINCT h.client_ip) AS n FROM inventory h WHERE 1%s GROUP BY 1, 2) c"
+             " ON c.o = r.o AND c.v = r.v ORDER BY 1 DESC, r.v = 0, r.v DESC", w, w);
+    if (grouped(db, o, sm, sql, 1, NULL) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT 0, r.app, r.hs, COALESCE(c.n, 0) FROM"
+             " (SELECT h.app AS app, sum(h.handshakes) AS hs FROM daily_rollups h WHERE 1%s"
+             " GROUP BY 1) r LEFT JOIN (SELECT h.app AS app, count(DISTINCT h.client_ip) AS n"
+             " FROM inventory h WHERE 1%s GROUP BY 1) c ON c.app = r.app ORDER BY 3 DESC, 2",
+             w, w);
+    if (grouped(db, o, sm, sql, 0, "app") != 0 || transport_section(db, o, sm, &sources[TA_QSRC_INV]))
+        return -1;
+    section_totals(sm, "o365_version");
+    section_totals(sm, "other_version");
+    section_totals(sm, "app");
+    section_totals(sm, "transport");
+    if (legacy_group_fast(db, o, sm, "o365", "h.o365 = 1") < 0 ||
+        legacy_group_fast(db, o, sm, "other", "h.o365 = 0") < 0)
+        return -1;
+    return legacy_group_fast(db, o, sm, "all", "1");
+}
+
 /* Gather every section. Returns the number of legacy handshakes, or -1. */
 static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
-    char sql[2048] = "SELECT h.o365 = 1, h.version, count(*), count(DISTINCT h.client_ip)"
-                     " FROM handshakes h WHERE 1";
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    ta__q_cat(sql, sizeof sql, " GROUP BY h.o365 = 1, h.version ORDER BY 1 DESC,"
-                               " h.version IS NULL, h.version DESC");
+    const struct qsrc *q = &sources[o->src];
+    char sql[2048];
+    if (o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version)
+        return gather_fast(db, o, sm);
+    snprintf(sql, sizeof sql, "SELECT h.o365 = 1, %s, %s, %s FROM %s h WHERE 1", q->version,
+             q->hs, q->clients, q->table);
+    ta__q_where(o, q->kind, sql, sizeof sql);
+    snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " GROUP BY h.o365 = 1, h.version"
+             " ORDER BY 1 DESC, %s, h.version DESC", q->version_none);
     if (grouped(db, o, sm, sql, 1, NULL) != 0)
         return -1;
-    snprintf(sql, sizeof sql, "SELECT 0, h.app, count(*), count(DISTINCT h.client_ip)"
-             " FROM handshakes h WHERE 1");
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    snprintf(sql, sizeof sql, "SELECT 0, h.app, %s, %s FROM %s h WHERE 1", q->hs, q->clients,
+             q->table);
+    ta__q_where(o, q->kind, sql, sizeof sql);
     ta__q_cat(sql, sizeof sql, " GROUP BY h.app ORDER BY 3 DESC, 2");
     if (grouped(db, o, sm, sql, 0, "app") != 0)
         return -1;
-    snprintf(sql, sizeof sql, "SELECT 0, h.transport, count(*), count(DISTINCT h.client_ip)"
-             " FROM handshakes h WHERE 1");
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    ta__q_cat(sql, sizeof sql, " GROUP BY h.transport ORDER BY 3 DESC, 2");
-    if (grouped(db, o, sm, sql, 0, "transport") != 0)
+    if (transport_section(db, o, sm, q))
         return -1;
     section_totals(sm, "o365_version");
     section_totals(sm, "other_version");

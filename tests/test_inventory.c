@@ -1,0 +1,217 @@
+/* test_inventory.c - the store's inventory and daily rollups on real SQLite files: --max-db-size
+ * parsing, the per-batch aggregate against a recomputation from the rows (more distinct keys
+ * than the aggregate holds, so it flushes mid-batch; repeated keys; "none" values that differ
+ * from real zeros: cipher 0x0000, no ServerHello, SSLv2), and two writers on one file. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "hs_fixture.h"
+#include "tlsaudit/store.h"
+
+#define T0 1767600000000000LL   /* 2026-01-05T08:00:00Z */
+#define DAY 86400000000LL
+
+static char dir[64];
+
+static const char *path_of(const char *name)
+{
+    static char p[128];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return p;
+}
+
+static long long one(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    else
+        fprintf(stderr, "sql failed: %s: %s\n", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return v;
+}
+
+static void test_parse_size(void)
+{
+    int64_t v = 0;
+    CHECK_INT(ta_store_parse_size("64M", &v), 0);
+    CHECK_INT(v, 64LL << 20);
+    CHECK_INT(ta_store_parse_size("2G", &v), 0);
+    CHECK_INT(v, 2LL << 30);
+    CHECK_INT(ta_store_parse_size("512k", &v), 0);
+    CHECK_INT(v, 512LL << 10);
+    CHECK_INT(ta_store_parse_size("1.5GiB", &v), 0);
+    CHECK_INT(v, 3LL << 29);
+    CHECK_INT(ta_store_parse_size("1048576", &v), 0);
+    CHECK_INT(v, 1048576);
+    CHECK_INT(ta_store_parse_size("", &v), -1);
+    CHECK_INT(ta_store_parse_size("12X", &v), -1);
+    CHECK_INT(ta_store_parse_size("-1M", &v), -1);
+    CHECK_INT(ta_store_parse_size("0", &v), -1);
+    CHECK_INT(ta_store_parse_size("M", &v), -1);
+}
+
+/* Record i: client i % nclients, one of three outcomes, spread over days. */
+static void rec(struct ta_hs *hs, int i, int nclients)
+{
+    char cli[32];
+    snprintf(cli, sizeof cli, "10.%d.%d.%d", (i % nclients) >> 16 & 255, (i % nclients) >> 8 & 255,
+             (i % nclients) & 255);
+    hs_fixture(hs, cli, (uint16_t)(40000 + i % 20000), i % 3 ? "192.0.2.10" : "198.51.100.7", 443);
+    hs->ch.present = true;
+    hs->ch.ts_us = (uint64_t)(T0 + (long long)(i % 5) * DAY + i);
+    hs->ch.legacy_version = i % 4 ? 0x0303 : 0x0301;
+    hs->ch.ciphers[0] = 0x002f;
+    hs->ch.ciphers[1] = 0x0000;
+    hs->ch.nciphers = 2;
+    if (i % 7)
+        snprintf(hs->ch.sni, sizeof hs->ch.sni, "host%d.example", i % 5);
+    switch (i % 3) {
+    case 0:   /* refused: no ServerHello, a fatal alert */
+        hs->alert.present = true;
+        hs->alert.level = 2;
+        hs->alert.description = 70;
+        break;
+    case 1:   /* the real cipher suite 0x0000, which must not read as "none" */
+        hs->sh.present = true;
+        hs->sh.legacy_version = hs->ch.legacy_version;
+        hs->sh.cipher = 0x0000;
+        break;
+    default:
+        hs->sh.present = true;
+        hs->sh.legacy_version = hs->ch.legacy_version;
+        hs->sh.cipher = 0x002f;
+    }
+}
+
+/* Distinct inventory keys of the rows, computed from the rows alone. */
+static const char ROW_KEYS[] =
+    "SELECT count(*) FROM (SELECT DISTINCT h.client_ip, h.server_ip, h.server_port, "
+    "COALESCE(h.app, ''), COALESCE(h.sni, ''), COALESCE(h.version, 0), COALESCE(h.cipher_id, -1), "
+    "COALESCE(h.cipher_v2, 0), COALESCE(h.client_max_version, 0), COALESCE(h.ja3, ''), "
+    "COALESCE(h.ja4, ''), h.o365 FROM handshakes h)";
+
+static void test_aggregate(void)
+{
+    const char *db = path_of("agg.db");
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    ta_store_set_sensor(st, "unit");
+    /* 9,000 clients in one batch: more keys than the aggregate holds before it flushes */
+    for (int i = 0; i < 9000; i++) {
+        rec(&hs, i, 9000);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    /* then the same clients again, in small batches: existing keys are updated */
+    for (int i = 0; i < 3000; i++) {
+        rec(&hs, i, 9000);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+        if (i % 500 == 499)
+            CHECK_INT(ta_store_commit(st), TA_OK);
+    }
+    ta_store_close(st);
+    sqlite3 *ro = NULL;
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (!ro)
+        return;
+    CHECK_INT(one(ro, "SELECT count(*) FROM handshakes"), 12000);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 12000);
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+    CHECK_INT(one(ro, "SELECT sum(refused) FROM inventory"),
+              one(ro, "SELECT count(*) FROM handshakes WHERE established = 0"));
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory WHERE cipher_id = 0"),
+              one(ro, "SELECT count(*) FROM handshakes WHERE cipher_id = 0"));
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory WHERE cipher_id = -1"),
+              one(ro, "SELECT count(*) FROM handshakes WHERE cipher_id IS NULL"));
+    CHECK(one(ro, "SELECT count(*) FROM handshakes WHERE cipher_id = 0") > 0);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory WHERE legacy = 1"),
+              one(ro, "SELECT count(*) FROM handshakes WHERE version IN (769, 770) OR "
+                      "(version IS NULL AND client_max_version BETWEEN 1 AND 770)"));
+    CHECK_INT(one(ro, "SELECT count(DISTINCT sensor) FROM inventory WHERE sensor = 'unit'"), 1);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM daily_rollups"), 12000);
+    CHECK_INT(one(ro, "SELECT count(DISTINCT day) FROM daily_rollups"), 5);
+    /* clients of a rollup row = its daily client keys = distinct clients of its rows */
+    CHECK_INT(one(ro, "SELECT sum(clients) FROM daily_rollups"),
+              one(ro, "SELECT count(*) FROM daily_clients"));
+    CHECK_INT(one(ro, "SELECT count(*) FROM daily_clients"),
+              one(ro, "SELECT count(*) FROM (SELECT DISTINCT substr(ts, 1, 10), COALESCE(version, 0), "
+                      "o365, app, client_max_version, version IS NULL, client_ip FROM handshakes)"));
+    /* first and last seen: the earliest and latest row of the key, and its text (the join
+     * pairs every inventory row with its rows' group: counted first) */
+#define SEEN_JOIN "FROM inventory i JOIN (SELECT client_ip, server_ip, "                        \
+    "COALESCE(sni, '') AS s, COALESCE(version, 0) AS v, COALESCE(cipher_id, -1) AS c, "         \
+    "COALESCE(client_max_version, 0) AS m, COALESCE(ja3, '') AS j, min(ts_us) AS f, "           \
+    "max(ts_us) AS l FROM handshakes GROUP BY 1, 2, 3, 4, 5, 6, 7) g ON g.client_ip = "         \
+    "i.client_ip AND g.server_ip = i.server_ip AND g.s = i.sni AND g.v = i.version AND "        \
+    "g.c = i.cipher_id AND g.m = i.client_max_version AND g.j = i.ja3"
+    CHECK_INT(one(ro, "SELECT count(*) " SEEN_JOIN), one(ro, "SELECT count(*) FROM inventory"));
+    CHECK_INT(one(ro, "SELECT count(*) " SEEN_JOIN
+                      " WHERE g.f <> i.first_seen_us OR g.l <> i.last_seen_us"), 0);
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory i WHERE i.first_seen <> (SELECT ts FROM "
+                      "handshakes h WHERE h.ts_us = i.first_seen_us LIMIT 1)"), 0);
+    sqlite3_close(ro);
+}
+
+/* Two processes write one file at once: each batch carries its own aggregate. */
+static void test_two_writers(void)
+{
+    const char *db = path_of("two.db");
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        pid[k] = fork();
+        if (pid[k] == 0) {
+            char err[TA_ERRBUF_SIZE];
+            struct ta_store *st = NULL;
+            struct ta_hs hs;
+            int bad = 0;
+            if (ta_store_open(db, &st, err) != TA_OK)
+                _exit(1);
+            for (int i = 0; i < 3000; i++) {
+                rec(&hs, i + k * 1000, 700);
+                bad |= ta_store_add(st, &hs) != TA_OK;
+                if (i % 100 == 99)
+                    bad |= ta_store_commit(st) != TA_OK;
+            }
+            ta_store_close(st);
+            _exit(bad);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = -1;
+        waitpid(pid[k], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    sqlite3 *ro = NULL;
+    char err[TA_ERRBUF_SIZE];
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (!ro)
+        return;
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 6000);
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+    CHECK_INT(one(ro, "SELECT sum(clients) FROM daily_rollups"),
+              one(ro, "SELECT count(*) FROM daily_clients"));
+    sqlite3_close(ro);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ta_test_inventory.XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_parse_size();
+    test_aggregate();
+    test_two_writers();
+    check_dir_done(dir);
+    return CHECK_DONE();
+}
