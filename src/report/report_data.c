@@ -548,7 +548,8 @@ static int sq_client_recent(struct ta_rd *src, const struct ta_rd_filter *f, con
 static int sq_mail(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rd_vec *out)
 {
     sqlite3_stmt *s = prep(src, f, "SELECT client_ip, server_ip, app, host, service, port, o365,"
-        " kinds, count(*), sum(mic), min(ts), max(ts) FROM (SELECT h.client_ip, h.server_ip,"
+        " kinds, count(*), sum(mic), min(ts), max(ts), max(banner) FROM (SELECT h.client_ip,"
+        " h.server_ip, COALESCE(h.greeting, '') AS banner,"
         " COALESCE(h.app, '') AS app, COALESCE(h.greeting_host, '') AS host,"
         " COALESCE(h.o365_service, '') AS service, h.server_port AS port, h.o365,"
         " (h.auth_in_clear <> 0) | ((h.starttls_offered <> 0 AND h.starttls_sent = 0) << 1)"
@@ -577,6 +578,7 @@ static int sq_mail(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rd
         m->mail_in_clear = sqlite3_column_int64(s, 9);
         col_text(s, 10, m->first_seen, sizeof m->first_seen);
         col_text(s, 11, m->last_seen, sizeof m->last_seen);
+        col_text(s, 12, m->banner, sizeof m->banner);
     }
     return done(src, s, rc);
 }

@@ -114,6 +114,7 @@ struct ta_rd_hs {
 enum { TA_RD_MAIL_AUTH = 1, TA_RD_MAIL_UNUSED = 2, TA_RD_MAIL_O365_CLEAR = 4 };
 struct ta_rd_mail {
     char client_ip[TA_RD_IP], server_ip[TA_RD_IP], app[32], host[TA_RD_NAME], service[64];
+    char banner[TA_RD_NAME];   /* the server's greeting line (one of the group's) */
     int port, o365, kinds;   /* TA_RD_MAIL_* bits */
     long long sessions, mail_in_clear;
     char first_seen[TA_RD_TS], last_seen[TA_RD_TS];

@@ -135,7 +135,7 @@ static int t_mail(struct ta_out *o, const struct ta_rp *rp)
                                 m->kinds & TA_RD_MAIL_UNUSED ? "1" : "0",
                                 m->kinds & TA_RD_MAIL_O365_CLEAR ? "1" : "0",
                                 NUM(b[1], m->sessions), NUM(b[2], m->mail_in_clear),
-                                m->first_seen, m->last_seen };
+                                m->first_seen, m->last_seen, m->banner };
         if (ta_out_row(o, cells))
             return -1;
     }
@@ -164,7 +164,7 @@ static const struct ta_out_col c_ciphers[] = { S("cipher"), S("version"), S("gro
 static const struct ta_out_col c_mail[] = {
     S("client_ip"), S("server_ip"), S("greeting_host"), S("app"), N("port"), N("o365"),
     S("o365_service"), N("auth_in_clear"), N("starttls_unused"), N("o365_no_tls"),
-    N("sessions"), N("mail_in_clear"), S("first_seen"), S("last_seen"),
+    N("sessions"), N("mail_in_clear"), S("first_seen"), S("last_seen"), S("greeting"),
 };
 
 static const struct table {

@@ -274,7 +274,7 @@ void ta__rp_sec_mail(FILE *fp, const struct ta_rp *rp, size_t max)
     ta__rp_num(fp, n[2]);
     fputs("</span> reached Exchange Online with no TLS at all (opportunistic TLS falls back to "
           "clear).</p><table id=\"mail-table\"><thead><tr><th>Client</th><th>Server</th>"
-          "<th>Greeting name</th><th>App/port</th><th>Problem</th><th class=\"n\">Sessions</th>"
+          "<th>Greeting</th><th>App/port</th><th>Problem</th><th class=\"n\">Sessions</th>"
           "<th class=\"n\">Mail in clear</th><th>First seen<br>Last seen</th></tr></thead><tbody>",
           fp);
     for (size_t i = 0; i < rp->mail.n && shown < max; i++, shown++) {
@@ -292,7 +292,14 @@ void ta__rp_sec_mail(FILE *fp, const struct ta_rp *rp, size_t max)
             fputs(")</span>", fp);
         }
         fputs("</td>", fp);
-        td_text(fp, "w", m->host);
+        fputs("<td class=\"w\">", fp);
+        TA_H(fp, m->host);
+        if (m->banner[0]) {
+            fputs("<br><span class=\"muted small\">", fp);
+            TA_H(fp, m->banner);
+            fputs("</span>", fp);
+        }
+        fputs("</td>", fp);
         fputs("<td>", fp);
         TA_H(fp, m->app);
         fprintf(fp, "/%d</td><td>", m->port);
