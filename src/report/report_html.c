@@ -69,7 +69,7 @@ static const char css[] =
     "a{color:#12355b}"
     "footer{margin-top:36px;color:var(--mute);font-size:12px;border-top:1px solid var(--line);"
     "padding-top:10px}"
-    "@media (max-width:800px){.charts,.cards{grid-template-columns:1fr}}"
+    "@media screen and (max-width:800px){.charts,.cards{grid-template-columns:1fr}}"
     "svg.mini{max-width:640px}td.fp{word-break:break-all;font-size:10.5px;min-width:150px}"
     "td.ts{white-space:nowrap;font-size:12px}p.glance{font-size:16px;max-width:900px;"
     "margin:6px 0 4px}"
