@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh - every Debian 12 package tlsaudit needs to build, test and make its captures.
-# Run as root (or with sudo). Safe to run again.
+# Run as root (or with sudo). Safe to run again. chromium and poppler-utils (pdftotext) are for
+# the report tests (tests/it_report_browser.sh: headless screenshot, DOM dump, print to PDF).
 set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -13,4 +14,5 @@ $SUDO apt-get install -y --no-install-recommends \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
-    valgrind time libndpi-bin
+    valgrind time libndpi-bin \
+    chromium poppler-utils
