@@ -56,6 +56,7 @@ static const char css[] =
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     "td.w{overflow-wrap:anywhere;font-size:11.5px}td.ip{white-space:nowrap;font-weight:600}"
     "tr.total td{font-weight:700;border-top:2px solid #b8c1cc}"
+    "table.compact{font-size:11.5px;max-width:760px}table.compact td{padding:1px 8px}"
     ".tag{display:inline-block;padding:1px 7px;border-radius:9px;font-size:11px;"
     "font-weight:600;border:1px solid #888;white-space:nowrap}"
     ".tag.refused{background:#fde2d0;border-color:#9a3412}.tag.moved{background:#dcefe3;"
@@ -296,7 +297,7 @@ static void trend(FILE *fp, const struct ta_rp *rp, size_t max)
         ta__rp_svg_trend(fp, rp, ch[i].o365, ch[i].clients, ch[i].id);
         fputs("</figure>", fp);
     }
-    fputs("</div>\n<table id=\"trend-table\"><caption class=\"muted small\">The charts' figures"
+    fputs("</div>\n<table id=\"trend-table\" class=\"compact\"><caption class=\"muted small\">The charts' figures"
           "</caption><thead><tr><th>Day</th><th class=\"n\">O365 legacy handshakes</th>"
           "<th class=\"n\">O365 legacy clients</th><th class=\"n\">Other legacy handshakes</th>"
           "<th class=\"n\">Other legacy clients</th></tr></thead><tbody>", fp);
