@@ -139,6 +139,43 @@ done
 figs=$(report_figs "$month" "$IT_TMP/p.html" --until 2000-01-01)
 assert_eq "$(fig "$figs" h-legacy-hs) $(fig "$figs" h-legacy-clients)" "0 0" "an empty period has no legacy"
 
+# --- coverage: a capture that could not analyse every flow says so at the top ---------------------
+assert_eq "$(grep -c 'id="drop-banner"' "$IT_TMP/all.html")" 0 "no drop banner when nothing was dropped"
+"$gen" --shape handshake --hs-share 1 --bytes 3000000 --clients 300 --out "$IT_TMP/burst.pcap" \
+    "$TA_PCAPS"/*.pcap >/dev/null || die "generator failed"   # a burst: hundreds of flows at once
+lossy=$(fresh_db lossy)
+"$TA_BIN" capture -q --max-analyzing 1 --db "$lossy" -r "$IT_TMP/burst.pcap" 2>"$IT_TMP/capture.err" ||
+    die "capture failed: $(cat "$IT_TMP/capture.err")"
+lost=$(sql "$lossy" "SELECT sum(drops + if_drops + pool_exhausted) FROM runs")
+assert_ge "$lost" 1 "--max-analyzing 1 leaves flows unanalysed"
+figs=$(report_figs "$lossy" "$IT_TMP/lossy.html")
+assert_eq "$(fig "$figs" cov-drops)" "$lost" "coverage counts what was dropped"
+assert_eq "$(grep -c 'id="drop-banner" role="alert">Warning: the capture was incomplete' "$IT_TMP/lossy.html")" 1 \
+    "the drop banner is on the page"
+assert_eq "$(grep -o '<div class="banner" id="drop-banner"' "$IT_TMP/lossy.html" | wc -l) $(grep -b -o 'id="drop-banner"' "$IT_TMP/lossy.html" | cut -d: -f1 | awk '{ print ($1 < 12000) }')" \
+    "1 1" "the drop banner is at the top of the page"
+
+# --- sensors: --sensor limits every figure to one sensor's runs ---------------------------------
+multi=$(fresh_db multi)
+"$TA_BIN" capture -q --sensor alpha --db "$multi" -r "$TA_PCAPS/tls10.pcap" -r "$TA_PCAPS/tls11.pcap" \
+    2>"$IT_TMP/capture.err" || die "capture failed: $(cat "$IT_TMP/capture.err")"
+"$TA_BIN" capture -q --sensor beta --db "$multi" -r "$TA_PCAPS/office365.pcap" \
+    2>"$IT_TMP/capture.err" || die "capture failed: $(cat "$IT_TMP/capture.err")"
+for sensor in alpha beta; do
+    figs=$(report_figs "$multi" "$IT_TMP/$sensor.html" --all --sensor "$sensor")
+    want=$(sql "$multi" "SELECT h.client_ip, count(*), sum(h.established = 0) FROM handshakes h
+                         JOIN runs r ON r.id = h.run_id WHERE r.sensor = '$sensor' AND $INV_LEGACY_H
+                         GROUP BY 1 ORDER BY 1" | tr '|' ' ')
+    got=$(awk '$1 == "off" { print $2, $3, $4 }' <<<"$figs" | sort)
+    assert_ge "$(wc -l <<<"$want")" 1 "sensor $sensor has legacy clients"
+    assert_eq "$got" "$want" "--sensor $sensor: offender rows = that sensor's legacy rows"
+    assert_eq "$(fig "$figs" h-all-legacy-hs)" \
+        "$(sql "$multi" "SELECT count(*) FROM handshakes h JOIN runs r ON r.id = h.run_id
+                         WHERE r.sensor = '$sensor' AND $INV_LEGACY_H")" "--sensor $sensor: legacy handshakes"
+    assert_eq "$(grep -o '<span id="sensors">[^<]*' "$IT_TMP/$sensor.html" | sed 's/.*>//')" \
+        "$sensor (report limited to $sensor)" "--sensor $sensor: the scope names it alone"
+done
+
 # --- caps on the page, complete exports ---------------------------------------------------------
 n=$(query "$db" legacy --all | csv_cols client_ip | wc -l)   # the bundled captures again
 assert_ge "$n" 2 "at least two legacy clients (for the cap test)"
