@@ -147,12 +147,28 @@ static void head(FILE *fp, const struct ta_rp *rp)
           "Compliance report by tlsaudit \xC2\xB7 period <span id=\"period\">", fp);
     period_text(fp, rp);
     fprintf(fp, "</span> (UTC) \xC2\xB7 generated %s</p></div></header>\n<main>\n", rp->generated);
-    if (lost || c->flows_evicted)
-        fprintf(fp, "<div class=\"banner\" id=\"drop-banner\" role=\"alert\">Warning: the capture "
-                "was incomplete. %llu packets were dropped by the kernel or interface and %llu "
-                "flows could not be analysed (%llu evicted from a full flow table), so the real "
-                "figures may be higher than shown.</div>\n", c->drops + c->if_drops,
-                c->pool_exhausted, c->flows_evicted);
+    if (lost || c->flows_evicted) {
+        const char *sep = "";
+        fputs("<div class=\"banner\" id=\"drop-banner\" role=\"alert\">Warning: the capture "
+              "was incomplete: ", fp);
+        if (c->drops + c->if_drops) {
+            ta__rp_num(fp, (long long)(c->drops + c->if_drops));
+            fputs(" packets were dropped by the kernel or the interface", fp);
+            sep = "; ";
+        }
+        if (c->pool_exhausted) {
+            fputs(sep, fp);
+            ta__rp_num(fp, (long long)c->pool_exhausted);
+            fputs(" flows could not be analysed (no analysis slot free)", fp);
+            sep = "; ";
+        }
+        if (c->flows_evicted) {
+            fputs(sep, fp);
+            ta__rp_num(fp, (long long)c->flows_evicted);
+            fputs(" flows were evicted from a full flow table", fp);
+        }
+        fputs(". The real figures may be higher than shown.</div>\n", fp);
+    }
     if (m->refresh_pending)
         fputs("<div class=\"banner info\">An Office 365 re-classification is pending in this "
               "database: figures by destination may change after the next capture.</div>\n", fp);
