@@ -123,6 +123,7 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
                 day_of(t, o->f.since);
                 o->f.since_us = (long long)t * 1000000LL;
             } else {
+                day_of(t, o->f.until_last);
                 day_of(t + 86400, o->f.until);
                 o->f.until_us = (long long)(t + 86400) * 1000000LL;
             }

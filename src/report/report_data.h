@@ -21,6 +21,7 @@
 struct ta_rd_filter {
     char since[TA_RD_DAY];   /* "" = from the first day */
     char until[TA_RD_DAY];   /* "" = to the last day (exclusive bound otherwise) */
+    char until_last[TA_RD_DAY];   /* the last day included, as the user gave it (display) */
     long long since_us, until_us;   /* the same bounds in microseconds (0 / LLONG_MAX = open) */
     const char *sensor;      /* NULL = every sensor */
     bool all;                /* offenders toward every destination, not only Office 365 */

@@ -85,17 +85,22 @@ static void days_chart(FILE *fp, const struct ta_rd_vec *days, size_t idx)
         double x = 30 + pw * (double)(i - first) + (pw - bw) / 2;
         double h = 50.0 * (double)d->hs / (double)max, hl = 50.0 * (double)d->legacy_hs /
                    (double)max;
-        fprintf(fp, "<g><title>%s: %lld handshakes, %lld legacy, %lld refused</title>"
+        fputs("<g><title>", fp);
+        TA_H(fp, d->day);
+        fprintf(fp, ": %lld handshakes, %lld legacy, %lld refused</title>"
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#c9d3df\"/>"
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"url(#cd%zu-h)\"/>"
-                "</g>", d->day, d->hs, d->legacy_hs, d->refused, x, 56 - h, bw, h - hl, x,
+                "</g>", d->hs, d->legacy_hs, d->refused, x, 56 - h, bw, h - hl, x,
                 56 - hl, bw, hl, idx);
     }
     if (nd) {
         const struct ta_rd_cday *a = TA_RD_AT(days, struct ta_rd_cday, first);
         const struct ta_rd_cday *b = TA_RD_AT(days, struct ta_rd_cday, days->n - 1);
-        fprintf(fp, "<text x=\"30\" y=\"70\" class=\"ax\">%s</text><text x=\"630\" y=\"70\" "
-                "class=\"ax\" text-anchor=\"end\">%s</text>", a->day, b->day);
+        fputs("<text x=\"30\" y=\"70\" class=\"ax\">", fp);
+        TA_H(fp, a->day);
+        fputs("</text><text x=\"630\" y=\"70\" class=\"ax\" text-anchor=\"end\">", fp);
+        TA_H(fp, b->day);
+        fputs("</text>", fp);
     }
     fputs("<line x1=\"30\" x2=\"630\" y1=\"56\" y2=\"56\" class=\"axis\"/></svg>", fp);
 }

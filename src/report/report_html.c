@@ -129,12 +129,13 @@ static void period_text(FILE *fp, const struct ta_rp *rp)
         fputs("no data", fp);
         return;
     }
-    fprintf(fp, "%.10s", from[0] ? from : "the start");
+    char day[TA_RD_DAY];
+    snprintf(day, sizeof day, "%.10s", from[0] ? from : "the start");
+    TA_H(fp, day);
     fputs(" \xE2\x80\x93 ", fp);
-    if (f->until[0])
-        fprintf(fp, "before %s", f->until);
-    else
-        fprintf(fp, "%.10s", rp->meta.data_last[0] ? rp->meta.data_last : "now");
+    snprintf(day, sizeof day, "%.10s", f->until_last[0] ? f->until_last :
+             rp->meta.data_last[0] ? rp->meta.data_last : "now");
+    TA_H(fp, day);
 }
 
 /* The dark band with the title, and the scope box below it. */
@@ -342,7 +343,9 @@ static void trend(FILE *fp, const struct ta_rp *rp, size_t max)
             v[q->o365 ? 1 : 3] = q->clients;
             exact &= q->clients_exact;
         }
-        fprintf(fp, "<tr><td>%s</td>", p->day);
+        fputs("<tr><td>", fp);
+        TA_H(fp, p->day);
+        fputs("</td>", fp);
         for (int k = 0; k < 4; k++) {
             fputs("<td class=\"n\">", fp);
             if (k % 2 && !exact)
