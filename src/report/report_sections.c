@@ -269,8 +269,8 @@ void ta__rp_sec_mail(FILE *fp, const struct ta_rp *rp, size_t max)
     fprintf(fp, "</span> session%s sent credentials in clear, <span id=\"m-unused\" "
             "data-value=\"%lld\">", n[0] == 1 ? "" : "s", n[1]);
     ta__rp_num(fp, n[1]);
-    fprintf(fp, "</span> were offered STARTTLS and did not use it, <span id=\"m-o365\" "
-            "data-value=\"%lld\">", n[2]);
+    fprintf(fp, "</span> %s offered STARTTLS and did not use it, <span id=\"m-o365\" "
+            "data-value=\"%lld\">", n[1] == 1 ? "was" : "were", n[2]);
     ta__rp_num(fp, n[2]);
     fputs("</span> reached Exchange Online with no TLS at all (opportunistic TLS falls back to "
           "clear).</p><table id=\"mail-table\"><thead><tr><th>Client</th><th>Server</th>"
