@@ -75,7 +75,7 @@ BUILT="Release build of $(git -C "$REPO" describe --always --dirty 2>/dev/null |
 if [ -z "${TLSAUDIT:-}" ]; then
     cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
-    TLSAUDIT=$REPO/build-bench/src/cli/tlsaudit
+    TLSAUDIT=$REPO/build-bench/tlsaudit
 else
     BUILT="binary $TLSAUDIT"    # --bin / TLSAUDIT: the caller says what it was built from
 fi

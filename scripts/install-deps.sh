@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh - every Debian 12 package tlsaudit needs to build, test and make its captures.
-# Run as root (or with sudo). Safe to run again.
+# Run as root (or with sudo). Safe to run again. chromium and poppler-utils (pdftotext) are for
+# the report tests (tests/it_report_browser.sh: headless screenshot, DOM dump, print to PDF).
 set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -14,7 +15,8 @@ $SUDO apt-get install -y --no-install-recommends \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
     valgrind time libndpi-bin \
-    ngtcp2-client ngtcp2-server systemd util-linux curl
+    ngtcp2-client ngtcp2-server systemd util-linux curl \
+    chromium poppler-utils
 # ngtcp2-server enables an ngtcp2d service (localhost:7777, where systemd runs); the QUIC tests
 # start their own servers inside a network namespace and do not need it.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

@@ -7,6 +7,7 @@
 #include "tlsaudit/common.h"
 #include "tlsaudit/o365.h"
 #include "tlsaudit/query.h"
+#include "tlsaudit/report.h"
 
 static void usage(FILE *out)
 {
@@ -16,6 +17,7 @@ static void usage(FILE *out)
         "usage: tlsaudit COMMAND [options]\n"
         "  capture    read pcap/pcapng files or a live interface into a SQLite database\n"
         "  query      report from the database: sessions, legacy, summary, plaintext, runs\n"
+        "  report     the compliance report: one HTML page (or CSV/JSON tables)\n"
         "  endpoints  import or show the Microsoft 365 endpoint list in force\n"
         "  status     is a capture running into a database, and is it healthy\n"
         "  version    print the version\n"
@@ -32,6 +34,8 @@ int main(int argc, char **argv)
         return ta_cmd_capture(argc - 1, argv + 1);
     if (strcmp(argv[1], "query") == 0)
         return ta_cmd_query(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0)
+        return ta_cmd_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "endpoints") == 0)
         return ta_cmd_endpoints(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)

@@ -384,3 +384,35 @@ int ta_out_end(struct ta_out *o)
     free(o);
     return rc;
 }
+
+/* See output.h (html rule). One function for element text and attribute values, so the page
+ * never has to know which context a wire string lands in. */
+void ta_out_html_text(FILE *fp, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+    if (!s)
+        return;
+    while (*p) {
+        size_t n = utf8_seq(p, &cp);
+        if (n == 0) {
+            put_hex_bytes(fp, p, 1);
+            n = 1;
+        } else if (cp == '&') {
+            fputs("&amp;", fp);
+        } else if (cp == '<') {
+            fputs("&lt;", fp);
+        } else if (cp == '>') {
+            fputs("&gt;", fp);
+        } else if (cp == '"') {
+            fputs("&quot;", fp);
+        } else if (cp == '\'') {
+            fputs("&#39;", fp);
+        } else if (is_term_control(cp) && cp != '\t' && cp != '\n') {
+            put_hex_bytes(fp, p, n);
+        } else {
+            fwrite(p, 1, n, fp);
+        }
+        p += n;
+    }
+}

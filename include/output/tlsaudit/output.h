@@ -22,6 +22,12 @@
  *        escaped as \u00XX / \u2028 (lower-case hex). A NULL cell is null; a cell of a numeric
  *        column that is a JSON number is printed bare, an empty one is null.
  * jsonl  The same objects, one per line, no enclosing array.
+ * html   (ta_out_html_text, for the report page) Text that is safe both as element content and
+ *        inside a double- or single-quoted attribute value: '&' '<' '>' '"' '\'' become
+ *        &amp; &lt; &gt; &quot; &#39;; C0 controls other than TAB and LF, DEL, C1 controls and the
+ *        bidi controls, and bytes that are not valid UTF-8, become the visible text "\xNN" per
+ *        byte, as in tables. A NULL string prints nothing. Never used for URLs: the page links
+ *        only to its own anchors, which it names itself.
  */
 #ifndef TLSAUDIT_OUTPUT_H
 #define TLSAUDIT_OUTPUT_H
@@ -64,5 +70,6 @@ int ta_out_end(struct ta_out *o);
 void ta_out_table_text(FILE *fp, const char *s);
 void ta_out_csv_cell(FILE *fp, const char *s);
 void ta_out_json_string(FILE *fp, const char *s);
+void ta_out_html_text(FILE *fp, const char *s);
 
 #endif
