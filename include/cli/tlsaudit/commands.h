@@ -7,4 +7,8 @@
  * Returns the process exit status (0 ok, 1 error, 2 usage). */
 int ta_cmd_endpoints(int argc, char **argv);
 
+/* `tlsaudit export --db FILE --format ecs ...` (src/cli/export_cmd.c): ECS JSON lines.
+ * Returns 0 ok, 1 error, 2 usage. */
+int ta_cmd_export(int argc, char **argv);
+
 #endif
