@@ -32,10 +32,18 @@ static void pg_error(struct ta_central *c, const PGresult *r, const char *what, 
     const char *m = r ? PQresultErrorMessage(r) : "";
     if (!m || !*m)
         m = PQerrorMessage(c->conn);
-    size_t n = strlen(m);
-    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
-        n--;
-    snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s: %.*s", c->target, what, (int)n, m);
+    int k = snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s: ", c->target, what);
+    size_t at = k > 0 && k < TA_ERRBUF_SIZE ? (size_t)k : 0;
+    /* libpq's messages span lines (DETAIL, HINT, a tab-indented hint): one line here. */
+    for (; *m && at < TA_ERRBUF_SIZE - 1; m++) {
+        char ch = *m == '\n' || *m == '\t' ? ' ' : *m;
+        if (ch == ' ' && at > 0 && errbuf[at - 1] == ' ')
+            continue;
+        errbuf[at++] = ch;
+    }
+    while (at > 0 && errbuf[at - 1] == ' ')
+        at--;
+    errbuf[at] = '\0';
 }
 
 /* See central_int.h. */
