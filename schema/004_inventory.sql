@@ -100,6 +100,19 @@ CREATE TABLE store_meta (
     value
 );
 
+-- A change of a stored verdict (re-classification by the o365 layer, in its own transaction)
+-- marks the inventory rebuild pending in that same transaction: until the store rebuilds
+-- (ta_store_refresh), queries read the rows and the next writer to open the file rebuilds.
+CREATE TRIGGER handshakes_verdict_changed
+AFTER UPDATE OF o365, o365_service, o365_reason ON handshakes
+WHEN OLD.o365 IS NOT NEW.o365 OR OLD.o365_service IS NOT NEW.o365_service
+     OR OLD.o365_reason IS NOT NEW.o365_reason
+BEGIN
+    INSERT INTO store_meta(key, value) VALUES ('refresh', CAST(COALESCE(NEW.run_id, 0) AS TEXT))
+    ON CONFLICT(key) DO UPDATE SET value = CASE WHEN value = excluded.value THEN value
+                                                ELSE 'all' END;
+END;
+
 -- Existing rows (a database migrated from version 2) fill the new tables, so the reports read
 -- the same answers from them as from the rows.
 CREATE TEMP TABLE ta_mig AS

@@ -116,6 +116,10 @@ static void usage(FILE *out)
         "                     the workers; beyond it the oldest analysis is settled early)\n"
         "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
+        "  --sensor NAME      this sensor's name in runs and the inventory (default the host name)\n"
+        "  --retain-days N    keep handshake, mail and DNS rows N days (default 30, 0 = for ever);\n"
+        "                     the inventory and daily rollups are kept for ever\n"
+        "  --max-db-size SIZE keep the database file under SIZE (64M, 2G, ...): oldest rows go first\n"
         "  -v / -q            more / less logging\n", TA_MAX_WORKERS);
 }
 
@@ -146,7 +150,8 @@ static int check_opts(const struct ta__capture_opts *o)
 /* Parse capture options. Returns 0, or 2 on a usage error (message printed). */
 static int parse_opts(int argc, char **argv, struct ta__capture_opts *o)
 {
-    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP };
+    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_SENSOR,
+           O_RETAIN, O_MAXDB };
     static const struct option longs[] = {
         { "db", required_argument, NULL, O_DB },
         { "max-flows", required_argument, NULL, O_MAXFLOWS },
@@ -155,6 +160,9 @@ static int parse_opts(int argc, char **argv, struct ta__capture_opts *o)
         { "no-ndpi", no_argument, NULL, O_NONDPI },
         { "workers", required_argument, NULL, O_WORKERS },
         { "help", no_argument, NULL, O_HELP },
+        { "sensor", required_argument, NULL, O_SENSOR },
+        { "retain-days", required_argument, NULL, O_RETAIN },
+        { "max-db-size", required_argument, NULL, O_MAXDB },
         { NULL, 0, NULL, 0 }
     };
     int ch;
@@ -163,6 +171,7 @@ static int parse_opts(int argc, char **argv, struct ta__capture_opts *o)
     memset(o, 0, sizeof(*o));
     o->snaplen = 65535;
     o->buffer_mib = 64;
+    o->retain_days = 30;
     ta_engine_config_default(&o->ecfg);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "r:i:f:s:B:Z:vqh", longs, NULL)) != -1) {
@@ -188,6 +197,21 @@ static int parse_opts(int argc, char **argv, struct ta__capture_opts *o)
             o->workers = (int)strtol(optarg, &end, 10);
             if (end == optarg || *end || o->workers < 1)
                 o->workers = -1;               /* refused by check_opts, with the range */
+            break;
+        case O_SENSOR: o->sensor = optarg; break;
+        case O_RETAIN:
+            o->retain_days = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || o->retain_days < 0 || o->retain_days > 100000) {
+                fprintf(stderr, "tlsaudit capture: --retain-days needs a number of days\n");
+                return 2;
+            }
+            break;
+        case O_MAXDB:
+            if (ta_store_parse_size(optarg, &o->max_db_bytes) != 0 || o->max_db_bytes < (1 << 20)) {
+                fprintf(stderr, "tlsaudit capture: --max-db-size needs a size of at least 1M "
+                        "(64M, 2G, ...)\n");
+                return 2;
+            }
             break;
         case 'v': ta_log_level++; break;
         case 'q': ta_log_level = TA_LOG_ERROR; break;
@@ -368,6 +392,9 @@ static int capture_setup(struct capture *c, char *errbuf)
     if (ta_store_open(o->db, &c->store, errbuf) != TA_OK)
         goto fail;
     ta_store_o365_at_insert(c->store, true);   /* capture_end classifies only when needed */
+    if (o->sensor)
+        ta_store_set_sensor(c->store, o->sensor);
+    ta_store_set_retention(c->store, o->retain_days, o->max_db_bytes);
     if (ta_writer_new(0, &c->writer, errbuf) != TA_OK)
         goto fail;
     ta_writer_sink(c->writer, &sink);
@@ -430,7 +457,8 @@ static int capture_end(struct capture *c, int status, char *errbuf)
         status = 1;
     }
     if (ta_store_run_needs_classify(c->store) &&
-        ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK) {
+        (ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK ||
+         ta_store_refresh(ta_store_db(c->store), errbuf) != TA_OK)) {
         fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
         status = 1;
     }

@@ -29,6 +29,13 @@ struct ta_store {
     bool o365_pass;             /* the run's rows need ta_o365_classify_run (see store.h) */
     uint64_t row_errors;        /* begin/commit/insert failures while writing rows */
     uint64_t rows_lost;         /* rows of batches SQLite rolled back when their COMMIT failed */
+    struct ta__inv *inv;        /* the open batch's inventory aggregate (inventory.c); NULL = off */
+    char sensor[64];            /* runs.sensor and the inventory's sensor (ta_store_set_sensor) */
+    int64_t max_ts_us;          /* newest row time written: retention counts days from it */
+    int64_t retain_us;          /* --retain-days as microseconds, 0 = keep for ever */
+    int64_t max_bytes;          /* --max-db-size, 0 = no cap */
+    uint32_t batch_hs;          /* handshakes rows in the open batch (retention pace) */
+    bool cap_warned;            /* the size cap is below what the kept-for-ever tables take */
 };
 
 /* A begin, commit or insert failed: logged the first time only (a full disk or a read-only file
