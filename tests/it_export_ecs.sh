@@ -5,9 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 db=$(fresh_db ecs)
-ta_capture "$db" "$TA_PCAPS"/*.pcap "$TA_DATA/hostile-sni.pcap" || die "capture: $(cat "$IT_TMP/capture.err")"
-# --sensor is not on this branch yet: name the run's sensor the way capture --sensor will.
-sql "$db" "UPDATE runs SET sensor = 'edge-1'"
+args=()
+for f in "$TA_PCAPS"/*.pcap "$TA_DATA/hostile-sni.pcap"; do args+=(-r "$f"); done
+"$TA_BIN" capture -q --db "$db" --sensor edge-1 "${args[@]}" 2>"$IT_TMP/capture.err" \
+    || die "capture: $(cat "$IT_TMP/capture.err")"
 
 # check_ecs FILE: python validates every line; prints "lines handshakes mail" on success.
 check_ecs() {

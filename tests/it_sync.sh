@@ -31,11 +31,9 @@ pg_up
 OWNER=$(owner_url central)
 central() { psql_owner central "$1"; }
 
-# Sensor A: every bundled capture, its inventory and rollups filled, sensor name site-a.
+# Sensor A: every bundled capture, sensor name site-a (the writer keeps inventory and rollups).
 a=$(fresh_db a)
-ta_capture "$a" "$TA_PCAPS"/*.pcap || die "capture: $(cat "$IT_TMP/capture.err")"
-sql "$a" "UPDATE runs SET sensor = 'site-a'"
-fill_inventory "$a"
+cap "$a" site-a "$TA_PCAPS"/*.pcap || die "capture: $(cat "$IT_TMP/capture.err")"
 
 # count_both DB SENSOR TABLE: "local central" row counts of one table for one sensor.
 count_both() {
@@ -80,9 +78,7 @@ export PGPASSFILE=$IT_TMP/pgpass
 SYNC="postgresql://tlsaudit_sync@127.0.0.1:$PG_PORT/central?sslmode=verify-full&sslrootcert=$ssl/ca.crt"
 
 # New rows on the sensor: only they travel, over verify-full TLS, as the sync role.
-ta_capture "$a" "$TA_PCAPS/tls10.pcap" "$TA_PCAPS/smtp-starttls-tls11.pcap" || die "capture 2"
-sql "$a" "UPDATE runs SET sensor = 'site-a'"
-fill_inventory "$a"
+cap "$a" site-a "$TA_PCAPS/tls10.pcap" "$TA_PCAPS/smtp-starttls-tls11.pcap" || die "capture 2"
 "$TA_BIN" sync --db "$a" --to "$SYNC" 2>"$IT_TMP/s2.err"
 assert_eq "$?" 0 "sync as tlsaudit_sync with sslmode=verify-full: $(cat "$IT_TMP/s2.err")"
 assert_in "$(cat "$IT_TMP/s2.err")" " 1 runs, 2 handshakes, 1 mail sessions" "only the new rows travel"
@@ -138,8 +134,7 @@ assert_eq "$(sql "$a" "SELECT count(*) FROM sync_changes")" 0 "pushed changes ar
 
 # 5. A second sensor: the union. Its own name; a third database that claims site-a is refused.
 b=$(fresh_db b)
-ta_capture "$b" "$TA_PCAPS"/tls1*.pcap "$TA_PCAPS"/smtp-starttls-tls1*.pcap || die "capture b"
-fill_inventory "$b"
+cap "$b" site-b "$TA_PCAPS"/tls1*.pcap "$TA_PCAPS"/smtp-starttls-tls1*.pcap || die "capture b"
 "$TA_BIN" sync --db "$b" --to "$SYNC" --sensor site-b 2>"$IT_TMP/b.err"
 assert_eq "$?" 0 "sensor b: $(cat "$IT_TMP/b.err")"
 all_equal "$b" site-b "sensor b"
@@ -149,7 +144,7 @@ assert_eq "$(central "SELECT sum(handshakes) FROM tlsaudit.inventory")" \
           "$(( $(sql "$a" "SELECT sum(handshakes) FROM inventory") + $(sql "$b" "SELECT sum(handshakes) FROM inventory") ))" "inventory counts summed across sensors"
 all_equal "$a" site-a "sensor a untouched by b"
 c=$(fresh_db c)
-ta_capture "$c" "$TA_PCAPS/tls12.pcap" || die "capture c"
+cap "$c" site-c "$TA_PCAPS/tls12.pcap" || die "capture c"
 "$TA_BIN" sync --db "$c" --to "$SYNC" --sensor site-a 2>"$IT_TMP/c.err"
 assert_eq "$?" 2 "a sensor name another database owns is refused"
 assert_in "$(cat "$IT_TMP/c.err")" "already used" "and says so"
@@ -158,7 +153,7 @@ assert_eq "$?" 2 "renaming a synced sensor is refused"
 
 # 6. Hostile text (invalid UTF-8 in the SNI) does not stall the batch: it arrives as U+FFFD.
 h=$(fresh_db h)
-ta_capture "$h" "$TA_DATA/hostile-sni.pcap" || die "capture hostile"
+cap "$h" hostile "$TA_DATA/hostile-sni.pcap" || die "capture hostile"
 "$TA_BIN" sync --db "$h" --to "$SYNC" --sensor hostile 2>"$IT_TMP/h.err"
 assert_eq "$?" 0 "hostile bytes sync: $(cat "$IT_TMP/h.err")"
 all_equal "$h" hostile "hostile sensor"

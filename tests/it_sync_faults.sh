@@ -20,8 +20,7 @@ central() { psql_owner central "$1"; }
 # A sensor with a backlog: the bundled captures, handshakes doubled 12 times (106,496 rows over
 # 79 days: about 50 batches of 2,000 and as many partitions).
 big=$(fresh_db big)
-ta_capture "$big" "$TA_PCAPS"/*.pcap || die "capture: $(cat "$IT_TMP/capture.err")"
-sql "$big" "UPDATE runs SET sensor = 'big'"
+cap "$big" big "$TA_PCAPS"/*.pcap || die "capture: $(cat "$IT_TMP/capture.err")"
 for i in $(seq 12); do
     sql "$big" "CREATE TEMP TABLE t AS SELECT * FROM handshakes;
                 UPDATE t SET id = NULL, ts = date(substr(ts, 1, 10), '+$i day') || substr(ts, 11),
@@ -49,10 +48,10 @@ in_batch() {
                   AND xact_start IS NOT NULL AND query NOT LIKE '%ensure_day%'" 2>/dev/null)" -ge 1 ] 2>/dev/null
 }
 
-# wait_for COND SECONDS: poll a shell condition every 20 ms.
+# wait_for COND SECONDS: poll a shell condition every 20 ms, for at most SECONDS.
 wait_for() {
-    local i
-    for i in $(seq $(($2 * 50))); do
+    local end=$(( $(date +%s) + $2 ))
+    while [ "$(date +%s)" -lt "$end" ]; do
         eval "$1" && return 0
         sleep 0.02
     done
@@ -100,9 +99,7 @@ IT_CLEANUP_PIDS+=("$fpid")
 wait_for "in_batch && [ \"\$(central \"SELECT count(*) FROM tlsaudit.handshakes\" 2>/dev/null || echo 0)\" -ge 5000 ]" 60 \
     || fail "follow: never saw a batch"
 pg_down
-ta_capture "$big" "$TA_PCAPS/tls10.pcap" "$TA_PCAPS/smtp-starttls-tls10.pcap" || die "capture while down"
-sql "$big" "UPDATE runs SET sensor = 'big'"
-fill_inventory "$big"
+cap "$big" big "$TA_PCAPS/tls10.pcap" "$TA_PCAPS/smtp-starttls-tls10.pcap" || die "capture while down"
 sleep 2
 kill -0 "$fpid" 2>/dev/null && pass || fail "sync --follow died when the server went away"
 pg_up
@@ -128,8 +125,7 @@ assert_in "$(cat "$IT_TMP/refused.err")" "127.0.0.1:$PG_PORT/central" "naming th
 "$TA_BIN" sync --db "$big" --to "$TO" --follow --interval 0.2 2>"$IT_TMP/follow2.err" &
 fpid=$!
 IT_CLEANUP_PIDS+=("$fpid")
-ta_capture "$big" "$TA_PCAPS/tls11.pcap" "$TA_PCAPS/tls13.pcap" || die "capture while refused"
-sql "$big" "UPDATE runs SET sensor = 'big'"
+cap "$big" big "$TA_PCAPS/tls11.pcap" "$TA_PCAPS/tls13.pcap" || die "capture while refused"
 sleep 2
 pg_up
 local_n=$(sql "$big" "SELECT count(*) FROM handshakes")

@@ -64,9 +64,18 @@ owner_url() {
     echo "host=$PG_SOCK port=$PG_PORT user=postgres dbname=$1"
 }
 
-# fill_inventory DB: fill inventory / daily_rollups / daily_clients from the rows, with the
-# statements of schema/004_inventory.sql's migration (the writer of branch `inventory`
-# maintains them; this branch does not have it yet).
+# cap DB SENSOR FILE...: capture files into DB as sensor SENSOR, keeping every row (retention
+# would delete the synthetic old days some tests make; central retention is separate).
+cap() {
+    local db=$1 sensor=$2 f args=()
+    shift 2
+    for f in "$@"; do args+=(-r "$f"); done
+    "$TA_BIN" capture -q --db "$db" --sensor "$sensor" --retain-days 0 "${args[@]}" 2>"$IT_TMP/capture.err"
+}
+
+# fill_inventory DB: rebuild inventory / daily_rollups / daily_clients from the rows, with the
+# statements of schema/004_inventory.sql's migration: for rows a test added with SQL (the
+# writer keeps these tables for the rows it writes), and as an inventory rebuild (new ids).
 fill_inventory() {
     sed -n '/^CREATE TEMP TABLE ta_mig/,/^DROP TABLE ta_mig;/p' "$TA_SRC/schema/004_inventory.sql" \
         >"$IT_TMP/fill.sql"

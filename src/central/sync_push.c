@@ -325,6 +325,8 @@ static int pass_inventory(struct ta__sync_ctx *x)
     int64_t lo = mark > 0 ? mark - TA__SYNC_LOOKBACK_US : -1, cu = lo, ci = INT64_MAX;
     if (err)
         return sql_fail(x);
+    if (snap <= mark)
+        return TA_OK;   /* nothing written since: no re-push of the look-back window */
     if (ta__sync_cols_load(x, &sync_inventory, &tc) != TA_OK ||
         !(sel = ta__sync_select(x, &tc, "WHERE updated_us > ?1 AND updated_us <= ?2 AND "
                                         "(updated_us, id) > (?3, ?4) ORDER BY updated_us, id "
@@ -411,6 +413,8 @@ static int pass_days(struct ta__sync_ctx *x)
     int64_t lo = mark > 0 ? mark - TA__SYNC_LOOKBACK_US : -1;
     if (err)
         return sql_fail(x);
+    if (snap <= mark)
+        return TA_OK;
     if (ta__sync_cols_load(x, &sync_rollups, &rt) != TA_OK ||
         ta__sync_cols_load(x, &sync_clients, &ct) != TA_OK)
         return TA_ERR_IO;

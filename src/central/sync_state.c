@@ -105,6 +105,14 @@ int ta__sync_target_load(sqlite3 *db, const char *path, const char *target,
     if (!t->sensor[0] && gethostname(t->sensor, sizeof t->sensor - 1) != 0)
         snprintf(t->sensor, sizeof t->sensor, "unnamed");
     if (!fixed[0]) {
+        /* A new central id at an address synced before: that database was made anew, so its
+         * old watermarks (and the changes kept for it) will never be used again. */
+        if (st_exec(db, "DELETE FROM sync_state WHERE target IN (SELECT target FROM sync_targets "
+                        "WHERE address = ?1 AND target <> ?2)", address, target, NULL, 0) !=
+                SQLITE_OK ||
+            st_exec(db, "DELETE FROM sync_targets WHERE address = ?1 AND target <> ?2", address,
+                    target, NULL, 0) != SQLITE_OK)
+            goto sqlerr;
         now_iso(now, sizeof now);
         if (st_exec(db, "INSERT INTO sync_targets(target, sensor, first_sync, address) "
                         "VALUES (?1, ?2, ?3, '')", target, t->sensor, now, 0) != SQLITE_OK)
