@@ -137,7 +137,9 @@ done
 old=$(fresh_db old)
 cap "$old" --retain-days 0 -r "$TA_PCAPS/office365.pcap"
 want=$("$TA_BIN" query legacy --all --db "$old" --format csv --from-rows)
-sql "$old" "DROP TRIGGER handshakes_verdict_changed; DROP TABLE inventory; DROP TABLE daily_rollups;
+sql "$old" "DROP TRIGGER sync_handshakes_o365; DROP TRIGGER sync_mail_sessions_o365;
+            DROP TABLE sync_targets; DROP TABLE sync_state; DROP TABLE sync_changes;
+            DROP TRIGGER handshakes_verdict_changed; DROP TABLE inventory; DROP TABLE daily_rollups;
             DROP TABLE daily_clients; DROP TABLE store_meta; ALTER TABLE runs DROP COLUMN sensor;
             PRAGMA user_version = 2; PRAGMA journal_mode = DELETE; PRAGMA auto_vacuum = NONE; VACUUM;"
 assert_eq "$(sql "$old" "PRAGMA auto_vacuum")" 0 "old file: auto_vacuum off"
@@ -145,7 +147,7 @@ assert_eq "$(sql "$old" "PRAGMA auto_vacuum")" 0 "old file: auto_vacuum off"
     fail "capture into the old file: $(cat "$IT_TMP/mig.err")"
 assert_in "$(cat "$IT_TMP/mig.err")" "converting to incremental auto-vacuum" "conversion logged"
 assert_eq "$(sql "$old" "PRAGMA auto_vacuum")" 2 "old file converted to incremental auto-vacuum"
-assert_eq "$(sql "$old" "PRAGMA user_version")" 4 "old file at schema version 4"
+assert_eq "$(sql "$old" "PRAGMA user_version")" 7 "old file at the latest schema version (007_sync)"
 assert_eq "$(inv_mismatch "$old")" "0 0 0" "migrated file: inventory = old rows + new rows"
 assert_eq "$("$TA_BIN" query legacy --all --db "$old" --format csv)" "$want" \
     "migrated file: legacy from the inventory = scan before migration"
