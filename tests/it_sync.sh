@@ -158,6 +158,14 @@ cap "$h" hostile "$TA_DATA/hostile-sni.pcap" || die "capture hostile"
 assert_eq "$?" 0 "hostile bytes sync: $(cat "$IT_TMP/h.err")"
 all_equal "$h" hostile "hostile sensor"
 
+# A table emptied (as retention may leave it) restarts its ids under the watermark: sync stops
+# with a message instead of skipping those rows or overwriting the central rows of those ids.
+sql "$h" "DELETE FROM handshakes"
+cap "$h" hostile "$TA_PCAPS/tls12.pcap" || die "capture after emptying"
+"$TA_BIN" sync --db "$h" --to "$SYNC" 2>"$IT_TMP/reuse.err"
+assert_eq "$?" 1 "reused ids: sync fails"
+assert_in "$(cat "$IT_TMP/reuse.err")" "went back below what was synced" "and says why"
+
 # 7. Central retention drops whole day partitions.
 days=$(central "SELECT count(*) FROM pg_inherits WHERE inhparent = 'tlsaudit.handshakes'::regclass")
 dropped=$(central "SELECT tlsaudit.drop_days_before('2100-01-01')")

@@ -99,7 +99,7 @@ static int64_t sql_int(struct ta__sync_ctx *x, const char *sql, int64_t a, int64
  * batch_rows rows or before a day beyond TA__PG_DAYS_BATCH; each day's partition is made.
  * Returns the number of rows (0: nothing new) or -1. */
 static long append_plan(struct ta__sync_ctx *x, sqlite3_stmt *pre, const char *table,
-                        int64_t mark, int64_t *hi)
+                        int64_t mark, int64_t *hi, int64_t *hi_ts)
 {
     char days[TA__PG_DAYS_BATCH][11];
     int nd = 0, rc;
@@ -124,6 +124,7 @@ static long append_plan(struct ta__sync_ctx *x, sqlite3_stmt *pre, const char *t
             memcpy(days[nd++], d, 11);
         }
         *hi = sqlite3_column_int64(pre, 0);
+        *hi_ts = sqlite3_column_int64(pre, 2);
         rows++;
     }
     sqlite3_reset(pre);
@@ -139,24 +140,46 @@ static long append_plan(struct ta__sync_ctx *x, sqlite3_stmt *pre, const char *t
 static int pass_append(struct ta__sync_ctx *x, const struct ta__sync_table *t, uint64_t *count)
 {
     struct ta__sync_cols tc;
-    char sql[160];
+    char sql[160], key[48];
     sqlite3_stmt *pre = NULL, *sel = NULL;
     int rc = TA_ERR_IO;
     int64_t mark = ta__sync_mark_get(x->db, x->tgt.target, t->name);
     if (ta__sync_cols_load(x, t, &tc) != TA_OK)
         return TA_ERR_IO;
-    snprintf(sql, sizeof sql, "SELECT id, substr(ts, 1, 10) FROM %s WHERE id > ?1 ORDER BY id "
-             "LIMIT ?2", t->name);
+    snprintf(sql, sizeof sql, "SELECT id, substr(ts, 1, 10), ts_us FROM %s WHERE id > ?1 ORDER "
+             "BY id LIMIT ?2", t->name);
     if (sqlite3_prepare_v2(x->db, sql, -1, &pre, NULL) != SQLITE_OK) {
         sql_fail(x);
         goto out;
     }
     if (!(sel = ta__sync_select(x, &tc, "WHERE id > ?1 AND id <= ?2 ORDER BY id")))
         goto out;
+    /* SQLite gives a new row max(id) + 1: a table retention emptied starts again at 1, under
+     * the watermark, and those ids are already taken centrally. The ts_us of the row at the
+     * watermark, kept with it, tells: say so rather than skip those rows or overwrite. */
+    snprintf(key, sizeof key, "%s#ts", t->name);
+    snprintf(sql, sizeof sql, "SELECT COALESCE((SELECT ts_us FROM %s WHERE id = ?1), -1) + 0 * ?2",
+             t->name);
+    bool err = false;
+    int64_t mark_ts = ta__sync_mark_get(x->db, x->tgt.target, key);
+    int64_t now_ts = sql_int(x, sql, mark, 0, &err);
+    snprintf(sql, sizeof sql, "SELECT COALESCE(max(id), ?1) + 0 * ?2 FROM %s", t->name);
+    int64_t top = err ? 0 : sql_int(x, sql, mark, 0, &err);
+    if (err) {
+        sql_fail(x);
+        goto out;
+    }
+    if (top < mark || (mark_ts != 0 && now_ts != -1 && now_ts != mark_ts)) {
+        snprintf(x->errbuf, TA_ERRBUF_SIZE, "%s: the ids of %s went back below what was synced "
+                 "(id %lld): the table was emptied and its ids are being reused; sync this "
+                 "database under a new --sensor name after clearing sync_targets and sync_state",
+                 x->path, t->name, (long long)mark);
+        goto out;
+    }
     while (!stopped(x)) {
-        int64_t hi = mark, last = 0;
+        int64_t hi = mark, hi_ts = 0, last = 0;
         uint64_t n = 0;
-        long planned = append_plan(x, pre, t->name, mark, &hi);
+        long planned = append_plan(x, pre, t->name, mark, &hi, &hi_ts);
         if (planned < 0)
             goto out;
         if (planned == 0)
@@ -168,8 +191,18 @@ static int pass_append(struct ta__sync_ctx *x, const struct ta__sync_table *t, u
             txn_commit(x) != TA_OK)
             goto out;
         sqlite3_reset(sel);
-        if (ta__sync_mark_set(x->db, x->path, x->tgt.target, t->name, hi, x->errbuf) != TA_OK)
+        /* the id and its ts_us move together (one SQLite transaction) */
+        if (sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            sql_fail(x);
             goto out;
+        }
+        if (ta__sync_mark_set(x->db, x->path, x->tgt.target, key, hi_ts, x->errbuf) != TA_OK ||
+            ta__sync_mark_set(x->db, x->path, x->tgt.target, t->name, hi, x->errbuf) != TA_OK ||
+            sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            if (!sqlite3_get_autocommit(x->db))
+                sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
         mark = hi;
         *count += n;
     }
