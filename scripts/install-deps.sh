@@ -12,6 +12,7 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config git ca-certificates \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl \
+    libpq-dev postgresql postgresql-client \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
     valgrind time libndpi-bin \

@@ -20,6 +20,8 @@ static void usage(FILE *out)
         "  report     the compliance report: one HTML page (or CSV/JSON tables)\n"
         "  endpoints  import or show the Microsoft 365 endpoint list in force\n"
         "  status     is a capture running into a database, and is it healthy\n"
+        "  export     handshakes and mail sessions as ECS JSON lines (--follow for a shipper)\n"
+        "  sync       push the database to a central PostgreSQL (--follow next to a capture)\n"
         "  version    print the version\n"
         "Run 'tlsaudit COMMAND --help' for a command's options; see tlsaudit(1).\n", TA_VERSION);
 }
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
         return ta_cmd_endpoints(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)
         return ta_cmd_status(argc - 1, argv + 1);
+    if (strcmp(argv[1], "export") == 0)
+        return ta_cmd_export(argc - 1, argv + 1);
+    if (strcmp(argv[1], "sync") == 0)
+        return ta_cmd_sync(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("tlsaudit %s\n", TA_VERSION);
         return 0;

@@ -11,4 +11,12 @@ int ta_cmd_endpoints(int argc, char **argv);
  * Returns 0 healthy, 1 degraded, 2 not running (or a usage error). */
 int ta_cmd_status(int argc, char **argv);
 
+/* `tlsaudit export --db FILE --format ecs ...` (src/cli/export_cmd.c): ECS JSON lines.
+ * Returns 0 ok, 1 error, 2 usage. */
+int ta_cmd_export(int argc, char **argv);
+
+/* `tlsaudit sync --db FILE --to CONNINFO ...` (src/cli/sync_cmd.c): push to the central
+ * PostgreSQL. Returns 0 ok, 1 error, 2 usage or refused (password in the string, name taken). */
+int ta_cmd_sync(int argc, char **argv);
+
 #endif

@@ -1,0 +1,58 @@
+/* central.h - the central PostgreSQL store (libpq): connect safely, keep its schema current,
+ * and push a sensor database's rows into it (`tlsaudit sync`; tlsaudit(1), schema/pg/README.md).
+ *
+ * The central key of every row is (sensor, local id): pushing a row again replaces it, so a
+ * sync that was interrupted anywhere is run again and ends with exactly the sensor's rows.
+ * Each batch is one central transaction; the sensor's watermark (SQLite schema 007) moves only
+ * after that transaction committed. Rows stream from SQLite into COPY, so memory does not grow
+ * with the backlog. */
+#ifndef TLSAUDIT_CENTRAL_H
+#define TLSAUDIT_CENTRAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+struct ta_central;
+
+/* Rows pushed per table, for the summary line and the tests. */
+struct ta_sync_stats {
+    uint64_t runs, handshakes, mail_sessions, dns_answers, inventory, rollup_days, changes;
+    uint64_t batches;
+};
+
+struct ta_sync_opts {
+    const char *sensor;   /* name the rows carry centrally; NULL: the database's (see below) */
+    int batch_rows;       /* rows per central transaction (1..100000) */
+    volatile int *stop;   /* when non-NULL and set, stop after the current batch */
+};
+
+/* Connect to conninfo (a libpq "postgresql://" URI or "key=value" string). Refused before any
+ * connection when it holds a password (credentials come from ~/.pgpass, PGPASSFILE,
+ * PGPASSWORD or the service's environment, never from the command line); no message ever
+ * repeats the string itself, only host, port, database and user as libpq resolved them. Then
+ * brings the central schema to the binary's version (schema/pg/NNN_*.sql, embedded), which
+ * needs a role that may create in the database; the sync role of schema/pg/README.md only
+ * checks it. Returns TA_OK, or TA_ERR_ARG (bad or password-bearing string) / TA_ERR_IO with
+ * errbuf (TA_ERRBUF_SIZE) set. */
+int ta_central_open(const char *conninfo, struct ta_central **out, char *errbuf);
+void ta_central_close(struct ta_central *c);
+
+/* "host:port/dbname" as libpq resolved it (never a password). */
+const char *ta_central_target(const struct ta_central *c);
+
+/* The central schema version the binary embeds (the highest schema/pg/NNN). */
+int ta_central_schema_latest(void);
+
+/* Push everything the sensor database db (open read-write, schema 7 or later) added or changed
+ * since the last sync to this target: runs, handshakes, mail sessions, DNS answers, inventory,
+ * daily rollups and clients, re-classified rows. Returns TA_OK when all is pushed (or opts->stop
+ * was set), else TA_ERR_IO / TA_ERR_ARG with errbuf set; what was committed before stays. */
+int ta_sync_push(struct ta_central *c, sqlite3 *db, const char *db_path,
+                 const struct ta_sync_opts *opts, struct ta_sync_stats *stats, char *errbuf);
+
+/* True when the connection is unusable (closed by the server, network gone): the caller must
+ * open a new one. */
+bool ta_central_broken(const struct ta_central *c);
+
+#endif
