@@ -41,7 +41,7 @@ command -v ip >/dev/null || { echo "live.sh: ip not found (apt-get install iprou
 if [ -z "${TLSAUDIT:-}" ]; then
     cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
-    TLSAUDIT=$REPO/build-bench/tlsaudit
+    TLSAUDIT=$REPO/build-bench/src/cli/tlsaudit
 fi
 if [ -z "$FILE" ]; then
     FILE=$DIR/bulk-s$SCALE.pcap

@@ -67,13 +67,13 @@ fi
 
 # ---- build: generator, floor, tlsaudit ----
 CFLAGS="-O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror"
-gcc $CFLAGS -I"$REPO/include" "$REPO/bench/gen.c" "$REPO/bench/gen_seed.c" -o "$DIR/bin/gen" -lpcap -lm
+gcc $CFLAGS -I"$REPO/include/base" "$REPO/bench/gen.c" "$REPO/bench/gen_seed.c" -o "$DIR/bin/gen" -lpcap -lm
 gcc $CFLAGS "$REPO/bench/floor.c" -o "$DIR/bin/floor" -lpcap
 BUILT="Release build of $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo 'the work tree')"
 if [ -z "${TLSAUDIT:-}" ]; then
     cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
-    TLSAUDIT=$REPO/build-bench/tlsaudit
+    TLSAUDIT=$REPO/build-bench/src/cli/tlsaudit
 else
     BUILT="binary $TLSAUDIT"    # --bin / TLSAUDIT: the caller says what it was built from
 fi
