@@ -28,7 +28,7 @@ struct ta__capture_opts {
     const char *user;
     int snaplen;
     int buffer_mib;
-    int workers;                      /* live capture threads (1..TA_MAX_WORKERS); 0 = not given */
+    int workers;                      /* live capture or file engine threads (1..TA_MAX_WORKERS); 0 = not given */
     struct ta_engine_config ecfg;     /* totals; live workers share them (see source_live.c) */
 };
 
@@ -73,5 +73,6 @@ struct ta__source_ops {
 
 extern const struct ta__source_ops ta__source_file;   /* source_file.c */
 extern const struct ta__source_ops ta__source_live;   /* source_live.c */
+extern const struct ta__source_ops ta__source_file_mt; /* source_file_mt.c: -r with --workers */
 
 #endif
