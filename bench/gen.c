@@ -25,6 +25,7 @@ struct gen_cfg {
     uint64_t seed, target_bytes;
     uint32_t clients, v6_pct, o365_pct, dns_pct, noise_pct;
     double link_mbps, rate_lo, rate_hi;    /* whole link, and per-flow bulk rate range */
+    uint32_t days;                     /* --days N: flow starts spread over N days (0 = link rate) */
 };
 
 enum gen_phase { PH_DNSQ, PH_DNSR, PH_PRE, PH_BULK, PH_TAIL, PH_DONE };
@@ -473,10 +474,14 @@ static struct inst *inst_new(struct gen *g, uint64_t start, uint64_t *planned)
         *planned = 2 * 130;
         return in;
     }
-    const struct gen_tmpl *t = &g->seeds.t[rndn((uint32_t)g->seeds.n)];
+    /* --days (a sensor's month): a client keeps its TLS stacks and destinations, as on a real
+     * network: two templates and four servers of its own, one of each picked per flow */
+    uint32_t pick = c->days ? (in->client * 2654435761u >> 3) : 0;
+    const struct gen_tmpl *t = &g->seeds.t[c->days ? (pick + rndn(2)) % (uint32_t)g->seeds.n
+                                                   : rndn((uint32_t)g->seeds.n)];
     in->t = t;
-    bool ms = t->ms_named || rndn(100) < c->o365_pct;
-    addr_server(ms, in->v6, rndn(400), in->sip);
+    bool ms = t->ms_named || (c->days ? (pick >> 8) % 100 : rndn(100)) < c->o365_pct;
+    addr_server(ms, in->v6, c->days ? (pick + rndn(4)) % 400 : rndn(400), in->sip);
     in->sport = t->server_port;
     struct client *cl = &g->cl[in->client];
     in->cport = (uint16_t)(32768 + (cl->flows++ * 7919u + in->client * 131u) % 28000u);
@@ -568,6 +573,12 @@ static bool gen_run(struct gen *g, pcap_dumper_t *d)
 {
     struct heap h = { 0 };
     uint64_t next_start = GEN_T0_US, planned_total = 0;
+    /* --days: the arrivals of a link-rate capture of target_bytes, stretched to fill the days;
+     * each flow keeps its own timing (round trips, rates), so flows stay short and apart */
+    double stretch = 1.0;
+    if (g->cfg.days)
+        stretch = (double)g->cfg.days * 86400e6 /
+                  ((double)g->cfg.target_bytes * 8.0 / g->cfg.link_mbps);
     static uint8_t buf[GEN_BUF];
     for (;;) {
         while (planned_total < g->cfg.target_bytes && (h.n == 0 || next_start <= h.a[0]->t_next)) {
@@ -577,7 +588,7 @@ static bool gen_run(struct gen *g, pcap_dumper_t *d)
                 return false;
             planned_total += planned;
             double mean_us = (double)planned * 8.0 / g->cfg.link_mbps;
-            next_start += (uint64_t)(-log(1.0 - rnd01()) * mean_us) + 1;
+            next_start += (uint64_t)(-log(1.0 - rnd01()) * mean_us * stretch) + 1;
         }
         if (h.n == 0)
             break;
@@ -612,7 +623,10 @@ static void usage(void)
 {
     fprintf(stderr,
         "usage: gen --shape bulk|handshake --out FILE [--scale F] [--seed N] [--bytes N]\n"
-        "           [--clients N] [--hs-share F] [--v6 PCT] [--o365 PCT] SEED.pcap...\n"
+        "           [--clients N] [--hs-share F] [--v6 PCT] [--o365 PCT] [--days N] [--dns PCT]\n"
+        "           SEED.pcap...\n"
+        "  --days N:  spread the flow starts over N simulated days (a month of a sensor)\n"
+        "  --dns PCT: TLS flows preceded by a DNS lookup of their SNI (default 40)\n"
         "  bulk:      ~2 GB x scale, 2000 x scale clients, 2%% of packets in seed flows\n"
         "  handshake: ~400 MB x scale, 20000 x scale clients, 75%% of packets in seed flows\n");
 }
@@ -624,6 +638,7 @@ static bool parse_args(int argc, char **argv, struct gen_cfg *c)
         { "shape", 1, NULL, 'S' }, { "out", 1, NULL, 'o' }, { "scale", 1, NULL, 's' },
         { "seed", 1, NULL, 'r' }, { "bytes", 1, NULL, 'b' }, { "clients", 1, NULL, 'c' },
         { "hs-share", 1, NULL, 'H' }, { "v6", 1, NULL, '6' }, { "o365", 1, NULL, 'O' },
+        { "days", 1, NULL, 'D' }, { "dns", 1, NULL, 'N' },
         { NULL, 0, NULL, 0 } };
     double scale = 1.0, hs = -1;
     uint64_t bytes = 0;
@@ -642,6 +657,8 @@ static bool parse_args(int argc, char **argv, struct gen_cfg *c)
         case 'H': hs = atof(optarg); break;
         case '6': c->v6_pct = (uint32_t)atoi(optarg); break;
         case 'O': c->o365_pct = (uint32_t)atoi(optarg); break;
+        case 'D': c->days = (uint32_t)atoi(optarg); break;
+        case 'N': c->dns_pct = (uint32_t)atoi(optarg); break;
         default: return false;
         }
     }

@@ -74,10 +74,10 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v runuser >/dev/n
     assert_eq "$(sqlite3 "$tmp/ro.db" 'pragma integrity_check')" ok "read-only database untouched"
 fi
 
-# A full disk: a 160 KiB tmpfs fills up; a clear error, no crash, the database stays consistent.
+# A full disk: a 320 KiB tmpfs fills up (the empty schema 004 database takes ~180 KiB); a clear error, no crash, the database stays consistent.
 mnt="$tmp/full"
 mkdir -p "$mnt"
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=320k tmpfs "$mnt" 2>/dev/null; then
     out=$("$BIN" capture -q --db "$mnt/full.db" "${args[@]}" 2>&1); rc=$?
     [ "$rc" -ne 0 ] && pass || fail "full disk not reported (exit 0)"
     case "$out" in *full*|*space*) pass ;; *) fail "full disk message unclear: $out" ;; esac

@@ -467,8 +467,8 @@ static void test_sessions_columns(void)
     CHECK(strstr(qout, "GREASE X25519MLKEM768 x25519") != NULL);
     CHECK_INT(query("sessions", "--help", (char *)NULL), 0);
     CHECK(strstr(qout, "  --wide                table format: every column") != NULL);
-    CHECK_INT(query("legacy", "--db", db2, "--wide", (char *)NULL), 2);
-    CHECK_STR(qerr, "tlsaudit query legacy: unknown option '--wide'\n");
+    CHECK_INT(query("summary", "--db", db2, "--wide", (char *)NULL), 2);
+    CHECK_STR(qerr, "tlsaudit query summary: unknown option '--wide'\n");
 }
 
 /* The registry labels behind the wide columns (src/names.c). */

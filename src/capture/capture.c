@@ -92,6 +92,9 @@ static int capture_setup(struct capture *c, char *errbuf)
     if (ta_store_open(o->db, &c->store, errbuf) != TA_OK)
         goto fail;
     ta_store_o365_at_insert(c->store, true);   /* capture_end classifies only when needed */
+    if (o->sensor)
+        ta_store_set_sensor(c->store, o->sensor);
+    ta_store_set_retention(c->store, o->retain_days, o->max_db_bytes);
     if (ta_writer_new(0, &c->writer, errbuf) != TA_OK)
         goto fail;
     ta_writer_sink(c->writer, &sink);
@@ -148,7 +151,8 @@ static int capture_end(struct capture *c, int status, char *errbuf)
         status = 1;
     }
     if (ta_store_run_needs_classify(c->store) &&
-        ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK) {
+        (ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK ||
+         ta_store_refresh(ta_store_db(c->store), errbuf) != TA_OK)) {
         fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
         status = 1;
     }

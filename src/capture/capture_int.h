@@ -29,6 +29,9 @@ struct ta__capture_opts {
     int snaplen;
     int buffer_mib;
     int workers;                      /* live capture or file engine threads (1..TA_MAX_WORKERS); 0 = not given */
+    const char *sensor;               /* --sensor, NULL = the host name (store default) */
+    int retain_days;                  /* --retain-days, default 30; 0 = keep for ever */
+    int64_t max_db_bytes;             /* --max-db-size, 0 = no cap */
     struct ta_engine_config ecfg;     /* totals; live workers share them (see source_live.c) */
 };
 

@@ -27,6 +27,10 @@ static void usage(FILE *out)
         "                     the workers; beyond it the oldest analysis is settled early)\n"
         "  --idle-timeout S   TCP idle timeout in seconds (default 300)\n"
         "  --no-ndpi          do not classify flows with nDPI\n"
+        "  --sensor NAME      this sensor's name in runs and the inventory (default the host name)\n"
+        "  --retain-days N    keep handshake, mail and DNS rows N days (default 30, 0 = for ever);\n"
+        "                     the inventory and daily rollups are kept for ever\n"
+        "  --max-db-size SIZE keep the database file under SIZE (64M, 2G, ...): oldest rows go first\n"
         "  -v / -q            more / less logging\n", TA_MAX_WORKERS);
 }
 
@@ -52,7 +56,8 @@ static int check_opts(const struct ta__capture_opts *o)
 /* See capture_int.h. */
 int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
 {
-    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP };
+    enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_SENSOR,
+           O_RETAIN, O_MAXDB };
     static const struct option longs[] = {
         { "db", required_argument, NULL, O_DB },
         { "max-flows", required_argument, NULL, O_MAXFLOWS },
@@ -61,6 +66,9 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
         { "no-ndpi", no_argument, NULL, O_NONDPI },
         { "workers", required_argument, NULL, O_WORKERS },
         { "help", no_argument, NULL, O_HELP },
+        { "sensor", required_argument, NULL, O_SENSOR },
+        { "retain-days", required_argument, NULL, O_RETAIN },
+        { "max-db-size", required_argument, NULL, O_MAXDB },
         { NULL, 0, NULL, 0 }
     };
     int ch;
@@ -69,6 +77,7 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
     memset(o, 0, sizeof(*o));
     o->snaplen = 65535;
     o->buffer_mib = 64;
+    o->retain_days = 30;
     ta_engine_config_default(&o->ecfg);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "r:i:f:s:B:Z:vqh", longs, NULL)) != -1) {
@@ -94,6 +103,21 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
             o->workers = (int)strtol(optarg, &end, 10);
             if (end == optarg || *end || o->workers < 1)
                 o->workers = -1;               /* refused by check_opts, with the range */
+            break;
+        case O_SENSOR: o->sensor = optarg; break;
+        case O_RETAIN:
+            o->retain_days = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || o->retain_days < 0 || o->retain_days > 100000) {
+                fprintf(stderr, "tlsaudit capture: --retain-days needs a number of days\n");
+                return 2;
+            }
+            break;
+        case O_MAXDB:
+            if (ta_store_parse_size(optarg, &o->max_db_bytes) != 0 || o->max_db_bytes < (1 << 20)) {
+                fprintf(stderr, "tlsaudit capture: --max-db-size needs a size of at least 1M "
+                        "(64M, 2G, ...)\n");
+                return 2;
+            }
             break;
         case 'v': ta_log_level++; break;
         case 'q': ta_log_level = TA_LOG_ERROR; break;

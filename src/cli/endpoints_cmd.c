@@ -195,6 +195,8 @@ static int cmd_import(const struct ep_opts *o, sqlite3 *db)
     free(json);
     if (rc == TA_OK)
         rc = ta_o365_classify(db, errbuf);
+    if (rc == TA_OK)   /* the inventory follows the new verdicts */
+        rc = ta_store_refresh(db, errbuf);
     if (rc != TA_OK) {
         print_error(errbuf);
         return 1;

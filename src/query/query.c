@@ -68,6 +68,15 @@ static void usage(FILE *fp, int r)
             "  --wide                table format: every column (ciphers and extensions offered,\n"
             "                        groups, signature algorithms, flags, certificate, anomalies);\n"
             "                        csv, json and jsonl always carry every column\n");
+    if (r == 1)
+        fprintf(fp,
+            "  --wide                table format: every column (first seen, reasons, JA3, JA4,\n"
+            "                        ciphers); csv, json and jsonl always carry every column\n");
+    if (r == 1 || r == 2)
+        fprintf(fp,
+            "  --from-rows           scan the retained handshakes rows instead of reading the\n"
+            "                        inventory%s (the answer before retention deleted rows)\n",
+            r == 2 ? " and daily rollups" : "");
     if (r == 3)
         fprintf(fp,
             "  --no-starttls         only sessions whose server neither offered nor accepted STARTTLS\n"
@@ -187,12 +196,19 @@ void ta__q_cat(char *buf, size_t buflen, const char *text)
         snprintf(buf + n, buflen - n, "%s", text);
 }
 
+static void where_summary_tables(const struct ta_qopts *o, enum ta_qkind kind, char *buf,
+                                 size_t buflen);
+
 /* See query_int.h. */
 void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t buflen)
 {
     bool hs = kind == TA_Q_HS;
     const char *a = hs ? "h." : "m.";
     char t[256];
+    if (kind == TA_Q_INV || kind == TA_Q_DAY) {
+        where_summary_tables(o, kind, buf, buflen);
+        return;
+    }
     if (o->has_since) {
         snprintf(t, sizeof t, " AND %sts_us >= :since", a);
         ta__q_cat(buf, buflen, t);
@@ -226,6 +242,29 @@ void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t
     }
 }
 
+/* The filter terms on the inventory and the daily tables (see query_int.h): their "none" is
+ * '' / 0 where the rows have NULL, so SNI and version terms say so to select the same rows. */
+static void where_summary_tables(const struct ta_qopts *o, enum ta_qkind kind, char *buf,
+                                 size_t buflen)
+{
+    if (kind == TA_Q_DAY) {
+        ta__q_cat(buf, buflen, " AND h.day >= :sday AND h.day < :uday");
+    }
+    if (o->client)
+        ta__q_cat(buf, buflen, " AND ta_ip_in(h.client_ip, :client)");
+    if (o->server && kind == TA_Q_INV)
+        ta__q_cat(buf, buflen, " AND ta_ip_in(h.server_ip, :server)");
+    if (o->sni && kind == TA_Q_INV)
+        ta__q_cat(buf, buflen, " AND ta_sni_match(NULLIF(h.sni, ''), :sni)");
+    if (o->version && kind == TA_Q_INV)
+        ta__q_cat(buf, buflen, " AND (h.version = :version OR (h.version = 0"
+                               " AND h.client_max_version = :version))");
+    if (o->app)
+        ta__q_cat(buf, buflen, " AND lower(h.app) = lower(:app)");
+    if (o->o365 == 1)
+        ta__q_cat(buf, buflen, " AND h.o365 = 1");
+}
+
 /* Bind a named parameter if the statement uses it. */
 static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
 {
@@ -257,6 +296,8 @@ sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *s
     bind_named_text(s, ":sni", o->sni);
     bind_named_int(s, ":version", o->version);
     bind_named_text(s, ":app", o->app);
+    bind_named_text(s, ":sday", o->since_day);
+    bind_named_text(s, ":uday", o->until_day);
     return s;
 }
 
@@ -369,8 +410,10 @@ static int parse_args(int argc, char **argv, struct ta_qopts *o, int r)
             o->o365 = 0;
         else if (strcmp(a, "--fail-if-found") == 0)
             o->fail_if_found = true;
-        else if (r == 0 && strcmp(a, "--wide") == 0)
+        else if ((r == 0 || r == 1) && strcmp(a, "--wide") == 0)
             o->wide = true;
+        else if ((r == 1 || r == 2) && strcmp(a, "--from-rows") == 0)
+            o->from_rows = true;
         else if (r == 3 && strcmp(a, "--no-starttls") == 0)
             o->no_starttls = true;
         else if (r == 3 && strcmp(a, "--offered-unused") == 0)
@@ -437,6 +480,10 @@ int ta_query_main(int argc, char **argv, FILE *out, FILE *err)
         o.o365 = 1;   /* the legacy report answers the Office 365 question unless told --all */
     if (ta_store_open_ro(o.db, &db, errbuf) != TA_OK) {
         fprintf(err, "tlsaudit query: %s\n", errbuf);
+        return TA_QUERY_EXIT_ERROR;
+    }
+    if ((r == 1 || r == 2) && ta__q_route(db, &o, r) != 0) {
+        sqlite3_close(db);
         return TA_QUERY_EXIT_ERROR;
     }
     long n = reports[r](db, &o);

@@ -29,12 +29,26 @@ struct ta_qopts {
     int o365;                    /* -1 not given, 0 --all, 1 --o365 */
     bool fail_if_found;
     bool no_starttls, offered_unused;   /* plaintext only */
-    bool wide;                   /* sessions, table format: every column, not the narrow set */
+    bool wide;                   /* sessions, legacy, table format: every column */
+    bool from_rows;              /* legacy, summary: scan the rows, not the inventory/rollups */
+    int src;                     /* enum ta_qsrc: where legacy/summary read (ta__q_route) */
+    char since_day[16], until_day[16];   /* TA_QSRC_DAYS/ROLLUPS: since_day <= day < until_day */
     FILE *out, *err;
 };
 
-/* Which table the common filters apply to: handshakes (alias h) or mail_sessions (alias m). */
-enum ta_qkind { TA_Q_HS, TA_Q_MAIL };
+/* Which table the common filters apply to: handshakes (alias h), mail_sessions (alias m),
+ * inventory (alias h; no time filter), daily_clients or daily_rollups (alias h; day bounds,
+ * --client, --app and --o365 only). */
+enum ta_qkind { TA_Q_HS, TA_Q_MAIL, TA_Q_INV, TA_Q_DAY };
+
+/* Where legacy and summary read (query_route.c): the retained rows (the scan), the inventory,
+ * the daily client keys (exact, retained days) or the daily rollups (days whose client keys were
+ * pruned: distinct clients summed per day). */
+enum ta_qsrc { TA_QSRC_ROWS, TA_QSRC_INV, TA_QSRC_DAYS, TA_QSRC_ROLLUPS };
+
+/* Choose o->src for report r (1 legacy, 2 summary) and fill the day bounds. Prints a note to
+ * o->err when an answer can only be approximate. Returns 0, or -1 after printing an error. */
+int ta__q_route(sqlite3 *db, struct ta_qopts *o, int r);
 
 /* Append text to the SQL in buf (bounded: what does not fit is left out). */
 void ta__q_cat(char *buf, size_t buflen, const char *text);

@@ -25,7 +25,7 @@ struct lclient {
     size_t nversions;
     struct strset apps, dests, reasons, ja3, ja4, ciphers;
     long handshakes, refused;
-    long long last_us;
+    long long first_us, last_us;
     char first_ts[40], last_ts[40];
 };
 
@@ -92,11 +92,26 @@ static void client_free(struct lclient *c)
     set_free(&c->ciphers);
 }
 
-/* Columns of the row query. */
+/* Columns of the row query. A row is one handshake (L_HS 1) or one inventory row (L_HS its
+ * handshakes, L_ESTABLISHED how many were established, L_FIRST_* / L_TS* its first and last). */
 enum { L_IP, L_TS_US, L_TS, L_VERSION, L_MAX, L_APP, L_DEST, L_SERVICE, L_ESTABLISHED,
-       L_REASON, L_JA3, L_JA4, L_CIPHER, L_CIPHER_V2 };
+       L_REASON, L_JA3, L_JA4, L_CIPHER, L_CIPHER_V2, L_HS, L_FIRST_US, L_FIRST_TS };
 
-/* Fold one legacy handshake row into client c. Returns 0 or -1 (out of memory). */
+/* The same columns from the handshakes rows (the scan) and from the inventory. */
+static const char ROWS_SQL[] =
+    "SELECT h.client_ip, h.ts_us, h.ts, h.version, h.client_max_version, h.app,"
+    " COALESCE(NULLIF(h.sni, ''), h.server_ip), h.o365_service, h.established,"
+    " h.o365_reason, h.ja3, h.ja4, h.cipher_id, h.cipher_v2, 1, h.ts_us, h.ts"
+    " FROM handshakes h WHERE " TA_Q_LEGACY_SQL;
+static const char INV_SQL[] =
+    "SELECT h.client_ip, h.last_seen_us, h.last_seen, NULLIF(h.version, 0),"
+    " NULLIF(h.client_max_version, 0), h.app, COALESCE(NULLIF(h.sni, ''), h.server_ip),"
+    " h.o365_service, h.established, h.o365_reason, h.ja3, h.ja4, NULLIF(h.cipher_id, -1),"
+    " NULLIF(h.cipher_v2, 0), h.handshakes, h.first_seen_us, h.first_seen"
+    " FROM inventory h WHERE h.legacy = 1";
+
+/* Fold one legacy handshake (or inventory) row into client c. Returns 0 or -1 (out of
+ * memory). */
 static int fold_row(struct lclient *c, sqlite3_stmt *s)
 {
     char dest[600];
@@ -122,14 +137,21 @@ static int fold_row(struct lclient *c, sqlite3_stmt *s)
         set_add(&c->reasons, ta__q_text(s, L_REASON)) || set_add(&c->ja3, ta__q_text(s, L_JA3)) ||
         set_add(&c->ja4, ta__q_text(s, L_JA4)) || set_add(&c->ciphers, cipher))
         return -1;
-    c->handshakes++;
-    if (sqlite3_column_int(s, L_ESTABLISHED) == 0)
-        c->refused++;
-    const char *ts = ta__q_text(s, L_TS);
-    if (c->handshakes == 1)
-        snprintf(c->first_ts, sizeof c->first_ts, "%s", ts ? ts : "");
-    snprintf(c->last_ts, sizeof c->last_ts, "%s", ts ? ts : "");
-    c->last_us = sqlite3_column_int64(s, L_TS_US);
+    long hs = sqlite3_column_int(s, L_HS);
+    long long first_us = sqlite3_column_int64(s, L_FIRST_US);
+    long long last_us = sqlite3_column_int64(s, L_TS_US);
+    const char *first = ta__q_text(s, L_FIRST_TS), *last = ta__q_text(s, L_TS);
+    /* ties keep the earlier row's first and take the later row's last, as rows in time order */
+    if (c->handshakes == 0 || first_us < c->first_us) {
+        snprintf(c->first_ts, sizeof c->first_ts, "%s", first ? first : "");
+        c->first_us = first_us;
+    }
+    if (c->handshakes == 0 || last_us >= c->last_us) {
+        snprintf(c->last_ts, sizeof c->last_ts, "%s", last ? last : "");
+        c->last_us = last_us;
+    }
+    c->handshakes += hs;
+    c->refused += hs - sqlite3_column_int(s, L_ESTABLISHED);
     return 0;
 }
 
@@ -154,9 +176,22 @@ static const struct ta_out_col legacy_cols[] = {
     { "ja4", false }, { "ciphers", false },
 };
 
+/* The default table (no --wide) fits a 120-column terminal for an IPv4 client with one
+ * destination: fingerprints, ciphers, reasons and first_seen are left to --wide, last_seen is
+ * shown to the minute and the best offered version gets a shorter heading. Each entry is the
+ * index of the legacy_cols cell shown. */
+static const struct ta_out_col narrow_cols[] = {
+    { "client_ip", false }, { "versions", false }, { "max_offered", false },
+    { "apps", false }, { "handshakes", true }, { "refused", true }, { "last_seen", false },
+    { "destinations", false },
+};
+static const size_t narrow_from[] = { 0, 1, 2, 3, 5, 6, 8, 4 };
+_Static_assert(TA_ARRAY_LEN(narrow_cols) == TA_ARRAY_LEN(narrow_from), "narrow legacy columns");
+
 /* Print one client. max_stmt gives the highest version it ever offered (all its handshakes,
  * every destination and time: it tells whether the client could do better). */
-static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max_stmt)
+static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max_stmt,
+                        bool narrow)
 {
     char versions[MAX_VERSIONS * 24] = "", maxv[48] = "", nh[24], nr[24];
     size_t off = 0;
@@ -179,7 +214,16 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
     char *ja4 = set_join(&c->ja4, " "), *ciphers = set_join(&c->ciphers, " ");
     const char *cells[] = { c->ip, versions, maxv, apps, dests, nh, nr, c->first_ts,
                             c->last_ts, reasons, ja3, ja4, ciphers };
-    int rc = apps && dests && reasons && ja3 && ja4 && ciphers ? ta_out_row(out, cells) : -1;
+    const char *ncells[TA_ARRAY_LEN(narrow_from)];
+    char minute[24];
+    /* "2026-11-23T10:25:05.188488Z" -> "2026-11-23 10:25" */
+    snprintf(minute, sizeof minute, "%.16s", c->last_ts);
+    if (minute[10] == 'T')
+        minute[10] = ' ';
+    for (size_t i = 0; i < TA_ARRAY_LEN(narrow_from); i++)
+        ncells[i] = narrow_from[i] == 8 ? minute : cells[narrow_from[i]];
+    int rc = apps && dests && reasons && ja3 && ja4 && ciphers
+           ? ta_out_row(out, narrow ? ncells : cells) : -1;
     free(apps);
     free(dests);
     free(reasons);
@@ -192,16 +236,14 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
 /* Read every legacy row into clients[]. Returns the count, or -1. */
 static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out)
 {
-    char sql[2048] =
-        "SELECT h.client_ip, h.ts_us, h.ts, h.version, h.client_max_version, h.app,"
-        " COALESCE(NULLIF(h.sni, ''), h.server_ip), h.o365_service, h.established,"
-        " h.o365_reason, h.ja3, h.ja4, h.cipher_id, h.cipher_v2 FROM handshakes h WHERE "
-        TA_Q_LEGACY_SQL;
+    bool inv = o->src == TA_QSRC_INV;
+    char sql[2048];
     struct lclient *cl = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    ta__q_cat(sql, sizeof sql, " ORDER BY h.client_ip, h.ts_us, h.id");
+    snprintf(sql, sizeof sql, "%s", inv ? INV_SQL : ROWS_SQL);
+    ta__q_where(o, inv ? TA_Q_INV : TA_Q_HS, sql, sizeof sql);
+    ta__q_cat(sql, sizeof sql, inv ? " ORDER BY h.client_ip" : " ORDER BY h.client_ip, h.ts_us, h.id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
@@ -254,17 +296,21 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
     long n = collect(db, o, &cl), rc = n;
     if (n < 0)
         return -1;
-    if (sqlite3_prepare_v2(db, "SELECT max(client_max_version) FROM handshakes "
-                           "WHERE client_ip = ?1", -1, &max_stmt, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, o->src == TA_QSRC_INV
+                           ? "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1"
+                           : "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1",
+                           -1, &max_stmt, NULL) != SQLITE_OK) {
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
         rc = -1;
     }
     if (n > 1)
         qsort(cl, (size_t)n, sizeof *cl, cmp_client);
-    struct ta_out *out = rc >= 0 ? ta_out_new(o->out, o->fmt, legacy_cols,
-                                              TA_ARRAY_LEN(legacy_cols)) : NULL;
+    bool narrow = o->fmt == TA_OUT_TABLE && !o->wide;
+    struct ta_out *out = rc < 0 ? NULL
+                       : narrow ? ta_out_new(o->out, o->fmt, narrow_cols, TA_ARRAY_LEN(narrow_cols))
+                       : ta_out_new(o->out, o->fmt, legacy_cols, TA_ARRAY_LEN(legacy_cols));
     for (long i = 0; out && i < n; i++)
-        if (print_client(out, &cl[i], max_stmt) != 0) {
+        if (print_client(out, &cl[i], max_stmt, narrow) != 0) {
             fprintf(o->err, "tlsaudit query: out of memory\n");
             rc = -1;
             break;

@@ -74,7 +74,8 @@ static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const 
             section = "app";
             snprintf(key, sizeof key, "%s", ta__q_text(s, 1) ? ta__q_text(s, 1) : "");
         }
-        if (add_row(sm, section, key, sqlite3_column_int(s, 2), sqlite3_column_int(s, 3))) {
+        if (add_row(sm, section, key, (long)sqlite3_column_int64(s, 2),
+                    (long)sqlite3_column_int64(s, 3))) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -85,24 +86,45 @@ static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const 
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Where the figures come from: the same three queries over the rows (one per handshake), the
+ * inventory and daily_clients (a handshakes count per row, distinct clients exact) or
+ * daily_rollups (clients per row, summed). Version 0 there is NULL in the rows. */
+struct qsrc {
+    const char *table, *hs, *clients, *legacy, *version, *version_none;
+    enum ta_qkind kind;
+};
+
+static const struct qsrc sources[] = {
+    [TA_QSRC_ROWS] = { "handshakes", "count(*)", "count(DISTINCT h.client_ip)", TA_Q_LEGACY_SQL,
+                       "h.version", "h.version IS NULL", TA_Q_HS },
+    [TA_QSRC_INV] = { "inventory", "sum(h.handshakes)", "count(DISTINCT h.client_ip)",
+                      "h.legacy = 1", "NULLIF(h.version, 0)", "h.version = 0", TA_Q_INV },
+    [TA_QSRC_DAYS] = { "daily_clients", "sum(h.handshakes)", "count(DISTINCT h.client_ip)",
+                       "h.legacy = 1", "NULLIF(h.version, 0)", "h.version = 0", TA_Q_DAY },
+    [TA_QSRC_ROLLUPS] = { "daily_rollups", "sum(h.handshakes)", "sum(h.clients)",
+                          "h.legacy = 1", "NULLIF(h.version, 0)", "h.version = 0", TA_Q_DAY },
+};
+
 /* Legacy counts for one group: which = "h.o365 = 1", "h.o365 = 0" or "1". Adds the row with
  * total = all handshakes of the group. Returns the legacy handshake count or -1. */
 static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const char *key,
                          const char *which)
 {
+    const struct qsrc *q = &sources[o->src];
     char sql[2048];
     long v[4] = { 0, 0, 0, 0 };
-    snprintf(sql, sizeof sql, "SELECT count(*) FILTER (WHERE %s),"
-             " count(DISTINCT h.client_ip) FILTER (WHERE %s), count(*)"
-             " FROM handshakes h WHERE %s", TA_Q_LEGACY_SQL, TA_Q_LEGACY_SQL, which);
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    snprintf(sql, sizeof sql, "SELECT COALESCE(%s FILTER (WHERE %s), 0),"
+             " COALESCE(%s FILTER (WHERE %s), 0), COALESCE(%s, 0)"
+             " FROM %s h WHERE %s", q->hs, q->legacy, q->clients, q->legacy, q->hs, q->table,
+             which);
+    ta__q_where(o, q->kind, sql, sizeof sql);
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         for (int i = 0; i < 3; i++)
-            v[i] = sqlite3_column_int(s, i);
+            v[i] = (long)sqlite3_column_int64(s, i);
     else
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
@@ -115,16 +137,18 @@ static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, 
 /* Gather every section. Returns the number of legacy handshakes, or -1. */
 static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
-    char sql[2048] = "SELECT h.o365 = 1, h.version, count(*), count(DISTINCT h.client_ip)"
-                     " FROM handshakes h WHERE 1";
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
-    ta__q_cat(sql, sizeof sql, " GROUP BY h.o365 = 1, h.version ORDER BY 1 DESC,"
-                               " h.version IS NULL, h.version DESC");
+    const struct qsrc *q = &sources[o->src];
+    char sql[2048];
+    snprintf(sql, sizeof sql, "SELECT h.o365 = 1, %s, %s, %s FROM %s h WHERE 1", q->version,
+             q->hs, q->clients, q->table);
+    ta__q_where(o, q->kind, sql, sizeof sql);
+    snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " GROUP BY h.o365 = 1, h.version"
+             " ORDER BY 1 DESC, %s, h.version DESC", q->version_none);
     if (grouped(db, o, sm, sql, 1) != 0)
         return -1;
-    snprintf(sql, sizeof sql, "SELECT 0, h.app, count(*), count(DISTINCT h.client_ip)"
-             " FROM handshakes h WHERE 1");
-    ta__q_where(o, TA_Q_HS, sql, sizeof sql);
+    snprintf(sql, sizeof sql, "SELECT 0, h.app, %s, %s FROM %s h WHERE 1", q->hs, q->clients,
+             q->table);
+    ta__q_where(o, q->kind, sql, sizeof sql);
     ta__q_cat(sql, sizeof sql, " GROUP BY h.app ORDER BY 3 DESC, 2");
     if (grouped(db, o, sm, sql, 0) != 0)
         return -1;

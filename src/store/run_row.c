@@ -22,13 +22,14 @@ int ta_store_run_begin(struct ta_store *st, const char *source, const char *filt
     ta__iso_time_us(ta_clock_wall_us(), started, sizeof started);
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
-    if (sqlite3_prepare_v2(st->db, "INSERT INTO runs(source, filter, started, tool_version, clean)"
-                           " VALUES (?, ?, ?, ?, 0)", -1, &s, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO runs(source, filter, started, tool_version, clean,"
+                           " sensor) VALUES (?, ?, ?, ?, 0, ?)", -1, &s, NULL) == SQLITE_OK) {
         sqlite3_bind_text(s, 1, source ? source : "", -1, SQLITE_TRANSIENT);
         if (filter)
             sqlite3_bind_text(s, 2, filter, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 3, started, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 4, TA_VERSION, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, st->sensor, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_DONE) {
             st->run_id = sqlite3_last_insert_rowid(st->db);
             rc = TA_OK;
@@ -134,4 +135,10 @@ int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool cl
     int rc = run_end_row(st, rs, clean, error);
     ta__store_o365_run_end(st);
     return rc;
+}
+
+/* See store.h. */
+void ta_store_set_sensor(struct ta_store *st, const char *name)
+{
+    snprintf(st->sensor, sizeof st->sensor, "%s", name ? name : "");
 }

@@ -29,6 +29,13 @@ struct ta_store {
     bool o365_pass;             /* the run's rows need ta_o365_classify_run (see store.h) */
     uint64_t row_errors;        /* begin/commit/insert failures while writing rows */
     uint64_t rows_lost;         /* rows of batches SQLite rolled back when their COMMIT failed */
+    struct ta__inv *inv;        /* the open batch's inventory aggregate (inventory.c); NULL = off */
+    char sensor[64];            /* runs.sensor and the inventory's sensor (ta_store_set_sensor) */
+    int64_t max_ts_us;          /* newest row time written: retention counts days from it */
+    int64_t retain_us;          /* --retain-days as microseconds, 0 = keep for ever */
+    int64_t max_bytes;          /* --max-db-size, 0 = no cap */
+    uint32_t batch_hs;          /* handshakes rows in the open batch (retention pace) */
+    bool cap_warned;            /* the size cap is below what the kept-for-ever tables take */
 };
 
 /* A begin, commit or insert failed: logged the first time only (a full disk or a read-only file
@@ -65,6 +72,8 @@ void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
 void ta__store_o365_dns(struct ta_store *st, int64_t ts_us);
 /* A batch may have been lost (begin or commit failed): the verdicts must be recomputed. */
 void ta__store_o365_unsure(struct ta_store *st);
+/* dns_answers rows were deleted (retention): the classifier forgets what it remembered of them. */
+void ta__store_o365_dns_deleted(struct ta_store *st);
 
 /* Register the SQL functions every tlsaudit connection has (rw and ro): ta_version, ta_cipher,
  * ta_cipher_weak, ta_alert, ta_ip_in, ta_sni_match. Returns SQLITE_OK or an SQLite code. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tlsaudit/o365_rules.h"
+#include "inv_int.h"
 #include "store_int.h"
 #include "tlsaudit/fingerprint.h"
 #include "tlsaudit/handshake.h"
@@ -218,8 +219,12 @@ static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
     bind_str(s, H_ALPN_OFFERED, ch->alpn, sizeof ch->alpn);
     if (ta_ja3(ch, rt->ja3, NULL, 0) == 0 && rt->ja3[0])
         sqlite3_bind_text(s, H_JA3, rt->ja3, -1, SQLITE_STATIC);
+    else
+        rt->ja3[0] = '\0';   /* the inventory reads what was bound */
     if (ta_ja4(ch, hs->transport == 17 ? 'q' : 't', rt->ja4) == 0 && rt->ja4[0])
         sqlite3_bind_text(s, H_JA4, rt->ja4, -1, SQLITE_STATIC);
+    else
+        rt->ja4[0] = '\0';
 }
 
 /* ServerHello, alert and outcome columns. */
@@ -303,6 +308,28 @@ static void rule_tls(const struct ta_hs *hs, struct ta__o365_row *r, struct rule
     r->ndpi_name = rule_str(hs->ndpi_name, sizeof hs->ndpi_name, sp->ndpi);
 }
 
+/* Fold the row just stored into the inventory aggregate, from the values that were bound. */
+static int inventory_add(struct ta_store *st, const struct ta_hs *hs, const struct ta__o365_row *r,
+                         const struct row_text *rt, const struct ta__o365_verdict *v,
+                         uint64_t ts_us)
+{
+    const struct ta_server_hello *sh = &hs->sh;
+    struct ta__inv_row ir = {
+        .client = rt->client, .server = rt->server, .transport = hs->transport == 17 ? "udp" : "tcp",
+        .app = ta_app_name(hs), .sni = r->sni, .ja3 = rt->ja3, .ja4 = rt->ja4,
+        .cert_cn = r->cert_cn, .ts = rt->ts, .ts_us = (int64_t)ts_us,
+        .server_port = hs->server_port, .version = ta_hs_negotiated_version(hs),
+        .cipher_id = sh->present && !sh->sslv2 ? sh->cipher : -1,
+        .cipher_v2 = sh->present && sh->sslv2 ? (int)sh->cipher_v2 : 0,
+        .client_max_version = hs->ch.present ? ta_hs_client_max_version(hs) : 0,
+        .v = v, .established = sh->present && !(hs->alert.present && hs->alert.level == 2),
+    };
+    st->batch_hs++;
+    if ((int64_t)ts_us > st->max_ts_us)
+        st->max_ts_us = (int64_t)ts_us;
+    return ta__inv_add(st, &ir);
+}
+
 /* Write the handshakes row of hs; its rowid goes to *id. r holds its rule_tls columns. */
 static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta__o365_row *r,
                          struct rule_text *sp, int64_t *id)
@@ -312,6 +339,7 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta_
     struct ta__o365_verdict v;
     uint64_t ts_us = hs->ch.ts_us ? hs->ch.ts_us : hs->ts_first_us;
     rt.lists_used = 0;
+    rt.ja3[0] = rt.ja4[0] = '\0';
     bind_endpoints(st, s, hs, ts_us, &rt);
     sqlite3_bind_int(s, H_IPVER, hs->ipver);
     sqlite3_bind_text(s, H_TRANSPORT, hs->transport == 17 ? "udp" : "tcp", -1, SQLITE_STATIC);
@@ -327,9 +355,12 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta_
                                                    sizeof hs->mail.greeting_host, sp->ghost) : NULL;
     r->greeting = hs->mail.present ? rule_str(hs->mail.greeting, sizeof hs->mail.greeting,
                                               sp->greeting) : NULL;
+    memset(&v, 0, sizeof v);
     ta__store_o365_bind(st, s, H_O365, r, &v);
     int rc = step_reset(st, s, "handshake");
     *id = rc == TA_OK ? sqlite3_last_insert_rowid(st->db) : 0;
+    if (rc == TA_OK)
+        rc = inventory_add(st, hs, r, &rt, &v, ts_us);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * writing the same file waits for one batch instead of failing. */
 #include <stdio.h>
 
+#include "inv_int.h"
 #include "store_int.h"
 #include "tlsaudit/store.h"
 
@@ -24,7 +25,7 @@ int ta__store_batch_begin(struct ta_store *st)
         return TA_ERR_IO;
     }
     st->in_tx = true;
-    st->batch_n = 0;
+    st->batch_n = st->batch_hs = 0;
     st->batch_start_us = 0;
     return TA_OK;
 }
@@ -40,6 +41,17 @@ int ta_store_commit(struct ta_store *st)
 {
     if (!st->in_tx)
         return TA_OK;
+    if (ta__inv_flush(st) != TA_OK) {
+        /* rows without their inventory would break its invariant: give up the batch */
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        ta__store_o365_unsure(st);
+        st->rows_lost += st->batch_n;
+        st->in_tx = false;
+        st->batch_n = st->batch_hs = 0;
+        st->batch_start_us = 0;
+        return TA_ERR_IO;
+    }
+    ta__retain_step(st);
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         ta__store_row_error(st, "commit");
         ta__store_o365_unsure(st);
@@ -47,13 +59,13 @@ int ta_store_commit(struct ta_store *st)
             /* SQLite rolled the batch back (disk full, I/O error): its rows are gone. */
             st->rows_lost += st->batch_n;
             st->in_tx = false;
-            st->batch_n = 0;
+            st->batch_n = st->batch_hs = 0;
             st->batch_start_us = 0;
         }
         return TA_ERR_IO;
     }
     st->in_tx = false;
-    st->batch_n = 0;
+    st->batch_n = st->batch_hs = 0;
     st->batch_start_us = 0;
     return TA_OK;
 }

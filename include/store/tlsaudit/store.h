@@ -56,6 +56,27 @@ int ta_store_commit(struct ta_store *st);
  * the open batch. Non-zero after a failed ta_store_run_end means records were lost. */
 uint64_t ta_store_rows_unsaved(const struct ta_store *st);
 
+/* The sensor name written into runs.sensor and the inventory (schema 004); default the host
+ * name. Set before ta_store_run_begin; longer names are cut to 63 bytes. */
+void ta_store_set_sensor(struct ta_store *st, const char *name);
+
+/* Retention of the per-handshake rows (handshakes, mail_sessions, dns_answers): older than days
+ * (counted back from the newest row written; 0 = for ever) or beyond max_bytes of database file
+ * (0 = no cap). The writer deletes in small batches inside its commits; the inventory and the
+ * daily rollups are never deleted. Converts an old file to incremental auto-vacuum once (VACUUM,
+ * logged). See src/store/retention.c. */
+void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes);
+/* "64M", "2G", "512k", "1048576": bytes (K/M/G/T = 1024^n). 0, or -1 when malformed. */
+int ta_store_parse_size(const char *s, int64_t *out);
+
+/* Re-classification (ta_o365_classify_run / ta_o365_classify) changes verdicts the inventory and
+ * the daily tables hold: a trigger (schema 004) marks their rebuild pending in the classifying
+ * transaction; call ta_store_refresh(db) after classifying to rebuild at once (otherwise the next
+ * writer open does it, and queries read the rows meanwhile). ta_store_refresh_mark marks a run
+ * (run_id > 0) or everything (0) by hand. TA_OK or TA_ERR_IO with errbuf (TA_ERRBUF_SIZE) set. */
+int ta_store_refresh_mark(sqlite3 *db, int64_t run_id, char *errbuf);
+int ta_store_refresh(sqlite3 *db, char *errbuf);
+
 /* Parse one DNS message (ta_dns_parse) and store each answer with ta_store_add_dns() at capture
  * time ts_us (src/store/dns_store.c). Returns the parse result, or the first store error. */
 int ta_dns_feed_store(struct ta_store *st, uint64_t ts_us, const uint8_t *msg, size_t len);

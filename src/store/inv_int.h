@@ -1,0 +1,73 @@
+/* inv_int.h - the inventory and daily rollups kept by the store writer (inventory.c), retention
+ * (retention.c) and the rebuild after a re-classification (inv_refresh.c). Private to the store
+ * layer. Tables and columns: schema/004_inventory.sql, schema/README.md "Schema 004". */
+#ifndef TLSAUDIT_INV_INT_H
+#define TLSAUDIT_INV_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tlsaudit/o365_rules.h"
+#include "tlsaudit/handshake.h"
+
+struct ta_store;
+
+/* What one stored handshakes row contributes: the inventory key, its day and its outcome. Text
+ * fields are C strings owned by the caller, valid for the call; NULL or "" means none. */
+struct ta__inv_row {
+    const char *client, *server, *transport, *app, *sni, *ja3, *ja4, *cert_cn;
+    const char *ts;                       /* ISO text as stored in handshakes.ts */
+    int64_t ts_us;
+    uint16_t server_port;
+    int version, cipher_id, cipher_v2, client_max_version;   /* 0 / -1 / 0 / 0 = none */
+    const struct ta__o365_verdict *v;     /* o365 0: service and reason are not used */
+    bool established;
+};
+
+/* Allocate the batch aggregate (fixed-size tables, once per store) and prepare its statements.
+ * TA_OK, TA_ERR_NOMEM or TA_ERR_IO (sqlite3_errmsg says why). */
+int ta__inv_open(struct ta_store *st);
+void ta__inv_free(struct ta_store *st);
+
+/* Fold one row into the open batch's aggregate; flushes first when a table is nearly full.
+ * TA_OK or TA_ERR_IO (the flush failed: the caller's batch must be rolled back). */
+int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r);
+
+/* Write the aggregate into inventory, daily_clients and daily_rollups inside the open batch
+ * transaction, then empty it. TA_OK or TA_ERR_IO. */
+int ta__inv_flush(struct ta_store *st);
+
+/* Forget the aggregate without writing it (its batch was rolled back). */
+void ta__inv_discard(struct ta_store *st);
+
+/* Retention inside the open batch, just before its COMMIT (retention.c): delete up to a batch of
+ * the oldest rows beyond the age or size limit, moving their counts to the pruned_* columns.
+ * Errors are logged; the batch itself is kept (a savepoint undoes a failed step). */
+void ta__retain_step(struct ta_store *st);
+/* Once after open: convert the file to incremental auto-vacuum (one VACUUM, logged) when it is
+ * not already. */
+void ta__retain_prepare(struct ta_store *st);
+
+/* Key expressions of a handshakes row h joined with runs r, in inventory key order (shared by
+ * the SQL that rebuilds and prunes). */
+#define TA__INV_KEY_SQL                                                                          \
+    "COALESCE(r.sensor, ''), h.client_ip, h.server_ip, h.server_port, h.transport, "            \
+    "COALESCE(h.app, ''), COALESCE(h.sni, ''), COALESCE(h.version, 0), "                        \
+    "COALESCE(h.cipher_id, -1), COALESCE(h.cipher_v2, 0), COALESCE(h.client_max_version, 0), "  \
+    "COALESCE(h.ja3, ''), COALESCE(h.ja4, ''), h.o365, COALESCE(h.o365_service, ''), "          \
+    "COALESCE(h.o365_reason, '')"
+#define TA__INV_KEY_COLS                                                                         \
+    "sensor, client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, "      \
+    "cipher_v2, client_max_version, ja3, ja4, o365, o365_service, o365_reason"
+#define TA__INV_CONFLICT                                                                         \
+    "(client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, cipher_v2, "  \
+    "client_max_version, ja3, ja4, o365, o365_service, o365_reason, sensor)"
+/* legacy of a handshakes row h (the inventory's legacy column). */
+#define TA__INV_LEGACY_SQL                                                                       \
+    "(COALESCE(h.version, 0) IN (2, 768, 769, 770) OR (COALESCE(h.version, 0) = 0 AND "         \
+    "COALESCE(h.client_max_version, 0) BETWEEN 1 AND 770))"
+
+/* Wall-clock microseconds (updated_us). */
+int64_t ta__inv_now_us(void);
+
+#endif

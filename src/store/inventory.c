@@ -1,0 +1,464 @@
+/* inventory.c - the client inventory and the daily rollups, kept by the store writer in the same
+ * transaction as the handshakes rows they summarise (schema/004_inventory.sql).
+ *
+ * Each stored row is folded into three fixed-size hash tables of the open batch: inventory keys,
+ * daily client keys (day + rollup key + client) and daily rollup keys. At COMMIT (and when a
+ * table is three quarters full) each distinct key becomes one upsert, so a batch of 10,000 rows
+ * in which clients repeat costs far fewer statements than the rows. A crash loses the rows and
+ * their aggregate together: both live in the one transaction.
+ *
+ * Distinct clients per day stay exact: a daily_clients row is inserted (OR IGNORE) per day, key
+ * and client; when the insert made a new row the rollup's clients count grows by one. The tables
+ * are allocated once when the store opens; nothing is allocated per row. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "inv_int.h"
+#include "store_int.h"
+#include "tlsaudit/fingerprint.h"
+
+#define INV_SLOTS 4096        /* inventory keys per flush (power of two) */
+#define DC_SLOTS 8192         /* daily client keys per flush */
+#define RL_SLOTS 512          /* daily rollup keys per flush */
+#define DAY_LEN 11            /* "2026-01-05" + NUL */
+#define SMALL 24              /* app, transport labels, service areas */
+
+struct inv_e {
+    uint64_t hash;            /* 0 = free slot */
+    char client[TA__ADDR_TEXT_LEN], server[TA__ADDR_TEXT_LEN], transport[4], app[SMALL];
+    char sni[TA_SNI_MAX + 1], ja3[TA_JA3_HEX], ja4[TA_JA4_LEN], service[TA__O365_AREA_MAX];
+    char reason[TA__O365_REASON_MAX], cn[TA_TEXT_MAX + 1], first_ts[32], last_ts[32];
+    uint16_t port;
+    int version, cipher_id, cipher_v2, cmax, o365;
+    int64_t hs, est, first_us, last_us;
+};
+
+struct dc_e {
+    uint64_t hash;
+    char day[DAY_LEN], service[TA__O365_AREA_MAX], app[SMALL], client[TA__ADDR_TEXT_LEN];
+    int version, legacy, o365;
+    int64_t hs;
+};
+
+struct rl_e {
+    uint64_t hash;
+    char day[DAY_LEN], service[TA__O365_AREA_MAX], app[SMALL];
+    int version, legacy, o365;
+    int64_t hs, est, clients;
+};
+
+struct ta__inv {
+    struct inv_e *inv;
+    struct dc_e *dc;
+    struct rl_e *rl;
+    uint32_t ninv, ndc, nrl;
+    sqlite3_stmt *up_inv, *ins_dc, *upd_dc, *up_rl;
+};
+
+/* See inv_int.h. */
+int64_t ta__inv_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* FNV-1a over a string (its NUL included, so "ab","c" and "a","bc" differ); NULL = "". */
+static uint64_t h_str(uint64_t h, const char *s)
+{
+    for (s = s ? s : "";; s++) {
+        h ^= (uint8_t)*s;
+        h *= 1099511628211ULL;
+        if (!*s)
+            return h;
+    }
+}
+
+static uint64_t h_int(uint64_t h, int64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8) {
+        h ^= (uint8_t)v;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Copy s (NULL = "") into a field of cap bytes, cut to fit. */
+static void put(char *dst, size_t cap, const char *s)
+{
+    size_t n = s ? strnlen(s, cap - 1) : 0;
+    memcpy(dst, s ? s : "", n);
+    dst[n] = '\0';
+}
+
+/* True when a string field equals s (NULL = ""), compared as put() would store it. */
+static bool same(const char *field, size_t cap, const char *s)
+{
+    return strncmp(field, s ? s : "", cap - 1) == 0;
+}
+
+/* The legacy flag of the inventory (schema README): negotiated SSL 2.0 to TLS 1.1, or nothing
+ * negotiated and nothing newer than TLS 1.1 offered. */
+static int legacy_of(int version, int cmax)
+{
+    return version == 2 || version == 768 || version == 769 || version == 770 ||
+           (version == 0 && cmax >= 1 && cmax <= 770);
+}
+
+#define ISIZE(m) sizeof(((struct inv_e *)0)->m)
+
+/* Is slot e the inventory key of r? */
+static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const char *service,
+                   const char *reason)
+{
+    return e->port == r->server_port && e->version == r->version &&
+           e->cipher_id == r->cipher_id && e->cipher_v2 == r->cipher_v2 &&
+           e->cmax == r->client_max_version && e->o365 == r->v->o365 &&
+           same(e->client, ISIZE(client), r->client) && same(e->server, ISIZE(server), r->server) &&
+           same(e->transport, ISIZE(transport), r->transport) && same(e->app, ISIZE(app), r->app) &&
+           same(e->sni, ISIZE(sni), r->sni) && same(e->ja3, ISIZE(ja3), r->ja3) &&
+           same(e->ja4, ISIZE(ja4), r->ja4) && same(e->service, ISIZE(service), service) &&
+           same(e->reason, ISIZE(reason), reason);
+}
+
+/* Fold r into the inventory table (a free slot is found: the caller keeps it below 3/4). */
+static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char *service,
+                     const char *reason)
+{
+    uint64_t h = 14695981039346656037ULL;
+    h = h_str(h, r->client), h = h_str(h, r->server), h = h_str(h, r->sni);
+    h = h_str(h, r->ja4 ? r->ja4 : ""), h = h_str(h, reason);
+    h = h_int(h, r->server_port), h = h_int(h, r->version), h = h_int(h, r->cipher_id);
+    h = h_int(h, r->client_max_version) | 1;
+    uint32_t i = (uint32_t)h & (INV_SLOTS - 1);
+    struct inv_e *e;
+    for (;; i = (i + 1) & (INV_SLOTS - 1)) {
+        e = &t->inv[i];
+        if (e->hash == 0 || (e->hash == h && inv_eq(e, r, service, reason)))
+            break;
+    }
+    if (e->hash == 0) {
+        e->hash = h;
+        put(e->client, sizeof e->client, r->client), put(e->server, sizeof e->server, r->server);
+        put(e->transport, sizeof e->transport, r->transport), put(e->app, sizeof e->app, r->app);
+        put(e->sni, sizeof e->sni, r->sni), put(e->ja3, sizeof e->ja3, r->ja3);
+        put(e->ja4, sizeof e->ja4, r->ja4), put(e->service, sizeof e->service, service);
+        put(e->reason, sizeof e->reason, reason);
+        e->cn[0] = '\0';
+        e->port = r->server_port, e->version = r->version, e->cipher_id = r->cipher_id;
+        e->cipher_v2 = r->cipher_v2, e->cmax = r->client_max_version, e->o365 = r->v->o365;
+        e->hs = e->est = 0;
+        e->first_us = e->last_us = r->ts_us;
+        put(e->first_ts, sizeof e->first_ts, r->ts), put(e->last_ts, sizeof e->last_ts, r->ts);
+        t->ninv++;
+    }
+    e->hs++;
+    e->est += r->established;
+    if (r->ts_us < e->first_us) {
+        e->first_us = r->ts_us;
+        put(e->first_ts, sizeof e->first_ts, r->ts);
+    }
+    if (r->ts_us >= e->last_us) {
+        e->last_us = r->ts_us;
+        put(e->last_ts, sizeof e->last_ts, r->ts);
+        if (r->cert_cn && *r->cert_cn)
+            put(e->cn, sizeof e->cn, r->cert_cn);
+    } else if (!e->cn[0] && r->cert_cn && *r->cert_cn) {
+        put(e->cn, sizeof e->cn, r->cert_cn);
+    }
+}
+
+/* Hash of a rollup key (day, version, legacy, o365, service, app), optionally with a client. */
+static uint64_t day_hash(const char *day, int version, int legacy, int o365, const char *service,
+                         const char *app, const char *client)
+{
+    uint64_t h = 14695981039346656037ULL;
+    h = h_str(h, day), h = h_int(h, version), h = h_int(h, legacy * 2 + o365);
+    h = h_str(h, service), h = h_str(h, app);
+    if (client)
+        h = h_str(h, client);
+    return h | 1;
+}
+
+/* Fold r into the daily client and rollup tables. */
+static void day_fold(struct ta__inv *t, const struct ta__inv_row *r, const char *service)
+{
+    char day[DAY_LEN];
+    int legacy = legacy_of(r->version, r->client_max_version), o365 = r->v->o365;
+    const char *app = r->app ? r->app : "";
+    put(day, sizeof day, r->ts);
+    uint64_t h = day_hash(day, r->version, legacy, o365, service, app, r->client);
+    uint32_t i = (uint32_t)h & (DC_SLOTS - 1);
+    struct dc_e *d;
+    for (;; i = (i + 1) & (DC_SLOTS - 1)) {
+        d = &t->dc[i];
+        if (d->hash == 0 || (d->hash == h && d->version == r->version && d->legacy == legacy &&
+                             d->o365 == o365 && strcmp(d->day, day) == 0 &&
+                             same(d->service, sizeof d->service, service) &&
+                             same(d->app, sizeof d->app, app) &&
+                             same(d->client, sizeof d->client, r->client)))
+            break;
+    }
+    if (d->hash == 0) {
+        d->hash = h, d->version = r->version, d->legacy = legacy, d->o365 = o365, d->hs = 0;
+        put(d->day, sizeof d->day, day), put(d->service, sizeof d->service, service);
+        put(d->app, sizeof d->app, app), put(d->client, sizeof d->client, r->client);
+        t->ndc++;
+    }
+    d->hs++;
+    h = day_hash(day, r->version, legacy, o365, service, app, NULL);
+    struct rl_e *l;
+    for (i = (uint32_t)h & (RL_SLOTS - 1);; i = (i + 1) & (RL_SLOTS - 1)) {
+        l = &t->rl[i];
+        if (l->hash == 0 || (l->hash == h && l->version == r->version && l->legacy == legacy &&
+                             l->o365 == o365 && strcmp(l->day, day) == 0 &&
+                             same(l->service, sizeof l->service, service) &&
+                             same(l->app, sizeof l->app, app)))
+            break;
+    }
+    if (l->hash == 0) {
+        l->hash = h, l->version = r->version, l->legacy = legacy, l->o365 = o365;
+        l->hs = l->est = l->clients = 0;
+        put(l->day, sizeof l->day, day), put(l->service, sizeof l->service, service);
+        put(l->app, sizeof l->app, app);
+        t->nrl++;
+    }
+    l->hs++;
+    l->est += r->established;
+}
+
+/* See inv_int.h. */
+int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r)
+{
+    struct ta__inv *t = st->inv;
+    if (!t)
+        return TA_OK;
+    if ((t->ninv >= INV_SLOTS * 3 / 4 || t->ndc >= DC_SLOTS * 3 / 4 ||
+         t->nrl >= RL_SLOTS * 3 / 4) && ta__inv_flush(st) != TA_OK)
+        return TA_ERR_IO;
+    const char *service = r->v->o365 ? r->v->service : "";
+    const char *reason = r->v->o365 ? r->v->reason : "";
+    inv_fold(t, r, service, reason);
+    day_fold(t, r, service);
+    return TA_OK;
+}
+
+/* Text of a field for binding: the field itself (static: it lives until the flush ends). */
+static void bt(sqlite3_stmt *s, int i, const char *v)
+{
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Step and reset; false on error. */
+static bool run(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE;
+}
+
+/* Upsert every inventory entry. */
+static bool flush_inv(struct ta_store *st, struct ta__inv *t, int64_t now)
+{
+    sqlite3_stmt *s = t->up_inv;
+    for (uint32_t i = 0; i < INV_SLOTS && t->ninv; i++) {
+        struct inv_e *e = &t->inv[i];
+        if (!e->hash)
+            continue;
+        bt(s, 1, st->sensor), bt(s, 2, e->client), bt(s, 3, e->server);
+        sqlite3_bind_int(s, 4, e->port);
+        bt(s, 5, e->transport), bt(s, 6, e->app), bt(s, 7, e->sni);
+        sqlite3_bind_int(s, 8, e->version), sqlite3_bind_int(s, 9, e->cipher_id);
+        sqlite3_bind_int(s, 10, e->cipher_v2), sqlite3_bind_int(s, 11, e->cmax);
+        bt(s, 12, e->ja3), bt(s, 13, e->ja4), sqlite3_bind_int(s, 14, e->o365);
+        bt(s, 15, e->service), bt(s, 16, e->reason);
+        sqlite3_bind_int(s, 17, legacy_of(e->version, e->cmax));
+        if (e->cn[0])
+            bt(s, 18, e->cn);
+        else
+            sqlite3_bind_null(s, 18);
+        sqlite3_bind_int64(s, 19, e->hs), sqlite3_bind_int64(s, 20, e->est);
+        sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, e->first_ts);
+        sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, e->last_ts);
+        sqlite3_bind_int64(s, 25, now);
+        if (!run(s))
+            return false;
+        e->hash = 0;
+        t->ninv--;
+    }
+    return true;
+}
+
+/* Find the rollup entry of a daily client entry (it exists: both were folded together). */
+static struct rl_e *rl_of(struct ta__inv *t, const struct dc_e *d)
+{
+    uint64_t h = day_hash(d->day, d->version, d->legacy, d->o365, d->service, d->app, NULL);
+    for (uint32_t i = (uint32_t)h & (RL_SLOTS - 1);; i = (i + 1) & (RL_SLOTS - 1)) {
+        struct rl_e *l = &t->rl[i];
+        if (l->hash == 0)
+            return NULL;
+        if (l->hash == h && l->version == d->version && l->legacy == d->legacy &&
+            l->o365 == d->o365 && strcmp(l->day, d->day) == 0 &&
+            strcmp(l->service, d->service) == 0 && strcmp(l->app, d->app) == 0)
+            return l;
+    }
+}
+
+/* Insert each daily client key (a new one counts one more client in its rollup) or add its
+ * handshakes to the existing row. */
+static bool flush_dc(struct ta_store *st, struct ta__inv *t)
+{
+    for (uint32_t i = 0; i < DC_SLOTS && t->ndc; i++) {
+        struct dc_e *d = &t->dc[i];
+        if (!d->hash)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            sqlite3_stmt *s = k ? t->upd_dc : t->ins_dc;
+            bt(s, 1, d->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, d->version);
+            sqlite3_bind_int(s, 4, d->legacy), sqlite3_bind_int(s, 5, d->o365);
+            bt(s, 6, d->service), bt(s, 7, d->app), bt(s, 8, d->client);
+            sqlite3_bind_int64(s, 9, d->hs);
+            if (!run(s))
+                return false;
+            if (k == 0 && sqlite3_changes(st->db) == 1) {
+                struct rl_e *l = rl_of(t, d);
+                if (l)
+                    l->clients++;
+                break;
+            }
+        }
+        d->hash = 0;
+        t->ndc--;
+    }
+    return true;
+}
+
+static bool flush_rl(struct ta_store *st, struct ta__inv *t, int64_t now)
+{
+    sqlite3_stmt *s = t->up_rl;
+    for (uint32_t i = 0; i < RL_SLOTS && t->nrl; i++) {
+        struct rl_e *l = &t->rl[i];
+        if (!l->hash)
+            continue;
+        bt(s, 1, l->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, l->version);
+        sqlite3_bind_int(s, 4, l->legacy), sqlite3_bind_int(s, 5, l->o365);
+        bt(s, 6, l->service), bt(s, 7, l->app);
+        sqlite3_bind_int64(s, 8, l->hs), sqlite3_bind_int64(s, 9, l->est);
+        sqlite3_bind_int64(s, 10, l->clients), sqlite3_bind_int64(s, 11, now);
+        if (!run(s))
+            return false;
+        l->hash = 0;
+        t->nrl--;
+    }
+    return true;
+}
+
+/* See inv_int.h. Daily clients before rollups: their inserts decide the new clients counted. */
+int ta__inv_flush(struct ta_store *st)
+{
+    struct ta__inv *t = st->inv;
+    if (!t || (!t->ninv && !t->ndc && !t->nrl))
+        return TA_OK;
+    int64_t now = ta__inv_now_us();
+    bool ok = flush_inv(st, t, now) && flush_dc(st, t) && flush_rl(st, t, now);
+    if (!ok) {
+        ta__store_row_error(st, "inventory");
+        ta__inv_discard(st);
+        return TA_ERR_IO;
+    }
+    return TA_OK;
+}
+
+/* See inv_int.h. */
+void ta__inv_discard(struct ta_store *st)
+{
+    struct ta__inv *t = st->inv;
+    if (!t)
+        return;
+    memset(t->inv, 0, INV_SLOTS * sizeof *t->inv);
+    memset(t->dc, 0, DC_SLOTS * sizeof *t->dc);
+    memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
+    t->ninv = t->ndc = t->nrl = 0;
+}
+
+static const char UPSERT_INV[] =
+    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "
+    "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+    "CASE WHEN ?7 <> '' THEN ?7 WHEN ?18 IS NOT NULL THEN ?18 ELSE COALESCE(d.name, '') END, "
+    "CASE WHEN ?7 <> '' THEN 'sni' WHEN ?18 IS NOT NULL THEN 'cert' "
+    "WHEN d.name IS NOT NULL THEN 'dns' ELSE '' END, "
+    "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25 "
+    "FROM (SELECT NULL) LEFT JOIN (SELECT name FROM dns_answers WHERE addr = ?3 AND ts_us <= ?23 "
+    "AND ?7 = '' AND ?18 IS NULL ORDER BY ts_us DESC, id DESC LIMIT 1) d "
+    "WHERE 1 ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
+    "handshakes = handshakes + excluded.handshakes, "
+    "established = established + excluded.established, refused = refused + excluded.refused, "
+    "first_seen = CASE WHEN excluded.first_seen_us < first_seen_us THEN excluded.first_seen "
+    "ELSE first_seen END, first_seen_us = min(first_seen_us, excluded.first_seen_us), "
+    "last_seen = CASE WHEN excluded.last_seen_us >= last_seen_us THEN excluded.last_seen "
+    "ELSE last_seen END, last_seen_us = max(last_seen_us, excluded.last_seen_us), "
+    "name = CASE WHEN name_source = 'sni' OR excluded.name_source = '' "
+    "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name ELSE excluded.name END, "
+    "name_source = CASE WHEN name_source = 'sni' OR excluded.name_source = '' "
+    "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name_source "
+    "ELSE excluded.name_source END, updated_us = excluded.updated_us";
+
+static const char INS_DC[] =
+    "INSERT OR IGNORE INTO daily_clients(day, sensor, version, legacy, o365, o365_service, app, "
+    "client_ip, handshakes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char UPD_DC[] =
+    "UPDATE daily_clients SET handshakes = handshakes + ?9 WHERE day = ?1 AND sensor = ?2 AND "
+    "version = ?3 AND legacy = ?4 AND o365 = ?5 AND o365_service = ?6 AND app = ?7 AND "
+    "client_ip = ?8";
+static const char UPSERT_RL[] =
+    "INSERT INTO daily_rollups(day, sensor, version, legacy, o365, o365_service, app, handshakes, "
+    "established, refused, clients, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?8 - ?9, ?10, ?11) ON CONFLICT(day, sensor, version, legacy, o365, o365_service, app) DO "
+    "UPDATE SET handshakes = handshakes + excluded.handshakes, established = established + "
+    "excluded.established, refused = refused + excluded.refused, clients = clients + "
+    "excluded.clients, updated_us = excluded.updated_us";
+
+/* See inv_int.h. */
+int ta__inv_open(struct ta_store *st)
+{
+    struct ta__inv *t = calloc(1, sizeof *t);
+    if (!t)
+        return TA_ERR_NOMEM;
+    t->inv = calloc(INV_SLOTS, sizeof *t->inv);
+    t->dc = calloc(DC_SLOTS, sizeof *t->dc);
+    t->rl = calloc(RL_SLOTS, sizeof *t->rl);
+    st->inv = t;
+    if (!t->inv || !t->dc || !t->rl) {
+        ta__inv_free(st);
+        return TA_ERR_NOMEM;
+    }
+    const unsigned f = SQLITE_PREPARE_PERSISTENT;
+    if (sqlite3_prepare_v3(st->db, UPSERT_INV, -1, f, &t->up_inv, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, INS_DC, -1, f, &t->ins_dc, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, UPD_DC, -1, f, &t->upd_dc, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, UPSERT_RL, -1, f, &t->up_rl, NULL) != SQLITE_OK) {
+        ta__inv_free(st);
+        return TA_ERR_IO;
+    }
+    return TA_OK;
+}
+
+/* See inv_int.h. */
+void ta__inv_free(struct ta_store *st)
+{
+    struct ta__inv *t = st->inv;
+    if (!t)
+        return;
+    sqlite3_finalize(t->up_inv);
+    sqlite3_finalize(t->ins_dc);
+    sqlite3_finalize(t->upd_dc);
+    sqlite3_finalize(t->up_rl);
+    free(t->inv);
+    free(t->dc);
+    free(t->rl);
+    free(t);
+    st->inv = NULL;
+}

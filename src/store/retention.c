@@ -1,0 +1,259 @@
+/* retention.c - bounded storage: the per-handshake rows (handshakes, mail_sessions, dns_answers)
+ * are kept for --retain-days and under --max-db-size; the inventory and the daily rollups are
+ * kept for ever (schema/README.md, "Schema 004").
+ *
+ * The writer deletes inside its own batch transaction, just before the COMMIT: at most a few
+ * times the rows the batch added (never fewer than RETAIN_MIN), so deletion keeps pace with the
+ * traffic without one long transaction that would hold the queue up. Before a handshakes row goes,
+ * its counts move to the pruned_* columns of its inventory and rollup rows, so the inventory stays
+ * "pruned + retained rows" (the invariant the kill -9 test checks).
+ *
+ * Age is counted from the newest row written (st->max_ts_us), not the wall clock: a live sensor
+ * sees the same thing, and replaying an old capture keeps its last N days instead of nothing.
+ * Size: new databases use auto_vacuum=INCREMENTAL; pages freed by deletion are reused, and when
+ * the file is over the cap its free pages are returned with incremental_vacuum, so a file at its
+ * cap stops growing (the -wal file, up to ~16 MB while capturing, is not counted). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "inv_int.h"
+#include "store_int.h"
+#include "tlsaudit/store.h"
+
+#define RETAIN_MIN 1000       /* rows deleted per commit at least (when over a limit) */
+#define RETAIN_MAX 20000      /* ... and at most */
+
+/* One integer from a query without parameters; dflt when no row or an error. */
+static int64_t one_int(sqlite3 *db, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Bytes the database pages in use take (free pages excluded), and the file's pages. */
+static int64_t used_bytes(sqlite3 *db, int64_t *file_bytes)
+{
+    int64_t ps = one_int(db, "PRAGMA page_size", 4096);
+    int64_t pc = one_int(db, "PRAGMA page_count", 0);
+    int64_t fl = one_int(db, "PRAGMA freelist_count", 0);
+    *file_bytes = pc * ps;
+    return (pc - fl) * ps;
+}
+
+/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns. */
+static const char PRUNE_INV[] =
+    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, handshakes, established, refused, "
+    "first_seen_us, first_seen, last_seen_us, last_seen, pruned_handshakes, pruned_established, "
+    "pruned_refused, pruned_first_seen_us, pruned_first_seen, pruned_last_seen_us, "
+    "pruned_last_seen, updated_us) "
+    "SELECT " TA__INV_KEY_SQL ", max(" TA__INV_LEGACY_SQL "), count(*), sum(h.established), "
+    "count(*) - sum(h.established), min(h.ts_us), min(h.ts), max(h.ts_us), max(h.ts), count(*), "
+    "sum(h.established), count(*) - sum(h.established), min(h.ts_us), min(h.ts), max(h.ts_us), "
+    "max(h.ts), ?1 FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id "
+    "WHERE h.id IN (SELECT id FROM temp.ta_prune) GROUP BY " TA__INV_KEY_SQL
+    " ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
+    "pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes, "
+    "pruned_established = pruned_established + excluded.pruned_established, "
+    "pruned_refused = pruned_refused + excluded.pruned_refused, "
+    "pruned_first_seen = CASE WHEN pruned_handshakes = 0 OR excluded.pruned_first_seen_us < "
+    "pruned_first_seen_us THEN excluded.pruned_first_seen ELSE pruned_first_seen END, "
+    "pruned_first_seen_us = CASE WHEN pruned_handshakes = 0 THEN excluded.pruned_first_seen_us "
+    "ELSE min(pruned_first_seen_us, excluded.pruned_first_seen_us) END, "
+    "pruned_last_seen = CASE WHEN excluded.pruned_last_seen_us >= pruned_last_seen_us THEN "
+    "excluded.pruned_last_seen ELSE pruned_last_seen END, "
+    "pruned_last_seen_us = max(pruned_last_seen_us, excluded.pruned_last_seen_us), "
+    "updated_us = excluded.updated_us";
+
+static const char PRUNE_ROLLUP[] =
+    "INSERT INTO daily_rollups(day, sensor, version, legacy, o365, o365_service, app, handshakes, "
+    "established, refused, clients, pruned_handshakes, updated_us) "
+    "SELECT substr(h.ts, 1, 10), COALESCE(r.sensor, ''), COALESCE(h.version, 0), "
+    TA__INV_LEGACY_SQL ", h.o365, COALESCE(h.o365_service, ''), COALESCE(h.app, ''), count(*), "
+    "sum(h.established), count(*) - sum(h.established), count(DISTINCT h.client_ip), count(*), ?1 "
+    "FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id "
+    "WHERE h.id IN (SELECT id FROM temp.ta_prune) GROUP BY 1, 2, 3, 4, 5, 6, 7 "
+    "ON CONFLICT(day, sensor, version, legacy, o365, o365_service, app) DO UPDATE SET "
+    "pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes, "
+    "updated_us = excluded.updated_us";
+
+/* Run sql with ?1 = a, ?2 = b, ?3 = c (each bound only when the statement uses it). */
+static bool exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return false;
+    int n = sqlite3_bind_parameter_count(s);
+    if (n >= 1)
+        sqlite3_bind_int64(s, 1, a);
+    if (n >= 2)
+        sqlite3_bind_int64(s, 2, b);
+    if (n >= 3)
+        sqlite3_bind_int64(s, 3, c);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+}
+
+/* Choose the handshakes to delete: older than cut (age), or the oldest n (size). Returns the
+ * newest ts_us chosen, or -1 when none. */
+static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n, bool *ok)
+{
+    *ok = exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) &&
+          exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+                              "ORDER BY ts_us LIMIT ?1"
+                            : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+                              "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0);
+    if (!*ok)
+        return -1;
+    return one_int(db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
+                       "temp.ta_prune)", -1);
+}
+
+/* Delete the chosen handshakes (newest newest_us, or none: -1) and the mail sessions and DNS
+ * answers older than upto_us, n of each at most. */
+static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64_t n)
+{
+    sqlite3 *db = st->db;
+    int64_t now = ta__inv_now_us();
+    if (newest_us >= 0 &&
+        (!exec3(db, PRUNE_INV, now, 0, 0) || !exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
+         !exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
+                    "temp.ta_prune)", 0, 0, 0)))
+        return false;
+    if (!exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions WHERE "
+                   "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
+        !exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
+                   "ts_us < ?1 ORDER BY id LIMIT ?2)", upto_us, n, 0))
+        return false;
+    if (sqlite3_changes(db) > 0)
+        ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
+    if (newest_us < 0)
+        return true;
+    return exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)", 0, 0, 0)
+        && exec3(db, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, 10) "
+                     "FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
+        && exec3(db, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
+                     "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                 newest_us, 0, 0);
+}
+
+/* See inv_int.h. */
+void ta__retain_step(struct ta_store *st)
+{
+    if ((!st->retain_us && !st->max_bytes) || !st->in_tx)
+        return;
+    int64_t n = 2 * (int64_t)st->batch_hs;
+    n = n < RETAIN_MIN ? RETAIN_MIN : n > RETAIN_MAX ? RETAIN_MAX : n;
+    int64_t file = 0, used = st->max_bytes ? used_bytes(st->db, &file) : 0;
+    int64_t target = st->max_bytes - st->max_bytes / 20;   /* 5% headroom for a batch */
+    bool by_size = st->max_bytes && used > target;
+    if (by_size) {
+        /* about what the excess holds (a row and its index entries take ~1 KiB), not a full
+         * pace: deleting more only empties the file below its cap */
+        int64_t need = (used - target) / 1024 + 16;
+        if (need < n)
+            n = need;
+    }
+    int64_t cut = st->retain_us && st->max_ts_us > st->retain_us ? st->max_ts_us - st->retain_us
+                                                                  : 0;
+    bool ok = true;
+    if (!by_size && cut <= 0 && !(st->max_bytes && file > st->max_bytes))
+        return;
+    if (sqlite3_exec(st->db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    /* by size, a few rounds: the bytes a row frees vary (index pages are shared) */
+    for (int round = 0; ok && (by_size || cut > 0) && round < 4; round++) {
+        int64_t newest = choose(st->db, by_size, cut, n, &ok);
+        int64_t upto = by_size ? (newest >= 0 ? newest + 1 : 0) : cut;
+        if (by_size && cut > upto)
+            upto = cut;
+        ok = ok && prune(st, newest, upto, n);
+        if (!by_size || newest < 0)
+            break;
+        used = used_bytes(st->db, &file);
+        if (used <= target)
+            break;
+        n = (used - target) / 1024 + 16;
+    }
+    if (ok && by_size && st->max_bytes && one_int(st->db, "SELECT count(*) FROM (SELECT 1 FROM "
+                                                  "handshakes LIMIT 1)", 0) == 0 &&
+        !st->cap_warned) {
+        st->cap_warned = true;
+        TA_LOG(TA_LOG_WARN, "%s: every handshake row is deleted and the file is still near "
+               "--max-db-size: the inventory and rollups alone take ~%lld MB; raise the cap",
+               st->path, (long long)(used >> 20));
+    }
+    if (ok && st->max_bytes && file > st->max_bytes)
+        ok = sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok) {
+        TA_LOG(TA_LOG_WARN, "%s: retention: %s", st->path, sqlite3_errmsg(st->db));
+        sqlite3_exec(st->db, "ROLLBACK TO ta_retain", NULL, NULL, NULL);
+    }
+    sqlite3_exec(st->db, "RELEASE ta_retain", NULL, NULL, NULL);
+}
+
+/* See inv_int.h. */
+void ta__retain_prepare(struct ta_store *st)
+{
+    sqlite3_exec(st->db, "PRAGMA temp_store=MEMORY; CREATE TEMP TABLE IF NOT EXISTS "
+                 "ta_prune(id INTEGER PRIMARY KEY)", NULL, NULL, NULL);
+    if (one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
+        return;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    TA_LOG(TA_LOG_INFO, "%s: converting to incremental auto-vacuum (one VACUUM, once)", st->path);
+    if (sqlite3_exec(st->db, "PRAGMA auto_vacuum=INCREMENTAL; VACUUM", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        TA_LOG(TA_LOG_WARN, "%s: VACUUM: %s; freed pages are reused but the file does not "
+               "shrink", st->path, sqlite3_errmsg(st->db));
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    TA_LOG(TA_LOG_INFO, "%s: converted in %.1f s", st->path,
+           (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+}
+
+/* See store.h. */
+void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
+{
+    st->retain_us = days > 0 ? (int64_t)days * 86400LL * 1000000LL : 0;
+    st->max_bytes = max_bytes > 0 ? max_bytes : 0;
+    st->max_ts_us = one_int(st->db, "SELECT max(ts_us) FROM handshakes", 0);
+    if (st->retain_us || st->max_bytes)
+        ta__retain_prepare(st);
+}
+
+/* See store.h. "64M", "2G", "500k", "1048576" (bytes); K/M/G/T are powers of 1024, an optional
+ * trailing B or iB is accepted. */
+int ta_store_parse_size(const char *s, int64_t *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return -1;
+    int64_t mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1LL << 10; end++; break;
+    case 'm': case 'M': mul = 1LL << 20; end++; break;
+    case 'g': case 'G': mul = 1LL << 30; end++; break;
+    case 't': case 'T': mul = 1LL << 40; end++; break;
+    default: break;
+    }
+    if (mul > 1 && *end == 'i')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || v * (double)mul > 9e18)
+        return -1;
+    *out = (int64_t)(v * (double)mul);
+    return 0;
+}
