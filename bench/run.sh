@@ -12,6 +12,7 @@
 # usage: bench/run.sh [--runs N] [--scale F] [--dir DIR] [--skip-tshark-bulk] [--tshark-runs N]
 #                     [--no-ndpi] [--no-tshark] [--with-shared] [--results FILE] [--only bulk|handshake]
 #                     [--bin PATH] [--workers "1 2"]
+#        bench/run.sh --month [--scale F] [--runs N] ...   (bench/month.sh: a month of a sensor)
 # env:   BENCH_DIR (work dir, default /tmp/tlsaudit-bench), TLSAUDIT (binary, same as --bin;
 #        default: build the repository in build-bench, Release)
 set -euo pipefail
@@ -30,6 +31,7 @@ RESULTS=""
 WORKERS="1 2"       # tlsaudit capture -r --workers N is timed for each N too ("" = none)
 DIR=${BENCH_DIR:-/tmp/tlsaudit-bench}
 
+[ "${1:-}" = --month ] && { shift; exec "$(dirname "$0")/month.sh" "$@"; }  # a sensor's month
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) RUNS=$2; shift 2 ;;

@@ -63,7 +63,9 @@ CREATE UNIQUE INDEX inventory_key ON inventory(client_ip, server_ip, server_port
     sni, version, cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, o365_service,
     o365_reason, sensor);
 CREATE INDEX inventory_legacy ON inventory(legacy, o365, client_ip);
-CREATE INDEX inventory_updated ON inventory(updated_us);
+-- distinct clients per version / application for `query summary` without reading every row;
+-- none of its columns changes when a row's counts are updated
+CREATE INDEX inventory_clients ON inventory(o365, version, app, legacy, client_ip);
 
 CREATE TABLE daily_rollups (
     day                TEXT NOT NULL,

@@ -88,6 +88,11 @@ if [ -n "$gen" ]; then
     cap "$month" "$pcap"
     days=$(sql "$month" "SELECT count(DISTINCT day) FROM daily_rollups")
     assert_ge "$days" 30 "generated capture spans 30 days"
+    width=$("$TA_BIN" query legacy --all --db "$month" |
+        python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in sys.stdin))')
+    [ "$width" -le 120 ] && pass || fail "legacy default table is $width columns wide (> 120)"
+    wide=$("$TA_BIN" query legacy --all --wide --db "$month" | head -1)
+    assert_in "$wide" "ja4" "legacy --wide shows the fingerprints"
     compare "$month" "generated month" "summary --since 2026-01-10 --until 2026-01-20" \
         "summary --since 2026-01-10 --until 2026-01-20 --format csv --o365" \
         "summary --since 2026-01-07 --format csv --app https" \

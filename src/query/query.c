@@ -205,7 +205,7 @@ void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t
     bool hs = kind == TA_Q_HS;
     const char *a = hs ? "h." : "m.";
     char t[256];
-    if (kind == TA_Q_INV || kind == TA_Q_DAY) {
+    if (kind == TA_Q_INV || kind == TA_Q_DAY || kind == TA_Q_ROLL) {
         where_summary_tables(o, kind, buf, buflen);
         return;
     }
@@ -250,7 +250,7 @@ static void where_summary_tables(const struct ta_qopts *o, enum ta_qkind kind, c
     if (kind == TA_Q_DAY) {
         ta__q_cat(buf, buflen, " AND h.day >= :sday AND h.day < :uday");
     }
-    if (o->client)
+    if (o->client && kind != TA_Q_ROLL)
         ta__q_cat(buf, buflen, " AND ta_ip_in(h.client_ip, :client)");
     if (o->server && kind == TA_Q_INV)
         ta__q_cat(buf, buflen, " AND ta_ip_in(h.server_ip, :server)");

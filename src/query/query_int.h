@@ -38,8 +38,8 @@ struct ta_qopts {
 
 /* Which table the common filters apply to: handshakes (alias h), mail_sessions (alias m),
  * inventory (alias h; no time filter), daily_clients or daily_rollups (alias h; day bounds,
- * --client, --app and --o365 only). */
-enum ta_qkind { TA_Q_HS, TA_Q_MAIL, TA_Q_INV, TA_Q_DAY };
+ * --client, --app and --o365 only), daily_rollups over all days (alias h; --app, --o365). */
+enum ta_qkind { TA_Q_HS, TA_Q_MAIL, TA_Q_INV, TA_Q_DAY, TA_Q_ROLL };
 
 /* Where legacy and summary read (query_route.c): the retained rows (the scan), the inventory,
  * the daily client keys (exact, retained days) or the daily rollups (days whose client keys were

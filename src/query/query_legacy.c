@@ -176,16 +176,18 @@ static const struct ta_out_col legacy_cols[] = {
     { "ja4", false }, { "ciphers", false },
 };
 
-/* The default table (no --wide) fits a 120-column terminal for an IPv4 client with one
- * destination: fingerprints, ciphers, reasons and first_seen are left to --wide, last_seen is
- * shown to the minute and the best offered version gets a shorter heading. Each entry is the
- * index of the legacy_cols cell shown. */
+/* The default table (no --wide) fits a 120-column terminal for an IPv4 client: apps,
+ * fingerprints, ciphers, reasons and first_seen are left to --wide, last_seen is shown to the
+ * minute, the best offered version gets a shorter heading, and destinations shows the first
+ * one (cut to NARROW_DEST characters) and how many more. Each entry is the index of the
+ * legacy_cols cell shown. */
+#define NARROW_DEST 34
 static const struct ta_out_col narrow_cols[] = {
     { "client_ip", false }, { "versions", false }, { "max_offered", false },
-    { "apps", false }, { "handshakes", true }, { "refused", true }, { "last_seen", false },
+    { "handshakes", true }, { "refused", true }, { "last_seen", false },
     { "destinations", false },
 };
-static const size_t narrow_from[] = { 0, 1, 2, 3, 5, 6, 8, 4 };
+static const size_t narrow_from[] = { 0, 1, 2, 5, 6, 8, 4 };
 _Static_assert(TA_ARRAY_LEN(narrow_cols) == TA_ARRAY_LEN(narrow_from), "narrow legacy columns");
 
 /* Print one client. max_stmt gives the highest version it ever offered (all its handshakes,
@@ -215,13 +217,23 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
     const char *cells[] = { c->ip, versions, maxv, apps, dests, nh, nr, c->first_ts,
                             c->last_ts, reasons, ja3, ja4, ciphers };
     const char *ncells[TA_ARRAY_LEN(narrow_from)];
-    char minute[24];
+    char minute[24], ndest[NARROW_DEST + 32] = "";
+    /* set_join sorted the members: the first destination, then how many others */
+    if (c->dests.n > 0) {
+        size_t len = strlen(c->dests.v[0]);
+        snprintf(ndest, sizeof ndest, "%.*s%s", NARROW_DEST - 1, c->dests.v[0],
+                 len > NARROW_DEST - 1 ? "\xe2\x80\xa6" : "");
+        if (c->dests.n > 1)
+            snprintf(ndest + strlen(ndest), sizeof ndest - strlen(ndest), " +%zu",
+                     c->dests.n - 1);
+    }
     /* "2026-11-23T10:25:05.188488Z" -> "2026-11-23 10:25" */
     snprintf(minute, sizeof minute, "%.16s", c->last_ts);
     if (minute[10] == 'T')
         minute[10] = ' ';
     for (size_t i = 0; i < TA_ARRAY_LEN(narrow_from); i++)
-        ncells[i] = narrow_from[i] == 8 ? minute : cells[narrow_from[i]];
+        ncells[i] = narrow_from[i] == 8 ? minute : narrow_from[i] == 4 ? ndest
+                  : cells[narrow_from[i]];
     int rc = apps && dests && reasons && ja3 && ja4 && ciphers
            ? ta_out_row(out, narrow ? ncells : cells) : -1;
     free(apps);

@@ -19,9 +19,10 @@
 #include "store_int.h"
 #include "tlsaudit/fingerprint.h"
 
-#define INV_SLOTS 4096        /* inventory keys per flush (power of two) */
-#define DC_SLOTS 8192         /* daily client keys per flush */
+#define INV_SLOTS 8192        /* inventory keys per flush (power of two): ~9.6 MB */
+#define DC_SLOTS 16384        /* daily client keys per flush */
 #define RL_SLOTS 512          /* daily rollup keys per flush */
+#define INV_CACHE (1u << 18)  /* remembered inventory row ids (direct-mapped by key hash) */
 #define DAY_LEN 11            /* "2026-01-05" + NUL */
 #define SMALL 24              /* app, transport labels, service areas */
 
@@ -54,7 +55,9 @@ struct ta__inv {
     struct dc_e *dc;
     struct rl_e *rl;
     uint32_t ninv, ndc, nrl;
-    sqlite3_stmt *up_inv, *ins_dc, *upd_dc, *up_rl;
+    sqlite3_stmt *up_inv, *upd_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
+    uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
+    int64_t *cid;
 };
 
 /* See inv_int.h. */
@@ -259,31 +262,76 @@ static bool run(sqlite3_stmt *s)
     return rc == SQLITE_DONE;
 }
 
-/* Upsert every inventory entry. */
+/* Bind entry e to s (the three inventory statements share their parameter numbers). */
+static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
+                       int64_t now)
+{
+    bt(s, 1, st->sensor), bt(s, 2, e->client), bt(s, 3, e->server);
+    sqlite3_bind_int(s, 4, e->port);
+    bt(s, 5, e->transport), bt(s, 6, e->app), bt(s, 7, e->sni);
+    sqlite3_bind_int(s, 8, e->version), sqlite3_bind_int(s, 9, e->cipher_id);
+    sqlite3_bind_int(s, 10, e->cipher_v2), sqlite3_bind_int(s, 11, e->cmax);
+    bt(s, 12, e->ja3), bt(s, 13, e->ja4), sqlite3_bind_int(s, 14, e->o365);
+    bt(s, 15, e->service), bt(s, 16, e->reason);
+    sqlite3_bind_int(s, 17, legacy_of(e->version, e->cmax));
+    if (e->cn[0])
+        bt(s, 18, e->cn);
+    else
+        sqlite3_bind_null(s, 18);
+    sqlite3_bind_int64(s, 19, e->hs), sqlite3_bind_int64(s, 20, e->est);
+    sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, e->first_ts);
+    sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, e->last_ts);
+    sqlite3_bind_int64(s, 25, now);
+}
+
+/* Bind and step s to its end; its RETURNING id (when a row came back) goes to *id. False on
+ * error. */
+static bool run_id(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
+                   int64_t now, int64_t *id, bool *found)
+{
+    int rc;
+    bind_entry(st, s, e, now);
+    *found = false;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        *found = true;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE;
+}
+
+/* Write one entry: by the row id the cache remembers for its key (a table seek; the key is
+ * compared on the row, so a stale id only misses), else by the key (a seek in the 16-column
+ * unique index: measured 25-30 us a row), else an insert (which also looks up a DNS name).
+ * The id found is remembered. */
+static bool write_entry(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
+                        int64_t now)
+{
+    uint32_t c = (uint32_t)(e->hash >> 20) & (INV_CACHE - 1);
+    int64_t id = 0;
+    bool found = false;
+    if (t->ckey[c] == e->hash) {
+        sqlite3_bind_int64(t->upd_id, 26, t->cid[c]);
+        if (!run_id(st, t->upd_id, e, now, &id, &found))
+            return false;
+    }
+    if (!found && !run_id(st, t->upd_inv, e, now, &id, &found))
+        return false;
+    if (!found && (!run_id(st, t->up_inv, e, now, &id, &found) || !found))
+        return false;
+    t->ckey[c] = e->hash;
+    t->cid[c] = id;
+    return true;
+}
+
+/* Write every inventory entry. */
 static bool flush_inv(struct ta_store *st, struct ta__inv *t, int64_t now)
 {
-    sqlite3_stmt *s = t->up_inv;
     for (uint32_t i = 0; i < INV_SLOTS && t->ninv; i++) {
         struct inv_e *e = &t->inv[i];
         if (!e->hash)
             continue;
-        bt(s, 1, st->sensor), bt(s, 2, e->client), bt(s, 3, e->server);
-        sqlite3_bind_int(s, 4, e->port);
-        bt(s, 5, e->transport), bt(s, 6, e->app), bt(s, 7, e->sni);
-        sqlite3_bind_int(s, 8, e->version), sqlite3_bind_int(s, 9, e->cipher_id);
-        sqlite3_bind_int(s, 10, e->cipher_v2), sqlite3_bind_int(s, 11, e->cmax);
-        bt(s, 12, e->ja3), bt(s, 13, e->ja4), sqlite3_bind_int(s, 14, e->o365);
-        bt(s, 15, e->service), bt(s, 16, e->reason);
-        sqlite3_bind_int(s, 17, legacy_of(e->version, e->cmax));
-        if (e->cn[0])
-            bt(s, 18, e->cn);
-        else
-            sqlite3_bind_null(s, 18);
-        sqlite3_bind_int64(s, 19, e->hs), sqlite3_bind_int64(s, 20, e->est);
-        sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, e->first_ts);
-        sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, e->last_ts);
-        sqlite3_bind_int64(s, 25, now);
-        if (!run(s))
+        if (!write_entry(st, t, e, now))
             return false;
         e->hash = 0;
         t->ninv--;
@@ -404,7 +452,27 @@ static const char UPSERT_INV[] =
     "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name ELSE excluded.name END, "
     "name_source = CASE WHEN name_source = 'sni' OR excluded.name_source = '' "
     "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name_source "
-    "ELSE excluded.name_source END, updated_us = excluded.updated_us";
+    "ELSE excluded.name_source END, updated_us = excluded.updated_us RETURNING id";
+
+#define UPD_SET                                                                                \
+    "UPDATE inventory SET handshakes = handshakes + ?19, established = established + ?20, "     \
+    "refused = refused + (?19 - ?20), "                                                        \
+    "first_seen = CASE WHEN ?21 < first_seen_us THEN ?22 ELSE first_seen END, "                \
+    "first_seen_us = min(first_seen_us, ?21), "                                                \
+    "last_seen = CASE WHEN ?23 >= last_seen_us THEN ?24 ELSE last_seen END, "                  \
+    "last_seen_us = max(last_seen_us, ?23), "                                                  \
+    "name = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN ?18 ELSE name END, "       \
+    "name_source = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN 'cert' "            \
+    "ELSE name_source END, updated_us = ?25 "
+#define KEY_EQ                                                                                 \
+    "client_ip = ?2 AND server_ip = ?3 AND server_port = ?4 AND transport = ?5 AND "           \
+    "app = ?6 AND sni = ?7 AND version = ?8 AND cipher_id = ?9 AND cipher_v2 = ?10 AND "       \
+    "client_max_version = ?11 AND ja3 = ?12 AND ja4 = ?13 AND o365 = ?14 AND "                 \
+    "o365_service = ?15 AND o365_reason = ?16 AND sensor = ?1 AND ?17 = legacy"
+/* By the remembered row id; the key is compared on the row, so a stale id only misses. */
+static const char UPD_ID[] = UPD_SET "WHERE id = ?26 AND " KEY_EQ " RETURNING id";
+
+static const char UPD_INV[] = UPD_SET "WHERE " KEY_EQ " RETURNING id";
 
 static const char INS_DC[] =
     "INSERT OR IGNORE INTO daily_clients(day, sensor, version, legacy, o365, o365_service, app, "
@@ -430,13 +498,17 @@ int ta__inv_open(struct ta_store *st)
     t->inv = calloc(INV_SLOTS, sizeof *t->inv);
     t->dc = calloc(DC_SLOTS, sizeof *t->dc);
     t->rl = calloc(RL_SLOTS, sizeof *t->rl);
+    t->ckey = calloc(INV_CACHE, sizeof *t->ckey);
+    t->cid = calloc(INV_CACHE, sizeof *t->cid);
     st->inv = t;
-    if (!t->inv || !t->dc || !t->rl) {
+    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid) {
         ta__inv_free(st);
         return TA_ERR_NOMEM;
     }
     const unsigned f = SQLITE_PREPARE_PERSISTENT;
     if (sqlite3_prepare_v3(st->db, UPSERT_INV, -1, f, &t->up_inv, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, UPD_INV, -1, f, &t->upd_inv, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, UPD_ID, -1, f, &t->upd_id, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, INS_DC, -1, f, &t->ins_dc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, UPD_DC, -1, f, &t->upd_dc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, UPSERT_RL, -1, f, &t->up_rl, NULL) != SQLITE_OK) {
@@ -453,6 +525,10 @@ void ta__inv_free(struct ta_store *st)
     if (!t)
         return;
     sqlite3_finalize(t->up_inv);
+    sqlite3_finalize(t->upd_inv);
+    sqlite3_finalize(t->upd_id);
+    free(t->ckey);
+    free(t->cid);
     sqlite3_finalize(t->ins_dc);
     sqlite3_finalize(t->upd_dc);
     sqlite3_finalize(t->up_rl);
