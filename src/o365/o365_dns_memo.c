@@ -42,7 +42,7 @@
 
 struct memo_pending {
     int64_t ts;
-    char name[TA__O365_NAME_MAX]; /* "" for a name the walk would skip (too long) */
+    int64_t id;                  /* dns_answers.id: the name is read when it is walked */
 };
 
 struct memo_entry {
@@ -60,7 +60,7 @@ struct memo_entry {
 };
 
 struct ta__o365_memo {
-    sqlite3_stmt *q_new, *q_addr_later, *q_cname_next;
+    sqlite3_stmt *q_new, *q_addr_later, *q_cname_next, *q_name;
     int64_t last_id;
     uint64_t clock;
     struct memo_entry *slots;    /* MEMO_SLOTS */
@@ -125,14 +125,16 @@ int ta__o365_memo_new(sqlite3 *db, struct ta__o365_memo **out)
         ta__o365_memo_free(m);
         return TA_ERR_NOMEM;
     }
-    if (sqlite3_prepare_v3(db, "SELECT id, addr, cname, ts_us, name FROM dns_answers "
+    if (sqlite3_prepare_v3(db, "SELECT id, addr, cname, ts_us FROM dns_answers "
                            "WHERE id > ?1 ORDER BY id", -1, SQLITE_PREPARE_PERSISTENT,
                            &m->q_new, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(db, "SELECT ts_us, name FROM dns_answers WHERE addr = ?1 AND ts_us > ?2 "
+        sqlite3_prepare_v3(db, "SELECT ts_us, id FROM dns_answers WHERE addr = ?1 AND ts_us > ?2 "
                            "ORDER BY ts_us, id LIMIT " TA__STR(MEMO_PENDING_PLUS1), -1,
                            SQLITE_PREPARE_PERSISTENT, &m->q_addr_later, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(db, "SELECT min(ts_us) FROM dns_answers WHERE cname = ?1 AND ts_us > ?2",
                            -1, SQLITE_PREPARE_PERSISTENT, &m->q_cname_next, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(db, "SELECT name FROM dns_answers WHERE id = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &m->q_name, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT max(id) FROM dns_answers", -1, &s, NULL) != SQLITE_OK) {
         sqlite3_finalize(s);
         ta__o365_memo_free(m);
@@ -152,6 +154,7 @@ void ta__o365_memo_free(struct ta__o365_memo *m)
     if (!m)
         return;
     sqlite3_finalize(m->q_new);
+    sqlite3_finalize(m->q_name);
     sqlite3_finalize(m->q_addr_later);
     sqlite3_finalize(m->q_cname_next);
     free(m->slots);
@@ -171,7 +174,7 @@ void ta__o365_memo_forget(struct ta__o365_memo *m)
 /* Keep an answer dated ts (after ts0, before hi) as pending, in its place in the order (ts_us,
  * id); answers passed in id order. Without room, the entry's validity ends at the later of the
  * answer and the last pending one. */
-static void add_pending(struct memo_entry *e, const char *name, int64_t ts)
+static void add_pending(struct memo_entry *e, int64_t id, int64_t ts)
 {
     unsigned i = e->npend;
 
@@ -191,20 +194,18 @@ static void add_pending(struct memo_entry *e, const char *name, int64_t ts)
         i--;
     }
     e->pend[i].ts = ts;
-    e->pend[i].name[0] = '\0';
-    if (name && strlen(name) < sizeof(e->pend[i].name))
-        memcpy(e->pend[i].name, name, strlen(name) + 1);
+    e->pend[i].id = id;
     e->npend++;
 }
 
 /* A new answer for e's address dated ts (see the top): pending when it falls in (ts0, hi), the
  * end of the entry when it is dated at or before ts0. */
-static void saw_addr(struct memo_entry *e, const char *name, int64_t ts)
+static void saw_addr(struct memo_entry *e, int64_t id, int64_t ts)
 {
     if (ts <= e->ts0)
         e->addr[0] = '\0';
     else if (ts < e->hi)
-        add_pending(e, name, ts);
+        add_pending(e, id, ts);
 }
 
 /* Read the answers stored since the last call. A failed read forgets everything. */
@@ -221,7 +222,7 @@ static void sync_answers(struct ta__o365_memo *m)
         if (addr) {
             struct memo_entry *e = find_entry(m, addr);
             if (e)
-                saw_addr(e, (const char *)sqlite3_column_text(s, 4), sqlite3_column_int64(s, 3));
+                saw_addr(e, m->last_id, sqlite3_column_int64(s, 3));
         }
         if (cname)
             m->name_gen[bucket_of(cname)]++;
@@ -276,6 +277,26 @@ static bool add_deps(struct ta__o365_memo *m, struct memo_entry *e, int64_t ts,
     return e->hi > ts;
 }
 
+/* The name of answer id into name[TA__O365_NAME_MAX]: 1, or 0 for a name the walk skips (too
+ * long, NULL), -1 when the row cannot be read (deleted without ta__o365_cls_forget, an error). */
+static int pending_name(struct ta__o365_memo *m, int64_t id, char *name)
+{
+    sqlite3_stmt *q = m->q_name;
+    int rc = -1;
+
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(q, 0);
+        rc = 0;
+        if (n && strlen(n) < TA__O365_NAME_MAX) {
+            memcpy(name, n, strlen(n) + 1);
+            rc = 1;
+        }
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
 /* Walk e's pending names dated at or before ts, latest first (the order the full walk reads
  * them), and bring e to ts0 = ts: a pending name that matches gives the verdict; if none does, the
  * old verdict stands, its matching answer now n places further down the window. False when e
@@ -292,7 +313,11 @@ static bool apply_pending(struct ta__o365_memo *m, struct memo_entry *e, int64_t
         n++;
     w.ndeps = 0;
     for (unsigned i = n; i-- > 0 && !found;) {
-        if (e->pend[i].name[0] && walk(walk_arg, e->pend[i].name, ts, &v, w.deps, &w.ndeps)) {
+        char name[TA__O365_NAME_MAX];
+        int rc = pending_name(m, e->pend[i].id, name);
+        if (rc < 0)
+            return false;
+        if (rc > 0 && walk(walk_arg, name, ts, &v, w.deps, &w.ndeps)) {
             found = true;
             e->matched = true;
             e->match_row = (uint8_t)(n - i);
@@ -358,7 +383,6 @@ static bool load_later(struct ta__o365_memo *m, struct memo_entry *e, const char
     sqlite3_bind_text(q, 1, addr, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, ts);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(q, 1);
         struct memo_pending *p;
         if (e->npend == MEMO_PENDING) {
             e->hi = sqlite3_column_int64(q, 0);
@@ -367,9 +391,7 @@ static bool load_later(struct ta__o365_memo *m, struct memo_entry *e, const char
         }
         p = &e->pend[e->npend++];
         p->ts = sqlite3_column_int64(q, 0);
-        p->name[0] = '\0';
-        if (name && strlen(name) < sizeof(p->name))
-            memcpy(p->name, name, strlen(name) + 1);
+        p->id = sqlite3_column_int64(q, 1);
     }
     sqlite3_reset(q);
     return rc == SQLITE_DONE;
