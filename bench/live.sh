@@ -11,6 +11,8 @@
 #
 # usage: bench/live.sh [--file PCAP] [--rates "100 200 500 ..."] [--scale F] [--workers "1 2"]
 #                      [--buffer MiB]   (tlsaudit -B, per worker; default 64)
+#                      [--pin TX:RX]    (taskset CPU lists for tcpreplay and tlsaudit; default
+#                                        0:1 on a machine with 2 or more CPUs, "" = no pinning)
 # Needs root, iproute2 and tcpreplay. Default file: the bulk-heavy capture of bench/run.sh at
 # --scale 0.25 (generated if absent, ~500 MB: well above the 64 MiB capture buffer, so a
 # step measures sustained capture, not the buffer absorbing a burst).
@@ -23,6 +25,7 @@ SCALE=0.25
 RATES="500 1000 2000 4000 8000 topspeed"
 WORKERS="1 2"
 BUFFER=64
+PIN=$([ "$(nproc)" -ge 2 ] && echo 0:1 || true)
 while [ $# -gt 0 ]; do
     case "$1" in
     --file) FILE=$2; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --buffer) BUFFER=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --pin) PIN=$2; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "live.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -41,7 +45,7 @@ command -v ip >/dev/null || { echo "live.sh: ip not found (apt-get install iprou
 if [ -z "${TLSAUDIT:-}" ]; then
     cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO/build-bench" -j"$(nproc)" --target tlsaudit >/dev/null
-    TLSAUDIT=$REPO/build-bench/tlsaudit
+    TLSAUDIT=$REPO/build-bench/src/cli/tlsaudit
 fi
 if [ -z "$FILE" ]; then
     FILE=$DIR/bulk-s$SCALE.pcap
@@ -50,6 +54,13 @@ if [ -z "$FILE" ]; then
     fi
 fi
 [ -f "$FILE" ] || { echo "live.sh: no capture $FILE" >&2; exit 1; }
+TX_PIN=()
+RX_PIN=()
+if [ -n "$PIN" ]; then
+    command -v taskset >/dev/null || { echo "live.sh: taskset not found (util-linux)" >&2; exit 77; }
+    TX_PIN=(taskset -c "${PIN%%:*}")
+    RX_PIN=(taskset -c "${PIN#*:}")
+fi
 mkdir -p "$DIR/db"
 PKTS=$(capinfos -M -c "$FILE" 2>/dev/null | sed -n 's/^Number of packets: *//p')
 
@@ -81,7 +92,7 @@ for ns in "$NS_TX:tabtx" "$NS_RX:tabrx"; do
     ip -n "${ns%%:*}" link set "${ns#*:}" mtu 9000 up       # frames up to 1514 bytes pass as they are
     ip -n "${ns%%:*}" link set lo up
 done
-echo "live capture: $FILE ($PKTS packets), veth $NS_TX/tabtx -> $NS_RX/tabrx, workers: $WORKERS, -B $BUFFER"
+echo "live capture: $FILE ($PKTS packets), veth $NS_TX/tabtx -> $NS_RX/tabrx, workers: $WORKERS, -B $BUFFER, CPUs tcpreplay:tlsaudit ${PIN:-not pinned}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-7s %-10s %12s %12s %16s %10s %10s %6s %s\n' workers rate replay_pps replay_Mbps captured drops if_drops cpu result
 SUMMARY=""
 for workers in $WORKERS; do
@@ -91,13 +102,13 @@ for workers in $WORKERS; do
     for rate in $RATES; do
         db=$DIR/db/live.db
         rm -f "$db" "$db-wal" "$db-shm"
-        ip netns exec "$NS_RX" /usr/bin/time -f '%U %S' -o "$DIR/live-cpu.txt" \
+        ip netns exec "$NS_RX" "${RX_PIN[@]}" /usr/bin/time -f '%U %S' -o "$DIR/live-cpu.txt" \
             "$TLSAUDIT" capture -i tabrx --workers "$workers" -B "$BUFFER" --db "$db" \
             >"$DIR/live-capture.log" 2>&1 &
         PID=$!
         sleep 1.5
         if [ "$rate" = topspeed ]; then opt=(--topspeed); else opt=(--mbps="$rate"); fi
-        out=$(ip netns exec "$NS_TX" tcpreplay -q -i tabtx "${opt[@]}" "$FILE" 2>&1) || { echo "$out" >&2; exit 1; }
+        out=$(ip netns exec "$NS_TX" "${TX_PIN[@]}" tcpreplay -q -i tabtx "${opt[@]}" "$FILE" 2>&1) || { echo "$out" >&2; exit 1; }
         sleep 2
         stop_capture
         sent=$(echo "$out" | sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p')

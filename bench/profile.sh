@@ -4,19 +4,20 @@
 # of each library (self time), and each stage's share of the samples with the wall-clock span of
 # the threads and of the serial tail (run end, Office 365 classification, close). Falls back to
 # valgrind --tool=callgrind when perf cannot record here.
-# usage: bench/profile.sh FILE [TOP]   env: TLSAUDIT (binary), BENCH_DIR (work dir)
+# usage: bench/profile.sh FILE [TOP]   env: TLSAUDIT (binary), BENCH_DIR (work dir),
+#        TLSAUDIT_ARGS (more capture options, e.g. "--workers 2")
 set -euo pipefail
 export LC_ALL=C
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${BENCH_DIR:-/tmp/tlsaudit-bench}
 FILE=${1:?usage: profile.sh FILE [TOP]}
 TOP=${2:-25}
-TLSAUDIT=${TLSAUDIT:-$REPO/build-bench/tlsaudit}
+TLSAUDIT=${TLSAUDIT:-$REPO/build-bench/src/cli/tlsaudit}
 mkdir -p "$DIR/db"
 DB=$DIR/db/profile.db
 rm -f "$DB" "$DB-wal" "$DB-shm"
 cat "$FILE" >/dev/null
-if perf record -q --call-graph dwarf,16384 -o "$DIR/perf.data" -- "$TLSAUDIT" capture -r "$FILE" --db "$DB" >/dev/null 2>"$DIR/perf.err"; then
+if perf record -q --call-graph dwarf,16384 -o "$DIR/perf.data" -- "$TLSAUDIT" capture -r "$FILE" --db "$DB" ${TLSAUDIT_ARGS:-} >/dev/null 2>"$DIR/perf.err"; then
     set +o pipefail     # head closes the pipes early: not a failure
     echo "== self time (perf report --no-children)"
     perf report -i "$DIR/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
@@ -40,6 +41,9 @@ function stage(s) {
     if (s ~ /\|writer_main/) return "store: writer thread other (queue)"
     if (s ~ /\|ta_ndpi_packet|\|ta_ndpi_finish/) return "engine: nDPI"
     if (s ~ /\|ta_flow_find/) return "engine: flow table lookup"
+    if (s ~ /\|ta__ring_put|\|ta__ring_publish|\|route/ && s !~ /\|ta_engine/)
+        return "files: reader thread (decode for routing, copy into the rings)"
+    if (s ~ /\|ta__ring_consume/ && s !~ /\|ta_engine/) return "files: engine threads waiting on their ring"
     if (s ~ /_IO_fread|_IO_file_xsgetn|\|pcap_next|\|pcap_dispatch|\|pcap_loop|\|read_sources/ && s !~ /\|ta_engine/)
         return "engine: reading the file (libpcap, kernel copy)"
     if (s ~ /\|ta_stream|\|engine_sink|\|ta__tls|\|tls_|\|ta__text|\|ta_dns_/) return "engine: streams and dissectors"
@@ -48,7 +52,7 @@ function stage(s) {
 }
 function emit() {
     if (tid == "") return
-    n++; st = stage(stack); c[st]++
+    n++; st = stage(stack); c[st]++; nt[tid]++
     if (!(tid in t0)) t0[tid] = t
     t1[tid] = t
     if (st ~ /^tail/) { if (!(st in p0)) p0[st] = t; p1[st] = t }
@@ -61,7 +65,7 @@ END {
     emit()
     for (k in c) printf "  %5.1f%%  %s\n", 100 * c[k] / n, k | "sort -rn"
     close("sort -rn")
-    for (k in t0) printf "  thread %s: %.3f s from first to last sample\n", k, t1[k] - t0[k]
+    for (k in t0) printf "  thread %s: %.3f s from first to last sample, %.1f%% of the samples\n", k, t1[k] - t0[k], 100 * nt[k] / n
     for (k in p0) printf "  %s: %.3f s\n", k, p1[k] - p0[k]
 }
 AWK

@@ -11,7 +11,7 @@
 #
 # usage: bench/run.sh [--runs N] [--scale F] [--dir DIR] [--skip-tshark-bulk] [--tshark-runs N]
 #                     [--no-ndpi] [--no-tshark] [--with-shared] [--results FILE] [--only bulk|handshake]
-#                     [--bin PATH]
+#                     [--bin PATH] [--workers "1 2"]
 #        bench/run.sh --month [--scale F] [--runs N] ...   (bench/month.sh: a month of a sensor)
 # env:   BENCH_DIR (work dir, default /tmp/tlsaudit-bench), TLSAUDIT (binary, same as --bin;
 #        default: build the repository in build-bench, Release)
@@ -28,6 +28,7 @@ NO_TSHARK=0
 WITH_SHARED=0
 ONLY=""
 RESULTS=""
+WORKERS="1 2"       # tlsaudit capture -r --workers N is timed for each N too ("" = none)
 DIR=${BENCH_DIR:-/tmp/tlsaudit-bench}
 
 [ "${1:-}" = --month ] && { shift; exec "$(dirname "$0")/month.sh" "$@"; }  # a sensor's month
@@ -44,6 +45,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --results) RESULTS=$2; shift 2 ;;
     --bin) TLSAUDIT=$2; shift 2 ;;
+    --workers) WORKERS=$2; shift 2 ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -147,7 +149,7 @@ bench() {
 # Compare tlsaudit's legacy client lists with the ground truth; one OK/FAIL line each.
 check_truth() {
     local file=$1 db=$DIR/db/bench.db name
-    name=$(basename "$file")
+    name=$(basename "$file")${2:+ ($2)}
     for mode in all o365; do
         local args=() want=$file.legacy-$mode.txt got=$DIR/got-$mode.txt
         [ $mode = all ] && args=(--all)
@@ -187,6 +189,10 @@ for shape in "${SHAPES[@]}"; do
     bench tcpdump "$f" "$RUNS" tcpdump -r "$f" -w /dev/null
     bench tlsaudit "$f" "$RUNS" "$TLSAUDIT" capture -r "$f" --db "$DIR/db/bench.db"
     check_truth "$f"
+    for w in $WORKERS; do
+        bench "tlsaudit --workers $w" "$f" "$RUNS" "$TLSAUDIT" capture -r "$f" --db "$DIR/db/bench.db" --workers "$w"
+        check_truth "$f" "--workers $w"
+    done
     [ $NO_NDPI = 1 ] || bench ndpiReader "$f" "$RUNS" ndpiReader -i "$f" -q
     if [ $NO_TSHARK = 0 ] && ! { [ "$shape" = bulk ] && [ $SKIP_TSHARK_BULK = 1 ]; }; then
         bench tshark "$f" "$TSHARK_RUNS" tshark -n -r "$f" "${TSHARK_FIELDS[@]}"
@@ -232,8 +238,8 @@ done
     echo "Targets (tlsaudit, default flow cap): bulk-heavy at most 1.3x the floor, handshake-heavy at"
     echo "most 3x, peak RSS at most 64 MiB."
     echo
-    awk -F'\t' '$2=="tlsaudit" { lim = ($1 ~ /^bulk/) ? 1.3 : 3;
-        printf "- %s: x%.2f (target %.1f) %s; RSS %.1f MiB (target 64) %s\n", $1, $6, lim, ($6<=lim?"met":"**not met**"), $7, ($7<=64?"met":"**not met**") }' "$ROWS"
+    awk -F'\t' '$2 ~ /^tlsaudit/ { lim = ($1 ~ /^bulk/) ? 1.3 : 3;
+        printf "- %s, %s: x%.2f (target %.1f) %s; RSS %.1f MiB (target 64) %s\n", $1, $2, $6, lim, ($6<=lim?"met":"**not met**"), $7, ($7<=64?"met":"**not met**") }' "$ROWS"
     echo
     echo "Correctness against the generator's ground truth:"
     echo

@@ -4,18 +4,15 @@
 # openssl s_server/s_client make 24 handshakes from distinct client ports, 20 over 127.0.8.1
 # (four clients at a time) and 4 over ::1, then SIGINT. Every handshake must be stored exactly
 # once and whole (both directions reached the same worker: ServerHello, version, SNI), and the
-# run row closed cleanly with the packets of both workers. --workers with -r, 0 or 17 workers
-# are usage errors (exit 2); an unknown interface is an error naming it (exit 1).
+# run row closed cleanly with the packets of both workers. 0 or 17 workers are usage errors
+# (exit 2); an unknown interface is an error naming it (exit 1). (--workers with -r is the file
+# source with engine threads: tests/it_file_workers.sh.)
 # Skipped (77) when not root or without a loopback interface. Traffic stays on 127.0.0.0/8 and ::1.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # Usage errors need no privileges: checked first.
 db=$(fresh_db usage)
-"$TA_BIN" capture --workers 2 -r "$TA_PCAPS/tls12.pcap" --db "$db" >"$IT_TMP/u.out" 2>&1
-assert_eq "$?" 2 "--workers with -r: usage error"
-assert_in "$(cat "$IT_TMP/u.out")" "--workers is for live capture" "--workers with -r: message"
-[ -e "$db" ] && fail "--workers with -r created the database"
 for n in 0 17 x; do
     "$TA_BIN" capture --workers "$n" -i lo --db "$db" >"$IT_TMP/u.out" 2>&1
     assert_eq "$?" 2 "--workers $n: usage error"

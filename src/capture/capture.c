@@ -87,7 +87,7 @@ static int capture_setup(struct capture *c, char *errbuf)
     char src[1024];
     const struct ta__capture_opts *o = &c->o;
 
-    c->src = o->iface ? &ta__source_live : &ta__source_file;
+    c->src = o->iface ? &ta__source_live : o->workers ? &ta__source_file_mt : &ta__source_file;
     if (c->src->open(o, &c->src_state, errbuf) != TA_OK)
         goto fail;
     if (ta_store_open(o->db, &c->store, errbuf) != TA_OK)

@@ -52,7 +52,7 @@ struct ta__capture_opts {
     const char *user;
     int snaplen;
     int buffer_mib;
-    int workers;                      /* live capture threads (1..TA_MAX_WORKERS); 0 = not given */
+    int workers;                      /* live capture or file engine threads (1..TA_MAX_WORKERS); 0 = not given */
     const char *sensor;               /* --sensor, NULL = the host name (store default) */
     int retain_days;                  /* --retain-days; -1 = not given (30 live, 0 files) */
     int64_t max_db_bytes;             /* --max-db-size, 0 = no cap */
@@ -210,5 +210,6 @@ void ta__service_free(struct ta__service *s);
 /* "2026-01-31T23:59:59Z" of a wall time in microseconds. */
 void ta__service_iso(uint64_t wall_us, char *buf, size_t cap);
 extern const struct ta__source_ops ta__source_live;   /* source_live.c */
+extern const struct ta__source_ops ta__source_file_mt; /* source_file_mt.c: -r with --workers */
 
 #endif

@@ -21,7 +21,8 @@ static void usage(FILE *out)
         "  -r, --read FILE    read a pcap or pcapng file (repeatable, read in order)\n"
         "  -i, --interface IFACE  capture live on IFACE (promiscuous)\n"
         "  --workers N        live capture threads, 1 to %d (default 1): N capture handles in\n"
-        "                     one PACKET_FANOUT group, flows spread by hash\n"
+        "                     one PACKET_FANOUT group, flows spread by hash; with -r, one\n"
+        "                     reader thread and N engine threads, flows spread by hash\n"
         "  -f, --filter BPF   capture filter (pcap-filter(7)); SIGHUP re-reads it from --config\n"
         "  -s, --snaplen N    snapshot length for live capture (default 65535)\n"
         "  -B, --buffer MiB   kernel capture buffer size for live capture, per worker (default 64)\n"
@@ -52,11 +53,6 @@ static int check_opts(const struct ta__capture_opts *o)
     }
     if (o->ecfg.max_flows < 16 || o->snaplen <= 0 || o->buffer_mib <= 0) {
         fprintf(stderr, "tlsaudit capture: --max-flows must be >= 16, -s and -B positive\n");
-        return 2;
-    }
-    if (o->workers && o->nfiles) {
-        fprintf(stderr, "tlsaudit capture: --workers is for live capture (-i); files are read "
-                "by one thread\n");
         return 2;
     }
     if (o->workers < 0 || o->workers > TA_MAX_WORKERS) {

@@ -12,13 +12,14 @@
 #include "tlsaudit/o365.h"
 
 #define DNS_CHAIN_MAX 8     /* CNAME steps followed back from an address record */
-#define DNS_ADDR_ROWS 16    /* names tried per server address, latest first (LIMIT below) */
+#define DNS_ADDR_ROWS TA__O365_DNS_ROWS  /* answers read per server address (LIMIT below) */
 
 /* See o365_int.h. Statements prepared once per classifier, reused for every row. */
 struct ta__o365_cls {
     sqlite3 *db;
     struct ta__o365_list list;
     sqlite3_stmt *q_addr, *q_cname;
+    struct ta__o365_memo *memo;     /* NULL: every row walks (the memo could not be set up) */
 };
 
 /* Columns shared by the two row queries (handshakes, mail_sessions joined to handshakes). */
@@ -32,59 +33,103 @@ static void set_verdict(struct ta__o365_verdict *v, const char *area, const char
     snprintf(v->reason, sizeof(v->reason), "%s:%s", kind, what);
 }
 
-/* 'dns:' rule: names resolved to ip at or before ts, latest first; from each address record
- * follow CNAMEs backwards (who pointed at this name) up to DNS_CHAIN_MAX steps, and report the
- * first name on that walk that matches a pattern. A name answered several times (every lookup
- * stores a row) is walked once: the walk depends only on the name and ts, and a walk that
- * matched would have returned. */
-static bool rule_dns(struct ta__o365_cls *c, const char *ip, int64_t ts, struct ta__o365_verdict *v)
+/* The CNAME walk from one name of the 'dns:' rule: does name, or a name that pointed at it
+ * (CNAMEs followed backwards, latest at or before ts first, up to DNS_CHAIN_MAX steps), match a
+ * pattern? Every name looked up as a CNAME target goes to deps (up to TA__O365_MEMO_DEPS;
+ * *ndeps counts them all), for the memo. */
+static bool walk_name(void *arg, const char *name, int64_t ts, struct ta__o365_verdict *v,
+                      char (*deps)[TA__O365_NAME_MAX], unsigned *ndeps)
+{
+    struct ta__o365_cls *c = arg;
+    char cur[TA__O365_NAME_MAX];
+
+    if (strlen(name) >= sizeof(cur))
+        return false;
+    memcpy(cur, name, strlen(name) + 1);
+    for (int step = 0; step <= DNS_CHAIN_MAX; step++) {
+        const struct ta__o365_pat *p = ta__o365_find_name(&c->list, cur);
+        if (p) {
+            set_verdict(v, p->area, "dns", cur);
+            return true;
+        }
+        if (step == DNS_CHAIN_MAX)
+            break;
+        if (*ndeps < TA__O365_MEMO_DEPS)
+            memcpy(deps[*ndeps], cur, sizeof(cur));
+        (*ndeps)++;
+        /* cur is bound without a copy, so the answer goes to prev until the reset */
+        char prev[TA__O365_NAME_MAX];
+        bool more = false;
+        sqlite3_bind_text(c->q_cname, 1, cur, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(c->q_cname, 2, ts);
+        if (sqlite3_step(c->q_cname) == SQLITE_ROW) {
+            const char *pn = (const char *)sqlite3_column_text(c->q_cname, 0);
+            if (pn && strlen(pn) < sizeof(prev)) {
+                memcpy(prev, pn, strlen(pn) + 1);
+                more = true;
+            }
+        }
+        sqlite3_reset(c->q_cname);
+        if (!more)
+            break;
+        memcpy(cur, prev, sizeof(cur));
+    }
+    return false;
+}
+
+/* The 'dns:' rule's walk: names resolved to ip at or before ts, latest first (at most
+ * DNS_ADDR_ROWS answers), each walked back through CNAMEs (walk_name); the first name on that
+ * walk that matches a pattern gives the verdict. A name answered several times (every lookup
+ * stores a row) is walked once: the walk depends only on the name and ts, and a walk that matched
+ * would have returned. w gets what the memo needs: answers read, position of the matching one. */
+static bool dns_walk(struct ta__o365_cls *c, const char *ip, int64_t ts, struct ta__o365_verdict *v,
+                     struct ta__o365_walk *w)
 {
     char names[DNS_ADDR_ROWS][TA__O365_NAME_MAX];
+    unsigned pos[DNS_ADDR_ROWS];
     int n = 0;
 
+    w->rows = 0;
+    w->match_row = 0;
     sqlite3_bind_text(c->q_addr, 1, ip, -1, SQLITE_STATIC);
     sqlite3_bind_int64(c->q_addr, 2, ts);
     while (n < DNS_ADDR_ROWS && sqlite3_step(c->q_addr) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(c->q_addr, 0);
-        if (name && strlen(name) < TA__O365_NAME_MAX)
+        w->rows++;
+        if (name && strlen(name) < TA__O365_NAME_MAX) {
+            pos[n] = w->rows;
             snprintf(names[n++], TA__O365_NAME_MAX, "%s", name);
+        }
     }
     sqlite3_reset(c->q_addr);
     for (int i = 0; i < n; i++) {
-        char cur[TA__O365_NAME_MAX];
         int j = 0;
         while (j < i && strcmp(names[j], names[i]) != 0)
             j++;
         if (j < i)
             continue;
-        memcpy(cur, names[i], sizeof(cur));
-        for (int step = 0; step <= DNS_CHAIN_MAX; step++) {
-            const struct ta__o365_pat *p = ta__o365_find_name(&c->list, cur);
-            if (p) {
-                set_verdict(v, p->area, "dns", cur);
-                return true;
-            }
-            if (step == DNS_CHAIN_MAX)
-                break;
-            /* cur is bound without a copy, so the answer goes to prev until the reset */
-            char prev[TA__O365_NAME_MAX];
-            bool more = false;
-            sqlite3_bind_text(c->q_cname, 1, cur, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(c->q_cname, 2, ts);
-            if (sqlite3_step(c->q_cname) == SQLITE_ROW) {
-                const char *name = (const char *)sqlite3_column_text(c->q_cname, 0);
-                if (name && strlen(name) < sizeof(prev)) {
-                    memcpy(prev, name, strlen(name) + 1);
-                    more = true;
-                }
-            }
-            sqlite3_reset(c->q_cname);
-            if (!more)
-                break;
-            memcpy(cur, prev, sizeof(cur));
+        if (walk_name(c, names[i], ts, v, w->deps, &w->ndeps)) {
+            w->match_row = pos[i];
+            return true;
         }
     }
     return false;
+}
+
+/* 'dns:' rule: the walk above, or its verdict remembered for this server address when no answer
+ * stored since can change it (o365_dns_memo.c). */
+static bool rule_dns(struct ta__o365_cls *c, const char *ip, int64_t ts, struct ta__o365_verdict *v)
+{
+    struct ta__o365_walk w;
+    bool matched;
+
+    w.ndeps = 0;
+    if (c->memo && ta__o365_memo_get(c->memo, ip, ts, walk_name, c, &matched, v))
+        return matched;
+    matched = dns_walk(c, ip, ts, v, &w);
+    if (c->memo)
+        ta__o365_memo_put(c->memo, ip, ts, &w, matched, v);
+    return matched;
 }
 
 /* The next name of a comma-separated SAN list ("DNS:" prefixes and spaces ignored), copied into
@@ -384,8 +429,16 @@ int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf)
         ta__o365_cls_free(c);
         return rc;
     }
+    (void)ta__o365_memo_new(db, &c->memo);   /* without it the rule walks for every row */
     *out = c;
     return TA_OK;
+}
+
+/* See o365_rules.h. */
+void ta__o365_cls_forget(struct ta__o365_cls *c)
+{
+    if (c)
+        ta__o365_memo_forget(c->memo);
 }
 
 void ta__o365_cls_free(struct ta__o365_cls *c)
@@ -394,6 +447,7 @@ void ta__o365_cls_free(struct ta__o365_cls *c)
         return;
     sqlite3_finalize(c->q_addr);
     sqlite3_finalize(c->q_cname);
+    ta__o365_memo_free(c->memo);
     ta__o365_list_free(&c->list);
     free(c);
 }

@@ -65,6 +65,43 @@ const struct ta__o365_excl *ta__o365_excluded(const char *name);
  * Microsoft 365 service, else NULL (generic "Microsoft" and "Azure" labels included). */
 const char *ta__o365_ndpi_area(const char *label);
 
+/* The memo of the 'dns' rule per server address (o365_dns_memo.c). */
+#define TA__O365_MEMO_DEPS 24    /* names a remembered walk may depend on; longer walks are not kept */
+#define TA__O365_DNS_ROWS 16     /* answers the rule reads per address (its LIMIT) */
+
+/* What one walk of the rule read: answers for the address (at most TA__O365_DNS_ROWS), the
+ * 1-based position of the answer whose name matched (0: none), and the names it looked up as
+ * CNAME targets (ndeps counts them all, deps keeps the first TA__O365_MEMO_DEPS). */
+struct ta__o365_walk {
+    unsigned rows, match_row, ndeps;
+    char deps[TA__O365_MEMO_DEPS][TA__O365_NAME_MAX];
+};
+
+/* The CNAME walk from one name (o365.c): true when it matched (v set); names looked up as CNAME
+ * targets are added to deps / *ndeps. */
+typedef bool (*ta__o365_walk_fn)(void *arg, const char *name, int64_t ts,
+                                 struct ta__o365_verdict *v, char (*deps)[TA__O365_NAME_MAX],
+                                 unsigned *ndeps);
+
+struct ta__o365_memo;
+/* Prepare its reads on db (answers already stored count as seen). TA_OK, TA_ERR_NOMEM, TA_ERR_IO. */
+int ta__o365_memo_new(sqlite3 *db, struct ta__o365_memo **out);
+void ta__o365_memo_free(struct ta__o365_memo *m);
+/* Drop every entry (after answers were deleted). NULL is accepted. */
+void ta__o365_memo_forget(struct ta__o365_memo *m);
+/* The 'dns' rule's verdict for addr at ts from the memo, if one holds: true with *matched and,
+ * when matched, v's o365, service and reason set. Reads the answers stored since the last call
+ * first; answers for addr that came after the remembered walk are walked here with walk (only
+ * their names: the older ones' verdict stands). */
+bool ta__o365_memo_get(struct ta__o365_memo *m, const char *addr, int64_t ts,
+                       ta__o365_walk_fn walk, void *walk_arg, bool *matched,
+                       struct ta__o365_verdict *v);
+/* Remember the verdict a full walk for addr at ts gave (v read only when matched). Not kept when
+ * it depends on more than TA__O365_MEMO_DEPS names or a read fails. */
+void ta__o365_memo_put(struct ta__o365_memo *m, const char *addr, int64_t ts,
+                       const struct ta__o365_walk *w, bool matched,
+                       const struct ta__o365_verdict *v);
+
 /* ta_o365_ensure_default inside a transaction the caller holds. */
 int ta__o365_ensure_default_locked(sqlite3 *db, char *errbuf);
 

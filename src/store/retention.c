@@ -132,6 +132,8 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
         !exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
                    "ts_us < ?1 ORDER BY id LIMIT ?2)", upto_us, n, 0))
         return false;
+    if (sqlite3_changes(db) > 0)
+        ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
     if (newest_us < 0)
         return true;
     return exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)", 0, 0, 0)

@@ -72,6 +72,8 @@ void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
 void ta__store_o365_dns(struct ta_store *st, int64_t ts_us);
 /* A batch may have been lost (begin or commit failed): the verdicts must be recomputed. */
 void ta__store_o365_unsure(struct ta_store *st);
+/* dns_answers rows were deleted (retention): the classifier forgets what it remembered of them. */
+void ta__store_o365_dns_deleted(struct ta_store *st);
 
 /* Register the SQL functions every tlsaudit connection has (rw and ro): ta_version, ta_cipher,
  * ta_cipher_weak, ta_alert, ta_ip_in, ta_sni_match. Returns SQLITE_OK or an SQLite code. */

@@ -126,6 +126,13 @@ void ta__store_o365_unsure(struct ta_store *st)
         st->o365->batch_lost = true;
 }
 
+/* See store_int.h. */
+void ta__store_o365_dns_deleted(struct ta_store *st)
+{
+    if (st->o365)
+        ta__o365_cls_forget(st->o365->cls);
+}
+
 /* See store_int.h. The verdicts written stand only when every row was classified live, none
  * can have changed since (above), and no other connection committed during the run. */
 void ta__store_o365_run_end(struct ta_store *st)

@@ -15,7 +15,7 @@
 #include "tlsaudit/handshake.h"
 #include "tlsaudit/store.h"
 
-#define TA_WRITER_SLOTS 1024        /* default queue length (records or DNS messages) */
+#define TA_WRITER_SLOTS 256         /* default queue length (records or DNS messages): 1.5 MB */
 #define TA_WRITER_DNS_MAX 4096      /* longest DNS message queued; longer ones are counted, not stored */
 #define TA_WRITER_TICK_US 250000u   /* the writer wakes at least this often when idle */
 

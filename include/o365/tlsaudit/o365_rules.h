@@ -37,6 +37,10 @@ struct ta__o365_cls;
 int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf);
 /* Finalizes the statements (before the connection closes); NULL is accepted. */
 void ta__o365_cls_free(struct ta__o365_cls *c);
+/* Forget what the classifier remembers of dns_answers (the 'dns' rule's verdict per server
+ * address): to be called after rows of dns_answers were deleted (retention). Answers added by any
+ * connection are noticed without it. NULL is accepted. */
+void ta__o365_cls_forget(struct ta__o365_cls *c);
 /* Apply the rules of o365.h to r, first match wins. The DNS rule reads dns_answers through the
  * classifier's connection (rows of its open transaction included). No allocation. */
 void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,

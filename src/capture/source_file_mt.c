@@ -1,0 +1,333 @@
+/* source_file_mt.c - the file source of `tlsaudit capture -r FILE ... --workers N`: the calling
+ * thread reads the files in order and hands each packet to one of N engine threads, chosen by a
+ * symmetric hash of the flow (both directions of a connection reach the same engine, as the
+ * kernel's PACKET_FANOUT_HASH does for the live source). Each engine thread has an engine of its
+ * own, exactly as a live worker; records go to the one store writer thread (writer.h).
+ *
+ * What stays on the reader: DNS (TCP or UDP port 53) and what the engine would only count (frames
+ * that do not decode, IP fragments) go to a small engine of the reader's own, so DNS answers reach
+ * the writer in packet order and never after a record that came later in the file: the Office 365
+ * verdicts written with each row then stand as in a one-thread run (store_o365.c).
+ *
+ * Packet time, not wall time: every TA_FILE_TICK packets the reader sends each engine thread the
+ * latest packet time it has read, and the engine ends the flows idle for longer than the timeout,
+ * at the same cadence as the one-thread engine. Packets are copied into a ring per engine thread,
+ * allocated once (pkt_ring.h): nothing is allocated per packet. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture_int.h"
+#include "pkt_ring.h"
+#include "tlsaudit/common.h"
+#include "tlsaudit/packet.h"
+
+#define TA_FILE_BATCH 4096            /* packets per pcap_dispatch call */
+#define TA_FILE_BUFFER (1u << 20)     /* stdio buffer of a capture file (see source_file.c) */
+#define TA_FILE_TICK 256              /* packets read between packet-time ticks to the engines */
+
+struct mt_worker {
+    unsigned idx;
+    struct ta_engine *e;
+    struct ta__pkt_ring ring;
+    pthread_t thread;
+    bool started;
+};
+
+struct mt_run {
+    const struct ta__capture_opts *o;
+    unsigned n;
+    struct ta_engine_config ecfg;     /* one engine thread's share */
+    struct ta_engine *local;          /* the reader's: DNS, frames that do not decode */
+    uint64_t packets;
+    uint64_t now_us;                  /* latest packet time read */
+    uint32_t since_tick;
+    int dlt;
+    struct mt_worker w[TA_MAX_WORKERS];
+};
+
+static void mt_close(void *state);
+
+/* One engine's share of a total, never below floor (0 stays 0: "default"); as for live workers. */
+static uint32_t share(uint32_t total, unsigned n, uint32_t floor)
+{
+    uint32_t v = total / n;
+    if (total == 0)
+        return 0;
+    return v < floor ? floor : v;
+}
+
+/* 64-bit finaliser (MurmurHash3's fmix64) for the flow hash. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* A hash of the flow that is the same in both directions: each endpoint (address, port) is mixed
+ * alone and the two are added, so swapping them changes nothing. */
+static uint64_t flow_hash(const struct ta_pkt *p)
+{
+    uint64_t a[2], b[2];
+
+    memcpy(a, p->src.b, sizeof(a));
+    memcpy(b, p->dst.b, sizeof(b));
+    return mix64(mix64(a[0] ^ mix64(a[1] ^ p->sport)) + mix64(b[0] ^ mix64(b[1] ^ p->dport)) +
+                 p->l4);
+}
+
+/* Which engine takes this frame: the reader's own (NULL) for DNS and for what the engine only
+ * counts, else the engine thread of the flow's hash. */
+static struct mt_worker *route(struct mt_run *r, const uint8_t *data, uint32_t caplen)
+{
+    struct ta_decode_stats scratch;
+    struct ta_pkt pkt;
+
+    memset(&scratch, 0, sizeof(scratch));
+    if (ta_decode(r->dlt, data, caplen, &pkt, &scratch) != TA_OK || pkt.ip_fragment)
+        return NULL;
+    if ((pkt.l4 == TA_L4_UDP || pkt.l4 == TA_L4_TCP) && (pkt.sport == 53 || pkt.dport == 53))
+        return NULL;
+    return &r->w[r->n == 1 ? 0 : flow_hash(&pkt) % r->n];
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct mt_run *r = (struct mt_run *)(void *)user;
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    struct mt_worker *wk = route(r, bytes, h->caplen);
+
+    r->packets++;
+    if (ts > r->now_us)
+        r->now_us = ts;
+    if (wk)
+        ta__ring_put(&wk->ring, TA__RING_PACKET, r->dlt, ts, bytes, h->caplen, h->len);
+    else
+        ta_engine_packet(r->local, r->dlt, ts, bytes, h->caplen, h->len);
+    if (++r->since_tick >= TA_FILE_TICK) {
+        r->since_tick = 0;
+        for (unsigned i = 0; i < r->n; i++)
+            ta__ring_put(&r->w[i].ring, TA__RING_TICK, 0, r->now_us, NULL, 0, 0);
+    }
+}
+
+/* One ring record on an engine thread. */
+static void on_record(void *arg, const struct ta__ring_rec *rec, const uint8_t *data)
+{
+    struct mt_worker *wk = arg;
+
+    if (rec->kind == TA__RING_PACKET)
+        ta_engine_packet(wk->e, rec->dlt, rec->ts_us, data, rec->caplen, rec->wire_len);
+    else if (rec->kind == TA__RING_TICK)
+        ta_engine_expire(wk->e, rec->ts_us);
+}
+
+/* An engine thread: every record of its ring until the reader closes it, then settle its flows. */
+static void *worker_main(void *arg)
+{
+    struct mt_worker *wk = arg;
+
+    ta__ring_consume(&wk->ring, on_record, wk);
+    ta_engine_flush(wk->e);
+    return NULL;
+}
+
+/* Open a capture file with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio buffer; "-" is
+ * stdin. The same as source_file.c's open_file. NULL with a message in pe. */
+static pcap_t *open_file(const char *path, char *buf, char *pe)
+{
+    FILE *f;
+    pcap_t *p;
+
+    if (strcmp(path, "-") == 0)
+        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
+    f = fopen(path, "rb");
+    if (!f) {
+        snprintf(pe, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (buf)
+        (void)setvbuf(f, buf, _IOFBF, TA_FILE_BUFFER);
+    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
+    if (!p)
+        fclose(f);
+    return p;
+}
+
+/* Read one file until EOF, error or stop. TA_OK, or TA_ERR_IO with a message (data lost). */
+static int read_file(pcap_t *p, const char *name, struct mt_run *r, char *errbuf)
+{
+    int rc = TA_OK;
+
+    ta__capture_watch(0, p);
+    while (!ta__capture_stopping()) {
+        int n = pcap_dispatch(p, TA_FILE_BATCH, on_packet, (u_char *)r);
+        if (n == PCAP_ERROR) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s (stopped after %llu packets)", name,
+                     pcap_geterr(p), (unsigned long long)r->packets);
+            rc = TA_ERR_IO;
+            break;
+        }
+        if (n == PCAP_ERROR_BREAK || n == 0)
+            break;
+    }
+    ta__capture_watch(0, NULL);
+    return rc;
+}
+
+/* Read every file in order on this thread. TA_OK, or TA_ERR_IO with errbuf set. */
+static int read_all(struct mt_run *r, char *errbuf)
+{
+    const struct ta__capture_opts *o = r->o;
+    char *buf = malloc(TA_FILE_BUFFER);   /* one for all files; without it, stdio's default */
+    int rc = TA_OK;
+
+    for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
+        char pe[PCAP_ERRBUF_SIZE] = "";
+        pcap_t *p = open_file(o->files[i], buf, pe);
+        if (!p) {
+            if (strstr(pe, o->files[i]))
+                snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
+            else
+                snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", o->files[i], pe);
+            rc = TA_ERR_IO;
+            break;
+        }
+        rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
+        if (rc == TA_OK)
+            rc = read_file(p, o->files[i], r, errbuf);
+        pcap_close(p);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Start the engine threads (SIGINT and SIGTERM blocked in them, so the handler runs on the
+ * reader), read every file, close the rings and join: each engine thread settles its flows
+ * after its ring is drained. The reader's engine is flushed last. */
+static int mt_run(void *state, char *errbuf)
+{
+    struct mt_run *r = state;
+    sigset_t block, old;
+    int rc = TA_OK;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (unsigned i = 0; i < r->n; i++) {
+        int e = pthread_create(&r->w[i].thread, NULL, worker_main, &r->w[i]);
+        if (e) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "cannot start engine thread %u: %s", i, strerror(e));
+            rc = TA_ERR_IO;
+            break;
+        }
+        r->w[i].started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == TA_OK)
+        rc = read_all(r, errbuf);
+    for (unsigned i = 0; i < r->n; i++) {
+        ta__ring_close(&r->w[i].ring);
+        if (r->w[i].started)
+            pthread_join(r->w[i].thread, NULL);
+    }
+    ta_engine_flush(r->local);
+    return rc;
+}
+
+/* The state and the rings (the files are opened one at a time as they are read). Caps given as
+ * totals (--max-flows, --max-analyzing) are shared evenly by the engine threads. */
+static int mt_open(const struct ta__capture_opts *o, void **state, char *errbuf)
+{
+    struct mt_run *r = calloc(1, sizeof(*r));
+
+    *state = NULL;
+    if (!r) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
+        return TA_ERR_NOMEM;
+    }
+    r->o = o;
+    r->n = o->workers > 0 ? (unsigned)o->workers : 1;
+    r->ecfg = o->ecfg;
+    r->ecfg.max_flows = share(o->ecfg.max_flows, r->n, 16);
+    r->ecfg.max_analyzing = share(o->ecfg.max_analyzing, r->n, 16);
+    r->ecfg.stream_bufs = share(o->ecfg.stream_bufs, r->n, 64);
+    for (unsigned i = 0; i < r->n; i++) {
+        r->w[i].idx = i;
+        if (ta__ring_init(&r->w[i].ring) != TA_OK) {
+            r->n = i + 1;
+            mt_close(r);
+            snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory allocating the packet rings");
+            return TA_ERR_NOMEM;
+        }
+    }
+    *state = r;
+    return TA_OK;
+}
+
+/* One engine per engine thread, and the reader's small one (no nDPI, a few flows: it never
+ * tracks a flow, DNS and uncountable frames return before the flow table). */
+static int mt_engines(void *state, const struct ta_engine_sink *sink, char *errbuf)
+{
+    struct mt_run *r = state;
+    struct ta_engine_config lc = r->o->ecfg;
+
+    lc.max_flows = 16;
+    lc.max_analyzing = 16;
+    lc.stream_bufs = 16;
+    lc.ndpi = false;
+    r->local = ta_engine_new(&lc, sink, errbuf);
+    if (!r->local)
+        return TA_ERR_NOMEM;
+    for (unsigned i = 0; i < r->n; i++) {
+        r->w[i].e = ta_engine_new(&r->ecfg, sink, errbuf);
+        if (!r->w[i].e)
+            return TA_ERR_NOMEM;
+    }
+    return TA_OK;
+}
+
+/* Packets read, and every engine's counters (each frame went to exactly one engine). */
+static void mt_stats(const void *state, struct ta_run_stats *rs)
+{
+    const struct mt_run *r = state;
+
+    rs->packets += r->packets;
+    if (r->local)
+        ta_engine_stats(r->local, rs);
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->w[i].e)
+            ta_engine_stats(r->w[i].e, rs);
+}
+
+static void mt_close(void *state)
+{
+    struct mt_run *r = state;
+
+    if (!r)
+        return;
+    for (unsigned i = 0; i < r->n; i++) {
+        ta_engine_free(r->w[i].e);
+        ta__ring_destroy(&r->w[i].ring);
+    }
+    ta_engine_free(r->local);
+    free(r);
+}
+
+const struct ta__source_ops ta__source_file_mt = {
+    .name = "file (engine threads)",
+    .open = mt_open,
+    .engines = mt_engines,
+    .tick = NULL,
+    .run = mt_run,
+    .stats = mt_stats,
+    .close = mt_close,
+};

@@ -1,0 +1,152 @@
+/* test_o365_memo.c - the memo of the Office 365 'dns' rule (src/o365/o365_dns_memo.c) never
+ * changes a verdict: a classifier that remembers, and one that forgets before every row (so it
+ * walks the passive DNS in full each time), classify the same rows of a real SQLite file while
+ * A and CNAME answers arrive in between: mostly later in time, sometimes dated before rows
+ * already classified, chains that begin to match, bursts that push a matching answer out of the
+ * 16 the rule reads per address, answers for
+ * names the list holds and names it does not, and answers deleted (retention) followed by
+ * ta__o365_cls_forget. Every verdict (o365, service, reason) must be the same. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "o365_int.h"
+#include "tlsaudit/common.h"
+#include "tlsaudit/store.h"
+
+static char dir[] = "/tmp/ta_o365_memo_XXXXXX";
+
+/* A small xorshift PRNG: the same sequence on every run. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static const char *const addrs[] = { "52.96.1.1", "52.96.1.2", "203.0.113.7", "2603:1036::5",
+                                     "198.51.100.9", "40.96.3.3" };
+/* names the built-in list matches, names it does not, and chain links */
+static const char *const names[] = { "outlook.office365.com", "x.sharepoint.com",
+                                     "teams.microsoft.com", "www.example.com", "cdn.example.net",
+                                     "a.example.org", "edge.example.com", "ha.example.com" };
+
+static void add_answer(sqlite3 *db, int64_t ts, const char *name, const char *addr,
+                       const char *cname)
+{
+    sqlite3_stmt *s = NULL;
+    CHECK_INT(sqlite3_prepare_v2(db, "INSERT INTO dns_answers(ts, ts_us, name, ipver, addr, cname) "
+                                 "VALUES ('2026-01-05T09:00:00Z', ?1, ?2, 4, ?3, ?4)", -1, &s, NULL),
+              SQLITE_OK);
+    sqlite3_bind_int64(s, 1, ts);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (addr)
+        sqlite3_bind_text(s, 3, addr, -1, SQLITE_STATIC);
+    if (cname)
+        sqlite3_bind_text(s, 4, cname, -1, SQLITE_STATIC);
+    CHECK_INT(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+}
+
+/* One row without SNI through both classifiers; counts the differences. */
+static int classify_both(struct ta__o365_cls *memo, struct ta__o365_cls *full, const char *addr,
+                         int64_t ts)
+{
+    struct ta__o365_row r = { .server_ip = addr, .ts_us = ts };
+    struct ta__o365_verdict a, b;
+
+    ta__o365_cls_row(memo, &r, &a);
+    ta__o365_cls_forget(full);
+    ta__o365_cls_row(full, &r, &b);
+    if (a.o365 == b.o365 && strcmp(a.service, b.service) == 0 && strcmp(a.reason, b.reason) == 0)
+        return 0;
+    fprintf(stderr, "%s at %lld: memo %d '%s' '%s', walk %d '%s' '%s'\n", addr, (long long)ts,
+            a.o365, a.service, a.reason, b.o365, b.service, b.reason);
+    return 1;
+}
+
+/* n random steps around a clock that moves forward; late answers and late rows included. */
+static void run_steps(sqlite3 *db, struct ta__o365_cls *memo, struct ta__o365_cls *full, int n,
+                      int *rows, int *diffs, int *matched)
+{
+    int64_t now = 1000000;
+
+    for (int i = 0; i < n; i++) {
+        unsigned k = rnd(100);
+        const char *addr = addrs[rnd(TA_ARRAY_LEN(addrs))];
+        /* names the list holds are the rarer ones, so both verdicts stay common */
+        const char *name = rnd(100) < 2 ? names[rnd(3)] : names[3 + rnd(TA_ARRAY_LEN(names) - 3)];
+        now += rnd(5000);
+        if (k < 30) {                              /* A/AAAA answer, usually "now" */
+            int64_t ts = rnd(10) == 0 ? now - (int64_t)rnd(200000) : now;
+            add_answer(db, ts, name, addr, NULL);
+        } else if (k < 33) {                       /* CNAME: someone pointed at name */
+            const char *from = rnd(100) < 15 ? names[rnd(3)] : names[3 + rnd(TA_ARRAY_LEN(names) - 3)];
+            int64_t ts = rnd(8) == 0 ? now - (int64_t)rnd(200000) : now;
+            if (strcmp(from, name) != 0)
+                add_answer(db, ts, from, NULL, name);
+        } else if (k < 34) {                       /* retention: old answers go */
+            char sql[128];
+            snprintf(sql, sizeof(sql), "DELETE FROM dns_answers WHERE ts_us < %lld",
+                     (long long)(now - 300000));
+            CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+            ta__o365_cls_forget(memo);
+        } else if (k < 36) {                       /* a burst of lookups of other names */
+            for (unsigned j = 4 + rnd(16); j > 0; j--)
+                add_answer(db, now, names[3 + rnd(TA_ARRAY_LEN(names) - 3)], addr, NULL);
+        } else {                                   /* a row, usually a little in the past */
+            int64_t ts = now - (int64_t)rnd(rnd(6) == 0 ? 100000 : 3000);
+            struct ta__o365_row r = { .server_ip = addr, .ts_us = ts };
+            struct ta__o365_verdict v;
+            *diffs += classify_both(memo, full, addr, ts);
+            ta__o365_cls_row(full, &r, &v);
+            *matched += strncmp(v.reason, "dns:", 4) == 0;
+            (*rows)++;
+        }
+    }
+}
+
+int main(void)
+{
+    char db_path[1100], errbuf[TA_ERRBUF_SIZE] = "";
+    struct ta_store *st = NULL;
+    struct ta__o365_cls *memo = NULL, *full = NULL;
+    int rows = 0, diffs = 0, matched = 0;
+
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(db_path, sizeof(db_path), "%s/memo.db", dir);
+    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
+    if (!st) {
+        fprintf(stderr, "%s\n", errbuf);
+        return CHECK_DONE();
+    }
+    sqlite3 *db = ta_store_db(st);
+    CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    /* answers stored before the classifiers exist are read by the walks, not by the memo */
+    add_answer(db, 500000, "outlook.office365.com", "52.96.1.1", NULL);
+    add_answer(db, 600000, "www.example.com", "203.0.113.7", NULL);
+    CHECK_INT(ta__o365_cls_open(db, &memo, errbuf), TA_OK);
+    CHECK_INT(ta__o365_cls_open(db, &full, errbuf), TA_OK);
+    if (memo && full) {
+        run_steps(db, memo, full, 60000, &rows, &diffs, &matched);
+        CHECK_INT(diffs, 0);
+        /* the test means something only if both kinds of verdicts were many */
+        CHECK(rows > 30000);
+        CHECK(matched > rows / 10);
+        CHECK(matched < rows - rows / 10);
+        printf("%d rows, %d Office 365 by the dns rule, %d differences\n", rows, matched, diffs);
+    }
+    ta__o365_cls_free(memo);
+    ta__o365_cls_free(full);
+    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    ta_store_close(st);
+    check_dir_done(dir);
+    return CHECK_DONE();
+}
