@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_mem.h"
 #include "tlsaudit/dissector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,15 +26,6 @@ struct fuzz_dir {
 
 static struct ta_ctx fuzz_ctx;
 
-/* The dissector memory an engine would own: one for the whole process (kept across inputs, as an
- * engine keeps it across flows), reachable until exit. */
-static struct ta_dis_mem *fuzz_mem(void)
-{
-    static struct ta_dis_mem *m;
-    if (!m && !(m = ta_dis_mem_new()))
-        __builtin_trap();
-    return m;
-}
 static struct fuzz_dir fuzz_dirs[2];
 
 /* Give direction d's held bytes to whoever owns it, as engine_sink does. */

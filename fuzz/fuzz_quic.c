@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_mem.h"
 #include "quic_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,14 +29,6 @@ static const uint8_t fuzz_dcid[8] = { 'f', 'u', 'z', 'z', 'd', 'c', 'i', 'd' };
 static struct ta_quic_crypto *fuzz_qc;
 static struct ta_ctx fuzz_ctx;
 
-/* The dissector memory an engine would own: one for the whole process, reachable until exit. */
-static struct ta_dis_mem *fuzz_mem(void)
-{
-    static struct ta_dis_mem *m;
-    if (!m && !(m = ta_dis_mem_new()))
-        __builtin_trap();
-    return m;
-}
 static struct ta_quic_state fuzz_st;
 static uint8_t fuzz_pkt[QUIC_PKT_MAX];
 static volatile uint64_t fuzz_sink_sum;

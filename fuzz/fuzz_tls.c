@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_mem.h"
 #include "tls_int.h"
 
 #define FUZZ_STREAM_MAX 32768u
@@ -14,15 +15,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ta_ctx fuzz_ctx;
 
-/* The dissector memory an engine would own: one for the whole process (kept across inputs, as an
- * engine keeps it across flows), reachable until exit. */
-static struct ta_dis_mem *fuzz_mem(void)
-{
-    static struct ta_dis_mem *m;
-    if (!m && !(m = ta_dis_mem_new()))
-        __builtin_trap();
-    return m;
-}
 static uint8_t fuzz_buf[2][FUZZ_STREAM_MAX];
 
 /* Feed msg[0..len) to direction d in chunks of step bytes (0: all at once), as the engine does. */

@@ -118,6 +118,14 @@ bool ta__capture_reload_take(void);
  * naming name in errbuf (TA_ERRBUF_SIZE). */
 int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf);
 
+#define TA_FILE_BUFFER (1u << 20)     /* stdio buffer of a capture file */
+/* Open a capture file ("-" is stdin) with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio
+ * buffer; buf must outlive pcap_close. NULL with libpcap's or errno's message in pe. */
+pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe);
+/* One reader thread's share of a total, never below floor (0 stays 0: "the default"): how the
+ * live workers and the file engine threads split --max-flows and --max-analyzing. */
+uint32_t ta__capture_share(uint32_t total, unsigned n, uint32_t floor);
+
 /* A packet source: the files of -r, or the live handles of -i. Every function gets the state
  * its open made. Return values: TA_OK, or TA_ERR_* with a message in errbuf (TA_ERRBUF_SIZE). */
 struct ta__source_ops {

@@ -1,6 +1,8 @@
 /* run_control.c - what every packet reader of a capture shares: the stop flag and the handles a
- * stop must break out of (set from a signal handler or another thread), and the checks every
- * libpcap handle gets before it is read (link type, filter). */
+ * stop must break out of (set from a signal handler or another thread), the checks every
+ * libpcap handle gets before it is read (link type, filter), how a capture file is opened, and
+ * how the reader threads split the caps. */
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -96,4 +98,35 @@ int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dl
     }
     pcap_freecode(&prog);
     return TA_OK;
+}
+
+/* See capture_int.h. Why the buffer: libpcap reads each record through fread, and with glibc's
+ * default 4 KiB buffer a 2 GB file costs half a million read(2) calls. */
+pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe)
+{
+    FILE *f;
+    pcap_t *p;
+
+    if (strcmp(path, "-") == 0)
+        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
+    f = fopen(path, "rb");
+    if (!f) {
+        snprintf(pe, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (buf)
+        (void)setvbuf(f, buf, _IOFBF, TA_FILE_BUFFER);
+    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
+    if (!p)
+        fclose(f);
+    return p;
+}
+
+/* See capture_int.h. */
+uint32_t ta__capture_share(uint32_t total, unsigned n, uint32_t floor)
+{
+    uint32_t v = total / n;
+    if (total == 0)
+        return 0;
+    return v < floor ? floor : v;
 }

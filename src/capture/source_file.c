@@ -11,7 +11,6 @@
 #include "tlsaudit/common.h"
 
 #define TA_DISPATCH_BATCH 4096        /* packets per pcap_dispatch call */
-#define TA_FILE_BUFFER (1u << 20)     /* stdio buffer of a capture file */
 #define SNAP_INTERVAL_US 1000000u     /* how often the reader publishes its counters */
 
 /* The files of the run and the one engine that reads them. */
@@ -100,29 +99,6 @@ static int read_file(pcap_t *p, const char *name, struct offline_run *r, char *e
     return rc;
 }
 
-/* Open a capture file with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio buffer: libpcap
- * reads each record through fread, and with glibc's default 4 KiB buffer a 2 GB file costs half
- * a million read(2) calls. buf must outlive pcap_close. "-" is stdin. NULL with libpcap's (or
- * errno's) message in pe. */
-static pcap_t *open_file(const char *path, char *buf, char *pe)
-{
-    FILE *f;
-    pcap_t *p;
-
-    if (strcmp(path, "-") == 0)
-        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    f = fopen(path, "rb");
-    if (!f) {
-        snprintf(pe, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (buf)
-        (void)setvbuf(f, buf, _IOFBF, TA_FILE_BUFFER);
-    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    if (!p)
-        fclose(f);
-    return p;
-}
 
 /* Read every file in order into the engine, then settle its flows. Returns TA_OK, or TA_ERR_IO with
  * errbuf set when a file failed. */
@@ -135,7 +111,7 @@ static int read_files(void *state, char *errbuf)
 
     for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
         char pe[PCAP_ERRBUF_SIZE] = "";
-        pcap_t *p = open_file(o->files[i], buf, pe);
+        pcap_t *p = ta__capture_open_file(o->files[i], buf, pe);
         if (!p) {
             /* libpcap's message usually names the file already; make sure it does. */
             if (strstr(pe, o->files[i]))

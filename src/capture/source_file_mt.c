@@ -26,7 +26,6 @@
 #include "tlsaudit/packet.h"
 
 #define TA_FILE_BATCH 4096            /* packets per pcap_dispatch call */
-#define TA_FILE_BUFFER (1u << 20)     /* stdio buffer of a capture file (see source_file.c) */
 #define TA_FILE_TICK 256              /* packets read between packet-time ticks to the engines */
 
 struct mt_worker {
@@ -51,14 +50,6 @@ struct mt_run {
 
 static void mt_close(void *state);
 
-/* One engine's share of a total, never below floor (0 stays 0: "default"); as for live workers. */
-static uint32_t share(uint32_t total, unsigned n, uint32_t floor)
-{
-    uint32_t v = total / n;
-    if (total == 0)
-        return 0;
-    return v < floor ? floor : v;
-}
 
 /* 64-bit finaliser (MurmurHash3's fmix64) for the flow hash. */
 static uint64_t mix64(uint64_t x)
@@ -139,27 +130,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Open a capture file with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio buffer; "-" is
- * stdin. The same as source_file.c's open_file. NULL with a message in pe. */
-static pcap_t *open_file(const char *path, char *buf, char *pe)
-{
-    FILE *f;
-    pcap_t *p;
-
-    if (strcmp(path, "-") == 0)
-        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    f = fopen(path, "rb");
-    if (!f) {
-        snprintf(pe, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (buf)
-        (void)setvbuf(f, buf, _IOFBF, TA_FILE_BUFFER);
-    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    if (!p)
-        fclose(f);
-    return p;
-}
 
 /* Read one file until EOF, error or stop. TA_OK, or TA_ERR_IO with a message (data lost). */
 static int read_file(pcap_t *p, const char *name, struct mt_run *r, char *errbuf)
@@ -191,7 +161,7 @@ static int read_all(struct mt_run *r, char *errbuf)
 
     for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
         char pe[PCAP_ERRBUF_SIZE] = "";
-        pcap_t *p = open_file(o->files[i], buf, pe);
+        pcap_t *p = ta__capture_open_file(o->files[i], buf, pe);
         if (!p) {
             if (strstr(pe, o->files[i]))
                 snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
@@ -257,9 +227,9 @@ static int mt_open(const struct ta__capture_opts *o, void **state, char *errbuf)
     r->o = o;
     r->n = o->workers > 0 ? (unsigned)o->workers : 1;
     r->ecfg = o->ecfg;
-    r->ecfg.max_flows = share(o->ecfg.max_flows, r->n, 16);
-    r->ecfg.max_analyzing = share(o->ecfg.max_analyzing, r->n, 16);
-    r->ecfg.stream_bufs = share(o->ecfg.stream_bufs, r->n, 64);
+    r->ecfg.max_flows = ta__capture_share(o->ecfg.max_flows, r->n, 16);
+    r->ecfg.max_analyzing = ta__capture_share(o->ecfg.max_analyzing, r->n, 16);
+    r->ecfg.stream_bufs = ta__capture_share(o->ecfg.stream_bufs, r->n, 64);
     for (unsigned i = 0; i < r->n; i++) {
         r->w[i].idx = i;
         if (ta__ring_init(&r->w[i].ring) != TA_OK) {

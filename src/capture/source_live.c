@@ -101,14 +101,6 @@ static int join_fanout(pcap_t *p, const char *iface, uint16_t id, char *errbuf)
     return TA_OK;
 }
 
-/* One worker's share of a total, never below floor (0 stays 0: "default"). */
-static uint32_t share(uint32_t total, unsigned n, uint32_t floor)
-{
-    uint32_t v = total / n;
-    if (total == 0)
-        return 0;
-    return v < floor ? floor : v;
-}
 
 /* Open o->workers handles on o->iface (create, options, activate), check the link type, install
  * the filter, and with more than one join them to one PACKET_FANOUT group (flow hash, IP
@@ -127,9 +119,9 @@ static int live_open(const struct ta__capture_opts *o, void **state, char *errbu
     lv->o = o;
     lv->n = o->workers > 0 ? (unsigned)o->workers : 1;
     lv->ecfg = o->ecfg;
-    lv->ecfg.max_flows = share(o->ecfg.max_flows, lv->n, 16);
-    lv->ecfg.max_analyzing = share(o->ecfg.max_analyzing, lv->n, 16);
-    lv->ecfg.stream_bufs = share(o->ecfg.stream_bufs, lv->n, 64);
+    lv->ecfg.max_flows = ta__capture_share(o->ecfg.max_flows, lv->n, 16);
+    lv->ecfg.max_analyzing = ta__capture_share(o->ecfg.max_analyzing, lv->n, 16);
+    lv->ecfg.stream_bufs = ta__capture_share(o->ecfg.stream_bufs, lv->n, 64);
     for (unsigned i = 0; i < lv->n; i++) {
         struct live_worker *wk = &lv->w[i];
         wk->idx = i;
