@@ -34,6 +34,9 @@ struct ta_central {
 
 /* Run one command without parameters; on failure errbuf gets "what: server message". Returns
  * TA_OK or TA_ERR_IO. */
+/* Connect (the password check, libpq's connection, the session's settings), without the schema
+ * (ta_central_open adds it). TA_OK, or TA_ERR_* with errbuf naming the target, never a password. */
+int ta__pg_connect(const char *conninfo, struct ta_central **out, char *errbuf);
 int ta__pg_exec(struct ta_central *c, const char *sql, const char *what, char *errbuf);
 /* The same with text parameters (PQexecParams); *res gets the result when res is non-NULL and
  * the command succeeded (the caller PQclears it). */

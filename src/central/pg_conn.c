@@ -92,24 +92,8 @@ static void pg_notice(void *arg, const char *message)
     TA_LOG(TA_LOG_DEBUG, "postgresql: %s", message);
 }
 
-/* Read this central database's id (tlsaudit.instance) into c->id. */
-static int pg_instance_id(struct ta_central *c, char *errbuf)
-{
-    PGresult *r = NULL;
-    int rc = ta__pg_params(c, "SELECT id FROM tlsaudit.instance ORDER BY created LIMIT 1", 0,
-                           NULL, "reading the central id", &r, errbuf);
-    if (rc == TA_OK && PQntuples(r) != 1) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: tlsaudit.instance is empty", c->target);
-        rc = TA_ERR_IO;
-    }
-    if (rc == TA_OK)
-        snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return rc;
-}
-
-/* See central.h. */
-int ta_central_open(const char *conninfo, struct ta_central **out, char *errbuf)
+/* See central_int.h. */
+int ta__pg_connect(const char *conninfo, struct ta_central **out, char *errbuf)
 {
     bool bad;
     *out = NULL;
@@ -149,8 +133,7 @@ int ta_central_open(const char *conninfo, struct ta_central **out, char *errbuf)
     }
     PQsetNoticeProcessor(c->conn, pg_notice, NULL);
     if (ta__pg_exec(c, "SET client_encoding = 'UTF8'; SET search_path = pg_catalog, pg_temp",
-                    "session setup", errbuf) != TA_OK ||
-        ta__pg_schema_migrate(c, errbuf) != TA_OK || pg_instance_id(c, errbuf) != TA_OK) {
+                    "session setup", errbuf) != TA_OK) {
         ta_central_close(c);
         return TA_ERR_IO;
     }

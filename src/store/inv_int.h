@@ -67,7 +67,5 @@ void ta__retain_prepare(struct ta_store *st);
     "(COALESCE(h.version, 0) IN (2, 768, 769, 770) OR (COALESCE(h.version, 0) = 0 AND "         \
     "COALESCE(h.client_max_version, 0) BETWEEN 1 AND 770))"
 
-/* Wall-clock microseconds (updated_us). */
-int64_t ta__inv_now_us(void);
 
 #endif

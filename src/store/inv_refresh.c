@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlsaudit/clock.h"
 #include "inv_int.h"
 #include "store_int.h"
 #include "tlsaudit/store.h"
@@ -173,7 +174,7 @@ static int pending(sqlite3 *db, int64_t *run)
 /* See store.h. */
 int ta_store_refresh(sqlite3 *db, char *errbuf)
 {
-    int64_t run = 0, now = ta__inv_now_us();
+    int64_t run = 0, now = (int64_t)ta_clock_wall_us();
     int p = pending(db, &run);
     if (p == 0)
         return TA_OK;

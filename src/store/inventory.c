@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tlsaudit/clock.h"
 #include "inv_int.h"
 #include "store_int.h"
 #include "tlsaudit/fingerprint.h"
@@ -59,14 +60,6 @@ struct ta__inv {
     uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
     int64_t *cid;
 };
-
-/* See inv_int.h. */
-int64_t ta__inv_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* FNV-1a over a string (its NUL included, so "ab","c" and "a","bc" differ); NULL = "". */
 static uint64_t h_str(uint64_t h, const char *s)
@@ -409,7 +402,7 @@ int ta__inv_flush(struct ta_store *st)
     struct ta__inv *t = st->inv;
     if (!t || (!t->ninv && !t->ndc && !t->nrl))
         return TA_OK;
-    int64_t now = ta__inv_now_us();
+    int64_t now = (int64_t)ta_clock_wall_us();
     bool ok = flush_inv(st, t, now) && flush_dc(st, t) && flush_rl(st, t, now);
     if (!ok) {
         ta__store_row_error(st, "inventory");

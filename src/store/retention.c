@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tlsaudit/clock.h"
 #include "inv_int.h"
 #include "store_int.h"
 #include "tlsaudit/store.h"
@@ -121,7 +122,7 @@ static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n, bool *o
 static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64_t n)
 {
     sqlite3 *db = st->db;
-    int64_t now = ta__inv_now_us();
+    int64_t now = (int64_t)ta_clock_wall_us();
     if (newest_us >= 0 &&
         (!exec3(db, PRUNE_INV, now, 0, 0) || !exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
          !exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "

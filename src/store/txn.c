@@ -7,13 +7,6 @@
 #include "store_int.h"
 #include "tlsaudit/store.h"
 
-/* Open the batch transaction if none is open. */
-void ta__store_row_error(struct ta_store *st, const char *what)
-{
-    if (st->row_errors++ == 0)
-        TA_LOG(TA_LOG_ERROR, "%s: cannot write (%s): %s; further write failures are not logged", st->path, what,
-               sqlite3_errmsg(st->db));
-}
 
 int ta__store_batch_begin(struct ta_store *st)
 {
