@@ -208,6 +208,36 @@ static void test_undecodable(void)
     free(keep);
 }
 
+/* GRE whose payload is not IP, directly (PPP, as PPTP sends) or one tunnel further down (MPLS
+ * carrying an Ethernet frame with ARP): refused, and charged to GRE, never to non_ip. */
+static void test_gre_not_ip(void)
+{
+    static const uint8_t ppp[] = {
+        0x45, 0, 0, 32, 0, 0, 0, 0, 64, 47, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1, /* IPv4, GRE */
+        0x00, 0x00, 0x88, 0x0B,                    /* GRE: no options, protocol PPP */
+        0xFF, 0x03, 0x00, 0x21, 0x45, 0, 0, 0,     /* a PPP frame */
+    };
+    static const uint8_t mpls_arp[] = {
+        0x45, 0, 0, 60, 0, 0, 0, 0, 64, 47, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1, /* IPv4, GRE */
+        0x00, 0x00, 0x88, 0x47,                    /* GRE: MPLS unicast */
+        0x00, 0x01, 0x01, 0x40,                    /* label 16, bottom of stack */
+        0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA,        /* Ethernet without control word: dst */
+        0x02, 0, 0, 0, 0, 1, 0x08, 0x06,           /* src, ARP */
+        0, 1, 8, 0, 6, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+    };
+    const struct { const uint8_t *f; size_t len; } cases[] = {
+        { ppp, sizeof ppp }, { mpls_arp, sizeof mpls_arp },
+    };
+    for (size_t i = 0; i < TA_ARRAY_LEN(cases); i++) {
+        struct ta_decode_stats st = { 0 };
+        struct ta_pkt p = { 0 };
+        CHECK_INT(ta_decode(DLT_RAW, cases[i].f, (uint32_t)cases[i].len, &p, &st), TA_UNSUPPORTED);
+        CHECK_INT(p.tun_failed, TA_TUN_GRE);
+        CHECK_INT(st.undecoded[TA_TUN_GRE], 1);
+        CHECK_INT(st.non_ip + st.malformed + st.tunneled, 0);
+    }
+}
+
 /* VXLAN on another UDP port: plain UDP by default, the inner packet with the option. */
 static void test_vxlan_port(void)
 {
@@ -278,6 +308,7 @@ int main(void)
     test_cuts("ip-in-ip6.pcap");
     test_depth();
     test_undecodable();
+    test_gre_not_ip();
     test_vxlan_port();
     return CHECK_DONE();
 }

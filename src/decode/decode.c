@@ -438,6 +438,28 @@ int ta__decode_ip(struct ta_cur *c, struct ta_pkt *out)
     return ip_decode(L3_ANY, c, out);
 }
 
+/* A tunnel handed back the frame it carries (TA_HANDOFF): decode it here, again and again for a
+ * tunnel inside a tunnel, so that decode.c calls the tunnels and never the reverse. A GRE
+ * payload that turns out not to be IP (anything below it answering TA_UNSUPPORTED without
+ * charging a tunnel itself) is charged to GRE, as the undecoded_gre counter says. */
+static int decode_inner(int rc, struct ta_pkt *out)
+{
+    uint8_t fail = 0;
+
+    while (rc == TA_HANDOFF) {
+        struct ta_cur c = out->inner;
+        if (out->inner_fail && !fail)
+            fail = out->inner_fail;
+        if (out->inner_kind == TA__INNER_IP)
+            rc = ta__decode_ip(&c, out);
+        else
+            rc = ta__decode_ethertype(&c, out->inner_type, out);
+    }
+    if (rc == TA_UNSUPPORTED && fail && !out->tun_failed)
+        out->tun_failed = fail;
+    return rc;
+}
+
 /* Count the outcome of one decode in the statistics. */
 static void decode_count(int rc, const struct ta_pkt *out, struct ta_decode_stats *st)
 {
@@ -493,6 +515,7 @@ int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *da
     rc = link_decode(dlt, &c, out, &kind);
     if (rc == TA_OK)
         rc = ip_decode(kind, &c, out);
+    rc = decode_inner(rc, out);
     if (st)
         decode_count(rc, out, st);
     return rc;

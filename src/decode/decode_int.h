@@ -1,7 +1,9 @@
-/* decode_int.h - private to the decoder: decode.c (link, IP, TCP/UDP) and decode_tunnel.c
- * (MPLS, PPPoE, GRE, ERSPAN, VXLAN, GENEVE, Cisco MetaData, IP in IP) call each other for the
- * layer inside a tunnel. Every call into a tunnel goes through its depth check, so the mutual
- * recursion is bounded by TA_DECODE_MAX_TUNNELS. */
+/* decode_int.h - private to the decoder: decode.c (link, IP, TCP/UDP) calls decode_tunnel.c
+ * (MPLS, PPPoE, GRE, ERSPAN, VXLAN, GENEVE, Cisco MetaData, IP in IP) for a tunnel's header; the
+ * tunnel does not decode what it carries but answers TA_HANDOFF with the inner frame in
+ * out->inner (an EtherType or an IP packet), and decode.c's loop decodes that (Zeek's packet
+ * analyzers forward the same way). Calls go one way; every tunnel's depth check bounds the
+ * loop by TA_DECODE_MAX_TUNNELS. */
 #ifndef TA_DECODE_INT_H
 #define TA_DECODE_INT_H
 
@@ -10,6 +12,9 @@
 
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/packet.h"
+
+/* What a tunnel's inner frame begins with (struct ta_pkt.inner_kind). */
+enum { TA__INNER_ETHERTYPE = 1, TA__INNER_IP = 2 };
 
 /* decode.c */
 
@@ -23,7 +28,8 @@ int ta__decode_ip(struct ta_cur *c, struct ta_pkt *out);
 /* decode_tunnel.c */
 
 /* Tunnel and tag EtherTypes: MPLS, PPPoE session, Cisco MetaData. TA_UNSUPPORTED (non-IP) for
- * any other type. */
+ * any other type. Like every tunnel function below: TA_HANDOFF with the inner frame in out, or
+ * TA_MALFORMED / TA_UNSUPPORTED. */
 int ta__decode_ethertype_tunnel(struct ta_cur *c, uint16_t type, struct ta_pkt *out);
 /* True for the IP protocols carrying a tunnel: 4 (IPv4), 41 (IPv6), 47 (GRE). */
 bool ta__decode_ip_is_tunnel(uint8_t proto);

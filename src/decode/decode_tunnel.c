@@ -73,6 +73,26 @@ static int tun_fail(struct ta_pkt *out, uint8_t kind, int rc)
     return rc;
 }
 
+/* Hand the frame at c, beginning with EtherType type, back to the decoder's loop. */
+static int inner_ethertype(const struct ta_cur *c, uint16_t type, struct ta_pkt *out)
+{
+    out->inner = *c;
+    out->inner_type = type;
+    out->inner_kind = TA__INNER_ETHERTYPE;
+    out->inner_fail = 0;
+    return TA_HANDOFF;
+}
+
+/* Hand the IP packet at c back to the decoder's loop. */
+static int inner_ip(const struct ta_cur *c, struct ta_pkt *out)
+{
+    out->inner = *c;
+    out->inner_type = 0;
+    out->inner_kind = TA__INNER_IP;
+    out->inner_fail = 0;
+    return TA_HANDOFF;
+}
+
 /* An Ethernet frame inside a tunnel: addresses, then its EtherType. */
 static int tun_ether(struct ta_cur *c, struct ta_pkt *out)
 {
@@ -80,7 +100,7 @@ static int tun_ether(struct ta_cur *c, struct ta_pkt *out)
 
     if (!ta_cur_skip(c, 12) || !ta_cur_u16(c, &type))
         return TA_MALFORMED;
-    return ta__decode_ethertype(c, type, out);
+    return inner_ethertype(c, type, out);
 }
 
 /* MPLS (RFC 3032 2.1): 4-byte entries (label 20, TC 3, S 1, TTL 8) until the bottom of stack
@@ -104,7 +124,7 @@ static int tun_mpls(struct ta_cur *c, struct ta_pkt *out)
     switch (first >> 4) {
     case 4:
     case 6:
-        return ta__decode_ip(c, out);
+        return inner_ip(c, out);
     case 0:
         if (!ta_cur_skip(c, 4))
             return tun_fail(out, TA_TUN_MPLS, TA_MALFORMED);
@@ -138,7 +158,7 @@ static int tun_pppoe(struct ta_cur *c, struct ta_pkt *out)
         return tun_fail(out, TA_TUN_PPPOE, TA_MALFORMED);
     }
     if (proto == PPP_IPV4 || proto == PPP_IPV6)
-        return ta__decode_ip(c, out);
+        return inner_ip(c, out);
     return TA_UNSUPPORTED;
 }
 
@@ -157,7 +177,7 @@ static int tun_cmd(struct ta_cur *c, struct ta_pkt *out)
         return tun_fail(out, TA_TUN_CMD, TA_MALFORMED);
     out->enc.sgt = sgt;
     out->enc.has |= TA_ENC_SGT;
-    return ta__decode_ethertype(c, type, out);
+    return inner_ethertype(c, type, out);
 }
 
 /* See decode_int.h. */
@@ -213,7 +233,7 @@ static int tun_erspan(struct ta_cur *c, struct ta_pkt *out, uint8_t kind)
     if (ft == ERSPAN3_FT_ETHERNET)
         return tun_ether(c, out);
     if (ft == ERSPAN3_FT_IP)
-        return ta__decode_ip(c, out);
+        return inner_ip(c, out);
     return tun_fail(out, kind, TA_UNSUPPORTED);
 }
 
@@ -240,9 +260,8 @@ static int tun_gre(struct ta_cur *c, struct ta_pkt *out)
         return TA_MALFORMED;
     if (proto == ETHERTYPE_TEB)
         return tun_ether(c, out);
-    rc = ta__decode_ethertype(c, proto, out);
-    if (rc == TA_UNSUPPORTED && !out->tun_failed)
-        return tun_fail(out, TA_TUN_GRE, rc); /* PPP (PPTP), WCCP, NSH ...: not ours */
+    rc = inner_ethertype(c, proto, out);
+    out->inner_fail = TA_TUN_GRE;   /* PPP (PPTP), WCCP, NSH ... inside: not ours, GRE's count */
     return rc;
 }
 
@@ -268,7 +287,7 @@ int ta__decode_ip_tunnel(uint8_t proto, struct ta_cur *c, struct ta_pkt *out)
         return TA_MALFORMED;
     if (!ta_cur_peek8(c, 0, &v) || (v >> 4) != (proto == 4 ? 4 : 6))
         return tun_fail(out, kind, TA_MALFORMED);
-    return ta__decode_ip(c, out);
+    return inner_ip(c, out);
 }
 
 /* See decode_int.h. Only the destination port says VXLAN or GENEVE (the source port is a hash
@@ -315,7 +334,7 @@ static int tun_geneve(struct ta_cur *c, struct ta_pkt *out)
     if (proto == ETHERTYPE_TEB)
         return tun_ether(c, out);
     if (proto == ETHERTYPE_IPV4 || proto == ETHERTYPE_IPV6)
-        return ta__decode_ethertype(c, proto, out);
+        return inner_ethertype(c, proto, out);
     return tun_fail(out, TA_TUN_GENEVE, TA_UNSUPPORTED);
 }
 

@@ -2,9 +2,9 @@
  * separators, shares, and the "N more not shown" line under a capped table. */
 #include <stdio.h>
 
-#include "report_html.h"
+#include "report_fmt.h"
 
-/* See report_html.h. */
+/* See report_fmt.h. */
 void ta__rp_num(FILE *fp, long long v)
 {
     char b[32], out[48];
@@ -23,7 +23,7 @@ void ta__rp_num(FILE *fp, long long v)
     fputs(out, fp);
 }
 
-/* See report_html.h. */
+/* See report_fmt.h. */
 void ta__rp_pct(FILE *fp, long long part, long long whole)
 {
     if (whole <= 0)
@@ -32,7 +32,7 @@ void ta__rp_pct(FILE *fp, long long part, long long whole)
         fprintf(fp, "%.1f%%", 100.0 * (double)part / (double)whole);
 }
 
-/* See report_html.h. */
+/* See report_fmt.h. */
 void ta__rp_more(FILE *fp, size_t shown, size_t total, const char *table)
 {
     if (total <= shown)

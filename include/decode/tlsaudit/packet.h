@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "tlsaudit/addr.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/cursor.h"
 #include "tlsaudit/encap.h"
 
 enum ta_l4 { TA_L4_OTHER = 0, TA_L4_TCP = 6, TA_L4_UDP = 17 };
@@ -39,6 +40,13 @@ struct ta_pkt {
     uint8_t tun_failed;        /* enum ta_tunnel whose header or payload could not be decoded */
     bool tun_too_deep;         /* more than TA_DECODE_MAX_TUNNELS tunnels nested */
     uint16_t vxlan_port;       /* from struct ta_decode_opts (the decoder's own use) */
+    /* The decoder's own use: the frame a tunnel found inside itself, decoded next by the
+     * decoder's loop (decode_int.h, TA_HANDOFF), so the decoder and the tunnels never call
+     * each other. */
+    struct ta_cur inner;
+    uint16_t inner_type;       /* its EtherType, when inner_kind is an EtherType */
+    uint8_t inner_kind;        /* what it begins with (decode_int.h) */
+    uint8_t inner_fail;        /* enum ta_tunnel charged if it turns out not to be IP (GRE) */
 };
 
 #define TA_DECODE_MAX_TUNNELS 4 /* a tunnel inside a tunnel ..., four deep at most */
