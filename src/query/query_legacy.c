@@ -9,87 +9,30 @@
 #include "query_int.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/names.h"
+#include "tlsaudit/strset.h"
 
 #define MAX_VERSIONS 32
-
-/* A growable set of distinct strings. */
-struct strset {
-    char **v;
-    size_t n, cap;
-};
 
 /* One client being aggregated. */
 struct lclient {
     char *ip;
     uint16_t versions[MAX_VERSIONS];
     size_t nversions;
-    struct strset apps, dests, reasons, ja3, ja4, ciphers;
+    struct ta_strset apps, dests, reasons, ja3, ja4, ciphers;
     long handshakes, refused;
     long long first_us, last_us;
     char first_ts[40], last_ts[40];
 };
 
-/* Add a copy of t unless present or empty. Returns 0, or -1 when out of memory. */
-static int set_add(struct strset *s, const char *t)
-{
-    if (!t || !*t)
-        return 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], t) == 0)
-            return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4;
-        char **nv = realloc(s->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        s->v = nv;
-        s->cap = cap;
-    }
-    s->v[s->n] = strdup(t);
-    if (!s->v[s->n])
-        return -1;
-    s->n++;
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted members joined by sep; malloc'd (never NULL unless out of memory). */
-static char *set_join(struct strset *s, const char *sep)
-{
-    size_t len = 1, off = 0;
-    if (s->n > 1)
-        qsort(s->v, s->n, sizeof *s->v, cmp_str);
-    for (size_t i = 0; i < s->n; i++)
-        len += strlen(s->v[i]) + strlen(sep);
-    char *out = malloc(len);
-    if (!out)
-        return NULL;
-    out[0] = '\0';
-    for (size_t i = 0; i < s->n; i++)
-        off += (size_t)snprintf(out + off, len - off, "%s%s", i ? sep : "", s->v[i]);
-    return out;
-}
-
-static void set_free(struct strset *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-}
-
 static void client_free(struct lclient *c)
 {
     free(c->ip);
-    set_free(&c->apps);
-    set_free(&c->dests);
-    set_free(&c->reasons);
-    set_free(&c->ja3);
-    set_free(&c->ja4);
-    set_free(&c->ciphers);
+    ta_strset_free(&c->apps);
+    ta_strset_free(&c->dests);
+    ta_strset_free(&c->reasons);
+    ta_strset_free(&c->ja3);
+    ta_strset_free(&c->ja4);
+    ta_strset_free(&c->ciphers);
 }
 
 /* Columns of the row query. A row is one handshake (L_HS 1) or one inventory row (L_HS its
@@ -133,9 +76,9 @@ static int fold_row(struct lclient *c, sqlite3_stmt *s)
         cipher = ta_cipher_name((uint16_t)sqlite3_column_int(s, L_CIPHER));
     else if (sqlite3_column_type(s, L_CIPHER_V2) != SQLITE_NULL)
         cipher = ta_cipher_v2_name((uint32_t)sqlite3_column_int64(s, L_CIPHER_V2));
-    if (set_add(&c->apps, ta__q_text(s, L_APP)) || set_add(&c->dests, dest) ||
-        set_add(&c->reasons, ta__q_text(s, L_REASON)) || set_add(&c->ja3, ta__q_text(s, L_JA3)) ||
-        set_add(&c->ja4, ta__q_text(s, L_JA4)) || set_add(&c->ciphers, cipher))
+    if (ta_strset_add(&c->apps, ta__q_text(s, L_APP)) || ta_strset_add(&c->dests, dest) ||
+        ta_strset_add(&c->reasons, ta__q_text(s, L_REASON)) || ta_strset_add(&c->ja3, ta__q_text(s, L_JA3)) ||
+        ta_strset_add(&c->ja4, ta__q_text(s, L_JA4)) || ta_strset_add(&c->ciphers, cipher))
         return -1;
     long hs = sqlite3_column_int(s, L_HS);
     long long first_us = sqlite3_column_int64(s, L_FIRST_US);
@@ -211,9 +154,9 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
     sqlite3_reset(max_stmt);
     snprintf(nh, sizeof nh, "%ld", c->handshakes);
     snprintf(nr, sizeof nr, "%ld", c->refused);
-    char *apps = set_join(&c->apps, " "), *dests = set_join(&c->dests, ", ");
-    char *reasons = set_join(&c->reasons, "; "), *ja3 = set_join(&c->ja3, " ");
-    char *ja4 = set_join(&c->ja4, " "), *ciphers = set_join(&c->ciphers, " ");
+    char *apps = ta_strset_join(&c->apps, " "), *dests = ta_strset_join(&c->dests, ", ");
+    char *reasons = ta_strset_join(&c->reasons, "; "), *ja3 = ta_strset_join(&c->ja3, " ");
+    char *ja4 = ta_strset_join(&c->ja4, " "), *ciphers = ta_strset_join(&c->ciphers, " ");
     const char *cells[] = { c->ip, versions, maxv, apps, dests, nh, nr, c->first_ts,
                             c->last_ts, reasons, ja3, ja4, ciphers };
     const char *ncells[TA_ARRAY_LEN(narrow_from)];

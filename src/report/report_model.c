@@ -9,60 +9,7 @@
 #include "report_model.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/names.h"
-
-/* A small set of distinct strings, joined sorted at the end. */
-struct sset {
-    char **v;
-    size_t n, cap;
-};
-
-static int sset_add(struct sset *s, const char *t)
-{
-    if (!t || !*t)
-        return 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], t) == 0)
-            return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4;
-        char **nv = realloc(s->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        s->v = nv;
-        s->cap = cap;
-    }
-    if (!(s->v[s->n] = strdup(t)))
-        return -1;
-    s->n++;
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Members sorted and joined by sep, malloc'd; frees the set. NULL when out of memory. */
-static char *sset_take(struct sset *s, const char *sep)
-{
-    size_t len = 1, off = 0;
-    char *out;
-    if (s->n > 1)
-        qsort(s->v, s->n, sizeof *s->v, cmp_str);
-    for (size_t i = 0; i < s->n; i++)
-        len += strlen(s->v[i]) + strlen(sep);
-    out = malloc(len);
-    if (out) {
-        out[0] = '\0';
-        for (size_t i = 0; i < s->n; i++)
-            off += (size_t)snprintf(out + off, len - off, "%s%s", i ? sep : "", s->v[i]);
-    }
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-    memset(s, 0, sizeof *s);
-    return out;
-}
+#include "tlsaudit/strset.h"
 
 const char *ta__rp_version(uint16_t v, char *buf, size_t len)
 {
@@ -168,7 +115,7 @@ bool ta__rp_cipher_no_fs(const struct ta_rd_cipher *c)
 }
 
 struct fold {
-    struct sset dests, names, apps, ja3, ja4, reasons, ciphers;
+    struct ta_strset dests, names, apps, ja3, ja4, reasons, ciphers;
     uint32_t vbits;   /* legacy versions seen: bit per kind */
     uint16_t vlist[8];
     size_t nv;
@@ -187,11 +134,11 @@ static int fold_row(struct ta_rp_offender *o, struct fold *fd, const struct ta_r
         ;
     if (i == fd->nv && i < TA_ARRAY_LEN(fd->vlist))
         fd->vlist[fd->nv++] = v;
-    if (sset_add(&fd->dests, d) || sset_add(&fd->apps, a) || sset_add(&fd->ja3, r->ja3) ||
-        sset_add(&fd->ja4, r->ja4) || sset_add(&fd->reasons, r->reason) ||
-        (!r->sni[0] && sset_add(&fd->names, r->name)) ||
+    if (ta_strset_add(&fd->dests, d) || ta_strset_add(&fd->apps, a) || ta_strset_add(&fd->ja3, r->ja3) ||
+        ta_strset_add(&fd->ja4, r->ja4) || ta_strset_add(&fd->reasons, r->reason) ||
+        (!r->sni[0] && ta_strset_add(&fd->names, r->name)) ||
         ((r->cipher_id >= 0 || r->cipher_v2) &&
-         sset_add(&fd->ciphers, ta__rp_cipher(r->cipher_id, r->cipher_v2, c, sizeof c))))
+         ta_strset_add(&fd->ciphers, ta__rp_cipher(r->cipher_id, r->cipher_v2, c, sizeof c))))
         return -1;
     if (o->hs == 0 || strcmp(r->first_seen, o->first_seen) < 0)
         snprintf(o->first_seen, sizeof o->first_seen, "%s", r->first_seen);
@@ -228,13 +175,13 @@ static int finish(struct ta_rp_offender *o, struct fold *fd)
         off += (size_t)snprintf(vs + off, sizeof vs - off, "%s%s", i ? " " : "",
                                 ta__rp_version(fd->vlist[i], lab, sizeof lab));
     o->versions = strdup(vs);
-    o->dests = sset_take(&fd->dests, ", ");
-    o->names = sset_take(&fd->names, ", ");
-    o->apps = sset_take(&fd->apps, " ");
-    o->ja3 = sset_take(&fd->ja3, " ");
-    o->ja4 = sset_take(&fd->ja4, " ");
-    o->reasons = sset_take(&fd->reasons, "; ");
-    o->ciphers = sset_take(&fd->ciphers, " ");
+    o->dests = ta_strset_take(&fd->dests, ", ");
+    o->names = ta_strset_take(&fd->names, ", ");
+    o->apps = ta_strset_take(&fd->apps, " ");
+    o->ja3 = ta_strset_take(&fd->ja3, " ");
+    o->ja4 = ta_strset_take(&fd->ja4, " ");
+    o->reasons = ta_strset_take(&fd->reasons, "; ");
+    o->ciphers = ta_strset_take(&fd->ciphers, " ");
     if (o->refused == o->hs)
         o->hint = TA_RP_HINT_REFUSED;
     else if (o->last_modern_us > o->last_legacy_us)
