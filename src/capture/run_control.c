@@ -122,6 +122,20 @@ pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe)
     return p;
 }
 
+/* See capture_int.h. libpcap's message usually names the file already; make sure it does. */
+pcap_t *ta__capture_open_named(const char *path, char *buf, char *errbuf)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = ta__capture_open_file(path, buf, pe);
+    if (!p) {
+        if (strstr(pe, path))
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
+        else
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, pe);
+    }
+    return p;
+}
+
 /* See capture_int.h. */
 uint32_t ta__capture_share(uint32_t total, unsigned n, uint32_t floor)
 {

@@ -110,14 +110,8 @@ static int read_files(void *state, char *errbuf)
     char *buf = malloc(TA_FILE_BUFFER);   /* one for all files; without it, stdio's default */
 
     for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
-        char pe[PCAP_ERRBUF_SIZE] = "";
-        pcap_t *p = ta__capture_open_file(o->files[i], buf, pe);
+        pcap_t *p = ta__capture_open_named(o->files[i], buf, errbuf);
         if (!p) {
-            /* libpcap's message usually names the file already; make sure it does. */
-            if (strstr(pe, o->files[i]))
-                snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
-            else
-                snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", o->files[i], pe);
             rc = TA_ERR_IO;
             break;
         }

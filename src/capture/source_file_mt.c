@@ -160,13 +160,8 @@ static int read_all(struct mt_run *r, char *errbuf)
     int rc = TA_OK;
 
     for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
-        char pe[PCAP_ERRBUF_SIZE] = "";
-        pcap_t *p = ta__capture_open_file(o->files[i], buf, pe);
+        pcap_t *p = ta__capture_open_named(o->files[i], buf, errbuf);
         if (!p) {
-            if (strstr(pe, o->files[i]))
-                snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
-            else
-                snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", o->files[i], pe);
             rc = TA_ERR_IO;
             break;
         }
