@@ -1,5 +1,5 @@
 /* fuzz_dns.c - libFuzzer target for the passive DNS parser ta_dns_parse (RFC 1035,
- * include/tlsaudit/dns.h): the input is one DNS message. Checks what dns.h promises of each
+ * include/dissectors/tlsaudit/dns.h): the input is one DNS message. Checks what dns.h promises of each
  * answer: a name and CNAME target of printable ASCII without upper case (everything else
  * escaped as \DDD), at most TA_DNS_NAME_MAX bytes, and an address exactly for A/AAAA. */
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* fuzz_endpoints.c - libFuzzer target for the Office 365 endpoint list import (src/endpoints.c,
- * include/tlsaudit/o365.h): the input is the JSON file given to `endpoints import`. The database
+/* fuzz_endpoints.c - libFuzzer target for the Office 365 endpoint list import (src/o365/endpoints.c,
+ * include/o365/tlsaudit/o365.h): the input is the JSON file given to `endpoints import`. The database
  * is a real store (created once in a temporary directory, fsync off for speed) holding a few
  * connection rows, so a list that imports is also used to classify them (patterns and CIDRs
  * from the input applied to stored SNIs, names and addresses). The input is also given whole

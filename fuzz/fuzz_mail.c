@@ -1,5 +1,5 @@
 /* fuzz_mail.c - libFuzzer target for the plaintext dissectors of the registry ta_dissectors
- * (SMTP, IMAP, POP3, FTP, generic prelude; include/tlsaudit/dissector.h), fed both directions
+ * (SMTP, IMAP, POP3, FTP, generic prelude; include/dissectors/tlsaudit/dissector.h), fed both directions
  * of one flow the way the engine's stream sink feeds them, STARTTLS hand-off to TLS included.
  *
  * Input: byte 0 picks the dissector (SMTP..GENERIC, modulo), bytes 1-2 the server port; then

@@ -1,5 +1,5 @@
 /* fuzz_packet.c - libFuzzer target for the whole per-packet path: decode, flow table, reassembly,
- * dissectors, nDPI, records out (ta_engine_packet, include/tlsaudit/engine.h).
+ * dissectors, nDPI, records out (ta_engine_packet, include/engine/tlsaudit/engine.h).
  *
  * Input format (fuzz/tools/pcap2corpus.py writes seeds in it from real captures):
  *   byte 0      link type: index into fuzz_dlts[] (modulo its size)

@@ -1,4 +1,4 @@
-/* fuzz_quic.c - libFuzzer target for the QUIC dissector (include/tlsaudit/quic.h): the probe,
+/* fuzz_quic.c - libFuzzer target for the QUIC dissector (include/dissectors/tlsaudit/quic.h): the probe,
  * the datagram walk (long headers, coalesced packets, Retry, Version Negotiation, decryption),
  * Initial frames, CRYPTO reassembly and the TLS hellos behind them.
  *

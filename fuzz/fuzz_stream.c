@@ -1,4 +1,4 @@
-/* fuzz_stream.c - libFuzzer target for TCP reassembly (include/tlsaudit/stream.h), driven by a
+/* fuzz_stream.c - libFuzzer target for TCP reassembly (include/flow/tlsaudit/stream.h), driven by a
  * byte program. Two streams share one small buffer pool, so one stream can starve the other.
  *
  * Header: u8 pool buffers (1 + b % 3), u8 buffer size (64 << (b % 5)), u32 ISN.

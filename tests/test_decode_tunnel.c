@@ -1,4 +1,4 @@
-/* test_decode_tunnel.c - the tunnel decoder (src/decode_tunnel.c) packet by packet, on the
+/* test_decode_tunnel.c - the tunnel decoder (src/decode/decode_tunnel.c) packet by packet, on the
  * captures of tests/data/encap/: each frame of a rewritten capture wraps the frame of the same
  * index of inner.pcap (real openssl handshakes), so both must decode to the same innermost packet
  * (addresses, ports, sequence numbers, flags, the IP packet nDPI gets, the payload bytes), with

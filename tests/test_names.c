@@ -1,5 +1,5 @@
 /* test_names.c - label tables (versions, IANA cipher suites, SSLv2 specs, alerts) and the record
- * helpers of src/hs.c (negotiated / client max version, application name). */
+ * helpers of src/record/handshake.c (negotiated / client max version, application name). */
 #include "check.h"
 #include "names_int.h"
 #include "tlsaudit/handshake.h"

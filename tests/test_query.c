@@ -392,7 +392,7 @@ static int build_db2(void)
     return rc == TA_OK ? 0 : -1;
 }
 
-/* Every field of the full record, as the CSV shows it: labels from src/names.c, GREASE named,
+/* Every field of the full record, as the CSV shows it: labels from src/record/names.c, GREASE named,
  * unknown values as numbers (extensions, point formats: decimal; the rest: hex). */
 static void test_sessions_full(void)
 {
@@ -471,7 +471,7 @@ static void test_sessions_columns(void)
     CHECK_STR(qerr, "tlsaudit query summary: unknown option '--wide'\n");
 }
 
-/* The registry labels behind the wide columns (src/names.c). */
+/* The registry labels behind the wide columns (src/record/names.c). */
 static void test_labels(void)
 {
     char buf[256];

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""gen_cipher_table.py - write src/cipher_table.c from tools/iana-tls-cipher-suites.csv.
+"""gen_cipher_table.py - write src/record/cipher_table.c from tools/iana-tls-cipher-suites.csv.
 
 Usage (from the repository root):
-    python3 tools/gen_cipher_table.py > src/cipher_table.c
+    python3 tools/gen_cipher_table.py > src/record/cipher_table.c
 
 The CSV holds the IANA TLS Cipher Suites registry as "value,name" lines (comments start with
 '#', the first non-comment line is the header). The 16 GREASE values of RFC 8701 are added here
@@ -66,8 +66,8 @@ def main():
 
     out = sys.stdout
     out.write("/* cipher_table.c - GENERATED, do not edit: IANA TLS cipher suite names (RFC 8447 registry)\n")
-    out.write(" * plus the RFC 8701 GREASE values, sorted by id for bsearch in src/names.c.\n")
-    out.write(" * Regenerate: python3 tools/gen_cipher_table.py > src/cipher_table.c\n")
+    out.write(" * plus the RFC 8701 GREASE values, sorted by id for bsearch in src/record/names.c.\n")
+    out.write(" * Regenerate: python3 tools/gen_cipher_table.py > src/record/cipher_table.c\n")
     out.write(" * Source data: tools/iana-tls-cipher-suites.csv (see its header for origin and date). */\n")
     out.write('#include "names_int.h"\n\n')
     out.write("const struct ta__cipher_entry ta__cipher_table[] = {\n")

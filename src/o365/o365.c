@@ -1,5 +1,5 @@
 /* o365.c - classify stored connections as Office 365 or not, and say why: SNI, passive DNS,
- * certificate names, address ranges, mail banners, nDPI (rules in include/tlsaudit/o365.h).
+ * certificate names, address ranges, mail banners, nDPI (rules in include/o365/tlsaudit/o365.h).
  * Runs over the whole database after every capture and every endpoint import, so stored rows
  * follow the list in force without re-capture. */
 #include <stdio.h>

@@ -100,7 +100,7 @@ static long emit(sqlite3 *db, const struct ta_qopts *o, sqlite3_stmt *s,
 /* How the values of a stored JSON list are labelled. */
 enum qlist { L_VERSIONS, L_CIPHERS, L_EXTS, L_GROUPS, L_POINTFMTS, L_SIGALGS };
 
-/* Label of one list value into buf: the registry name from src/names.c, else the number
+/* Label of one list value into buf: the registry name from src/record/names.c, else the number
  * (extensions and point formats in decimal as JA3 writes them, the rest as 0x%04X). NULL for a
  * value the list skips (GREASE among the offered versions). */
 static const char *list_label(enum qlist kind, unsigned long v, char *buf, size_t n)
@@ -199,7 +199,7 @@ struct wide_col {
     uint8_t list;         /* enum qlist, for W_LIST */
 };
 
-/* cipher_weak: the rule of ta_cipher_weak_in (src/names.c) for the negotiated version; every SSLv2
+/* cipher_weak: the rule of ta_cipher_weak_in (src/record/names.c) for the negotiated version; every SSLv2
  * cipher spec is weak (40-bit export, RC2/RC4, DES, IDEA, all with MD5); empty when no cipher
  * was chosen. */
 static const struct wide_col wide_cols[] = {

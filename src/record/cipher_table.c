@@ -1,6 +1,6 @@
 /* cipher_table.c - GENERATED, do not edit: IANA TLS cipher suite names (RFC 8447 registry)
- * plus the RFC 8701 GREASE values, sorted by id for bsearch in src/names.c.
- * Regenerate: python3 tools/gen_cipher_table.py > src/cipher_table.c
+ * plus the RFC 8701 GREASE values, sorted by id for bsearch in src/record/names.c.
+ * Regenerate: python3 tools/gen_cipher_table.py > src/record/cipher_table.c
  * Source data: tools/iana-tls-cipher-suites.csv (see its header for origin and date). */
 #include "names_int.h"
 

@@ -318,7 +318,7 @@ const char *ta_point_format_name(uint8_t fmt)
     return code_lookup(point_format_names, TA_ARRAY_LEN(point_format_names), fmt);
 }
 
-/* Names of the enum ta_anomaly bits (include/tlsaudit/handshake.h), indexed by bit number:
+/* Names of the enum ta_anomaly bits (include/record/tlsaudit/handshake.h), indexed by bit number:
  * the enum name without TA_AN_, lower case. */
 static const char *const anomaly_names[] = {
     "truncated_hello", "bad_record", "bad_handshake", "bad_extension", "list_capped",

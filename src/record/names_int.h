@@ -1,4 +1,4 @@
-/* names_int.h - private to src/names.c and the generated src/cipher_table.c (and their tests). */
+/* names_int.h - private to src/record/names.c and the generated src/record/cipher_table.c (and their tests). */
 #ifndef TLSAUDIT_NAMES_INT_H
 #define TLSAUDIT_NAMES_INT_H
 

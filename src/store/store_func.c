@@ -2,7 +2,7 @@
  * (CIDR, glob) they and the query tool share (ISO times: store_text.c).
  *
  * The database stores numbers (wire values); these functions derive labels from the one table in
- * src/names.c, so `sqlite3 tlsaudit.db "SELECT ta_version(version) ..."` only works through the
+ * src/record/names.c, so `sqlite3 tlsaudit.db "SELECT ta_version(version) ..."` only works through the
  * tlsaudit binary, while the plain numbers remain readable with any SQLite client. */
 #include <stdio.h>
 #include <ctype.h>

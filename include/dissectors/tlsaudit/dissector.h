@@ -71,7 +71,7 @@ struct ta_dissector {
     void (*finish)(struct ta_ctx *ctx);
 };
 
-/* The registry, indexed by enum ta_dis (src/dissectors.c). Probe order: TLS, SMTP, IMAP, POP3,
+/* The registry, indexed by enum ta_dis (dissectors/registry.c). Probe order: TLS, SMTP, IMAP, POP3,
  * FTP, then GENERIC last. */
 extern const struct ta_dissector *const ta_dissectors[TA_DIS_COUNT];
 

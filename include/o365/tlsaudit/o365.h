@@ -15,7 +15,7 @@
  * the database holds none. Rules, first match wins (reason text in quotes):
  *   'sni:<pattern>'   the SNI matches a URL pattern;
  *   'excluded-name: <name> (<why>)'  o365 = 0: the SNI, not in the list, is a Microsoft consumer
- *                     or marketing name the list leaves out on purpose (src/o365_exclude.c);
+ *                     or marketing name the list leaves out on purpose (src/o365/o365_exclude.c);
  *   'dns:<name>'      (no SNI) a name that passive DNS resolved to the server address, at or
  *                     before the connection, following CNAMEs back up to 8 steps, matches;
  *   'cert:<name>'     the certificate CN or a SAN matches;

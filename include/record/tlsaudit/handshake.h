@@ -174,7 +174,7 @@ struct ta_hs {
                                        * (the client's when its packets carry them) */
 };
 
-/* Application label of a record (src/hs.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from
+/* Application label of a record (src/record/handshake.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from
  * hs.app and the server port. Version labels are in names.h. */
 const char *ta_app_name(const struct ta_hs *hs);
 

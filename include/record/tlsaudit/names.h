@@ -24,7 +24,7 @@ bool ta_cipher_weak_in(uint16_t id, uint16_t version);
 /* Alert description name ("protocol_version"), or NULL. */
 const char *ta_alert_name(uint8_t desc);
 
-/* Registry names for the hello lists (src/names.c; NULL when the value has no name there, and
+/* Registry names for the hello lists (src/record/names.c; NULL when the value has no name there, and
  * "GREASE" for the RFC 8701 values where that registry reserves them). Extension types, e.g.
  * "server_name"; supported groups, e.g. "x25519"; signature schemes, e.g.
  * "rsa_pss_rsae_sha256"; EC point formats, e.g. "uncompressed". */
