@@ -55,17 +55,19 @@ const struct ta__quic_ver *ta__quic_version(uint32_t version)
 /* RFC 9000 16: the two high bits of the first byte give the length (1, 2, 4 or 8 bytes). */
 bool ta__quic_varint(struct ta_cur *c, uint64_t *v)
 {
-    uint8_t b;
+    struct ta_cur t = *c;   /* c moves only when the whole integer is there */
+    uint8_t b, x;
     size_t n;
-    if (!ta_cur_peek8(c, 0, &b))
+    if (!ta_cur_u8(&t, &b))
         return false;
     n = (size_t)1 << (b >> 6);
-    if (n > ta_cur_left(c))
-        return false;
     *v = b & 0x3f;
-    for (size_t i = 1; i < n; i++)
-        *v = (*v << 8) | c->p[i];
-    c->p += n;
+    for (size_t i = 1; i < n; i++) {
+        if (!ta_cur_u8(&t, &x))
+            return false;
+        *v = (*v << 8) | x;
+    }
+    *c = t;
     return true;
 }
 
