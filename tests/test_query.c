@@ -513,7 +513,7 @@ static void test_labels(void)
 
 static const char legacy_header[] =
     "client_ip,versions,client_max_version,apps,destinations,handshakes,refused,first_seen,"
-    "last_seen,reason,ja3,ja4,ciphers\n";
+    "last_seen,reason,ja3,ja4,ciphers,sensors\n";
 
 /* ja3 (field 0) or ja4 (field 2) of record i. */
 static const char *fp_field(int i, int field)
@@ -545,22 +545,24 @@ static const char *pair(const char *a, const char *b)
 
 static void test_legacy(void)
 {
-    char want[4096], row2[512], row1[768], row6[512], row5[512];
+    char want[4096], row2[512], row1[768], row6[512], row5[512], host[256] = "";
+    /* the sensor column: the store's default sensor name is the host name */
+    gethostname(host, sizeof host - 1);
     snprintf(row2, sizeof row2, "10.0.0.2,TLS 1.1,TLS 1.1,smtp,52.96.0.2 (Exchange),1,1,"
-             "2026-11-21T09:00:00.000000Z,2026-11-21T09:00:00.000000Z,ip 52.96.0.0/14,%s,%s,\n",
-             fp_field(3, 0), fp_field(3, 2));
+             "2026-11-21T09:00:00.000000Z,2026-11-21T09:00:00.000000Z,ip 52.96.0.0/14,%s,%s,,%s\n",
+             fp_field(3, 0), fp_field(3, 2), host);
     snprintf(row1, sizeof row1, "10.0.0.1,TLS 1.0 TLS 1.1,TLS 1.2,https smtps,"
              "\"outlook.office365.com (Exchange), smtp.office365.com (Exchange)\",2,1,"
              "2026-11-20T08:00:01.000000Z,2026-11-20T08:00:06.000000Z,"
              "sni outlook.office365.com; sni smtp.office365.com,%s,%s,"
-             "TLS_RSA_WITH_AES_128_CBC_SHA\n",
-             pair(fp_field(1, 0), fp_field(7, 0)), pair(fp_field(1, 2), fp_field(7, 2)));
+             "TLS_RSA_WITH_AES_128_CBC_SHA,%s\n",
+             pair(fp_field(1, 0), fp_field(7, 0)), pair(fp_field(1, 2), fp_field(7, 2)), host);
     snprintf(row6, sizeof row6, "2001:db8::6,SSL 3.0,SSL 3.0,https,old.example.net,1,0,"
              "2026-11-20T08:00:05.000000Z,2026-11-20T08:00:05.000000Z,,%s,%s,"
-             "TLS_RSA_WITH_3DES_EDE_CBC_SHA\n", fp_field(6, 0), fp_field(6, 2));
+             "TLS_RSA_WITH_3DES_EDE_CBC_SHA,%s\n", fp_field(6, 0), fp_field(6, 2), host);
     snprintf(row5, sizeof row5, "10.1.0.9,TLS 1.0,TLS 1.0,https,legacy.example.org,1,0,"
              "2026-11-20T08:00:04.000000Z,2026-11-20T08:00:04.000000Z,,%s,%s,"
-             "TLS_RSA_WITH_AES_256_CBC_SHA\n", fp_field(5, 0), fp_field(5, 2));
+             "TLS_RSA_WITH_AES_256_CBC_SHA,%s\n", fp_field(5, 0), fp_field(5, 2), host);
 
     /* Default: Office 365 only; rows found, so --fail-if-found exits 1. */
     CHECK_INT(query("legacy", "--db", db, "--format", "csv", "--fail-if-found", (char *)NULL), 1);

@@ -30,6 +30,9 @@ GRANT SELECT, INSERT, UPDATE ON tlsaudit.sensors, tlsaudit.runs, tlsaudit.handsh
     tlsaudit.daily_clients TO tlsaudit_sync;
 GRANT DELETE ON tlsaudit.inventory, tlsaudit.daily_rollups, tlsaudit.daily_clients
     TO tlsaudit_sync;
+-- schema 2: store_meta and endpoint_sets are replaced whole for the sensor at every push
+GRANT SELECT, INSERT, UPDATE, DELETE ON tlsaudit.store_meta, tlsaudit.endpoint_sets
+    TO tlsaudit_sync;
 GRANT EXECUTE ON FUNCTION tlsaudit.ensure_day(text, date) TO tlsaudit_sync;
 
 -- tlsaudit_read: reports over the central store.

@@ -45,6 +45,9 @@ int ta__pg_params(struct ta_central *c, const char *sql, int n, const char *cons
 /* Roll back an open transaction (if any), ignoring errors: the connection may be gone. */
 void ta__pg_rollback(struct ta_central *c);
 
+/* The version the central database is at: 0 when it has no tlsaudit schema, -1 on error. */
+int ta__pg_schema_version(struct ta_central *c, char *errbuf);
+
 /* Bring the central schema to the latest embedded version (pg_schema.c). */
 int ta__pg_schema_migrate(struct ta_central *c, char *errbuf);
 

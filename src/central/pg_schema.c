@@ -37,8 +37,8 @@ int ta_central_schema_latest(void)
     return latest;
 }
 
-/* The version the central database is at: 0 when it has no tlsaudit schema, -1 on error. */
-static int pg_current_version(struct ta_central *c, char *errbuf)
+/* See central_int.h. */
+int ta__pg_schema_version(struct ta_central *c, char *errbuf)
 {
     PGresult *r = NULL;
     int v = -1;
@@ -68,7 +68,7 @@ static int pg_apply(struct ta_central *c, const struct ta_embedded *e, int ver, 
     if (ta__pg_exec(c, "BEGIN; SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")", what,
                     errbuf) != TA_OK)
         goto fail;
-    int cur = pg_current_version(c, errbuf);
+    int cur = ta__pg_schema_version(c, errbuf);
     if (cur < 0)
         goto fail;
     if (cur < ver) {
@@ -93,7 +93,7 @@ fail:
 int ta__pg_schema_migrate(struct ta_central *c, char *errbuf)
 {
     int latest = ta_central_schema_latest();
-    int cur = pg_current_version(c, errbuf);
+    int cur = ta__pg_schema_version(c, errbuf);
     if (cur < 0)
         return TA_ERR_IO;
     if (cur > latest) {

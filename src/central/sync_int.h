@@ -51,4 +51,13 @@ int ta__sync_copy(struct ta__sync_ctx *x, struct ta__sync_cols *tc, sqlite3_stmt
 sqlite3_stmt *ta__sync_select(struct ta__sync_ctx *x, const struct ta__sync_cols *tc,
                               const char *where);
 
+/* BEGIN, and COMMIT made sure it was one (a failed transaction answers COMMIT with ROLLBACK);
+ * a commit counts one batch. TA_OK or TA_ERR_IO with x->errbuf set. */
+int ta__sync_txn_begin(struct ta__sync_ctx *x);
+int ta__sync_txn_commit(struct ta__sync_ctx *x);
+
+/* Replace this sensor's central store_meta (the keys the reports read) and endpoint_sets in one
+ * transaction (sync_meta.c). TA_OK or TA_ERR_IO. */
+int ta__sync_pass_meta(struct ta__sync_ctx *x);
+
 #endif

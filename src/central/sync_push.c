@@ -8,6 +8,7 @@
  *     sessions are pushed again, inventory rows that disappeared are deleted centrally.
  * inventory   rows with updated_us above the watermark (less TA__SYNC_LOOKBACK_US, against
  *     small wall-clock steps back), in (updated_us, id) order.
+ * store_meta / endpoint_sets  replaced whole at every push (a few rows: sync_meta.c).
  * daily_rollups / daily_clients  per day: every day with a changed rollup row is replaced
  *     whole for this sensor (counts move between keys of a day when rows are re-classified);
  *     a day whose daily_clients retention pruned locally keeps its central ones.
@@ -33,14 +34,15 @@ static const struct ta__sync_table sync_clients = {
     "daily_clients",
     "sensor, day, local_sensor, version, legacy, o365, o365_service, app, client_ip", false };
 
-static int txn_begin(struct ta__sync_ctx *x)
+/* See sync_int.h. */
+int ta__sync_txn_begin(struct ta__sync_ctx *x)
 {
     return ta__pg_exec(x->c, "BEGIN", "BEGIN", x->errbuf);
 }
 
 /* COMMIT, and make sure it was one: in a failed transaction the server answers COMMIT with
  * ROLLBACK, which is not an error status. */
-static int txn_commit(struct ta__sync_ctx *x)
+int ta__sync_txn_commit(struct ta__sync_ctx *x)
 {
     PGresult *r = PQexec(x->c->conn, "COMMIT");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
@@ -187,8 +189,8 @@ static int pass_append(struct ta__sync_ctx *x, const struct ta__sync_table *t, u
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, mark);
         sqlite3_bind_int64(sel, 2, hi);
-        if (txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, &last, NULL) != TA_OK ||
-            txn_commit(x) != TA_OK)
+        if (ta__sync_txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, &last, NULL) != TA_OK ||
+            ta__sync_txn_commit(x) != TA_OK)
             goto out;
         sqlite3_reset(sel);
         /* the id and its ts_us move together (one SQLite transaction) */
@@ -232,8 +234,8 @@ static int pass_runs(struct ta__sync_ctx *x)
         !(sel = ta__sync_select(x, &tc, "WHERE id > ?1 ORDER BY id")))
         goto out;
     sqlite3_bind_int64(sel, 1, mark);
-    if (txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, NULL, NULL) != TA_OK ||
-        txn_commit(x) != TA_OK)
+    if (ta__sync_txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, NULL, NULL) != TA_OK ||
+        ta__sync_txn_commit(x) != TA_OK)
         goto out;
     x->stats->runs += n;
     rc = next > mark ? ta__sync_mark_set(x->db, x->path, x->tgt.target, "runs", next, x->errbuf)
@@ -281,8 +283,8 @@ static int changes_rows(struct ta__sync_ctx *x, const struct ta__sync_table *t, 
         goto out;
     sqlite3_bind_int64(sel, 1, lo);
     sqlite3_bind_int64(sel, 2, hi);
-    if (txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, NULL, NULL) != TA_OK ||
-        txn_commit(x) != TA_OK)
+    if (ta__sync_txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, NULL, NULL) != TA_OK ||
+        ta__sync_txn_commit(x) != TA_OK)
         goto out;
     *count += n;
     rc = TA_OK;
@@ -305,7 +307,7 @@ static int changes_gone(struct ta__sync_ctx *x, int64_t lo, int64_t hi, uint64_t
         return sql_fail(x);
     sqlite3_bind_int64(s, 1, lo);
     sqlite3_bind_int64(s, 2, hi);
-    if (txn_begin(x) != TA_OK)
+    if (ta__sync_txn_begin(x) != TA_OK)
         rc = TA_ERR_IO;
     while (rc == TA_OK && sqlite3_step(s) == SQLITE_ROW) {
         snprintf(ids, sizeof ids, "%lld", (long long)sqlite3_column_int64(s, 0));
@@ -316,7 +318,7 @@ static int changes_gone(struct ta__sync_ctx *x, int64_t lo, int64_t hi, uint64_t
     }
     sqlite3_finalize(s);
     if (rc == TA_OK)
-        rc = txn_commit(x);
+        rc = ta__sync_txn_commit(x);
     return rc;
 }
 
@@ -374,8 +376,8 @@ static int pass_inventory(struct ta__sync_ctx *x)
         sqlite3_bind_int64(sel, 3, cu);
         sqlite3_bind_int64(sel, 4, ci);
         sqlite3_bind_int(sel, 5, x->opts->batch_rows);
-        if (txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, &lid, &lu) != TA_OK ||
-            txn_commit(x) != TA_OK)
+        if (ta__sync_txn_begin(x) != TA_OK || ta__sync_copy(x, &tc, sel, &n, &lid, &lu) != TA_OK ||
+            ta__sync_txn_commit(x) != TA_OK)
             goto out;
         sqlite3_reset(sel);
         x->stats->inventory += n;
@@ -415,14 +417,14 @@ static int days_replace(struct ta__sync_ctx *x, struct ta__sync_cols *rt, struct
         goto out;
     sqlite3_bind_text(r, 1, json, -1, SQLITE_STATIC);
     sqlite3_bind_text(cl, 1, json, -1, SQLITE_STATIC);
-    if (txn_begin(x) != TA_OK ||
+    if (ta__sync_txn_begin(x) != TA_OK ||
         ta__pg_params(x->c, "DELETE FROM tlsaudit.daily_rollups WHERE sensor = $1 AND day = "
                             "ANY($2::text[])", 2, v1, "daily_rollups", NULL, x->errbuf) != TA_OK ||
         (cdays && ta__pg_params(x->c, "DELETE FROM tlsaudit.daily_clients WHERE sensor = $1 AND "
                                       "day = ANY($2::text[])", 2, v2, "daily_clients", NULL,
                                 x->errbuf) != TA_OK) ||
         ta__sync_copy(x, rt, r, &n, NULL, NULL) != TA_OK ||
-        ta__sync_copy(x, ct, cl, &m, NULL, NULL) != TA_OK || txn_commit(x) != TA_OK)
+        ta__sync_copy(x, ct, cl, &m, NULL, NULL) != TA_OK || ta__sync_txn_commit(x) != TA_OK)
         goto out;
     rc = TA_OK;
 out:
@@ -528,7 +530,7 @@ int ta_sync_push(struct ta_central *c, sqlite3 *db, const char *db_path,
         if ((rc = pass_append(&x, &sync_append[i], counts[i])) != TA_OK)
             return rc;
     if ((rc = pass_changes(&x)) != TA_OK || (rc = pass_inventory(&x)) != TA_OK ||
-        (rc = pass_days(&x)) != TA_OK)
+        (rc = pass_days(&x)) != TA_OK || (rc = ta__sync_pass_meta(&x)) != TA_OK)
         return rc;
     return stopped(&x) ? TA_OK : ta__sync_done(db, db_path, c->id, errbuf);
 }

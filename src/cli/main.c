@@ -35,9 +35,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "capture") == 0)
         return ta_cmd_capture(argc - 1, argv + 1);
     if (strcmp(argv[1], "query") == 0)
-        return ta_cmd_query(argc - 1, argv + 1);
+        return ta_cli_query(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
-        return ta_cmd_report(argc - 1, argv + 1);
+        return ta_cli_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "endpoints") == 0)
         return ta_cmd_endpoints(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)

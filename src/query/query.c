@@ -4,6 +4,7 @@
  * blocks or alters a capture writing the same file. Filters become SQL terms with named
  * parameters; values typed by the user are bound, never pasted into SQL. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,7 +41,9 @@ static void usage(FILE *fp, int r)
     fprintf(fp, "usage: tlsaudit query %s --db FILE [options]\n  %s\n\noptions:\n",
             report_names[r], report_help[r]);
     fprintf(fp,
-        "  --db FILE             database written by tlsaudit capture (required)\n"
+        "  --db FILE             database written by tlsaudit capture (required), or a\n"
+        "                        central store: postgresql://... (tlsaudit sync)\n"
+        "  --sensor NAME         only what sensor NAME captured (default: every sensor)\n"
         "  --format FMT          table (default), csv, json or jsonl\n"
         "  --since T, --until T  UTC time window: since <= time < until; T is YYYY-MM-DD or\n"
         "                        YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z]; a date-only --until\n"
@@ -240,6 +243,10 @@ void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t
         snprintf(t, sizeof t, " AND %so365 = 1", a);
         ta__q_cat(buf, buflen, t);
     }
+    if (o->sensor) {
+        snprintf(t, sizeof t, " AND %srun_id IN (SELECT id FROM runs WHERE sensor = :sensor)", a);
+        ta__q_cat(buf, buflen, t);
+    }
 }
 
 /* The filter terms on the inventory and the daily tables (see query_int.h): their "none" is
@@ -263,6 +270,8 @@ static void where_summary_tables(const struct ta_qopts *o, enum ta_qkind kind, c
         ta__q_cat(buf, buflen, " AND lower(h.app) = lower(:app)");
     if (o->o365 == 1)
         ta__q_cat(buf, buflen, " AND h.o365 = 1");
+    if (o->sensor)
+        ta__q_cat(buf, buflen, " AND h.sensor = :sensor");
 }
 
 /* Bind a named parameter if the statement uses it. */
@@ -298,6 +307,7 @@ sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *s
     bind_named_text(s, ":app", o->app);
     bind_named_text(s, ":sday", o->since_day);
     bind_named_text(s, ":uday", o->until_day);
+    bind_named_text(s, ":sensor", o->sensor);
     return s;
 }
 
@@ -344,6 +354,8 @@ static int set_value(struct ta_qopts *o, const char *name, const char *v)
     int fam;
     if (strcmp(name, "--db") == 0) {
         o->db = v;
+    } else if (strcmp(name, "--sensor") == 0) {
+        o->sensor = v;
     } else if (strcmp(name, "--format") == 0) {
         if (ta_out_format_parse(v, &o->fmt) != 0)
             goto bad;
@@ -384,7 +396,7 @@ bad:
 static int parse_args(int argc, char **argv, struct ta_qopts *o, int r)
 {
     static const char *const valued[] = { "--db", "--format", "--since", "--until", "--client",
-                                          "--server", "--sni", "--version", "--app" };
+                                          "--server", "--sni", "--version", "--app", "--sensor" };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool done = false;
@@ -446,8 +458,30 @@ static int check_applicable(const struct ta_qopts *o, int r)
     return 0;
 }
 
+/* The retained rows report r reads, fetched into a central store's copy before it runs. */
+static int src_rows(const struct ta_query_source *src, const struct ta_qopts *o, int r)
+{
+    char errbuf[TA_ERRBUF_SIZE];
+    long long lo = o->has_since ? o->since_us : 0, hi = o->has_until ? o->until_us : INT64_MAX;
+    bool hs = r == 0 || ((r == 1 || r == 2) && o->src == TA_QSRC_ROWS);
+    bool mail = r == 0 || r == 2 || r == 3;
+    if ((hs && src->rows(src->ctx, "handshakes", lo, hi, errbuf) != 0) ||
+        (mail && src->rows(src->ctx, "mail_sessions", lo, hi, errbuf) != 0)) {
+        fprintf(o->err, "tlsaudit query: %s\n", errbuf);
+        return -1;
+    }
+    return 0;
+}
+
 /* See query.h. */
 int ta_query_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    return ta_query_main_src(argc, argv, out, err, NULL);
+}
+
+/* See query.h. */
+int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
+                      const struct ta_query_source *src)
 {
     static long (*const reports[])(sqlite3 *, const struct ta_qopts *) = {
         ta__q_sessions, ta__q_legacy, ta__q_summary, ta__q_plaintext, ta__q_runs,
@@ -478,11 +512,11 @@ int ta_query_main(int argc, char **argv, FILE *out, FILE *err)
         return TA_QUERY_EXIT_ERROR;
     if (r == 1 && o.o365 < 0)
         o.o365 = 1;   /* the legacy report answers the Office 365 question unless told --all */
-    if (ta_store_open_ro(o.db, &db, errbuf) != TA_OK) {
+    if (ta_store_open_ro(src ? src->path : o.db, &db, errbuf) != TA_OK) {
         fprintf(err, "tlsaudit query: %s\n", errbuf);
         return TA_QUERY_EXIT_ERROR;
     }
-    if ((r == 1 || r == 2) && ta__q_route(db, &o, r) != 0) {
+    if (((r == 1 || r == 2) && ta__q_route(db, &o, r) != 0) || (src && src_rows(src, &o, r))) {
         sqlite3_close(db);
         return TA_QUERY_EXIT_ERROR;
     }

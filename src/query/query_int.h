@@ -25,6 +25,7 @@ struct ta_qopts {
     long long since_us, until_us;   /* rows with since_us <= ts_us < until_us */
     const char *client, *server; /* CIDR texts, validated */
     const char *sni, *app;
+    const char *sensor;          /* central store: the one sensor to read (NULL: all) */
     unsigned version;            /* wire value, 0 = any */
     int o365;                    /* -1 not given, 0 --all, 1 --o365 */
     bool fail_if_found;

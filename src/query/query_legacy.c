@@ -18,7 +18,7 @@ struct lclient {
     char *ip;
     uint16_t versions[MAX_VERSIONS];
     size_t nversions;
-    struct ta_strset apps, dests, reasons, ja3, ja4, ciphers;
+    struct ta_strset apps, dests, reasons, ja3, ja4, ciphers, sensors;
     long handshakes, refused;
     long long first_us, last_us;
     char first_ts[40], last_ts[40];
@@ -33,24 +33,26 @@ static void client_free(struct lclient *c)
     ta_strset_free(&c->ja3);
     ta_strset_free(&c->ja4);
     ta_strset_free(&c->ciphers);
+    ta_strset_free(&c->sensors);
 }
 
 /* Columns of the row query. A row is one handshake (L_HS 1) or one inventory row (L_HS its
  * handshakes, L_ESTABLISHED how many were established, L_FIRST_* / L_TS* its first and last). */
 enum { L_IP, L_TS_US, L_TS, L_VERSION, L_MAX, L_APP, L_DEST, L_SERVICE, L_ESTABLISHED,
-       L_REASON, L_JA3, L_JA4, L_CIPHER, L_CIPHER_V2, L_HS, L_FIRST_US, L_FIRST_TS };
+       L_REASON, L_JA3, L_JA4, L_CIPHER, L_CIPHER_V2, L_HS, L_FIRST_US, L_FIRST_TS, L_SENSOR };
 
 /* The same columns from the handshakes rows (the scan) and from the inventory. */
 static const char ROWS_SQL[] =
     "SELECT h.client_ip, h.ts_us, h.ts, h.version, h.client_max_version, h.app,"
     " COALESCE(NULLIF(h.sni, ''), h.server_ip), h.o365_service, h.established,"
-    " h.o365_reason, h.ja3, h.ja4, h.cipher_id, h.cipher_v2, 1, h.ts_us, h.ts"
-    " FROM handshakes h WHERE " TA_Q_LEGACY_SQL;
+    " h.o365_reason, h.ja3, h.ja4, h.cipher_id, h.cipher_v2, 1, h.ts_us, h.ts,"
+    " COALESCE(r.sensor, '') FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id"
+    " WHERE " TA_Q_LEGACY_SQL;
 static const char INV_SQL[] =
     "SELECT h.client_ip, h.last_seen_us, h.last_seen, NULLIF(h.version, 0),"
     " NULLIF(h.client_max_version, 0), h.app, COALESCE(NULLIF(h.sni, ''), h.server_ip),"
     " h.o365_service, h.established, h.o365_reason, h.ja3, h.ja4, NULLIF(h.cipher_id, -1),"
-    " NULLIF(h.cipher_v2, 0), h.handshakes, h.first_seen_us, h.first_seen"
+    " NULLIF(h.cipher_v2, 0), h.handshakes, h.first_seen_us, h.first_seen, h.sensor"
     " FROM inventory h WHERE h.legacy = 1";
 
 /* Fold one legacy handshake (or inventory) row into client c. Returns 0 or -1 (out of
@@ -78,7 +80,8 @@ static int fold_row(struct lclient *c, sqlite3_stmt *s)
         cipher = ta_cipher_v2_name((uint32_t)sqlite3_column_int64(s, L_CIPHER_V2));
     if (ta_strset_add(&c->apps, ta__q_text(s, L_APP)) || ta_strset_add(&c->dests, dest) ||
         ta_strset_add(&c->reasons, ta__q_text(s, L_REASON)) || ta_strset_add(&c->ja3, ta__q_text(s, L_JA3)) ||
-        ta_strset_add(&c->ja4, ta__q_text(s, L_JA4)) || ta_strset_add(&c->ciphers, cipher))
+        ta_strset_add(&c->ja4, ta__q_text(s, L_JA4)) || ta_strset_add(&c->ciphers, cipher) ||
+        ta_strset_add(&c->sensors, ta__q_text(s, L_SENSOR)))
         return -1;
     long hs = sqlite3_column_int(s, L_HS);
     long long first_us = sqlite3_column_int64(s, L_FIRST_US);
@@ -116,7 +119,7 @@ static const struct ta_out_col legacy_cols[] = {
     { "client_ip", false }, { "versions", false }, { "client_max_version", false },
     { "apps", false }, { "destinations", false }, { "handshakes", true }, { "refused", true },
     { "first_seen", false }, { "last_seen", false }, { "reason", false }, { "ja3", false },
-    { "ja4", false }, { "ciphers", false },
+    { "ja4", false }, { "ciphers", false }, { "sensors", false },
 };
 
 /* The default table (no --wide) fits a 120-column terminal for an IPv4 client: apps,
@@ -157,8 +160,9 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
     char *apps = ta_strset_join(&c->apps, " "), *dests = ta_strset_join(&c->dests, ", ");
     char *reasons = ta_strset_join(&c->reasons, "; "), *ja3 = ta_strset_join(&c->ja3, " ");
     char *ja4 = ta_strset_join(&c->ja4, " "), *ciphers = ta_strset_join(&c->ciphers, " ");
+    char *sensors = ta_strset_join(&c->sensors, " ");
     const char *cells[] = { c->ip, versions, maxv, apps, dests, nh, nr, c->first_ts,
-                            c->last_ts, reasons, ja3, ja4, ciphers };
+                            c->last_ts, reasons, ja3, ja4, ciphers, sensors };
     const char *ncells[TA_ARRAY_LEN(narrow_from)];
     char minute[24], ndest[NARROW_DEST + 32] = "";
     /* set_join sorted the members: the first destination, then how many others */
@@ -177,8 +181,9 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
     for (size_t i = 0; i < TA_ARRAY_LEN(narrow_from); i++)
         ncells[i] = narrow_from[i] == 8 ? minute : narrow_from[i] == 4 ? ndest
                   : cells[narrow_from[i]];
-    int rc = apps && dests && reasons && ja3 && ja4 && ciphers
+    int rc = apps && dests && reasons && ja3 && ja4 && ciphers && sensors
            ? ta_out_row(out, narrow ? ncells : cells) : -1;
+    free(sensors);
     free(apps);
     free(dests);
     free(reasons);
@@ -251,13 +256,21 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
     long n = collect(db, o, &cl), rc = n;
     if (n < 0)
         return -1;
-    if (sqlite3_prepare_v2(db, o->src == TA_QSRC_INV
-                           ? "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1"
-                           : "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1",
-                           -1, &max_stmt, NULL) != SQLITE_OK) {
+    /* with --sensor, what that sensor saw the client offer */
+    static const char *const max_sql[2][2] = {
+        { "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1",
+          "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1"
+          " AND run_id IN (SELECT id FROM runs WHERE sensor = ?2)" },
+        { "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1",
+          "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1 AND sensor = ?2" },
+    };
+    if (sqlite3_prepare_v2(db, max_sql[o->src == TA_QSRC_INV][o->sensor != NULL], -1, &max_stmt,
+                           NULL) != SQLITE_OK) {
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
         rc = -1;
     }
+    if (max_stmt && o->sensor)
+        sqlite3_bind_text(max_stmt, 2, o->sensor, -1, SQLITE_STATIC);
     if (n > 1)
         qsort(cl, (size_t)n, sizeof *cl, cmp_client);
     bool narrow = o->fmt == TA_OUT_TABLE && !o->wide;

@@ -427,6 +427,8 @@ long ta__q_runs(sqlite3 *db, const struct ta_qopts *o)
     if (o->has_until)
         ta__q_cat(sql, sizeof sql,
                   " AND started < strftime('%Y-%m-%dT%H:%M:%f', :until / 1e6, 'unixepoch')");
+    if (o->sensor)
+        ta__q_cat(sql, sizeof sql, " AND sensor = :sensor");
     ta__q_cat(sql, sizeof sql, " ORDER BY id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)

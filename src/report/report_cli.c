@@ -22,7 +22,8 @@ static void usage(FILE *fp)
         "  the compliance report: one self-contained HTML page (no script, nothing fetched,\n"
         "  prints on A4 and Letter), or its tables as CSV or JSON\n\n"
         "options:\n"
-        "  --db FILE          database written by tlsaudit capture (required)\n"
+        "  --db FILE          database written by tlsaudit capture (required), or the\n"
+        "                     central store: postgresql://... (tlsaudit sync)\n"
         "  --out FILE         write to FILE (default: standard output; '-' too)\n"
         "  --format FMT       html (default), csv or json\n"
         "  --table NAME       csv (and json when given): summary, offenders (default), trend,\n"
@@ -146,17 +147,28 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
 /* See report.h. */
 int ta_report_main(int argc, char **argv, FILE *out, FILE *err)
 {
+    return ta_report_main_src(argc, argv, out, err, NULL);
+}
+
+/* See report.h. */
+int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
+                       const struct ta_report_source *rs)
+{
     struct ropts o = { .max_rows = DEFAULT_MAX_ROWS };
     char errbuf[TA_ERRBUF_SIZE];
     struct ta_rp rp;
     int p = parse(argc, argv, &o, out, err), rc = TA_REPORT_EXIT_OK, w;
     if (p)
         return p > 0 ? TA_REPORT_EXIT_OK : TA_REPORT_EXIT_ERROR;
-    struct ta_rd *src = ta__rd_open_sqlite(o.db, errbuf);
-    if (!src) {
+    struct ta_rd *src = ta__rd_open_sqlite(rs ? rs->path : o.db, errbuf);
+    if (!src || (rs && rs->period(rs->ctx, o.f.since_us,
+                                         o.f.until_us ? o.f.until_us : LLONG_MAX, errbuf) != 0)) {
         fprintf(err, "tlsaudit report: %s\n", errbuf);
+        if (src)
+            ta__rd_ops(src)->close(src);
         return TA_REPORT_EXIT_ERROR;
     }
+    ta__rd_set_source(src, rs);
     if (ta__rp_build(src, &o.f, &rp) != 0) {
         fprintf(err, "tlsaudit report: %s: %s\n", o.db, ta__rd_error(src));
         ta__rp_free(&rp);

@@ -19,6 +19,7 @@
 
 #include "report_data.h"
 #include "tlsaudit/common.h"
+#include "tlsaudit/report.h"
 #include "tlsaudit/store.h"
 
 struct ta_rd {
@@ -26,6 +27,8 @@ struct ta_rd {
     sqlite3 *db;
     char pday[TA_RD_DAY];          /* day retention pruned up to, "" when nothing was pruned */
     char err[TA_ERRBUF_SIZE];
+    const struct ta_report_source *rs;   /* central store: fetches rows on demand */
+    char fetched[64];              /* the client whose handshakes were fetched last */
 };
 
 /* Inventory rows seen in the period (alias i). */
@@ -71,6 +74,24 @@ void ta__rd_vec_free(struct ta_rd_vec *vec)
 const struct ta_rd_ops *ta__rd_ops(const struct ta_rd *src)
 {
     return src->ops;
+}
+
+void ta__rd_set_source(struct ta_rd *src, const struct ta_report_source *rs)
+{
+    src->rs = rs;
+}
+
+/* A central store's copy holds a client's handshakes only once they were asked for: fetch them
+ * before the first question about that client (the details ask two in a row). */
+static int need_client(struct ta_rd *src, const struct ta_rd_filter *f, const char *ip)
+{
+    if (!src->rs || strcmp(src->fetched, ip) == 0)
+        return 0;
+    if (src->rs->client(src->rs->ctx, ip, f->since_us,
+                        f->until_us ? f->until_us : LLONG_MAX, src->err) != 0)
+        return -1;
+    snprintf(src->fetched, sizeof src->fetched, "%s", ip);
+    return 0;
 }
 
 const char *ta__rd_error(const struct ta_rd *src)
@@ -491,6 +512,8 @@ static int sq_client_rows(struct ta_rd *src, const struct ta_rd_filter *f, const
 static int sq_client_days(struct ta_rd *src, const struct ta_rd_filter *f, const char *ip,
                           struct ta_rd_vec *days)
 {
+    if (need_client(src, f, ip) != 0)
+        return -1;
     sqlite3_stmt *s = prep(src, f, "SELECT substr(h.ts, 1, 10), count(*),"
         " count(*) FILTER (WHERE " HS_LEGACY "), count(*) FILTER (WHERE h.established = 0)"
         " FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id WHERE h.client_ip = :ip AND"
@@ -516,6 +539,8 @@ static int sq_client_days(struct ta_rd *src, const struct ta_rd_filter *f, const
 static int sq_client_recent(struct ta_rd *src, const struct ta_rd_filter *f, const char *ip,
                             int max, struct ta_rd_vec *out)
 {
+    if (need_client(src, f, ip) != 0)
+        return -1;
     sqlite3_stmt *s = prep(src, f, "SELECT h.ts, h.server_ip, COALESCE(h.sni, ''),"
         " COALESCE(h.app, ''), h.server_port, h.established, COALESCE(h.cipher_id, -1),"
         " COALESCE(h.version, 0), COALESCE(h.client_max_version, 0) FROM handshakes h"

@@ -162,6 +162,10 @@ struct ta_rd_ops {
 /* Open the SQLite store at path read-only. NULL with errbuf (TA_ERRBUF_SIZE) set on failure. */
 struct ta_rd *ta__rd_open_sqlite(const char *path, char *errbuf);
 const struct ta_rd_ops *ta__rd_ops(const struct ta_rd *src);
+/* Read a central store's copy: call rs->client before a client's retained handshakes are read
+ * (NULL: a sensor file, nothing to fetch). */
+struct ta_report_source;
+void ta__rd_set_source(struct ta_rd *src, const struct ta_report_source *rs);
 /* The last error message of src. */
 const char *ta__rd_error(const struct ta_rd *src);
 

@@ -263,7 +263,10 @@ int ta__rp_build(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rp *
     const struct ta_rd_vec group = TA_RD_VEC(struct ta_rd_group);
     const struct ta_rd_vec cipher = TA_RD_VEC(struct ta_rd_cipher);
     const struct ta_rd_vec mail = TA_RD_VEC(struct ta_rd_mail);
-    time_t now = time(NULL);
+    /* SOURCE_DATE_EPOCH (reproducible-builds.org) fixes the "generated" time, so two reports of
+     * the same data can be compared byte for byte */
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
     struct tm tm;
     int rc;
     memset(rp, 0, sizeof *rp);

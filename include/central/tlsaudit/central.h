@@ -55,4 +55,30 @@ int ta_sync_push(struct ta_central *c, sqlite3 *db, const char *db_path,
  * open a new one. */
 bool ta_central_broken(const struct ta_central *c);
 
+/* The central store as `query` and `report` read it (central_view.c): a private SQLite file with
+ * the sensor schema, filled with the runs, inventory, daily tables, store_meta keys and endpoint
+ * list versions of one sensor (sensor non-NULL) or of every sensor, to which the retained rows a
+ * report needs are added on demand. Needs only SELECT (the read role of schema/pg/README.md);
+ * the central schema must be at this binary's version. The file is deleted by close. */
+struct ta_central_view;
+int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_central_view **out,
+                         char *errbuf);
+const char *ta_central_view_path(const struct ta_central_view *v);
+/* "host:port/dbname" (never a password), for messages. */
+const char *ta_central_view_target(const struct ta_central_view *v);
+/* Add the rows of table ("handshakes", "mail_sessions", "dns_answers") with since_us <= ts_us <
+ * until_us and, when client is non-NULL (not for dns_answers), client_ip = client. A row already
+ * there is kept once. TA_OK or TA_ERR_* with errbuf set. */
+int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t since_us,
+                         int64_t until_us, const char *client, char *errbuf);
+/* Add one handshake (the first) of every run that has retained handshakes in the period, so
+ * "runs that wrote rows in the period" holds without fetching them all. */
+int ta_central_view_run_marks(struct ta_central_view *v, int64_t since_us, int64_t until_us,
+                              char *errbuf);
+void ta_central_view_close(struct ta_central_view *v);
+
+/* True when a --db value names a central store: a "postgresql://" or "postgres://" URI, or a
+ * libpq key=value string starting with host=, hostaddr=, dbname= or service=. */
+bool ta_central_is_conninfo(const char *db);
+
 #endif

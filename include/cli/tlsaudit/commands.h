@@ -19,4 +19,9 @@ int ta_cmd_export(int argc, char **argv);
  * PostgreSQL. Returns 0 ok, 1 error, 2 usage or refused (password in the string, name taken). */
 int ta_cmd_sync(int argc, char **argv);
 
+/* `tlsaudit query` and `tlsaudit report`: a --db naming the central PostgreSQL store is read
+ * through a view of it (central_read_cmd.c); a file goes to ta_cmd_query / ta_cmd_report. */
+int ta_cli_query(int argc, char **argv);
+int ta_cli_report(int argc, char **argv);
+
 #endif

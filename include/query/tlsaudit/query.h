@@ -18,6 +18,23 @@ int ta_cmd_query(int argc, char **argv);
  * tests, which capture both with open_memstream. */
 int ta_query_main(int argc, char **argv, FILE *out, FILE *err);
 
+/* A database that is not a SQLite file the query opens itself: the central store, read through
+ * a private SQLite copy the caller keeps (src/central/central_view.c). path: that copy; rows:
+ * called before a report reads retained rows, to add those of table ("handshakes",
+ * "mail_sessions") with since_us <= ts_us < until_us; returns 0, or -1 with errbuf set. */
+struct ta_query_source {
+    const char *path;
+    int (*rows)(void *ctx, const char *table, long long since_us, long long until_us,
+                char *errbuf);
+    void *ctx;
+};
+
+/* ta_query_main over src (NULL: --db is a SQLite file). --db is still required: it names the
+ * database in messages; --sensor (which sensor of a central store to read) is accepted only
+ * with a src. */
+int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
+                      const struct ta_query_source *src);
+
 /* Parse a TLS/SSL version as users spell it ("TLS 1.0", "1.0", "tls1.0", "TLSv1", "tls10",
  * "ssl3", "SSLv3", "SSL 2.0", "0x0301", "769") into its wire value. Returns 0 when unknown. */
 unsigned ta_query_parse_version(const char *s);

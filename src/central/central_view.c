@@ -1,0 +1,494 @@
+/* central_view.c - the central store as the reports read it: `query` and `report` with
+ * --db postgresql://... run their own SQL, unchanged, over a private SQLite file with the
+ * sensor schema that this file fills from PostgreSQL with the slice the question needs.
+ *
+ * Why a copy and not the same SQL on PostgreSQL: the reports' SQL and its formatting are one
+ * code path, so the central answer is byte-identical to the sensor file's by construction, and a
+ * change to a report cannot forget its central twin. What makes it cheap is what the reports
+ * read: the inventory and the daily tables grow with clients and days, never with traffic; rows
+ * (handshakes, mail sessions, DNS answers) are fetched only for the window, client or runs the
+ * question names (ta_central_view_rows), with the day partitions pruned by PostgreSQL.
+ *
+ * Rows keep their local ids when one sensor is read; with N sensors an id becomes
+ * id * N + (the sensor's place in name order), as do run_id and handshake_id, so rows of
+ * different sensors never collide and a sensor's rows keep their order. The SQLite `sensor`
+ * column gets the name the sensor is synced under. Keys that meet (a sensor database that wrote
+ * under two names) are merged: counts summed, first seen the earliest, last seen the latest. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "central_int.h"
+#include "tlsaudit/store.h"
+
+#define VIEW_COLS 96
+#define VIEW_SENSORS 256
+#define VIEW_SQL 8192
+
+struct ta_central_view {
+    struct ta_central *c;
+    sqlite3 *db;
+    char dir[64], path[96];
+    char sensors[VIEW_SENSORS][128];
+    int nsensors;
+    char array[VIEW_SENSORS * 132];   /* the names as a text[] literal, for $1 */
+};
+
+/* Merge clauses of the tables whose keys can meet (see the top of the file). */
+static const char INV_MERGE[] =
+    " ON CONFLICT DO UPDATE SET handshakes = handshakes + excluded.handshakes,"
+    " established = established + excluded.established, refused = refused + excluded.refused,"
+    " first_seen = CASE WHEN excluded.first_seen_us < first_seen_us THEN excluded.first_seen"
+    " ELSE first_seen END, first_seen_us = min(first_seen_us, excluded.first_seen_us),"
+    " last_seen = CASE WHEN excluded.last_seen_us > last_seen_us THEN excluded.last_seen"
+    " ELSE last_seen END, last_seen_us = max(last_seen_us, excluded.last_seen_us),"
+    " pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes,"
+    " pruned_established = pruned_established + excluded.pruned_established,"
+    " pruned_refused = pruned_refused + excluded.pruned_refused,"
+    " pruned_first_seen = CASE WHEN excluded.pruned_first_seen_us <> 0 AND (pruned_first_seen_us"
+    " = 0 OR excluded.pruned_first_seen_us < pruned_first_seen_us) THEN excluded.pruned_first_seen"
+    " ELSE pruned_first_seen END, pruned_first_seen_us = CASE WHEN excluded.pruned_first_seen_us"
+    " <> 0 AND (pruned_first_seen_us = 0 OR excluded.pruned_first_seen_us < pruned_first_seen_us)"
+    " THEN excluded.pruned_first_seen_us ELSE pruned_first_seen_us END,"
+    " pruned_last_seen = CASE WHEN excluded.pruned_last_seen_us > pruned_last_seen_us THEN"
+    " excluded.pruned_last_seen ELSE pruned_last_seen END,"
+    " pruned_last_seen_us = max(pruned_last_seen_us, excluded.pruned_last_seen_us),"
+    " updated_us = max(updated_us, excluded.updated_us)";
+static const char ROLL_MERGE[] =
+    " ON CONFLICT DO UPDATE SET handshakes = handshakes + excluded.handshakes,"
+    " established = established + excluded.established, refused = refused + excluded.refused,"
+    " clients = clients + excluded.clients,"
+    " pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes,"
+    " updated_us = max(updated_us, excluded.updated_us)";
+static const char CLIENT_MERGE[] =
+    " ON CONFLICT DO UPDATE SET handshakes = handshakes + excluded.handshakes";
+
+/* The tables a view copies, the SQLite columns whose values are ids of this sensor's rows, and
+ * what a key collision does. */
+struct view_table {
+    const char *name;
+    bool has_sensor;      /* the central table has local_sensor (the SQLite sensor column) */
+    const char *merge;    /* clause for key collisions; NULL: rows never collide */
+};
+
+static const struct view_table T_RUNS = { "runs", true, NULL };
+static const struct view_table T_INV = { "inventory", true, INV_MERGE };
+static const struct view_table T_ROLL = { "daily_rollups", true, ROLL_MERGE };
+static const struct view_table T_CLIENTS = { "daily_clients", true, CLIENT_MERGE };
+static const struct view_table T_META = { "store_meta", false, NULL };
+static const struct view_table T_SETS = { "endpoint_sets", false, NULL };
+static const struct view_table T_ROWS[] = {
+    { "handshakes", false, NULL },
+    { "mail_sessions", false, NULL },
+    { "dns_answers", false, NULL },
+};
+
+static bool is_id_col(const char *c)
+{
+    return strcmp(c, "id") == 0 || strcmp(c, "run_id") == 0 || strcmp(c, "handshake_id") == 0;
+}
+
+/* Append text to a bounded buffer; false when it does not fit. */
+static bool cat(char *buf, size_t cap, const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(buf);
+    int k = snprintf(buf + n, cap - n, "%s%s%s", a, b ? b : "", c ? c : "");
+    return k >= 0 && (size_t)k < cap - n;
+}
+
+static int sq_fail(struct ta_central_view *v, const char *what, char *errbuf)
+{
+    snprintf(errbuf, TA_ERRBUF_SIZE, "central view: %s: %s", what, sqlite3_errmsg(v->db));
+    return TA_ERR_IO;
+}
+
+/* The sensors to read (one, or every one in name order), and their text[] literal. */
+static int load_sensors(struct ta_central_view *v, const char *sensor, char *errbuf)
+{
+    PGresult *r = NULL;
+    const char *vals[1] = { sensor };
+    if (ta__pg_params(v->c, "SELECT sensor FROM tlsaudit.sensors WHERE $1::text IS NULL OR "
+                            "sensor = $1 ORDER BY sensor", 1, vals, "reading the sensors", &r,
+                      errbuf) != TA_OK)
+        return TA_ERR_IO;
+    int n = PQntuples(r);
+    if (n == 0 || n > VIEW_SENSORS) {
+        if (n == 0 && sensor)
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: no sensor named '%s' has synced there",
+                     v->c->target, sensor);
+        else if (n == 0)
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: no sensor has synced there yet", v->c->target);
+        else
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %d sensors; a report reads at most %d (name "
+                     "one with --sensor)", v->c->target, n, VIEW_SENSORS);
+        PQclear(r);
+        return TA_ERR_ARG;
+    }
+    /* an array literal: each name quoted, with " and \ escaped */
+    size_t o = 0;
+    v->array[o++] = '{';
+    for (int i = 0; i < n; i++) {
+        snprintf(v->sensors[i], sizeof v->sensors[i], "%s", PQgetvalue(r, i, 0));
+        if (i)
+            v->array[o++] = ',';
+        v->array[o++] = '"';
+        for (const char *p = v->sensors[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                v->array[o++] = '\\';
+            v->array[o++] = *p;
+        }
+        v->array[o++] = '"';
+    }
+    v->array[o++] = '}';
+    v->array[o] = '\0';
+    v->nsensors = n;
+    PQclear(r);
+    return TA_OK;
+}
+
+/* The SQLite columns of t (name, declared type) that the central table has too, as a select
+ * list for PostgreSQL (ids mapped, the sensor from the central key) and an insert statement. */
+struct view_cols {
+    int n;
+    char names[VIEW_COLS][64];
+    bool integer[VIEW_COLS], real[VIEW_COLS];
+    char pg[VIEW_SQL], ins[VIEW_SQL];
+};
+
+static int view_cols(struct ta_central_view *v, const struct view_table *t, struct view_cols *vc,
+                     char *errbuf)
+{
+    PGresult *r = NULL;
+    sqlite3_stmt *s = NULL;
+    const char *vals[1] = { t->name };
+    char n_s[16], ph[VIEW_SQL] = "";
+    int rc = TA_ERR_IO;
+    memset(vc, 0, sizeof *vc);
+    snprintf(n_s, sizeof n_s, "%d", v->nsensors);
+    if (ta__pg_params(v->c, "SELECT column_name FROM information_schema.columns WHERE "
+                            "table_schema = 'tlsaudit' AND table_name = $1", 1, vals,
+                      "reading the central columns", &r, errbuf) != TA_OK)
+        return TA_ERR_IO;
+    if (sqlite3_prepare_v2(v->db, "SELECT name, upper(type) FROM pragma_table_info(?1)", -1, &s,
+                           NULL) != SQLITE_OK)
+        goto sqlerr;
+    sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    snprintf(vc->ins, sizeof vc->ins, "INSERT INTO %s (", t->name);
+    while (sqlite3_step(s) == SQLITE_ROW && vc->n < VIEW_COLS) {
+        const char *col = (const char *)sqlite3_column_text(s, 0);
+        const char *type = (const char *)sqlite3_column_text(s, 1);
+        const char *central = t->has_sensor && strcmp(col, "sensor") == 0 ? "local_sensor" : col;
+        bool found = false;
+        for (int i = 0; i < PQntuples(r) && !found; i++)
+            found = strcmp(PQgetvalue(r, i, 0), central) == 0;
+        if (!found || strlen(col) >= sizeof vc->names[0])
+            continue;
+        bool ok = true;
+        if (vc->n)
+            ok = cat(vc->pg, sizeof vc->pg, ", ", NULL, NULL) && cat(vc->ins, sizeof vc->ins, ", ",
+                                                                      NULL, NULL) &&
+                 cat(ph, sizeof ph, ", ", NULL, NULL);
+        if (t->has_sensor && strcmp(col, "sensor") == 0)
+            ok = ok && cat(vc->pg, sizeof vc->pg, "x.sensor", NULL, NULL);
+        else if (is_id_col(col))
+            ok = ok && cat(vc->pg, sizeof vc->pg, "x.\"", col, "\" * ") &&
+                 cat(vc->pg, sizeof vc->pg, n_s,
+                     " + array_position($1::text[], x.sensor) - 1", NULL);
+        else
+            ok = ok && cat(vc->pg, sizeof vc->pg, "x.\"", col, "\"");
+        ok = ok && cat(vc->ins, sizeof vc->ins, "\"", col, "\"") && cat(ph, sizeof ph, "?", NULL,
+                                                                         NULL);
+        if (!ok) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "central view: %s: too many columns", t->name);
+            goto out;
+        }
+        snprintf(vc->names[vc->n], sizeof vc->names[0], "%s", col);
+        vc->integer[vc->n] = type && strstr(type, "INT") != NULL;
+        vc->real[vc->n] = type && (strstr(type, "REAL") || strstr(type, "FLOA") ||
+                                   strstr(type, "DOUB"));
+        vc->n++;
+    }
+    if (!cat(vc->ins, sizeof vc->ins, ") VALUES (", ph, ")") ||
+        !cat(vc->ins, sizeof vc->ins, t->merge ? t->merge : " ON CONFLICT DO NOTHING", NULL,
+             NULL)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "central view: %s: too many columns", t->name);
+        goto out;
+    }
+    rc = TA_OK;
+    goto out;
+sqlerr:
+    rc = sq_fail(v, t->name, errbuf);
+out:
+    sqlite3_finalize(s);
+    PQclear(r);
+    return rc;
+}
+
+/* True for a text that SQLite would take as an integer (store_meta.value has no type). */
+static bool int_text(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* Stream "SELECT <cols> FROM tlsaudit.<t> x WHERE x.sensor = ANY($1) <where>" (with the extra
+ * parameters p2.. after the sensors) row by row into the SQLite table: libpq's single-row mode,
+ * so memory stays one row whatever the slice. *rows gets the count. */
+static int view_copy(struct ta_central_view *v, const struct view_table *t, const char *where,
+                     int nextra, const char *const *extra, uint64_t *rows, char *errbuf)
+{
+    struct view_cols *vc = malloc(sizeof *vc);
+    char *sql = malloc(2 * VIEW_SQL);
+    const char *vals[8] = { v->array };
+    sqlite3_stmt *ins = NULL;
+    PGresult *r;
+    int rc = TA_ERR_IO;
+    uint64_t n = 0;
+    if (!vc || !sql) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
+        goto out;
+    }
+    if (view_cols(v, t, vc, errbuf) != TA_OK)
+        goto out;
+    for (int i = 0; i < nextra && i < 7; i++)
+        vals[i + 1] = extra[i];
+    snprintf(sql, 2 * VIEW_SQL, "SELECT %s FROM tlsaudit.%s x WHERE x.sensor = ANY($1::text[])%s",
+             vc->pg, t->name, where ? where : "");
+    if (sqlite3_prepare_v2(v->db, vc->ins, -1, &ins, NULL) != SQLITE_OK) {
+        rc = sq_fail(v, t->name, errbuf);
+        goto out;
+    }
+    if (!PQsendQueryParams(v->c->conn, sql, 1 + nextra, NULL, vals, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(v->c->conn)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: reading %s: %s", v->c->target, t->name,
+                 PQerrorMessage(v->c->conn));
+        goto out;
+    }
+    rc = TA_OK;
+    while ((r = PQgetResult(v->c->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE && rc == TA_OK) {
+            sqlite3_reset(ins);
+            for (int i = 0; i < vc->n; i++) {
+                if (PQgetisnull(r, 0, i)) {
+                    sqlite3_bind_null(ins, i + 1);
+                    continue;
+                }
+                const char *val = PQgetvalue(r, 0, i);
+                if (vc->integer[i] || (!vc->real[i] && int_text(val) &&
+                                       strcmp(t->name, "store_meta") == 0))
+                    sqlite3_bind_int64(ins, i + 1, strtoll(val, NULL, 10));
+                else if (vc->real[i])
+                    sqlite3_bind_double(ins, i + 1, strtod(val, NULL));
+                else
+                    sqlite3_bind_text(ins, i + 1, val, PQgetlength(r, 0, i), SQLITE_TRANSIENT);
+            }
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                rc = sq_fail(v, t->name, errbuf);
+            n++;
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == TA_OK) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: reading %s: %s", v->c->target, t->name,
+                     PQresultErrorMessage(r));
+            rc = TA_ERR_IO;
+        }
+        PQclear(r);
+    }
+    if (rows)
+        *rows = n;
+out:
+    sqlite3_finalize(ins);
+    free(sql);
+    free(vc);
+    return rc;
+}
+
+static int exec(struct ta_central_view *v, const char *sql, char *errbuf)
+{
+    return sqlite3_exec(v->db, sql, NULL, NULL, NULL) == SQLITE_OK ? TA_OK
+                                                                   : sq_fail(v, sql, errbuf);
+}
+
+/* See central.h. */
+int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_central_view **out,
+                         char *errbuf)
+{
+    struct ta_central_view *v = calloc(1, sizeof *v);
+    struct ta_store *st = NULL;
+    const char *tmp = getenv("TMPDIR");
+    int rc;
+    if (!v) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
+        return TA_ERR_NOMEM;
+    }
+    if ((rc = ta__pg_connect(conninfo, &v->c, errbuf)) != TA_OK)
+        goto fail;
+    int ver = ta__pg_schema_version(v->c, errbuf), want = ta_central_schema_latest();
+    if (ver < 0 || ver != want) {
+        if (ver >= 0)
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: the central schema is at version %d and this "
+                     "tlsaudit reads version %d: %s", v->c->target, ver, want,
+                     ver < want ? "sync with this tlsaudit first (it migrates)"
+                                : "use a newer tlsaudit");
+        rc = TA_ERR_IO;
+        goto fail;
+    }
+    if ((rc = load_sensors(v, sensor, errbuf)) != TA_OK)
+        goto fail;
+    snprintf(v->dir, sizeof v->dir, "%s/tlsaudit-central-XXXXXX",
+             tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+    if (!mkdtemp(v->dir)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot make a work folder", v->dir);
+        v->dir[0] = '\0';
+        rc = TA_ERR_IO;
+        goto fail;
+    }
+    snprintf(v->path, sizeof v->path, "%s/view.db", v->dir);
+    if ((rc = ta_store_open(v->path, &st, errbuf)) != TA_OK)
+        goto fail;
+    ta_store_close(st);
+    if (sqlite3_open_v2(v->path, &v->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = sq_fail(v, v->path, errbuf);
+        goto fail;
+    }
+    /* a private copy rebuilt at every open: no journal to keep */
+    if ((rc = exec(v, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN; "
+                      "DELETE FROM endpoint_ips; DELETE FROM endpoint_urls; DELETE FROM endpoint_sets; "
+                      "DELETE FROM store_meta", errbuf)) != TA_OK)
+        goto fail;
+    const struct view_table *base[] = { &T_RUNS, &T_INV, &T_ROLL, &T_CLIENTS, &T_META, &T_SETS };
+    for (size_t i = 0; i < TA_ARRAY_LEN(base); i++)
+        if ((rc = view_copy(v, base[i], NULL, 0, NULL, NULL, errbuf)) != TA_OK)
+            goto fail;
+    if ((rc = exec(v, "COMMIT", errbuf)) != TA_OK)
+        goto fail;
+    *out = v;
+    return TA_OK;
+fail:
+    ta_central_view_close(v);
+    return rc;
+}
+
+/* See central.h. */
+const char *ta_central_view_path(const struct ta_central_view *v)
+{
+    return v->path;
+}
+
+/* See central.h. */
+const char *ta_central_view_target(const struct ta_central_view *v)
+{
+    return v->c->target;
+}
+
+/* The day bounds of [since_us, until_us) as text, so PostgreSQL prunes day partitions. */
+static void day_text(int64_t us, char *buf, size_t len)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    if (us <= 0) {
+        snprintf(buf, len, "0001-01-01");
+        return;
+    }
+    if (us >= INT64_MAX / 2 || !gmtime_r(&t, &tm) || tm.tm_year > 9000) {
+        snprintf(buf, len, "9999-12-31");
+        return;
+    }
+    strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+/* See central.h. */
+int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t since_us,
+                         int64_t until_us, const char *client, char *errbuf)
+{
+    const struct view_table *t = NULL;
+    char s_us[24], u_us[24], s_day[16], u_day[16];
+    const char *extra[5] = { s_us, u_us, s_day, u_day, client };
+    for (size_t i = 0; i < TA_ARRAY_LEN(T_ROWS); i++)
+        if (strcmp(T_ROWS[i].name, table) == 0)
+            t = &T_ROWS[i];
+    if (!t) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "central view: no table %s", table);
+        return TA_ERR_ARG;
+    }
+    snprintf(s_us, sizeof s_us, "%lld", (long long)since_us);
+    snprintf(u_us, sizeof u_us, "%lld", (long long)until_us);
+    day_text(since_us, s_day, sizeof s_day);
+    day_text(until_us, u_day, sizeof u_day);
+    const char *where = strcmp(table, "dns_answers") == 0 || !client
+        ? " AND x.ts_us >= $2::bigint AND x.ts_us < $3::bigint AND x.day >= $4::date"
+          " AND x.day <= $5::date"
+        : " AND x.ts_us >= $2::bigint AND x.ts_us < $3::bigint AND x.day >= $4::date"
+          " AND x.day <= $5::date AND x.client_ip = $6";
+    int rc = exec(v, "BEGIN", errbuf);
+    if (rc == TA_OK)
+        rc = view_copy(v, t, where, client && strcmp(table, "dns_answers") ? 5 : 4, extra, NULL,
+                       errbuf);
+    if (rc == TA_OK)
+        return exec(v, "COMMIT", errbuf);
+    sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* See central.h. */
+int ta_central_view_run_marks(struct ta_central_view *v, int64_t since_us, int64_t until_us,
+                              char *errbuf)
+{
+    char s_us[24], u_us[24], s_day[16], u_day[16];
+    const char *extra[4] = { s_us, u_us, s_day, u_day };
+    snprintf(s_us, sizeof s_us, "%lld", (long long)since_us);
+    snprintf(u_us, sizeof u_us, "%lld", (long long)until_us);
+    day_text(since_us, s_day, sizeof s_day);
+    day_text(until_us, u_day, sizeof u_day);
+    int rc = exec(v, "BEGIN", errbuf);
+    if (rc == TA_OK)
+        rc = view_copy(v, &T_ROWS[0],
+                       " AND (x.sensor, x.id) IN (SELECT sensor, min(id) FROM tlsaudit.handshakes"
+                       " WHERE sensor = ANY($1::text[]) AND ts_us >= $2::bigint AND ts_us <"
+                       " $3::bigint AND day >= $4::date AND day <= $5::date GROUP BY sensor,"
+                       " run_id)", 4, extra, NULL, errbuf);
+    if (rc == TA_OK)
+        return exec(v, "COMMIT", errbuf);
+    sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* See central.h. */
+void ta_central_view_close(struct ta_central_view *v)
+{
+    if (!v)
+        return;
+    if (v->db)
+        sqlite3_close(v->db);
+    if (v->c)
+        ta_central_close(v->c);
+    if (v->dir[0]) {
+        char p[128];
+        const char *suffix[] = { "", "-wal", "-shm", "-journal" };
+        for (size_t i = 0; i < TA_ARRAY_LEN(suffix); i++) {
+            snprintf(p, sizeof p, "%s%s", v->path, suffix[i]);
+            unlink(p);
+        }
+        rmdir(v->dir);
+    }
+    free(v);
+}
+
+/* See central.h. */
+bool ta_central_is_conninfo(const char *db)
+{
+    static const char *const prefix[] = { "postgresql://", "postgres://", "host=", "hostaddr=",
+                                          "dbname=", "service=" };
+    for (size_t i = 0; db && i < TA_ARRAY_LEN(prefix); i++)
+        if (strncmp(db, prefix[i], strlen(prefix[i])) == 0)
+            return true;
+    return false;
+}

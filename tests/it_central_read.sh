@@ -1,0 +1,169 @@
+#!/bin/bash
+# it_central_read.sh - `tlsaudit query` and `tlsaudit report` with --db postgresql://... over a
+# real PostgreSQL 15 the test starts itself (issue 13):
+#   1. one sensor synced: every report, format and filter gives byte for byte what the sensor's
+#      SQLite file gives (the HTML page too, with SOURCE_DATE_EPOCH fixing its "generated" time),
+#      and so does --sensor NAME once a second sensor is there;
+#   2. two sensors that share clients: the central answer equals the answer of one SQLite file
+#      into which both sensors' captures were written under their names (the union: a client
+#      seen by both lists both sensors, its counts summed); checked against the two sensors' own
+#      figures too;
+#      --sensor NAME picks one sensor, centrally and in a file with several;
+#   3. the read role of schema/pg/sync_role.sql (SELECT only) suffices; a password in the
+#      string is refused and never printed; an unknown sensor, a server that is down and an old
+#      central schema fail clearly with exit 2; nothing is left in TMPDIR.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+command -v psql >/dev/null || skip "psql not installed"
+pg_start
+OWNER=$(owner_url central)
+central() { psql_owner central "$1"; }
+export SOURCE_DATE_EPOCH=1767225600   # the report's "generated" time, fixed for comparisons
+
+# Sensor A: every bundled capture. Sensor B: some of them again (the same loopback clients,
+# other counts). U: both, written into one file under the two names (the union's oracle).
+b_files=("$TA_PCAPS"/tls10.pcap "$TA_PCAPS"/tls11.pcap "$TA_PCAPS"/smtp-starttls-tls10.pcap
+         "$TA_PCAPS"/office365.pcap "$TA_PCAPS"/imap-starttls-tls10.pcap "$TA_PCAPS"/tls13.pcap
+         "$TA_PCAPS"/smtp-plain-auth.pcap)
+a=$(fresh_db a)
+b=$(fresh_db b)
+u=$(fresh_db u)
+cap "$a" site-a "$TA_PCAPS"/*.pcap || die "capture a: $(cat "$IT_TMP/capture.err")"
+cap "$b" site-b "${b_files[@]}" || die "capture b: $(cat "$IT_TMP/capture.err")"
+cap "$u" site-a "$TA_PCAPS"/*.pcap || die "capture u: $(cat "$IT_TMP/capture.err")"
+cap "$u" site-b "${b_files[@]}" || die "capture u: $(cat "$IT_TMP/capture.err")"
+# a retention state to carry: what `report` says about pruned data comes from store_meta
+sql "$a" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
+sql "$u" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
+assert_ge "$(sql "$a" "SELECT count(*) FROM inventory WHERE legacy = 1")" 5 "sensor A has legacy clients"
+
+"$TA_BIN" sync --db "$a" --to "$OWNER" 2>"$IT_TMP/sync.err" || die "sync a: $(cat "$IT_TMP/sync.err")"
+assert_eq "$(central "SELECT value FROM tlsaudit.store_meta WHERE sensor = 'site-a' AND key = 'pruned_until_us'")" \
+          1600000000000000 "sync carries the retention state (store_meta)"
+assert_eq "$(central "SELECT version FROM tlsaudit.endpoint_sets WHERE sensor = 'site-a' ORDER BY id DESC LIMIT 1")" \
+          "$(sql "$a" "SELECT version FROM endpoint_sets ORDER BY id DESC LIMIT 1")" \
+          "sync carries the endpoint list version"
+
+# same_out LABEL FILE_DB CENTRAL_DB [ARGS...]: `tlsaudit ARGS --db X` gives the same stdout,
+# bytes, and exit status on both.
+same_out() {
+    local label=$1 fdb=$2 cdb=$3 rf rc
+    shift 3
+    "$TA_BIN" "$@" --db "$fdb" >"$IT_TMP/f.out" 2>"$IT_TMP/f.err"
+    rf=$?
+    "$TA_BIN" "$@" --db "$cdb" >"$IT_TMP/c.out" 2>"$IT_TMP/c.err"
+    rc=$?
+    if [ "$rf|$rc" != "$rc|$rc" ] || ! cmp -s "$IT_TMP/f.out" "$IT_TMP/c.out"; then
+        fail "$label: '$*' differs (exit file $rf, central $rc): $(diff "$IT_TMP/f.out" "$IT_TMP/c.out" | head -5) $(head -c 300 "$IT_TMP/c.err")"
+        return
+    fi
+    [ -s "$IT_TMP/f.out" ] || { fail "$label: '$*' printed nothing"; return; }
+    pass
+    echo "same: $label: $* ($(wc -l <"$IT_TMP/c.out") lines, exit $rc)"
+}
+
+# every_report LABEL FILE_DB CENTRAL_DB [--sensor NAME]: the reports, formats and filters.
+every_report() {
+    local label=$1 fdb=$2 cdb=$3 fmt
+    shift 3
+    local s=("$@")
+    for fmt in table csv json; do
+        same_out "$label" "$fdb" "$cdb" query legacy --format "$fmt" "${s[@]}"
+        same_out "$label" "$fdb" "$cdb" query legacy --all --wide --format "$fmt" "${s[@]}"
+        same_out "$label" "$fdb" "$cdb" query summary --format "$fmt" "${s[@]}"
+    done
+    same_out "$label" "$fdb" "$cdb" query summary --all --format csv "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" query legacy --all --from-rows --format csv "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" query summary --from-rows --format csv "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" query legacy --all --client 127.0.0.0/8 --version 'TLS 1.0' --format csv "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" query legacy --fail-if-found --format csv "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" report "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" report --all --format csv "${s[@]}"
+    same_out "$label" "$fdb" "$cdb" report --format json "${s[@]}"
+}
+
+# The days the captures cover, for windowed questions.
+d1=$(sql "$a" "SELECT substr(min(ts), 1, 10) FROM handshakes")
+d2=$(sql "$a" "SELECT substr(max(ts), 1, 10) FROM handshakes")
+
+# 1. One sensor: byte-identical to its file.
+every_report "one sensor" "$a" "$OWNER"
+for fmt in csv json; do
+    same_out "one sensor" "$a" "$OWNER" query sessions --wide --format "$fmt"
+    same_out "one sensor" "$a" "$OWNER" query plaintext --format "$fmt"
+    same_out "one sensor" "$a" "$OWNER" query runs --format "$fmt"
+done
+same_out "one sensor" "$a" "$OWNER" query sessions --since "$d2" --until "$d2" --format csv
+same_out "one sensor" "$a" "$OWNER" query sessions --client 127.0.0.1 --sni '*office365*' --format csv
+same_out "one sensor" "$a" "$OWNER" query summary --since "$d1" --until "$d2" --format csv
+same_out "one sensor" "$a" "$OWNER" query legacy --since "$d1" --until "$d2" --format csv
+same_out "one sensor" "$a" "$OWNER" report --since "$d1" --until "$d2"
+
+# 2. The second sensor.
+"$TA_BIN" sync --db "$b" --to "$OWNER" 2>"$IT_TMP/sync.err" || die "sync b: $(cat "$IT_TMP/sync.err")"
+every_report "--sensor site-a" "$a" "$OWNER" --sensor site-a
+same_out "--sensor site-b" "$b" "$OWNER" query legacy --all --wide --format csv --sensor site-b
+same_out "--sensor site-b" "$b" "$OWNER" query runs --format csv --sensor site-b
+
+# Without --sensor: the union, equal to the file that has both sensors' captures. (The runs
+# report lists local run ids, and sessions that tie on time may list the two sensors' rows in
+# another order: those are compared as sets below.)
+for fmt in table csv json; do
+    same_out "union" "$u" "$OWNER" query legacy --all --wide --format "$fmt"
+    same_out "union" "$u" "$OWNER" query summary --format "$fmt"
+done
+same_out "union" "$u" "$OWNER" query legacy --format csv
+same_out "union" "$u" "$OWNER" query summary --all --from-rows --format csv
+same_out "union" "$u" "$OWNER" report
+same_out "union" "$u" "$OWNER" report --all --format json
+"$TA_BIN" query sessions --format csv --db "$u" | sort >"$IT_TMP/us.f"
+"$TA_BIN" query sessions --format csv --db "$OWNER" | sort >"$IT_TMP/us.c"
+assert_eq "$(cmp -s "$IT_TMP/us.f" "$IT_TMP/us.c" && echo same) $(wc -l <"$IT_TMP/us.c")" \
+          "same $(( $(sql "$a" "SELECT count(*) FROM handshakes") + $(sql "$b" "SELECT count(*) FROM handshakes") + 1 ))" \
+          "union: sessions are both sensors' rows, each once"
+
+# The union's arithmetic on one client seen by both sensors: its handshakes are A's plus B's,
+# and both sensors are listed.
+ip=$(query "$b" legacy --all | csv_field client_ip 1)
+[ -n "$ip" ] || die "sensor B has no legacy client"
+na=$(query "$a" legacy --all --client "$ip" | csv_field handshakes 1)
+nb=$(query "$b" legacy --all --client "$ip" | csv_field handshakes 1)
+row=$(query "$OWNER" legacy --all --client "$ip" | csv_cols handshakes,sensors)
+assert_eq "$row" "$((na + nb))	site-a site-b" "union: client $ip counts summed ($na + $nb), both sensors listed"
+
+# 3. The read role, and the errors.
+psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d central \
+    -f "$TA_SRC/schema/pg/sync_role.sql" >/dev/null || die "sync_role.sql"
+central "ALTER ROLE tlsaudit_read PASSWORD 'Read-Pw-4711'"
+printf '127.0.0.1:%s:central:tlsaudit_read:Read-Pw-4711\n' "$PG_PORT" >"$IT_TMP/pgpass"
+chmod 600 "$IT_TMP/pgpass"
+READ="postgresql://tlsaudit_read@127.0.0.1:$PG_PORT/central"
+PGPASSFILE=$IT_TMP/pgpass same_out "read role" "$u" "$READ" query legacy --all --format csv
+out=$("$TA_BIN" query legacy --db "postgresql://tlsaudit_read:Read-Pw-4711@127.0.0.1:$PG_PORT/central" 2>&1)
+assert_eq "$?" 2 "a password in the string is refused"
+case "$out" in *Read-Pw-4711*) fail "the password was printed: $out" ;; *) pass ;; esac
+out=$("$TA_BIN" query legacy --db "$OWNER" --sensor nowhere 2>&1)
+assert_eq "$?|$out" "2|tlsaudit query: /${PG_SOCK#/}:$PG_PORT/central: no sensor named 'nowhere' has synced there" \
+          "an unknown sensor is named"
+# --sensor on a file with two sensors: that sensor's part, as its own file says
+for r in "legacy --all --wide" "summary" "sessions"; do
+    # shellcheck disable=SC2086
+    assert_eq "$("$TA_BIN" query $r --format csv --db "$u" --sensor site-b)" \
+              "$("$TA_BIN" query $r --format csv --db "$b")" "file --sensor site-b: query $r"
+done
+assert_eq "$(query "$u" runs --sensor site-b | csv_cols handshakes)" "$(query "$b" runs | csv_cols handshakes)" \
+          "file --sensor site-b: query runs lists that sensor's run"
+
+out=$(TMPDIR=$IT_TMP/tmp; mkdir -p "$TMPDIR"; export TMPDIR
+      "$TA_BIN" report --db "$OWNER" --out "$IT_TMP/r.html" 2>&1; echo "rc=$?"; ls -A "$TMPDIR" | wc -l)
+assert_eq "$out" "rc=0
+0" "report over the central store leaves nothing in TMPDIR"
+central "DELETE FROM tlsaudit.schema_version WHERE version = (SELECT max(version) FROM tlsaudit.schema_version)"
+out=$("$TA_BIN" query legacy --db "$OWNER" 2>&1)
+assert_eq "$?" 2 "an older central schema is refused"
+assert_in "$out" "sync with this tlsaudit first" "and the message says what to do"
+pg_down
+out=$("$TA_BIN" report --db "$OWNER" 2>&1)
+assert_eq "$?" 2 "a server that is down: exit 2"
+assert_in "$out" "cannot connect" "and says so"
+it_done
