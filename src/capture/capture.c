@@ -77,6 +77,7 @@ struct capture {
     void *src_state;
     int64_t run_id;
     struct ta__service svc;           /* heartbeat, last error, SIGHUP (service.c) */
+    struct ta__companion sync;        /* --sync-to (companion.c) */
 };
 
 /* Open the sources, the store and the engines, begin the run, drop privileges, start the writer.
@@ -176,6 +177,12 @@ static int capture_end(struct capture *c, int status, char *errbuf)
 
 int ta_cmd_capture(int argc, char **argv)
 {
+    return ta_capture_main(argc, argv, NULL);
+}
+
+/* See capture.h. */
+int ta_capture_main(int argc, char **argv, const struct ta_capture_hooks *hooks)
+{
     struct capture c;
     char errbuf[TA_ERRBUF_SIZE] = "";
     int rc, status = 0;
@@ -185,6 +192,12 @@ int ta_cmd_capture(int argc, char **argv)
     /* An unknown -Z user is a usage error found before anything is opened or created. */
     if (rc == 0 && c.o.user && !getpwnam(c.o.user)) {
         fprintf(stderr, "tlsaudit capture: -Z %s: no such user\n", c.o.user);
+        rc = 2;
+    }
+    /* a connection string the sync would refuse (a password in it) is a usage error */
+    if (rc == 0 && c.o.sync_to && hooks && hooks->check &&
+        hooks->check(c.o.sync_to, errbuf) != 0) {
+        fprintf(stderr, "tlsaudit capture: --sync-to: %s\n", errbuf);
         rc = 2;
     }
     if (rc) {
@@ -200,12 +213,19 @@ int ta_cmd_capture(int argc, char **argv)
         capture_free(&c);
         return 1;
     }
-    rc = c.src->run(c.src_state, errbuf);
+    if (ta__companion_start(&c.sync, hooks, &c.o, errbuf) != TA_OK) {
+        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
+        status = 1;
+    }
+    rc = status ? TA_OK : c.src->run(c.src_state, errbuf);
     if (rc != TA_OK) {
         fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
         status = 1;
     }
+    bool by_itself = !ta__capture_stopping();
     status = capture_end(&c, status, errbuf);
+    /* after the last commit: a run that ended by itself gets its last rows pushed too */
+    ta__companion_stop(&c.sync, by_itself);
     capture_free(&c);
     return status;
 }

@@ -14,6 +14,8 @@
 #include <pcap/pcap.h>
 #include <sqlite3.h>
 
+#include "tlsaudit/capture.h"
+#include "tlsaudit/common.h"
 #include "tlsaudit/engine.h"
 #include "tlsaudit/store.h"
 #include "tlsaudit/writer.h"
@@ -56,6 +58,8 @@ struct ta__capture_opts {
     const char *sensor;               /* --sensor, NULL = the host name (store default) */
     int retain_days;                  /* --retain-days; -1 = not given (30 live, 0 files) */
     int64_t max_db_bytes;             /* --max-db-size, 0 = no cap */
+    const char *sync_to;              /* --sync-to CONNINFO, NULL = no sync of our own */
+    double sync_interval_s;           /* --sync-interval, 0 = not given (60) */
     struct ta_engine_config ecfg;     /* totals; live workers share them (see source_live.c) */
     int log_level;                    /* -v, -q, --log-level: applied by the caller */
     bool quiet;                       /* -q: no progress, no summary line */
@@ -67,6 +71,21 @@ struct ta__capture_opts {
     char **cmd_argv;
     struct ta__filter_box *filters;   /* the filter in force, replaced by SIGHUP (service.c) */
 };
+
+/* The capture's own sync (companion.c): the hook of capture.h in a thread beside the run. */
+struct ta__companion {
+    const struct ta_capture_hooks *hooks;
+    pthread_t th;
+    bool started;
+    const char *db, *to;
+    double interval_s;
+    volatile int stop, final;
+};
+/* Start the sync thread when o has --sync-to (else nothing). TA_OK, or TA_ERR_* with errbuf. */
+int ta__companion_start(struct ta__companion *m, const struct ta_capture_hooks *hooks,
+                        const struct ta__capture_opts *o, char *errbuf);
+/* Stop it and wait for it; final: push once more what the run wrote last. */
+void ta__companion_stop(struct ta__companion *m, bool final);
 
 /* Parse `tlsaudit capture` arguments into o (options.c): the --config file's lines first,
  * then the command line, through one getopt table. Returns 0, or 2 on a usage error (message

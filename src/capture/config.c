@@ -20,11 +20,22 @@
 #define CONFIG_LINE_MAX 4096          /* longest line (a BPF filter fits many times over) */
 #define CONFIG_ENTRIES_MAX 1024       /* lines with an option */
 
+/* True when key (len bytes) spells option name, '_' standing for '-' (sync_to = sync-to). */
+static bool key_is(const char *name, const char *key, size_t len)
+{
+    if (strlen(name) != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] != key[i] && !(name[i] == '-' && key[i] == '_'))
+            return false;
+    return true;
+}
+
 /* Index of the long option called name (len bytes) in longs, or -1. */
 static int key_index(const struct option *longs, const char *name, size_t len)
 {
     for (int i = 0; longs[i].name && i < TA_CONFIG_MAX_KEYS; i++)
-        if (strlen(longs[i].name) == len && strncmp(longs[i].name, name, len) == 0)
+        if (key_is(longs[i].name, name, len))
             return i;
     return -1;
 }

@@ -39,6 +39,9 @@ static void usage(FILE *out)
         "                     ever with -r; 0 = for ever)\n"
         "                     the inventory and daily rollups are kept for ever\n"
         "  --max-db-size SIZE keep the database file under SIZE (64M, 2G, ...): oldest rows go first\n"
+        "  --sync-to CONNINFO also push the database to this central PostgreSQL while capturing\n"
+        "                     (as tlsaudit sync --follow; passwords from ~/.pgpass, PGPASSFILE)\n"
+        "  --sync-interval S  seconds between pushes (default 60)\n"
         "  -v, --verbose / -q, --quiet  more / less logging (-q: no summary line either)\n"
         "  --log-level L      error, warning (default), info or debug\n", TA_MAX_WORKERS);
 }
@@ -65,7 +68,7 @@ static int check_opts(const struct ta__capture_opts *o)
 #define TA__CAPTURE_SHORTS "r:i:f:s:B:Z:vqh"
 
 enum { O_DB = 256, O_MAXFLOWS, O_MAXAN, O_IDLE, O_NONDPI, O_WORKERS, O_HELP, O_CONFIG,
-       O_LOGLEVEL, O_VXLAN, O_SENSOR, O_RETAIN, O_MAXDB };
+       O_LOGLEVEL, O_VXLAN, O_SENSOR, O_RETAIN, O_MAXDB, O_SYNCTO, O_SYNCINT };
 
 /* Every option of `tlsaudit capture`. A short option's long alias has the short letter as its
  * value, so both spellings reach the same case below, and config.c can name any of them. */
@@ -90,6 +93,8 @@ static const struct option longs[] = {
     { "sensor", required_argument, NULL, O_SENSOR },
     { "retain-days", required_argument, NULL, O_RETAIN },
     { "max-db-size", required_argument, NULL, O_MAXDB },
+    { "sync-to", required_argument, NULL, O_SYNCTO },
+    { "sync-interval", required_argument, NULL, O_SYNCINT },
     { "help", no_argument, NULL, O_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -163,6 +168,15 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
             if (ta_store_parse_size(optarg, &o->max_db_bytes) != 0 || o->max_db_bytes < (1 << 20)) {
                 fprintf(stderr, "tlsaudit capture: --max-db-size needs a size of at least 1M "
                         "(64M, 2G, ...)\n");
+                return 2;
+            }
+            break;
+        case O_SYNCTO: o->sync_to = optarg; break;
+        case O_SYNCINT:
+            o->sync_interval_s = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->sync_interval_s >= 0.1 &&
+                                           o->sync_interval_s <= 86400)) {
+                fprintf(stderr, "tlsaudit capture: --sync-interval needs 0.1 to 86400 seconds\n");
                 return 2;
             }
             break;

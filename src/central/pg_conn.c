@@ -92,11 +92,10 @@ static void pg_notice(void *arg, const char *message)
     TA_LOG(TA_LOG_DEBUG, "postgresql: %s", message);
 }
 
-/* See central_int.h. */
-int ta__pg_connect(const char *conninfo, struct ta_central **out, char *errbuf)
+/* See central.h. */
+int ta_central_check_conninfo(const char *conninfo, char *errbuf)
 {
     bool bad;
-    *out = NULL;
     if (conninfo_has_password(conninfo, &bad)) {
         snprintf(errbuf, TA_ERRBUF_SIZE,
                  "the connection string holds a password: refused (it would be visible to "
@@ -108,6 +107,16 @@ int ta__pg_connect(const char *conninfo, struct ta_central **out, char *errbuf)
         snprintf(errbuf, TA_ERRBUF_SIZE, "not a PostgreSQL connection URI or key=value string");
         return TA_ERR_ARG;
     }
+    return TA_OK;
+}
+
+/* See central_int.h. */
+int ta__pg_connect(const char *conninfo, struct ta_central **out, char *errbuf)
+{
+    *out = NULL;
+    int rc = ta_central_check_conninfo(conninfo, errbuf);
+    if (rc != TA_OK)
+        return rc;
     struct ta_central *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "capture") == 0)
-        return ta_cmd_capture(argc - 1, argv + 1);
+        return ta_cli_capture(argc - 1, argv + 1);
     if (strcmp(argv[1], "query") == 0)
         return ta_cli_query(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)

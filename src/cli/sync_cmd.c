@@ -11,14 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "tlsaudit/central.h"
 #include "tlsaudit/commands.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/store.h"
-
-#define SYNC_BACKOFF_MAX_S 60.0
 
 struct sync_cmd_opts {
     const char *db, *to, *sensor;
@@ -92,65 +89,12 @@ static int sync_parse(int argc, char **argv, struct sync_cmd_opts *o)
     return 0;
 }
 
-/* Sleep s seconds in short steps, returning early on SIGINT/SIGTERM. */
-static void sync_sleep(double s)
+/* The loop's news on standard error; -q keeps only failures. */
+static void sync_say(void *ctx, bool err, const char *line)
 {
-    for (double left = s; left > 0 && !sync_stop; left -= 0.1) {
-        struct timespec ts = { 0, 100 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-}
-
-/* One line saying what a push carried. */
-static void sync_report(const struct ta_central *c, const struct ta_sync_stats *s)
-{
-    fprintf(stderr, "tlsaudit sync: %s: %llu runs, %llu handshakes, %llu mail sessions, "
-            "%llu DNS answers, %llu inventory rows, %llu rollup days, %llu changes "
-            "in %llu transactions\n", ta_central_target(c), (unsigned long long)s->runs,
-            (unsigned long long)s->handshakes, (unsigned long long)s->mail_sessions,
-            (unsigned long long)s->dns_answers, (unsigned long long)s->inventory,
-            (unsigned long long)s->rollup_days, (unsigned long long)s->changes,
-            (unsigned long long)s->batches);
-}
-
-/* Push once; with follow, again every interval, reconnecting with back-off (1 s doubling to
- * SYNC_BACKOFF_MAX_S) after any failure. Returns the exit status. */
-static int sync_loop(const struct sync_cmd_opts *o, sqlite3 *db)
-{
-    struct ta_central *c = NULL;
-    struct ta_sync_opts so = { .sensor = o->sensor, .batch_rows = o->batch_rows,
-                               .stop = &sync_stop };
-    char err[TA_ERRBUF_SIZE];
-    double backoff = 1.0;
-    int status = 0;
-    do {
-        struct ta_sync_stats st = { 0 };
-        int rc = c ? TA_OK : ta_central_open(o->to, &c, err);
-        if (rc == TA_OK)
-            rc = ta_sync_push(c, db, o->db, &so, &st, err);
-        if (rc == TA_OK) {
-            if (!o->quiet && (!o->follow || st.batches > 1))
-                sync_report(c, &st);
-            backoff = 1.0;
-            status = 0;
-            if (o->follow)
-                sync_sleep(o->interval_s);
-            continue;
-        }
-        fprintf(stderr, "tlsaudit sync: %s\n", err);
-        status = rc == TA_ERR_ARG ? 2 : 1;
-        if (!o->follow || rc == TA_ERR_ARG)
-            break;
-        if (ta_central_broken(c)) {
-            ta_central_close(c);
-            c = NULL;
-        }
-        fprintf(stderr, "tlsaudit sync: retrying in %.0f s\n", backoff);
-        sync_sleep(backoff);
-        backoff = backoff * 2 > SYNC_BACKOFF_MAX_S ? SYNC_BACKOFF_MAX_S : backoff * 2;
-    } while (o->follow && !sync_stop);
-    ta_central_close(c);
-    return sync_stop ? 0 : status;
+    const struct sync_cmd_opts *o = ctx;
+    if (err || !o->quiet)
+        fprintf(stderr, "tlsaudit sync: %s\n", line);
 }
 
 /* See commands.h. */
@@ -176,7 +120,11 @@ int ta_cmd_sync(int argc, char **argv)
     signal(SIGINT, sync_on_signal);
     signal(SIGTERM, sync_on_signal);
     signal(SIGPIPE, SIG_IGN);
-    rc = sync_loop(&o, ta_store_db(st));
+    struct ta_sync_loop l = { .to = o.to, .db_path = o.db, .follow = o.follow,
+                              .interval_s = o.interval_s, .say = sync_say, .ctx = &o,
+                              .opts = { .sensor = o.sensor, .batch_rows = o.batch_rows,
+                                        .stop = &sync_stop } };
+    rc = ta_sync_loop(&l, ta_store_db(st));
     ta_store_close(st);
     return rc;
 }

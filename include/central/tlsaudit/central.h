@@ -51,6 +51,21 @@ int ta_central_schema_latest(void);
 int ta_sync_push(struct ta_central *c, sqlite3 *db, const char *db_path,
                  const struct ta_sync_opts *opts, struct ta_sync_stats *stats, char *errbuf);
 
+/* Push once, or (follow) again every interval_s until *opts.stop is set, reconnecting with
+ * back-off (1 s doubling to 60 s) after a failure (sync_loop.c). say() gets one line per push
+ * that carried rows (err false; with follow, only pushes with rows) and per failure or retry
+ * (err true); lines name the target as host:port/dbname only. Returns 0 (pushed, or stopped),
+ * 1 (the last push failed) or 2 (refused: a password in the string, a taken sensor name). */
+struct ta_sync_loop {
+    const char *to, *db_path;
+    struct ta_sync_opts opts;
+    bool follow;
+    double interval_s;
+    void (*say)(void *ctx, bool err, const char *line);
+    void *ctx;
+};
+int ta_sync_loop(const struct ta_sync_loop *l, sqlite3 *db);
+
 /* True when the connection is unusable (closed by the server, network gone): the caller must
  * open a new one. */
 bool ta_central_broken(const struct ta_central *c);
@@ -76,6 +91,10 @@ int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t s
 int ta_central_view_run_marks(struct ta_central_view *v, int64_t since_us, int64_t until_us,
                               char *errbuf);
 void ta_central_view_close(struct ta_central_view *v);
+
+/* Whether conninfo is one ta_central_open would try: TA_OK, or TA_ERR_ARG with errbuf set (a
+ * password in it, or not a libpq URI / key=value string). Connects to nothing. */
+int ta_central_check_conninfo(const char *conninfo, char *errbuf);
 
 /* True when a --db value names a central store: a "postgresql://" or "postgres://" URI, or a
  * libpq key=value string starting with host=, hostaddr=, dbname= or service=. */

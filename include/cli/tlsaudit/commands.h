@@ -24,4 +24,7 @@ int ta_cmd_sync(int argc, char **argv);
 int ta_cli_query(int argc, char **argv);
 int ta_cli_report(int argc, char **argv);
 
+/* `tlsaudit capture` with its own push to the central store (capture_cmd.c). */
+int ta_cli_capture(int argc, char **argv);
+
 #endif
