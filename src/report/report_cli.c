@@ -4,9 +4,12 @@
  * rollups: --since D starts at 00:00 UTC of D, --until D includes the whole of D (as a date-only
  * --until of `tlsaudit query` does). */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "report_model.h"
@@ -144,6 +147,30 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
     return 0;
 }
 
+/* Open a new file beside path (tmp gets its name) for the report, made readable as a plain
+ * fopen would (0666 less the umask). Written whole and then renamed over path, so a failed
+ * write (a full disk) leaves an earlier report whole and no partial file behind. */
+static FILE *out_open(const char *path, char *tmp, size_t len)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    if (snprintf(tmp, len, "%s.tmp.XXXXXX", path) >= (int)len) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+    }
+    return fp;
+}
+
 /* See report.h. */
 int ta_report_main(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -176,8 +203,9 @@ int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
         return TA_REPORT_EXIT_ERROR;
     }
     FILE *fp = out;
-    if (o.out && strcmp(o.out, "-") != 0 && !(fp = fopen(o.out, "w"))) {
-        fprintf(err, "tlsaudit report: %s: cannot write\n", o.out);
+    char tmp[4096] = "";
+    if (o.out && strcmp(o.out, "-") != 0 && !(fp = out_open(o.out, tmp, sizeof tmp))) {
+        fprintf(err, "tlsaudit report: %s: cannot write: %s\n", o.out, strerror(errno));
         rc = TA_REPORT_EXIT_ERROR;
     }
     if (fp) {
@@ -191,10 +219,18 @@ int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
         else if (w != 0)
             fprintf(err, "tlsaudit report: %s\n", ta__rd_error(src)[0] ? ta__rd_error(src) :
                     "write failed");
-        if (fflush(fp) != 0 || ferror(fp))
+        if (fflush(fp) != 0 || ferror(fp) || (fp != out && fsync(fileno(fp)) != 0))
             w = -1;
+        int e = errno;
         if (fp != out && fclose(fp) != 0)
-            w = -1;
+            w = -1, e = errno;
+        if (fp != out && w == 0 && rename(tmp, o.out) != 0)
+            w = -1, e = errno;
+        if (fp != out && w != 0) {
+            unlink(tmp);
+            fprintf(err, "tlsaudit report: %s: not written (%s); any earlier file is unchanged\n",
+                    o.out, strerror(e));
+        }
         if (w != 0)
             rc = TA_REPORT_EXIT_ERROR;
     }
