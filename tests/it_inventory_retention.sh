@@ -137,7 +137,9 @@ done
 # --- migration of a version-2 file -------------------------------------------------------------
 old=$(fresh_db old)
 cap "$old" --retain-days 0 -r "$TA_PCAPS/office365.pcap"
-want=$("$TA_BIN" query legacy --all --db "$old" --format csv --from-rows)
+# every column but sensors: rows of a version-2 file have no sensor name (schema 004 came later)
+LCOLS=client_ip,versions,client_max_version,apps,destinations,handshakes,refused,first_seen,last_seen,reason,ja3,ja4,ciphers
+want=$("$TA_BIN" query legacy --all --db "$old" --format csv --from-rows | csv_cols "$LCOLS")
 # Undo every schema file after 002 (tables, triggers, indexes, added columns) on the real rows.
 sql "$old" "$(python3 "$TA_SRC/tests/schema_downgrade.py" "$TA_SRC/schema" 2)
             PRAGMA journal_mode = DELETE; PRAGMA auto_vacuum = NONE; VACUUM;"
@@ -149,6 +151,6 @@ assert_eq "$(sql "$old" "PRAGMA auto_vacuum")" 2 "old file converted to incremen
 latest=$(find "$TA_SRC/schema" -name '[0-9][0-9][0-9]_*.sql' | sed 's#.*/0*\([0-9]*\)_.*#\1#' | sort -n | tail -1)
 assert_eq "$(sql "$old" "PRAGMA user_version")" "$latest" "old file at the latest schema version"
 assert_eq "$(inv_mismatch "$old")" "0 0 0" "migrated file: inventory = old rows + new rows"
-assert_eq "$("$TA_BIN" query legacy --all --db "$old" --format csv)" "$want" \
+assert_eq "$("$TA_BIN" query legacy --all --db "$old" --format csv | csv_cols "$LCOLS")" "$want" \
     "migrated file: legacy from the inventory = scan before migration"
 it_done
