@@ -1,7 +1,9 @@
 #!/bin/sh
 # install-deps.sh - every Debian 12 package tlsaudit needs to build, test and make its captures.
 # Run as root (or with sudo). Safe to run again. chromium and poppler-utils (pdftotext) are for
-# the report tests (tests/it_report_browser.sh: headless screenshot, DOM dump, print to PDF).
+# the report tests (tests/it_report_browser.sh: headless screenshot, DOM dump, print to PDF);
+# systemd-container (systemd-nspawn) and debootstrap for tests/it_service_nspawn.sh, which boots
+# systemd in a container to start the service for real.
 set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -16,7 +18,7 @@ $SUDO apt-get install -y --no-install-recommends \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
     valgrind time libndpi-bin \
-    ngtcp2-client ngtcp2-server systemd util-linux curl \
+    ngtcp2-client ngtcp2-server systemd util-linux curl systemd-container debootstrap \
     chromium poppler-utils
 # ngtcp2-server enables an ngtcp2d service (localhost:7777, where systemd runs); the QUIC tests
 # start their own servers inside a network namespace and do not need it.

@@ -10,7 +10,8 @@
 #    so the check can fail. The unit has the hardening and capabilities it must have.
 # 3. systemd-sysusers --root creates the tlsaudit user from the shipped entry.
 # 4. PID 1 here is not systemd (checked: if it is, the test says so and still runs the rest),
-#    so the unit is not started by systemd. Instead its exact ExecStart line (paths mapped into
+#    so the unit is not started by systemd here (tests/it_service_nspawn.sh does that, in a
+#    container it boots). Instead its exact ExecStart line (paths mapped into
 #    the DESTDIR) runs as the unit would run it: setpriv as an unprivileged user (nobody: the
 #    tlsaudit user exists only in the DESTDIR), no new privileges, the capability bounding,
 #    inheritable and ambient sets reduced to CAP_NET_RAW and CAP_NET_ADMIN, in a network
