@@ -1,7 +1,8 @@
 /* test_inventory.c - the store's inventory and daily rollups on real SQLite files: --max-db-size
  * parsing, the per-batch aggregate against a recomputation from the rows (more distinct keys
  * than the aggregate holds, so it flushes mid-batch; repeated keys; "none" values that differ
- * from real zeros: cipher 0x0000, no ServerHello, SSLv2), and two writers on one file. */
+ * from real zeros: cipher 0x0000, no ServerHello, SSLv2), two writers on one file, and the
+ * writer's remembered row ids and daily client keys going stale under it. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -202,6 +203,58 @@ static void test_two_writers(void)
     sqlite3_close(ro);
 }
 
+/* The remembered inventory row ids and daily client keys are hints that every statement checks:
+ * rows deleted behind the writer's back (as a rebuild deletes them) and their ids taken by other
+ * keys must not receive the next batch's counts, and the counts still come out of the rows. */
+static void test_stale_hints(void)
+{
+    const char *db = path_of("hints.db");
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    ta_store_set_sensor(st, "unit");
+    for (int i = 0; i < 10; i++) {
+        rec(&hs, i, 10);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    sqlite3 *w = ta_store_db(st);
+    long long top = one(w, "SELECT max(id) FROM inventory");
+    CHECK(top >= 10);
+    CHECK_INT(sqlite3_exec(w, "DELETE FROM inventory; DELETE FROM daily_clients; "
+                           "DELETE FROM daily_rollups; "
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                           "WHERE i < (SELECT max(id) FROM handshakes)) "
+                           "INSERT INTO inventory(id, client_ip, server_ip, server_port, "
+                           "transport, handshakes, established, first_seen_us, first_seen, "
+                           "last_seen_us, last_seen) SELECT i, '203.0.113.' || i, '192.0.2.99', "
+                           "1, 'tcp', 7, 7, 0, '', 0, '' FROM n", NULL, NULL, NULL), SQLITE_OK);
+    long long foreign = one(w, "SELECT count(*) FROM inventory");
+    CHECK(foreign >= top);
+    for (int i = 0; i < 10; i++) {
+        rec(&hs, i, 10);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    ta_store_close(st);
+    sqlite3 *ro = NULL;
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (!ro)
+        return;
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory WHERE server_ip = '192.0.2.99'"),
+              7 * foreign);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory WHERE server_ip <> '192.0.2.99'"),
+              10);
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory WHERE server_ip <> '192.0.2.99'"), 10);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM daily_clients"), 10);
+    CHECK_INT(one(ro, "SELECT count(*) FROM daily_clients"), 10);
+    CHECK_INT(one(ro, "SELECT sum(clients) FROM daily_rollups"), 10);
+    sqlite3_close(ro);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_inventory.XXXXXX");
@@ -212,6 +265,7 @@ int main(void)
     test_parse_size();
     test_aggregate();
     test_two_writers();
+    test_stale_hints();
     check_dir_done(dir);
     return CHECK_DONE();
 }

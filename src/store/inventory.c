@@ -9,7 +9,14 @@
  *
  * Distinct clients per day stay exact: a daily_clients row is inserted (OR IGNORE) per day, key
  * and client; when the insert made a new row the rollup's clients count grows by one. The tables
- * are allocated once when the store opens; nothing is allocated per row. */
+ * are allocated once when the store opens; nothing is allocated per row.
+ *
+ * Cost (bench/RESULTS.md, "A month of a sensor"): the flush is one statement per distinct key
+ * per batch, and on a generated month nearly every handshake of a batch is its own key, so the
+ * flush is about one inventory update and one daily client write per handshake. Two hints keep
+ * each of them to a single statement where they can: the inventory row id remembered per key
+ * (updated by id, without RETURNING) and the daily client keys written by earlier batches
+ * (updated first). Both are checked by the statement itself, never trusted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,7 @@
 #define DC_SLOTS 16384        /* daily client keys per flush */
 #define RL_SLOTS 512          /* daily rollup keys per flush */
 #define INV_CACHE (1u << 18)  /* remembered inventory row ids (direct-mapped by key hash) */
+#define DC_KNOWN (1u << 16)   /* daily client keys known to have a row (direct-mapped hashes) */
 #define DAY_LEN 11            /* "2026-01-05" + NUL */
 #define SMALL 24              /* app, transport labels, service areas */
 
@@ -59,6 +67,7 @@ struct ta__inv {
     sqlite3_stmt *up_inv, *upd_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
     uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
     int64_t *cid;
+    uint64_t *dc_known;       /* DC_KNOWN slots: hashes of daily client keys with a row */
 };
 
 /* FNV-1a over a string (its NUL included, so "ab","c" and "a","bc" differ); NULL = "". */
@@ -123,10 +132,14 @@ static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const cha
 static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char *service,
                      const char *reason)
 {
+    /* every key field: the hash also picks the remembered row id (write_entry), so keys that
+     * differ only in, say, JA3 (GREASE) must not share it or they evict each other's id */
     uint64_t h = 14695981039346656037ULL;
     h = h_str(h, r->client), h = h_str(h, r->server), h = h_str(h, r->sni);
-    h = h_str(h, r->ja4 ? r->ja4 : ""), h = h_str(h, reason);
+    h = h_str(h, r->ja4), h = h_str(h, r->ja3), h = h_str(h, reason), h = h_str(h, service);
+    h = h_str(h, r->transport), h = h_str(h, r->app);
     h = h_int(h, r->server_port), h = h_int(h, r->version), h = h_int(h, r->cipher_id);
+    h = h_int(h, r->cipher_v2), h = h_int(h, r->v->o365);
     h = h_int(h, r->client_max_version) | 1;
     uint32_t i = (uint32_t)h & (INV_SLOTS - 1);
     struct inv_e *e;
@@ -304,9 +317,12 @@ static bool write_entry(const struct ta_store *st, struct ta__inv *t, const stru
     int64_t id = 0;
     bool found = false;
     if (t->ckey[c] == e->hash) {
+        bind_entry(st, t->upd_id, e, now);
         sqlite3_bind_int64(t->upd_id, 26, t->cid[c]);
-        if (!run_id(st, t->upd_id, e, now, &id, &found))
+        if (!run(t->upd_id))
             return false;
+        if (sqlite3_changes(st->db) == 1)
+            return true;
     }
     if (!found && !run_id(st, t->upd_inv, e, now, &id, &found))
         return false;
@@ -348,28 +364,36 @@ static struct rl_e *rl_of(struct ta__inv *t, const struct dc_e *d)
 }
 
 /* Insert each daily client key (a new one counts one more client in its rollup) or add its
- * handshakes to the existing row. */
+ * handshakes to the existing row. A key written by an earlier batch is remembered (dc_known),
+ * and its update is tried first: one statement instead of a failed insert and an update. The
+ * hint is only a guess: an update that changes nothing (retention or a rebuild deleted the row,
+ * its batch was rolled back) goes on with the insert, so the counts never depend on it. */
 static bool flush_dc(struct ta_store *st, struct ta__inv *t)
 {
     for (uint32_t i = 0; i < DC_SLOTS && t->ndc; i++) {
         struct dc_e *d = &t->dc[i];
         if (!d->hash)
             continue;
-        for (int k = 0; k < 2; k++) {
-            sqlite3_stmt *s = k ? t->upd_dc : t->ins_dc;
+        uint64_t *known = &t->dc_known[(uint32_t)(d->hash >> 20) & (DC_KNOWN - 1)];
+        int first = *known == d->hash;      /* 0: insert, then update; 1: update, then insert */
+        for (int k = first; k < first + 2; k++) {
+            sqlite3_stmt *s = k == 1 ? t->upd_dc : t->ins_dc;
             bt(s, 1, d->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, d->version);
             sqlite3_bind_int(s, 4, d->legacy), sqlite3_bind_int(s, 5, d->o365);
             bt(s, 6, d->service), bt(s, 7, d->app), bt(s, 8, d->client);
             sqlite3_bind_int64(s, 9, d->hs);
             if (!run(s))
                 return false;
-            if (k == 0 && sqlite3_changes(st->db) == 1) {
+            if (sqlite3_changes(st->db) != 1)
+                continue;                   /* insert ignored / nothing to update */
+            if (k != 1) {
                 struct rl_e *l = rl_of(t, d);
                 if (l)
                     l->clients++;
-                break;
             }
+            break;
         }
+        *known = d->hash;
         d->hash = 0;
         t->ndc--;
     }
@@ -462,8 +486,10 @@ static const char UPSERT_INV[] =
     "app = ?6 AND sni = ?7 AND version = ?8 AND cipher_id = ?9 AND cipher_v2 = ?10 AND "       \
     "client_max_version = ?11 AND ja3 = ?12 AND ja4 = ?13 AND o365 = ?14 AND "                 \
     "o365_service = ?15 AND o365_reason = ?16 AND sensor = ?1 AND ?17 = legacy"
-/* By the remembered row id; the key is compared on the row, so a stale id only misses. */
-static const char UPD_ID[] = UPD_SET "WHERE id = ?26 AND " KEY_EQ " RETURNING id";
+/* By the remembered row id; the key is compared on the row, so a stale id (or a remembered
+ * hash that another key shares) only misses. No RETURNING: changes() says whether it hit, and
+ * a RETURNING clause costs an ephemeral table per statement (~30% of these updates). */
+static const char UPD_ID[] = UPD_SET "WHERE id = ?26 AND " KEY_EQ;
 
 static const char UPD_INV[] = UPD_SET "WHERE " KEY_EQ " RETURNING id";
 
@@ -493,8 +519,9 @@ int ta__inv_open(struct ta_store *st)
     t->rl = calloc(RL_SLOTS, sizeof *t->rl);
     t->ckey = calloc(INV_CACHE, sizeof *t->ckey);
     t->cid = calloc(INV_CACHE, sizeof *t->cid);
+    t->dc_known = calloc(DC_KNOWN, sizeof *t->dc_known);
     st->inv = t;
-    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid) {
+    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid || !t->dc_known) {
         ta__inv_free(st);
         return TA_ERR_NOMEM;
     }
@@ -522,6 +549,7 @@ void ta__inv_free(struct ta_store *st)
     sqlite3_finalize(t->upd_id);
     free(t->ckey);
     free(t->cid);
+    free(t->dc_known);
     sqlite3_finalize(t->ins_dc);
     sqlite3_finalize(t->upd_dc);
     sqlite3_finalize(t->up_rl);
