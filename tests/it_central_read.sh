@@ -9,6 +9,8 @@
 #      seen by both lists both sensors, its counts summed); checked against the two sensors' own
 #      figures too;
 #      --sensor NAME picks one sensor, centrally and in a file with several;
+#      `query legacy`, whose copy holds only part of the inventory, still shows a legacy
+#      client's highest offer when that comes from a non-legacy row;
 #   3. the read role of schema/pg/sync_role.sql (SELECT only) suffices; a password in the
 #      string is refused and never printed; an unknown sensor, a server that is down and an old
 #      central schema fail clearly with exit 2; nothing is left in TMPDIR.
@@ -98,6 +100,22 @@ same_out "one sensor" "$a" "$OWNER" query sessions --client 127.0.0.1 --sni '*of
 same_out "one sensor" "$a" "$OWNER" query summary --since "$d1" --until "$d2" --format csv
 same_out "one sensor" "$a" "$OWNER" query legacy --since "$d1" --until "$d2" --format csv
 same_out "one sensor" "$a" "$OWNER" report --since "$d1" --until "$d2"
+
+# `query legacy` copies only the legacy inventory rows and, for each legacy client, the rows that
+# hold its highest offered version (central_view.c, INV_LEGACY): a client whose highest offer is
+# on a non-legacy row must still show that offer.
+ip=$(sql "$a" "SELECT client_ip FROM inventory GROUP BY client_ip HAVING max(legacy) = 1 AND
+               max(client_max_version) > max(CASE WHEN legacy = 1 THEN client_max_version END)
+               ORDER BY client_ip LIMIT 1")
+[ -n "$ip" ] || die "sensor A has no legacy client whose highest offer is on a non-legacy row"
+want=$(query "$a" legacy --all --client "$ip" | csv_cols client_max_version)
+assert_eq "$(query "$OWNER" legacy --all --client "$ip" | csv_cols client_max_version)" "$want" \
+          "legacy view: $ip's highest offer ($want) comes from a non-legacy row"
+assert_eq "$(query "$a" legacy --all --client "$ip" | csv_cols versions | grep -c "$want")" 0 \
+          "legacy view: and $want is not among $ip's legacy versions"
+# `query summary` without bounds leaves daily_clients out of the copy, with bounds it reads it
+same_out "one sensor" "$a" "$OWNER" query summary --until "$d2" --format csv
+same_out "one sensor" "$a" "$OWNER" query summary --since="$d1" --format csv
 
 # 2. The second sensor.
 "$TA_BIN" sync --db "$b" --to "$OWNER" 2>"$IT_TMP/sync.err" || die "sync b: $(cat "$IT_TMP/sync.err")"

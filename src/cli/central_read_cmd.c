@@ -49,6 +49,27 @@ static int view_client(void *ctx, const char *ip, long long lo, long long hi, ch
     return ta_central_view_rows(ctx, "handshakes", lo, hi, ip, errbuf) == TA_OK ? 0 : -1;
 }
 
+/* What the question reads (TA_VIEW_*), so the view copies no more: the report reads every
+ * table; `query legacy` the legacy part of the inventory (or, with --since/--until/--from-rows,
+ * retained rows, fetched later); `query summary` the inventory and the rollups, and
+ * daily_clients when bounded by days (query_route.c); sessions, plaintext and runs read only
+ * retained rows and runs. Unknown subcommands copy nothing: the query code refuses them. */
+static unsigned view_needs(int argc, char **argv, bool report)
+{
+    int at;
+    if (report)
+        return TA_VIEW_ALL;
+    if (argc < 2)
+        return 0;
+    if (strcmp(argv[1], "legacy") == 0)
+        return TA_VIEW_INV_LEGACY;
+    if (strcmp(argv[1], "summary") == 0)
+        return TA_VIEW_INVENTORY | TA_VIEW_ROLLUPS |
+               (find_opt(argc, argv, "--since", &at) || find_opt(argc, argv, "--until", &at)
+                    ? TA_VIEW_CLIENTS : 0u);
+    return 0;
+}
+
 /* Run a query (report = false) or a report over the central store named by --db. */
 static int central_read(int argc, char **argv, bool report)
 {
@@ -63,7 +84,7 @@ static int central_read(int argc, char **argv, bool report)
         fprintf(stderr, "%s: out of memory\n", who);
         return 2;
     }
-    if (ta_central_view_open(db, sensor, &v, errbuf) != TA_OK) {
+    if (ta_central_view_open(db, sensor, view_needs(argc, argv, report), &v, errbuf) != TA_OK) {
         fprintf(stderr, "%s: %s\n", who, errbuf);
         free(args);
         return 2;

@@ -61,8 +61,20 @@ bool ta_central_broken(const struct ta_central *c);
  * report needs are added on demand. Needs only SELECT (the read role of schema/pg/README.md);
  * the central schema must be at this binary's version. The file is deleted by close. */
 struct ta_central_view;
-int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_central_view **out,
-                         char *errbuf);
+/* What a question reads beyond runs, store_meta and endpoint_sets (always copied: they are
+ * small), so a view copies no more than it needs. */
+enum {
+    TA_VIEW_INVENTORY = 1u << 0,   /* every inventory row */
+    TA_VIEW_INV_LEGACY = 1u << 1,  /* only what `query legacy` reads of the inventory: the legacy
+                                    * rows, and for each client that has one the rows holding its
+                                    * highest client_max_version (ignored with TA_VIEW_INVENTORY) */
+    TA_VIEW_ROLLUPS = 1u << 2,     /* daily_rollups */
+    TA_VIEW_CLIENTS = 1u << 3,     /* daily_clients */
+    TA_VIEW_ALL = TA_VIEW_INVENTORY | TA_VIEW_ROLLUPS | TA_VIEW_CLIENTS,
+};
+/* what: TA_VIEW_* flags; a table left out is empty in the copy. */
+int ta_central_view_open(const char *conninfo, const char *sensor, unsigned what,
+                         struct ta_central_view **out, char *errbuf);
 const char *ta_central_view_path(const struct ta_central_view *v);
 /* "host:port/dbname" (never a password), for messages. */
 const char *ta_central_view_target(const struct ta_central_view *v);
