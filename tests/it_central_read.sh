@@ -38,6 +38,14 @@ cap "$u" site-b "${b_files[@]}" || die "capture u: $(cat "$IT_TMP/capture.err")"
 sql "$a" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
 sql "$u" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
 assert_ge "$(sql "$a" "SELECT count(*) FROM inventory WHERE legacy = 1")" 5 "sensor A has legacy clients"
+# Site A's daily rows again three days earlier (as older captures would leave them), in A and in
+# the union file alike: a report whose period leaves days out then has days to leave out.
+for f in "$a" "$u"; do
+    sql "$f" "CREATE TEMP TABLE r AS SELECT * FROM daily_rollups WHERE sensor = 'site-a';
+              UPDATE r SET day = date(day, '-3 day'); INSERT INTO daily_rollups SELECT * FROM r;
+              CREATE TEMP TABLE c AS SELECT * FROM daily_clients WHERE sensor = 'site-a';
+              UPDATE c SET day = date(day, '-3 day'); INSERT INTO daily_clients SELECT * FROM c;"
+done
 
 "$TA_BIN" sync --db "$a" --to "$OWNER" 2>"$IT_TMP/sync.err" || die "sync a: $(cat "$IT_TMP/sync.err")"
 assert_eq "$(central "SELECT value FROM tlsaudit.store_meta WHERE sensor = 'site-a' AND key = 'pruned_until_us'")" \
@@ -100,6 +108,15 @@ same_out "one sensor" "$a" "$OWNER" query sessions --client 127.0.0.1 --sni '*of
 same_out "one sensor" "$a" "$OWNER" query summary --since "$d1" --until "$d2" --format csv
 same_out "one sensor" "$a" "$OWNER" query legacy --since "$d1" --until "$d2" --format csv
 same_out "one sensor" "$a" "$OWNER" report --since "$d1" --until "$d2"
+# the report copies only the daily rows of its period (central_view.c): the early days alone,
+# the captures' days alone, a period from the early days on; --since twice (the last counts)
+e1=$(sql "$a" "SELECT min(day) FROM daily_rollups")
+assert_eq "$e1" "$(sql "$a" "SELECT date('$d1', '-3 day')")" "sensor A has daily rows three days early"
+same_out "one sensor" "$a" "$OWNER" report --since "$e1" --until "$e1" --format json
+same_out "one sensor" "$a" "$OWNER" report --since "$d1" --format json
+same_out "one sensor" "$a" "$OWNER" report --until "$e1" --format json
+same_out "one sensor" "$a" "$OWNER" report --since "$d2" --since "$e1" --format json
+same_out "one sensor" "$a" "$OWNER" query summary --since "$e1" --until "$e1" --format csv
 
 # `query legacy` copies only the legacy inventory rows and, for each legacy client, the rows that
 # hold its highest offered version (central_view.c, INV_LEGACY): a client whose highest offer is
@@ -134,6 +151,7 @@ same_out "union" "$u" "$OWNER" query legacy --format csv
 same_out "union" "$u" "$OWNER" query summary --all --from-rows --format csv
 same_out "union" "$u" "$OWNER" report
 same_out "union" "$u" "$OWNER" report --all --format json
+same_out "union" "$u" "$OWNER" report --since "$d1" --until "$d2" --format json
 "$TA_BIN" query sessions --format csv --db "$u" | sort >"$IT_TMP/us.f"
 "$TA_BIN" query sessions --format csv --db "$OWNER" | sort >"$IT_TMP/us.c"
 assert_eq "$(cmp -s "$IT_TMP/us.f" "$IT_TMP/us.c" && echo same) $(wc -l <"$IT_TMP/us.c")" \

@@ -9,7 +9,8 @@
  * (handshakes, mail sessions, DNS answers) are fetched only for the window, client or runs the
  * question names (ta_central_view_rows), with the day partitions pruned by PostgreSQL. And of
  * the rest only what the question reads (the caller says which: TA_VIEW_* in central.h): `query
- * legacy` takes only the legacy part of the inventory, sessions no inventory at all.
+ * legacy` takes only the legacy part of the inventory, sessions no inventory at all, a report
+ * with --since/--until only the daily rows of its period.
  *
  * The load is a bulk load: rows come through a cursor a few thousand at a time, an empty
  * table's plain indexes are built after it rather than kept up to date row by row, and the
@@ -462,9 +463,13 @@ static int exec(struct ta_central_view *v, const char *sql, char *errbuf)
 }
 
 /* See central.h. */
-int ta_central_view_open(const char *conninfo, const char *sensor, unsigned what,
+int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
                          struct ta_central_view **out, char *errbuf)
 {
+    unsigned what = ask->tables;
+    bool days = ask->first_day || ask->last_day;
+    const char *day_vals[2] = { ask->first_day ? ask->first_day : "0001-01-01",
+                                ask->last_day ? ask->last_day : "9999-12-31" };
     struct ta_central_view *v = calloc(1, sizeof *v);
     struct ta_store *st = NULL;
     const char *tmp = getenv("TMPDIR");
@@ -485,7 +490,7 @@ int ta_central_view_open(const char *conninfo, const char *sensor, unsigned what
         rc = TA_ERR_IO;
         goto fail;
     }
-    if ((rc = load_sensors(v, sensor, errbuf)) != TA_OK)
+    if ((rc = load_sensors(v, ask->sensor, errbuf)) != TA_OK)
         goto fail;
     snprintf(v->dir, sizeof v->dir, "%s/tlsaudit-central-XXXXXX",
              tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
@@ -510,22 +515,27 @@ int ta_central_view_open(const char *conninfo, const char *sensor, unsigned what
                       "DELETE FROM endpoint_ips; DELETE FROM endpoint_urls; DELETE FROM endpoint_sets; "
                       "DELETE FROM store_meta", errbuf)) != TA_OK)
         goto fail;
+    /* day is "YYYY-MM-DD" text in these two tables: compared byte by byte whatever the
+     * database's collation */
+    static const char DAYS[] = " AND x.day COLLATE \"C\" >= $2::text AND x.day COLLATE \"C\" <="
+                               " $3::text";
     const struct {
         const struct view_table *t;
         bool copy;
         const char *where;
+        int nextra;
     } base[] = {
-        { &T_RUNS, true, NULL },
+        { &T_RUNS, true, NULL, 0 },
         { &T_INV, (what & (TA_VIEW_INVENTORY | TA_VIEW_INV_LEGACY)) != 0,
-          what & TA_VIEW_INVENTORY ? NULL : INV_LEGACY },
-        { &T_ROLL, (what & TA_VIEW_ROLLUPS) != 0, NULL },
-        { &T_CLIENTS, (what & TA_VIEW_CLIENTS) != 0, NULL },
-        { &T_META, true, NULL },
-        { &T_SETS, true, NULL },
+          what & TA_VIEW_INVENTORY ? NULL : INV_LEGACY, 0 },
+        { &T_ROLL, (what & TA_VIEW_ROLLUPS) != 0, days ? DAYS : NULL, days ? 2 : 0 },
+        { &T_CLIENTS, (what & TA_VIEW_CLIENTS) != 0, days ? DAYS : NULL, days ? 2 : 0 },
+        { &T_META, true, NULL, 0 },
+        { &T_SETS, true, NULL, 0 },
     };
     for (size_t i = 0; i < TA_ARRAY_LEN(base); i++)
-        if (base[i].copy &&
-            (rc = view_copy(v, base[i].t, base[i].where, 0, NULL, NULL, errbuf)) != TA_OK)
+        if (base[i].copy && (rc = view_copy(v, base[i].t, base[i].where, base[i].nextra,
+                                            day_vals, NULL, errbuf)) != TA_OK)
             goto fail;
     if ((rc = exec(v, "COMMIT", errbuf)) != TA_OK)
         goto fail;

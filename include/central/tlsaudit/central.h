@@ -72,8 +72,16 @@ enum {
     TA_VIEW_CLIENTS = 1u << 3,     /* daily_clients */
     TA_VIEW_ALL = TA_VIEW_INVENTORY | TA_VIEW_ROLLUPS | TA_VIEW_CLIENTS,
 };
-/* what: TA_VIEW_* flags; a table left out is empty in the copy. */
-int ta_central_view_open(const char *conninfo, const char *sensor, unsigned what,
+/* What a view holds: a table left out of tables is empty in the copy. */
+struct ta_central_ask {
+    const char *sensor;     /* one sensor (the name synced under), NULL: every sensor */
+    unsigned tables;        /* TA_VIEW_* */
+    /* "YYYY-MM-DD" or NULL: only the daily_rollups and daily_clients rows of the days from
+     * first_day to last_day (both included). For the report, which reads those tables only
+     * for its period; not for `query summary`, whose choice of table reads their first day. */
+    const char *first_day, *last_day;
+};
+int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
                          struct ta_central_view **out, char *errbuf);
 const char *ta_central_view_path(const struct ta_central_view *v);
 /* "host:port/dbname" (never a password), for messages. */
