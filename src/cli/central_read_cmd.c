@@ -48,7 +48,7 @@ static int view_period(void *ctx, long long lo, long long hi, char *errbuf)
 
 static int view_client(void *ctx, const char *ip, long long lo, long long hi, char *errbuf)
 {
-    return ta_central_view_rows(ctx, "handshakes", lo, hi, ip, errbuf) == TA_OK ? 0 : -1;
+    return ta_central_view_detail(ctx, ip, lo, hi, errbuf) == TA_OK ? 0 : -1;
 }
 
 /* The report's period as it reads it (report_cli.c: "--since DAY" / "--until DAY", the last

@@ -91,6 +91,12 @@ const char *ta_central_view_target(const struct ta_central_view *v);
  * there is kept once. TA_OK or TA_ERR_* with errbuf set. */
 int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t since_us,
                          int64_t until_us, const char *client, char *errbuf);
+/* Add client's handshakes with since_us <= ts_us < until_us for the report's client details:
+ * only the columns those read (central_view.c, DETAIL_COLS: a report that reads another one of
+ * a client's handshakes must add it there; it_central_read.sh compares the details), the others
+ * NULL. */
+int ta_central_view_detail(struct ta_central_view *v, const char *client, int64_t since_us,
+                           int64_t until_us, char *errbuf);
 /* Add one handshake (the first) of every run that has retained handshakes in the period, so
  * "runs that wrote rows in the period" holds without fetching them all. */
 int ta_central_view_run_marks(struct ta_central_view *v, int64_t since_us, int64_t until_us,
