@@ -9,6 +9,8 @@
 #      seen by both lists both sensors, its counts summed); checked against the two sensors' own
 #      figures too;
 #      --sensor NAME picks one sensor, centrally and in a file with several;
+#      `query legacy`, whose copy holds only part of the inventory, still shows a legacy
+#      client's highest offer when that comes from a non-legacy row;
 #   3. the read role of schema/pg/sync_role.sql (SELECT only) suffices; a password in the
 #      string is refused and never printed; an unknown sensor, a server that is down and an old
 #      central schema fail clearly with exit 2; nothing is left in TMPDIR.
@@ -36,6 +38,14 @@ cap "$u" site-b "${b_files[@]}" || die "capture u: $(cat "$IT_TMP/capture.err")"
 sql "$a" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
 sql "$u" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
 assert_ge "$(sql "$a" "SELECT count(*) FROM inventory WHERE legacy = 1")" 5 "sensor A has legacy clients"
+# Site A's daily rows again three days earlier (as older captures would leave them), in A and in
+# the union file alike: a report whose period leaves days out then has days to leave out.
+for f in "$a" "$u"; do
+    sql "$f" "CREATE TEMP TABLE r AS SELECT * FROM daily_rollups WHERE sensor = 'site-a';
+              UPDATE r SET day = date(day, '-3 day'); INSERT INTO daily_rollups SELECT * FROM r;
+              CREATE TEMP TABLE c AS SELECT * FROM daily_clients WHERE sensor = 'site-a';
+              UPDATE c SET day = date(day, '-3 day'); INSERT INTO daily_clients SELECT * FROM c;"
+done
 
 "$TA_BIN" sync --db "$a" --to "$OWNER" 2>"$IT_TMP/sync.err" || die "sync a: $(cat "$IT_TMP/sync.err")"
 assert_eq "$(central "SELECT value FROM tlsaudit.store_meta WHERE sensor = 'site-a' AND key = 'pruned_until_us'")" \
@@ -98,6 +108,31 @@ same_out "one sensor" "$a" "$OWNER" query sessions --client 127.0.0.1 --sni '*of
 same_out "one sensor" "$a" "$OWNER" query summary --since "$d1" --until "$d2" --format csv
 same_out "one sensor" "$a" "$OWNER" query legacy --since "$d1" --until "$d2" --format csv
 same_out "one sensor" "$a" "$OWNER" report --since "$d1" --until "$d2"
+# the report copies only the daily rows of its period (central_view.c): the early days alone,
+# the captures' days alone, a period from the early days on; --since twice (the last counts)
+e1=$(sql "$a" "SELECT min(day) FROM daily_rollups")
+assert_eq "$e1" "$(sql "$a" "SELECT date('$d1', '-3 day')")" "sensor A has daily rows three days early"
+same_out "one sensor" "$a" "$OWNER" report --since "$e1" --until "$e1" --format json
+same_out "one sensor" "$a" "$OWNER" report --since "$d1" --format json
+same_out "one sensor" "$a" "$OWNER" report --until "$e1" --format json
+same_out "one sensor" "$a" "$OWNER" report --since "$d2" --since "$e1" --format json
+same_out "one sensor" "$a" "$OWNER" query summary --since "$e1" --until "$e1" --format csv
+
+# `query legacy` copies only the legacy inventory rows and, for each legacy client, the rows that
+# hold its highest offered version (central_view.c, INV_LEGACY): a client whose highest offer is
+# on a non-legacy row must still show that offer.
+ip=$(sql "$a" "SELECT client_ip FROM inventory GROUP BY client_ip HAVING max(legacy) = 1 AND
+               max(client_max_version) > max(CASE WHEN legacy = 1 THEN client_max_version END)
+               ORDER BY client_ip LIMIT 1")
+[ -n "$ip" ] || die "sensor A has no legacy client whose highest offer is on a non-legacy row"
+want=$(query "$a" legacy --all --client "$ip" | csv_cols client_max_version)
+assert_eq "$(query "$OWNER" legacy --all --client "$ip" | csv_cols client_max_version)" "$want" \
+          "legacy view: $ip's highest offer ($want) comes from a non-legacy row"
+assert_eq "$(query "$a" legacy --all --client "$ip" | csv_cols versions | grep -c "$want")" 0 \
+          "legacy view: and $want is not among $ip's legacy versions"
+# `query summary` without bounds leaves daily_clients out of the copy, with bounds it reads it
+same_out "one sensor" "$a" "$OWNER" query summary --until "$d2" --format csv
+same_out "one sensor" "$a" "$OWNER" query summary --since="$d1" --format csv
 
 # 2. The second sensor.
 "$TA_BIN" sync --db "$b" --to "$OWNER" 2>"$IT_TMP/sync.err" || die "sync b: $(cat "$IT_TMP/sync.err")"
@@ -116,6 +151,7 @@ same_out "union" "$u" "$OWNER" query legacy --format csv
 same_out "union" "$u" "$OWNER" query summary --all --from-rows --format csv
 same_out "union" "$u" "$OWNER" report
 same_out "union" "$u" "$OWNER" report --all --format json
+same_out "union" "$u" "$OWNER" report --since "$d1" --until "$d2" --format json
 "$TA_BIN" query sessions --format csv --db "$u" | sort >"$IT_TMP/us.f"
 "$TA_BIN" query sessions --format csv --db "$OWNER" | sort >"$IT_TMP/us.c"
 assert_eq "$(cmp -s "$IT_TMP/us.f" "$IT_TMP/us.c" && echo same) $(wc -l <"$IT_TMP/us.c")" \

@@ -7,7 +7,15 @@
  * change to a report cannot forget its central twin. What makes it cheap is what the reports
  * read: the inventory and the daily tables grow with clients and days, never with traffic; rows
  * (handshakes, mail sessions, DNS answers) are fetched only for the window, client or runs the
- * question names (ta_central_view_rows), with the day partitions pruned by PostgreSQL.
+ * question names (ta_central_view_rows), with the day partitions pruned by PostgreSQL. And of
+ * the rest only what the question reads (the caller says which: TA_VIEW_* in central.h): `query
+ * legacy` takes only the legacy part of the inventory, sessions no inventory at all, a report
+ * with --since/--until only the daily rows of its period.
+ *
+ * The load is a bulk load: rows come through a cursor a few thousand at a time, an empty
+ * table's plain indexes are built after it rather than kept up to date row by row, and the
+ * copy has a page cache large enough for the b-trees written in key order they do not come in
+ * (bench/sync.sh measures it; bench/RESULTS.md, "Central store").
  *
  * Rows keep their local ids when one sensor is read; with N sensors an id becomes
  * id * N + (the sensor's place in name order), as do run_id and handshake_id, so rows of
@@ -27,9 +35,17 @@
 #define VIEW_COLS 96
 #define VIEW_SENSORS 256
 #define VIEW_SQL 8192
+#define VIEW_TABLES 10    /* the tables a view copies (T_DETAIL counts apart) */
+#define VIEW_IDX 16       /* plain indexes of one table */
+#define VIEW_FETCH 4096   /* rows per FETCH */
+#define VIEW_CACHE_KIB "65536"   /* the copy's SQLite page cache */
 
+struct view_cols;
 struct ta_central_view {
     struct ta_central *c;
+    struct view_cols *cols[VIEW_TABLES];   /* view_cols of each table, made at its first copy */
+    const void *cols_of[VIEW_TABLES];
+    bool prepared[VIEW_TABLES];            /* view_copy_client's statement of cols_of[i] */
     sqlite3 *db;
     char dir[64], path[96];
     char sensors[VIEW_SENSORS][128];
@@ -66,25 +82,49 @@ static const char ROLL_MERGE[] =
 static const char CLIENT_MERGE[] =
     " ON CONFLICT DO UPDATE SET handshakes = handshakes + excluded.handshakes";
 
+/* What `query legacy` reads of the inventory (query_legacy.c): its legacy rows, and for each
+ * client that has one, max(client_max_version) over all the client's rows; so the legacy rows
+ * and, of the other rows of those clients, the ones that hold that maximum. Every row of a key
+ * is legacy or none is (legacy is a function of version and client_max_version, both in the
+ * key), so rows that merge are all copied or all left out, and a merge never changes
+ * client_max_version: the copy answers exactly as the whole inventory would. */
+static const char INV_LEGACY[] =
+    " AND (x.legacy = 1 OR (x.client_ip, x.client_max_version) IN (SELECT i.client_ip,"
+    " max(i.client_max_version) FROM tlsaudit.inventory i WHERE i.sensor = ANY($1::text[])"
+    " GROUP BY i.client_ip HAVING max(i.legacy) = 1))";
+
 /* The tables a view copies, the SQLite columns whose values are ids of this sensor's rows, and
  * what a key collision does. */
 struct view_table {
     const char *name;
     bool has_sensor;      /* the central table has local_sensor (the SQLite sensor column) */
     const char *merge;    /* clause for key collisions; NULL: rows never collide */
+    const char *const *only;   /* copy only these columns (NULL: every one) */
 };
 
-static const struct view_table T_RUNS = { "runs", true, NULL };
-static const struct view_table T_INV = { "inventory", true, INV_MERGE };
-static const struct view_table T_ROLL = { "daily_rollups", true, ROLL_MERGE };
-static const struct view_table T_CLIENTS = { "daily_clients", true, CLIENT_MERGE };
-static const struct view_table T_META = { "store_meta", false, NULL };
-static const struct view_table T_SETS = { "endpoint_sets", false, NULL };
+static const struct view_table T_RUNS = { "runs", true, NULL, NULL };
+static const struct view_table T_INV = { "inventory", true, INV_MERGE, NULL };
+static const struct view_table T_ROLL = { "daily_rollups", true, ROLL_MERGE, NULL };
+static const struct view_table T_CLIENTS = { "daily_clients", true, CLIENT_MERGE, NULL };
+static const struct view_table T_META = { "store_meta", false, NULL, NULL };
+static const struct view_table T_SETS = { "endpoint_sets", false, NULL, NULL };
 static const struct view_table T_ROWS[] = {
-    { "handshakes", false, NULL },
-    { "mail_sessions", false, NULL },
-    { "dns_answers", false, NULL },
+    { "handshakes", false, NULL, NULL },
+    { "mail_sessions", false, NULL, NULL },
+    { "dns_answers", false, NULL, NULL },
 };
+/* A client's handshakes for the report's client details: the columns its two queries read
+ * (report_data.c, sq_client_days and sq_client_recent: the day and time, the legacy test, the
+ * destination, the outcome, the run for --sensor) and those SQLite requires (NOT NULL without
+ * a default); the other 54 stay NULL. A row already in the copy whole (a run mark) is kept
+ * whole. Measured over 1.7 M handshakes of one sensor: the 250 detailed clients' rows were most
+ * of what a report copied. */
+static const char *const DETAIL_COLS[] = {
+    "id", "run_id", "ts", "ts_us", "client_ip", "client_port", "server_ip", "server_port",
+    "ipver", "transport", "sni", "app", "established", "cipher_id", "version",
+    "client_max_version", NULL,
+};
+static const struct view_table T_DETAIL = { "handshakes", false, NULL, DETAIL_COLS };
 
 static bool is_id_col(const char *c)
 {
@@ -184,6 +224,11 @@ static int view_cols(struct ta_central_view *v, const struct view_table *t, stru
         bool found = false;
         for (int i = 0; i < PQntuples(r) && !found; i++)
             found = strcmp(PQgetvalue(r, i, 0), central) == 0;
+        for (const char *const *o = t->only; found && o && *o; o++)
+            if (strcmp(*o, col) == 0)
+                break;
+            else if (!o[1])
+                found = false;
         if (!found || strlen(col) >= sizeof vc->names[0])
             continue;
         bool ok = true;
@@ -240,74 +285,275 @@ static bool int_text(const char *s)
     return true;
 }
 
-/* Stream "SELECT <cols> FROM tlsaudit.<t> x WHERE x.sensor = ANY($1) <where>" (with the extra
- * parameters p2.. after the sensors) row by row into the SQLite table: libpq's single-row mode,
- * so memory stays one row whatever the slice. *rows gets the count. */
+/* The columns of table t (view_cols), read once per view: a report fetches a client's rows
+ * hundreds of times, and information_schema is slow to ask. NULL with errbuf set on failure. */
+static struct view_cols *cols_of(struct ta_central_view *v, const struct view_table *t,
+                                 int *slot, char *errbuf)
+{
+    int i = 0;
+    while (i < VIEW_TABLES && v->cols_of[i] && v->cols_of[i] != t)
+        i++;
+    if (slot)
+        *slot = i;
+    if (i < VIEW_TABLES && v->cols_of[i] == t)
+        return v->cols[i];
+    struct view_cols *vc = malloc(sizeof *vc);
+    if (!vc) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
+        return NULL;
+    }
+    if (view_cols(v, t, vc, errbuf) != TA_OK) {
+        free(vc);
+        return NULL;
+    }
+    if (i == VIEW_TABLES) {   /* cannot happen: VIEW_TABLES is the number of tables */
+        free(vc);
+        snprintf(errbuf, TA_ERRBUF_SIZE, "central view: too many tables");
+        return NULL;
+    }
+    v->cols_of[i] = t;
+    v->cols[i] = vc;
+    return vc;
+}
+
+/* Plain indexes of a table, dropped for a bulk load into it and built after it. */
+struct view_idx {
+    int n;
+    char *sql[VIEW_IDX];
+};
+
+static void idx_free(struct view_idx *ix)
+{
+    for (int i = 0; i < ix->n; i++)
+        free(ix->sql[i]);
+    ix->n = 0;
+}
+
+/* When table is empty, drop its plain (not UNIQUE) indexes and keep their SQL in ix: one sorted
+ * build after a bulk load costs less than keeping each index up to date row by row (a copy of
+ * an inventory or of a day of rows is that bulk load). UNIQUE indexes stay: the merge clauses
+ * need them. idx_build runs the same SQL in the same order, so the copy ends with the indexes
+ * ta_store_open made and the reports' SQL is planned as before. A table with rows (the second
+ * fetch of a report's client details) keeps its indexes: rebuilding them would cost more. */
+static int idx_drop(struct ta_central_view *v, const char *table, struct view_idx *ix,
+                    char *errbuf)
+{
+    sqlite3_stmt *s = NULL;
+    char sql[160];
+    bool empty = false;
+    ix->n = 0;
+    snprintf(sql, sizeof sql, "SELECT NOT EXISTS (SELECT 1 FROM \"%s\")", table);
+    if (sqlite3_prepare_v2(v->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return sq_fail(v, table, errbuf);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        empty = sqlite3_column_int(s, 0) != 0;
+    sqlite3_finalize(s);
+    if (!empty)
+        return TA_OK;
+    if (sqlite3_prepare_v2(v->db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                           "tbl_name = ?1 AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' "
+                           "ORDER BY rowid", -1, &s, NULL) != SQLITE_OK)
+        return sq_fail(v, table, errbuf);
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    char names[VIEW_IDX][64];
+    while (ix->n < VIEW_IDX && sqlite3_step(s) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        if (strlen(name) >= sizeof names[0] || !(ix->sql[ix->n] =
+                                                     strdup((const char *)sqlite3_column_text(s, 1))))
+            break;
+        snprintf(names[ix->n], sizeof names[0], "%s", name);
+        ix->n++;
+    }
+    sqlite3_finalize(s);
+    for (int i = 0; i < ix->n; i++) {
+        snprintf(sql, sizeof sql, "DROP INDEX \"%.63s\"", names[i]);
+        if (sqlite3_exec(v->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            /* the ones dropped so far are built again by idx_build */
+            int rc = sq_fail(v, sql, errbuf);
+            for (int j = i; j < ix->n; j++)
+                free(ix->sql[j]);
+            ix->n = i;
+            return rc;
+        }
+    }
+    return TA_OK;
+}
+
+/* Build the indexes idx_drop dropped (see there). */
+static int idx_build(struct ta_central_view *v, struct view_idx *ix, char *errbuf)
+{
+    int rc = TA_OK;
+    for (int i = 0; i < ix->n && rc == TA_OK; i++)
+        if (sqlite3_exec(v->db, ix->sql[i], NULL, NULL, NULL) != SQLITE_OK)
+            rc = sq_fail(v, "building an index", errbuf);
+    idx_free(ix);
+    return rc;
+}
+
+/* Insert the rows of one fetched batch r into the SQLite table. */
+static int put_rows(struct ta_central_view *v, const struct view_table *t,
+                    const struct view_cols *vc, sqlite3_stmt *ins, PGresult *r, uint64_t *n,
+                    char *errbuf)
+{
+    bool meta = strcmp(t->name, "store_meta") == 0;
+    for (int row = 0; row < PQntuples(r); row++) {
+        sqlite3_reset(ins);
+        for (int i = 0; i < vc->n; i++) {
+            if (PQgetisnull(r, row, i)) {
+                sqlite3_bind_null(ins, i + 1);
+                continue;
+            }
+            const char *val = PQgetvalue(r, row, i);
+            if (vc->integer[i] || (!vc->real[i] && meta && int_text(val)))
+                sqlite3_bind_int64(ins, i + 1, strtoll(val, NULL, 10));
+            else if (vc->real[i])
+                sqlite3_bind_double(ins, i + 1, strtod(val, NULL));
+            else
+                sqlite3_bind_text(ins, i + 1, val, PQgetlength(r, row, i), SQLITE_STATIC);
+        }
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            return sq_fail(v, t->name, errbuf);
+        (*n)++;
+    }
+    return TA_OK;
+}
+
+/* Copy "SELECT <cols> FROM tlsaudit.<t> x WHERE x.sensor = ANY($1) <where>" (with the extra
+ * parameters p2.. after the sensors) into the SQLite table, VIEW_FETCH rows at a time through a
+ * cursor in a read-only transaction: memory stays one batch whatever the slice, without the
+ * cost of one result object per row (libpq's single-row mode, measured: ~10% of the client's
+ * CPU in malloc and free). *rows gets the count. */
 static int view_copy(struct ta_central_view *v, const struct view_table *t, const char *where,
                      int nextra, const char *const *extra, uint64_t *rows, char *errbuf)
 {
-    struct view_cols *vc = malloc(sizeof *vc);
-    char *sql = malloc(2 * VIEW_SQL);
+    struct view_cols *vc = NULL;
+    char *sql = malloc(3 * VIEW_SQL);
     const char *vals[8] = { v->array };
+    struct view_idx ix = { 0 };
     sqlite3_stmt *ins = NULL;
-    PGresult *r;
+    PGresult *r = NULL;
+    char what[64];
     int rc = TA_ERR_IO;
     uint64_t n = 0;
-    if (!vc || !sql) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
+    if (!sql || !(vc = cols_of(v, t, NULL, errbuf))) {
+        if (!sql)
+            snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
         goto out;
     }
-    if (view_cols(v, t, vc, errbuf) != TA_OK)
-        goto out;
     for (int i = 0; i < nextra && i < 7; i++)
         vals[i + 1] = extra[i];
-    snprintf(sql, 2 * VIEW_SQL, "SELECT %s FROM tlsaudit.%s x WHERE x.sensor = ANY($1::text[])%s",
-             vc->pg, t->name, where ? where : "");
+    snprintf(sql, 3 * VIEW_SQL, "DECLARE ta_view NO SCROLL CURSOR FOR SELECT %s FROM tlsaudit.%s"
+             " x WHERE x.sensor = ANY($1::text[])%s", vc->pg, t->name, where ? where : "");
     if (sqlite3_prepare_v2(v->db, vc->ins, -1, &ins, NULL) != SQLITE_OK) {
         rc = sq_fail(v, t->name, errbuf);
         goto out;
     }
-    if (!PQsendQueryParams(v->c->conn, sql, 1 + nextra, NULL, vals, NULL, NULL, 0) ||
+    snprintf(what, sizeof what, "reading %s", t->name);
+    if (ta__pg_exec(v->c, "BEGIN READ ONLY", what, errbuf) != TA_OK)
+        goto out;
+    rc = ta__pg_params(v->c, sql, 1 + nextra, vals, what, NULL, errbuf);
+    if (rc == TA_OK)
+        rc = idx_drop(v, t->name, &ix, errbuf);
+    snprintf(sql, 3 * VIEW_SQL, "FETCH %d FROM ta_view", VIEW_FETCH);
+    for (int got = VIEW_FETCH; rc == TA_OK && got == VIEW_FETCH;) {
+        if ((rc = ta__pg_params(v->c, sql, 0, NULL, what, &r, errbuf)) != TA_OK)
+            break;
+        got = PQntuples(r);
+        rc = put_rows(v, t, vc, ins, r, &n, errbuf);
+        PQclear(r);
+    }
+    if (rc == TA_OK)
+        rc = ta__pg_exec(v->c, "COMMIT", what, errbuf);
+    else
+        ta__pg_rollback(v->c);
+    if (rc == TA_OK)
+        rc = idx_build(v, &ix, errbuf);
+    if (rows)
+        *rows = n;
+out:
+    idx_free(&ix);
+    sqlite3_finalize(ins);
+    free(sql);
+    return rc;
+}
+
+/* view_copy for one client's rows (a report's client details: hundreds of calls). Planning
+ * that query over every day partition cost more than running it (79 partitions: 13 ms a
+ * client planned each time, 7 ms with one generic plan whose days are pruned when it runs), so
+ * it is prepared once per view and table with a generic plan, and read in single-row mode:
+ * a client's rows are few, but nothing bounds them. */
+static int view_copy_client(struct ta_central_view *v, const struct view_table *t,
+                            const char *where, int nextra, const char *const *extra,
+                            char *errbuf)
+{
+    int k = 0;
+    struct view_cols *vc = cols_of(v, t, &k, errbuf);
+    const char *vals[8] = { v->array };
+    struct view_idx ix = { 0 };
+    sqlite3_stmt *ins = NULL;
+    char name[48], what[64];
+    int rc = TA_ERR_IO;
+    uint64_t n = 0;
+    if (!vc)
+        return TA_ERR_IO;
+    for (int i = 0; i < nextra && i < 7; i++)
+        vals[i + 1] = extra[i];
+    snprintf(name, sizeof name, "ta_view_client_%d", k);
+    snprintf(what, sizeof what, "reading %s", t->name);
+    if (!v->prepared[k]) {
+        char *sql = malloc(3 * VIEW_SQL);
+        PGresult *r = NULL;
+        if (!sql) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
+            return TA_ERR_NOMEM;
+        }
+        snprintf(sql, 3 * VIEW_SQL, "SELECT %s FROM tlsaudit.%s x WHERE x.sensor = "
+                 "ANY($1::text[])%s", vc->pg, t->name, where);
+        /* only this session's named statements are planned generically: PQexecParams's
+         * unnamed ones are always planned for their values */
+        rc = ta__pg_exec(v->c, "SET plan_cache_mode = force_generic_plan", what, errbuf);
+        if (rc == TA_OK) {
+            r = PQprepare(v->c->conn, name, sql, 1 + nextra, NULL);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s: %s", v->c->target, what,
+                         PQresultErrorMessage(r));
+                rc = TA_ERR_IO;
+            }
+            PQclear(r);
+        }
+        free(sql);
+        if (rc != TA_OK)
+            return rc;
+        v->prepared[k] = true;
+    }
+    if (sqlite3_prepare_v2(v->db, vc->ins, -1, &ins, NULL) != SQLITE_OK)
+        return sq_fail(v, t->name, errbuf);
+    if ((rc = idx_drop(v, t->name, &ix, errbuf)) != TA_OK)
+        goto out;
+    if (!PQsendQueryPrepared(v->c->conn, name, 1 + nextra, vals, NULL, NULL, 0) ||
         !PQsetSingleRowMode(v->c->conn)) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: reading %s: %s", v->c->target, t->name,
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s: %s", v->c->target, what,
                  PQerrorMessage(v->c->conn));
+        rc = TA_ERR_IO;
         goto out;
     }
-    rc = TA_OK;
+    PGresult *r;
     while ((r = PQgetResult(v->c->conn)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_SINGLE_TUPLE && rc == TA_OK) {
-            sqlite3_reset(ins);
-            for (int i = 0; i < vc->n; i++) {
-                if (PQgetisnull(r, 0, i)) {
-                    sqlite3_bind_null(ins, i + 1);
-                    continue;
-                }
-                const char *val = PQgetvalue(r, 0, i);
-                if (vc->integer[i] || (!vc->real[i] && int_text(val) &&
-                                       strcmp(t->name, "store_meta") == 0))
-                    sqlite3_bind_int64(ins, i + 1, strtoll(val, NULL, 10));
-                else if (vc->real[i])
-                    sqlite3_bind_double(ins, i + 1, strtod(val, NULL));
-                else
-                    sqlite3_bind_text(ins, i + 1, val, PQgetlength(r, 0, i), SQLITE_TRANSIENT);
-            }
-            if (sqlite3_step(ins) != SQLITE_DONE)
-                rc = sq_fail(v, t->name, errbuf);
-            n++;
-        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == TA_OK) {
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: reading %s: %s", v->c->target, t->name,
+        if (st == PGRES_SINGLE_TUPLE && rc == TA_OK)
+            rc = put_rows(v, t, vc, ins, r, &n, errbuf);
+        else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == TA_OK) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s: %s", v->c->target, what,
                      PQresultErrorMessage(r));
             rc = TA_ERR_IO;
         }
         PQclear(r);
     }
-    if (rows)
-        *rows = n;
+    if (rc == TA_OK)
+        rc = idx_build(v, &ix, errbuf);
 out:
+    idx_free(&ix);
     sqlite3_finalize(ins);
-    free(sql);
-    free(vc);
     return rc;
 }
 
@@ -318,9 +564,13 @@ static int exec(struct ta_central_view *v, const char *sql, char *errbuf)
 }
 
 /* See central.h. */
-int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_central_view **out,
-                         char *errbuf)
+int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
+                         struct ta_central_view **out, char *errbuf)
 {
+    unsigned what = ask->tables;
+    bool days = ask->first_day || ask->last_day;
+    const char *day_vals[2] = { ask->first_day ? ask->first_day : "0001-01-01",
+                                ask->last_day ? ask->last_day : "9999-12-31" };
     struct ta_central_view *v = calloc(1, sizeof *v);
     struct ta_store *st = NULL;
     const char *tmp = getenv("TMPDIR");
@@ -341,7 +591,7 @@ int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_cen
         rc = TA_ERR_IO;
         goto fail;
     }
-    if ((rc = load_sensors(v, sensor, errbuf)) != TA_OK)
+    if ((rc = load_sensors(v, ask->sensor, errbuf)) != TA_OK)
         goto fail;
     snprintf(v->dir, sizeof v->dir, "%s/tlsaudit-central-XXXXXX",
              tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
@@ -359,14 +609,34 @@ int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_cen
         rc = sq_fail(v, v->path, errbuf);
         goto fail;
     }
-    /* a private copy rebuilt at every open: no journal to keep */
-    if ((rc = exec(v, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN; "
+    /* a private copy rebuilt at every open: no journal to keep; a page cache that holds the
+     * b-trees a bulk load writes at random (daily_clients, the inventory's unique key) */
+    if ((rc = exec(v, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+                      "PRAGMA cache_size = -" VIEW_CACHE_KIB "; BEGIN; "
                       "DELETE FROM endpoint_ips; DELETE FROM endpoint_urls; DELETE FROM endpoint_sets; "
                       "DELETE FROM store_meta", errbuf)) != TA_OK)
         goto fail;
-    const struct view_table *base[] = { &T_RUNS, &T_INV, &T_ROLL, &T_CLIENTS, &T_META, &T_SETS };
+    /* day is "YYYY-MM-DD" text in these two tables: compared byte by byte whatever the
+     * database's collation */
+    static const char DAYS[] = " AND x.day COLLATE \"C\" >= $2::text AND x.day COLLATE \"C\" <="
+                               " $3::text";
+    const struct {
+        const struct view_table *t;
+        bool copy;
+        const char *where;
+        int nextra;
+    } base[] = {
+        { &T_RUNS, true, NULL, 0 },
+        { &T_INV, (what & (TA_VIEW_INVENTORY | TA_VIEW_INV_LEGACY)) != 0,
+          what & TA_VIEW_INVENTORY ? NULL : INV_LEGACY, 0 },
+        { &T_ROLL, (what & TA_VIEW_ROLLUPS) != 0, days ? DAYS : NULL, days ? 2 : 0 },
+        { &T_CLIENTS, (what & TA_VIEW_CLIENTS) != 0, days ? DAYS : NULL, days ? 2 : 0 },
+        { &T_META, true, NULL, 0 },
+        { &T_SETS, true, NULL, 0 },
+    };
     for (size_t i = 0; i < TA_ARRAY_LEN(base); i++)
-        if ((rc = view_copy(v, base[i], NULL, 0, NULL, NULL, errbuf)) != TA_OK)
+        if (base[i].copy && (rc = view_copy(v, base[i].t, base[i].where, base[i].nextra,
+                                            day_vals, NULL, errbuf)) != TA_OK)
             goto fail;
     if ((rc = exec(v, "COMMIT", errbuf)) != TA_OK)
         goto fail;
@@ -405,37 +675,49 @@ static void day_text(int64_t us, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%d", &tm);
 }
 
-/* See central.h. */
-int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t since_us,
-                         int64_t until_us, const char *client, char *errbuf)
+/* Add the rows of t in [since_us, until_us), of one client when client is non-NULL. */
+static int view_rows(struct ta_central_view *v, const struct view_table *t, int64_t since_us,
+                     int64_t until_us, const char *client, char *errbuf)
 {
-    const struct view_table *t = NULL;
     char s_us[24], u_us[24], s_day[16], u_day[16];
     const char *extra[5] = { s_us, u_us, s_day, u_day, client };
-    for (size_t i = 0; i < TA_ARRAY_LEN(T_ROWS); i++)
-        if (strcmp(T_ROWS[i].name, table) == 0)
-            t = &T_ROWS[i];
-    if (!t) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "central view: no table %s", table);
-        return TA_ERR_ARG;
-    }
     snprintf(s_us, sizeof s_us, "%lld", (long long)since_us);
     snprintf(u_us, sizeof u_us, "%lld", (long long)until_us);
     day_text(since_us, s_day, sizeof s_day);
     day_text(until_us, u_day, sizeof u_day);
-    const char *where = strcmp(table, "dns_answers") == 0 || !client
+    bool one = client && strcmp(t->name, "dns_answers") != 0;
+    const char *where = one
         ? " AND x.ts_us >= $2::bigint AND x.ts_us < $3::bigint AND x.day >= $4::date"
-          " AND x.day <= $5::date"
+          " AND x.day <= $5::date AND x.client_ip = $6"
         : " AND x.ts_us >= $2::bigint AND x.ts_us < $3::bigint AND x.day >= $4::date"
-          " AND x.day <= $5::date AND x.client_ip = $6";
+          " AND x.day <= $5::date";
     int rc = exec(v, "BEGIN", errbuf);
-    if (rc == TA_OK)
-        rc = view_copy(v, t, where, client && strcmp(table, "dns_answers") ? 5 : 4, extra, NULL,
-                       errbuf);
+    if (rc == TA_OK && one)
+        rc = view_copy_client(v, t, where, 5, extra, errbuf);
+    else if (rc == TA_OK)
+        rc = view_copy(v, t, where, 4, extra, NULL, errbuf);
     if (rc == TA_OK)
         return exec(v, "COMMIT", errbuf);
     sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
+}
+
+/* See central.h. */
+int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t since_us,
+                         int64_t until_us, const char *client, char *errbuf)
+{
+    for (size_t i = 0; i < TA_ARRAY_LEN(T_ROWS); i++)
+        if (strcmp(T_ROWS[i].name, table) == 0)
+            return view_rows(v, &T_ROWS[i], since_us, until_us, client, errbuf);
+    snprintf(errbuf, TA_ERRBUF_SIZE, "central view: no table %s", table);
+    return TA_ERR_ARG;
+}
+
+/* See central.h. */
+int ta_central_view_detail(struct ta_central_view *v, const char *client, int64_t since_us,
+                           int64_t until_us, char *errbuf)
+{
+    return view_rows(v, &T_DETAIL, since_us, until_us, client, errbuf);
 }
 
 /* See central.h. */
@@ -470,6 +752,8 @@ void ta_central_view_close(struct ta_central_view *v)
         sqlite3_close(v->db);
     if (v->c)
         ta_central_close(v->c);
+    for (int i = 0; i < VIEW_TABLES; i++)
+        free(v->cols[i]);
     if (v->dir[0]) {
         char p[128];
         const char *suffix[] = { "", "-wal", "-shm", "-journal" };

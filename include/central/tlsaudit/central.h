@@ -76,8 +76,28 @@ bool ta_central_broken(const struct ta_central *c);
  * report needs are added on demand. Needs only SELECT (the read role of schema/pg/README.md);
  * the central schema must be at this binary's version. The file is deleted by close. */
 struct ta_central_view;
-int ta_central_view_open(const char *conninfo, const char *sensor, struct ta_central_view **out,
-                         char *errbuf);
+/* What a question reads beyond runs, store_meta and endpoint_sets (always copied: they are
+ * small), so a view copies no more than it needs. */
+enum {
+    TA_VIEW_INVENTORY = 1u << 0,   /* every inventory row */
+    TA_VIEW_INV_LEGACY = 1u << 1,  /* only what `query legacy` reads of the inventory: the legacy
+                                    * rows, and for each client that has one the rows holding its
+                                    * highest client_max_version (ignored with TA_VIEW_INVENTORY) */
+    TA_VIEW_ROLLUPS = 1u << 2,     /* daily_rollups */
+    TA_VIEW_CLIENTS = 1u << 3,     /* daily_clients */
+    TA_VIEW_ALL = TA_VIEW_INVENTORY | TA_VIEW_ROLLUPS | TA_VIEW_CLIENTS,
+};
+/* What a view holds: a table left out of tables is empty in the copy. */
+struct ta_central_ask {
+    const char *sensor;     /* one sensor (the name synced under), NULL: every sensor */
+    unsigned tables;        /* TA_VIEW_* */
+    /* "YYYY-MM-DD" or NULL: only the daily_rollups and daily_clients rows of the days from
+     * first_day to last_day (both included). For the report, which reads those tables only
+     * for its period; not for `query summary`, whose choice of table reads their first day. */
+    const char *first_day, *last_day;
+};
+int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
+                         struct ta_central_view **out, char *errbuf);
 const char *ta_central_view_path(const struct ta_central_view *v);
 /* "host:port/dbname" (never a password), for messages. */
 const char *ta_central_view_target(const struct ta_central_view *v);
@@ -86,6 +106,12 @@ const char *ta_central_view_target(const struct ta_central_view *v);
  * there is kept once. TA_OK or TA_ERR_* with errbuf set. */
 int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t since_us,
                          int64_t until_us, const char *client, char *errbuf);
+/* Add client's handshakes with since_us <= ts_us < until_us for the report's client details:
+ * only the columns those read (central_view.c, DETAIL_COLS: a report that reads another one of
+ * a client's handshakes must add it there; it_central_read.sh compares the details), the others
+ * NULL. */
+int ta_central_view_detail(struct ta_central_view *v, const char *client, int64_t since_us,
+                           int64_t until_us, char *errbuf);
 /* Add one handshake (the first) of every run that has retained handshakes in the period, so
  * "runs that wrote rows in the period" holds without fetching them all. */
 int ta_central_view_run_marks(struct ta_central_view *v, int64_t since_us, int64_t until_us,
