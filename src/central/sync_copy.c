@@ -1,7 +1,8 @@
-/* sync_copy.c - the batch primitive of sync: rows streamed from an SQLite SELECT into a COPY
- * to a temporary stage table, then one INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE into
- * the central table. COPY is the fast path for bulk rows and carries them as data, never as
- * SQL; the upsert makes a repeated batch replace what it wrote the first time. */
+/* sync_copy.c - the batch primitive of sync and its transaction: rows streamed from an SQLite
+ * SELECT into a COPY to a temporary stage table, then one INSERT ... SELECT ... ON CONFLICT (key)
+ * DO UPDATE into the central table, between a BEGIN and a COMMIT checked to be one. COPY is the
+ * fast path for bulk rows and carries them as data, never as SQL; the upsert makes a repeated
+ * batch replace what it wrote the first time. */
 #include <stdio.h>
 #include <string.h>
 
@@ -170,4 +171,25 @@ int ta__sync_copy(struct ta__sync_ctx *x, struct ta__sync_cols *tc, sqlite3_stmt
         return TA_ERR_IO;
     *rows = n;
     return TA_OK;
+}
+
+/* See sync_int.h. */
+int ta__sync_txn_begin(struct ta__sync_ctx *x)
+{
+    return ta__pg_exec(x->c, "BEGIN", "BEGIN", x->errbuf);
+}
+
+/* COMMIT, and make sure it was one: in a failed transaction the server answers COMMIT with
+ * ROLLBACK, which is not an error status. */
+int ta__sync_txn_commit(struct ta__sync_ctx *x)
+{
+    PGresult *r = PQexec(x->c->conn, "COMMIT");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+    if (!ok)
+        snprintf(x->errbuf, TA_ERRBUF_SIZE, "%s: COMMIT: %s", x->c->target,
+                 PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) : "rolled back");
+    PQclear(r);
+    if (ok)
+        x->stats->batches++;
+    return ok ? TA_OK : TA_ERR_IO;
 }

@@ -34,27 +34,6 @@ static const struct ta__sync_table sync_clients = {
     "daily_clients",
     "sensor, day, local_sensor, version, legacy, o365, o365_service, app, client_ip", false };
 
-/* See sync_int.h. */
-int ta__sync_txn_begin(struct ta__sync_ctx *x)
-{
-    return ta__pg_exec(x->c, "BEGIN", "BEGIN", x->errbuf);
-}
-
-/* COMMIT, and make sure it was one: in a failed transaction the server answers COMMIT with
- * ROLLBACK, which is not an error status. */
-int ta__sync_txn_commit(struct ta__sync_ctx *x)
-{
-    PGresult *r = PQexec(x->c->conn, "COMMIT");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
-    if (!ok)
-        snprintf(x->errbuf, TA_ERRBUF_SIZE, "%s: COMMIT: %s", x->c->target,
-                 PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) : "rolled back");
-    PQclear(r);
-    if (ok)
-        x->stats->batches++;
-    return ok ? TA_OK : TA_ERR_IO;
-}
-
 static int sql_fail(struct ta__sync_ctx *x)
 {
     snprintf(x->errbuf, TA_ERRBUF_SIZE, "%s: %s", x->path, sqlite3_errmsg(x->db));
