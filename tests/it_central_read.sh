@@ -194,6 +194,16 @@ out=$(TMPDIR=$IT_TMP/tmp; mkdir -p "$TMPDIR"; export TMPDIR
       "$TA_BIN" report --db "$OWNER" --out "$IT_TMP/r.html" 2>&1; echo "rc=$?"; ls -A "$TMPDIR" | wc -l)
 assert_eq "$out" "rc=0
 0" "report over the central store leaves nothing in TMPDIR"
+# A sensor name with the characters of a PostgreSQL array literal and of SQL (quotes,
+# backslash, comma, braces): read alone and among the others, as its own file says.
+h=$(fresh_db hostile)
+hname='q"u\o,te{}'"'"'; --'
+cap "$h" "$hname" "$TA_PCAPS/tls10.pcap" || die "capture h: $(cat "$IT_TMP/capture.err")"
+"$TA_BIN" sync --db "$h" --to "$OWNER" --sensor "$hname" 2>"$IT_TMP/sync.err" || die "sync h: $(cat "$IT_TMP/sync.err")"
+same_out "hostile sensor name" "$h" "$OWNER" query legacy --all --wide --format csv --sensor "$hname"
+assert_in "$("$TA_BIN" query legacy --all --format csv --db "$OWNER" | csv_cols sensors)" "$hname" \
+          "all sensors: the hostile name is listed as it is"
+
 central "DELETE FROM tlsaudit.schema_version WHERE version = (SELECT max(version) FROM tlsaudit.schema_version)"
 out=$("$TA_BIN" query legacy --db "$OWNER" 2>&1)
 assert_eq "$?" 2 "an older central schema is refused"

@@ -10,7 +10,7 @@
  * question names (ta_central_view_rows), with the day partitions pruned by PostgreSQL. And of
  * the rest only what the question reads (the caller says which: TA_VIEW_* in central.h): `query
  * legacy` takes only the legacy part of the inventory, sessions no inventory at all, a report
- * with --since/--until only the daily rows of its period.
+ * only the daily rows of its period (ta_central_view_days, once the report knows it).
  *
  * The load is a bulk load: rows come through a cursor a few thousand at a time, an empty
  * table's plain indexes are built after it rather than kept up to date row by row, and the
@@ -50,7 +50,8 @@ struct ta_central_view {
     char dir[64], path[96];
     char sensors[VIEW_SENSORS][128];
     int nsensors;
-    char array[VIEW_SENSORS * 132];   /* the names as a text[] literal, for $1 */
+    /* the names as a text[] literal, for $1: every byte of a name may need its backslash */
+    char array[VIEW_SENSORS * (2 * 128 + 3) + 2];
 };
 
 /* Merge clauses of the tables whose keys can meet (see the top of the file). */
@@ -568,9 +569,6 @@ int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
                          struct ta_central_view **out, char *errbuf)
 {
     unsigned what = ask->tables;
-    bool days = ask->first_day || ask->last_day;
-    const char *day_vals[2] = { ask->first_day ? ask->first_day : "0001-01-01",
-                                ask->last_day ? ask->last_day : "9999-12-31" };
     struct ta_central_view *v = calloc(1, sizeof *v);
     struct ta_store *st = NULL;
     const char *tmp = getenv("TMPDIR");
@@ -616,10 +614,6 @@ int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
                       "DELETE FROM endpoint_ips; DELETE FROM endpoint_urls; DELETE FROM endpoint_sets; "
                       "DELETE FROM store_meta", errbuf)) != TA_OK)
         goto fail;
-    /* day is "YYYY-MM-DD" text in these two tables: compared byte by byte whatever the
-     * database's collation */
-    static const char DAYS[] = " AND x.day COLLATE \"C\" >= $2::text AND x.day COLLATE \"C\" <="
-                               " $3::text";
     const struct {
         const struct view_table *t;
         bool copy;
@@ -629,14 +623,14 @@ int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
         { &T_RUNS, true, NULL, 0 },
         { &T_INV, (what & (TA_VIEW_INVENTORY | TA_VIEW_INV_LEGACY)) != 0,
           what & TA_VIEW_INVENTORY ? NULL : INV_LEGACY, 0 },
-        { &T_ROLL, (what & TA_VIEW_ROLLUPS) != 0, days ? DAYS : NULL, days ? 2 : 0 },
-        { &T_CLIENTS, (what & TA_VIEW_CLIENTS) != 0, days ? DAYS : NULL, days ? 2 : 0 },
+        { &T_ROLL, (what & TA_VIEW_ROLLUPS) != 0, NULL, 0 },
+        { &T_CLIENTS, (what & TA_VIEW_CLIENTS) != 0, NULL, 0 },
         { &T_META, true, NULL, 0 },
         { &T_SETS, true, NULL, 0 },
     };
     for (size_t i = 0; i < TA_ARRAY_LEN(base); i++)
         if (base[i].copy && (rc = view_copy(v, base[i].t, base[i].where, base[i].nextra,
-                                            day_vals, NULL, errbuf)) != TA_OK)
+                                            NULL, NULL, errbuf)) != TA_OK)
             goto fail;
     if ((rc = exec(v, "COMMIT", errbuf)) != TA_OK)
         goto fail;
@@ -718,6 +712,28 @@ int ta_central_view_detail(struct ta_central_view *v, const char *client, int64_
                            int64_t until_us, char *errbuf)
 {
     return view_rows(v, &T_DETAIL, since_us, until_us, client, errbuf);
+}
+
+/* See central.h. day is "YYYY-MM-DD" text in these two tables: compared byte by byte,
+ * whatever the database's collation. */
+int ta_central_view_days(struct ta_central_view *v, unsigned tables, int64_t since_us,
+                         int64_t until_us, char *errbuf)
+{
+    static const char DAYS[] = " AND x.day COLLATE \"C\" >= $2::text AND x.day COLLATE \"C\" <="
+                               " $3::text";
+    char first[16], last[16];
+    const char *days[2] = { first, last };
+    day_text(since_us, first, sizeof first);
+    day_text(until_us == INT64_MAX ? until_us : until_us - 1, last, sizeof last);
+    int rc = exec(v, "BEGIN", errbuf);
+    if (rc == TA_OK && (tables & TA_VIEW_ROLLUPS))
+        rc = view_copy(v, &T_ROLL, DAYS, 2, days, NULL, errbuf);
+    if (rc == TA_OK && (tables & TA_VIEW_CLIENTS))
+        rc = view_copy(v, &T_CLIENTS, DAYS, 2, days, NULL, errbuf);
+    if (rc == TA_OK)
+        return exec(v, "COMMIT", errbuf);
+    sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 /* See central.h. */

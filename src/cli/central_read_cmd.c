@@ -3,12 +3,10 @@
  * slice the reports read), run the same report code over that copy, fetch retained rows when a
  * report asks for them, and delete the copy. A --db that is a file goes straight to the report
  * layers. Messages name the store by host:port/dbname, never by the string given. */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tlsaudit/central.h"
 #include "tlsaudit/commands.h"
@@ -40,9 +38,13 @@ static int view_rows(void *ctx, const char *table, long long lo, long long hi, c
     return ta_central_view_rows(ctx, table, lo, hi, NULL, errbuf) == TA_OK ? 0 : -1;
 }
 
+/* The report's period, as the report parsed it: its days of the daily tables, its mail
+ * sessions, and the runs that wrote rows in it. */
 static int view_period(void *ctx, long long lo, long long hi, char *errbuf)
 {
-    return ta_central_view_rows(ctx, "mail_sessions", lo, hi, NULL, errbuf) == TA_OK &&
+    return ta_central_view_days(ctx, TA_VIEW_ROLLUPS | TA_VIEW_CLIENTS, lo, hi, errbuf) ==
+                   TA_OK &&
+           ta_central_view_rows(ctx, "mail_sessions", lo, hi, NULL, errbuf) == TA_OK &&
            ta_central_view_run_marks(ctx, lo, hi, errbuf) == TA_OK ? 0 : -1;
 }
 
@@ -51,46 +53,8 @@ static int view_client(void *ctx, const char *ip, long long lo, long long hi, ch
     return ta_central_view_detail(ctx, ip, lo, hi, errbuf) == TA_OK ? 0 : -1;
 }
 
-/* The report's period as it reads it (report_cli.c: "--since DAY" / "--until DAY", the last
- * given counts, "YYYY-MM-DD" normalised through timegm): *first / *last get the day text in
- * first_buf / last_buf, or stay NULL when absent or not a day the report takes (it then refuses
- * the option itself). The report reads the daily tables only for these days, so the view need
- * not copy the others. */
-static void report_days(int argc, char **argv, const char **first, char *first_buf,
-                        const char **last, char *last_buf)
-{
-    *first = *last = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--all") == 0 || i + 1 >= argc)
-            continue;
-        bool since = strcmp(argv[i], "--since") == 0;
-        if (!since && strcmp(argv[i], "--until") != 0) {
-            i += strncmp(argv[i], "--", 2) == 0;   /* an option and its value */
-            continue;
-        }
-        const char *d = argv[++i];
-        struct tm tm = { 0 };
-        bool ok = strlen(d) == 10 && d[4] == '-' && d[7] == '-';
-        for (int k = 0; ok && k < 10; k++)
-            ok = k == 4 || k == 7 || isdigit((unsigned char)d[k]);
-        if (ok) {
-            tm.tm_year = atoi(d) - 1900;
-            tm.tm_mon = atoi(d + 5) - 1;
-            tm.tm_mday = atoi(d + 8);
-            ok = tm.tm_year >= 70 && tm.tm_mon >= 0 && tm.tm_mon <= 11 && tm.tm_mday >= 1 &&
-                 tm.tm_mday <= 31;
-        }
-        time_t t = ok ? timegm(&tm) : (time_t)-1;
-        char *buf = since ? first_buf : last_buf;
-        if (t == (time_t)-1 || !gmtime_r(&t, &tm) || !strftime(buf, 11, "%Y-%m-%d", &tm))
-            *(since ? first : last) = NULL;
-        else
-            *(since ? first : last) = buf;
-    }
-}
-
-/* What the question reads (TA_VIEW_*), so the view copies no more: the report reads every
- * table; `query legacy` the legacy part of the inventory (or, with --since/--until/--from-rows,
+/* What the question reads (TA_VIEW_*), so the view copies no more: the report reads the
+ * inventory, and the daily tables of its period (added by view_period); `query legacy` the legacy part of the inventory (or, with --since/--until/--from-rows,
  * retained rows, fetched later); `query summary` the inventory and the rollups, and
  * daily_clients when bounded by days (query_route.c); sessions, plaintext and runs read only
  * retained rows and runs. Unknown subcommands copy nothing: the query code refuses them. */
@@ -98,7 +62,7 @@ static unsigned view_needs(int argc, char **argv, bool report)
 {
     int at;
     if (report)
-        return TA_VIEW_ALL;
+        return TA_VIEW_INVENTORY;
     if (argc < 2)
         return 0;
     if (strcmp(argv[1], "legacy") == 0)
@@ -120,14 +84,11 @@ static int central_read(int argc, char **argv, bool report)
     const char *sensor = find_opt(argc, argv, "--sensor", &sat);
     struct ta_central_view *v = NULL;
     struct ta_central_ask ask = { .sensor = sensor, .tables = view_needs(argc, argv, report) };
-    char first[16], last[16];
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args) {
         fprintf(stderr, "%s: out of memory\n", who);
         return 2;
     }
-    if (report)
-        report_days(argc, argv, &ask.first_day, first, &ask.last_day, last);
     if (ta_central_view_open(db, &ask, &v, errbuf) != TA_OK) {
         fprintf(stderr, "%s: %s\n", who, errbuf);
         free(args);

@@ -85,16 +85,12 @@ enum {
                                     * highest client_max_version (ignored with TA_VIEW_INVENTORY) */
     TA_VIEW_ROLLUPS = 1u << 2,     /* daily_rollups */
     TA_VIEW_CLIENTS = 1u << 3,     /* daily_clients */
-    TA_VIEW_ALL = TA_VIEW_INVENTORY | TA_VIEW_ROLLUPS | TA_VIEW_CLIENTS,
 };
-/* What a view holds: a table left out of tables is empty in the copy. */
+/* What a view holds: a table left out of tables is empty in the copy (the report adds the
+ * daily tables of its period later: ta_central_view_days). */
 struct ta_central_ask {
     const char *sensor;     /* one sensor (the name synced under), NULL: every sensor */
     unsigned tables;        /* TA_VIEW_* */
-    /* "YYYY-MM-DD" or NULL: only the daily_rollups and daily_clients rows of the days from
-     * first_day to last_day (both included). For the report, which reads those tables only
-     * for its period; not for `query summary`, whose choice of table reads their first day. */
-    const char *first_day, *last_day;
 };
 int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
                          struct ta_central_view **out, char *errbuf);
@@ -112,6 +108,11 @@ int ta_central_view_rows(struct ta_central_view *v, const char *table, int64_t s
  * NULL. */
 int ta_central_view_detail(struct ta_central_view *v, const char *client, int64_t since_us,
                            int64_t until_us, char *errbuf);
+/* Add the daily_rollups (TA_VIEW_ROLLUPS in tables) and daily_clients (TA_VIEW_CLIENTS) rows of
+ * the UTC days that [since_us, until_us) touches (0 / INT64_MAX: open): the report reads those
+ * tables only for its period, which it knows once it has parsed its options. */
+int ta_central_view_days(struct ta_central_view *v, unsigned tables, int64_t since_us,
+                         int64_t until_us, char *errbuf);
 /* Add one handshake (the first) of every run that has retained handshakes in the period, so
  * "runs that wrote rows in the period" holds without fetching them all. */
 int ta_central_view_run_marks(struct ta_central_view *v, int64_t since_us, int64_t until_us,
