@@ -194,6 +194,26 @@ out=$(TMPDIR=$IT_TMP/tmp; mkdir -p "$TMPDIR"; export TMPDIR
       "$TA_BIN" report --db "$OWNER" --out "$IT_TMP/r.html" 2>&1; echo "rc=$?"; ls -A "$TMPDIR" | wc -l)
 assert_eq "$out" "rc=0
 0" "report over the central store leaves nothing in TMPDIR"
+# A read that was killed leaves its copy behind; the next central read removes it, but never a
+# folder whose reader still holds its lock (flock(1) stands in for a live reader here), nor one
+# younger than a minute (its reader may not have locked it yet).
+sweep=$IT_TMP/sweep
+mkdir -p "$sweep/tlsaudit-central-dead01" "$sweep/tlsaudit-central-live01" \
+         "$sweep/tlsaudit-central-young1" "$sweep/tlsaudit-central-other"
+for d in dead01 live01 young1; do echo copy >"$sweep/tlsaudit-central-$d/view.db"; done
+echo mine >"$sweep/tlsaudit-central-other/view.db"
+touch -d '-2 minutes' "$sweep/tlsaudit-central-dead01" "$sweep/tlsaudit-central-live01" \
+      "$sweep/tlsaudit-central-other"
+flock "$sweep/tlsaudit-central-live01" sleep 60 &
+holder=$!
+for _ in $(seq 50); do flock -n "$sweep/tlsaudit-central-live01" true || break; sleep 0.1; done
+out=$(TMPDIR=$sweep "$TA_BIN" query legacy --db "$OWNER" 2>&1 >/dev/null)
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+assert_eq "$(cd "$sweep" && ls -A | sort | tr '\n' ' ')" \
+          "tlsaudit-central-live01 tlsaudit-central-other tlsaudit-central-young1 " \
+          "a dead read's copy is removed; locked, young and foreign folders stay"
+assert_in "$out" "removed 1 work folder of central reads that did not end" \
+          "the removal is said on stderr"
 # A sensor name with the characters of a PostgreSQL array literal and of SQL (quotes,
 # backslash, comma, braces): read alone and among the others, as its own file says.
 h=$(fresh_db hostile)

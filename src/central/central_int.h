@@ -84,4 +84,11 @@ int ta__sync_mark_set(sqlite3 *db, const char *path, const char *target, const c
 /* Record a completed sync and drop sync_changes rows every target has pushed. */
 int ta__sync_done(sqlite3 *db, const char *path, const char *target, char *errbuf);
 
+/* The work folder of a central view (view_dir.c): first remove the folders of central reads
+ * whose process died (not locked, older than a minute), then make TMPDIR/tlsaudit-central-XXXXXX
+ * and hold an flock on it in *lockfd until ta__view_dir_remove. Returns TA_OK or TA_ERR_IO. */
+int ta__view_dir_make(char *dir, size_t n, int *lockfd, char *errbuf);
+/* Delete the view's files and folder, release the lock, and empty dir. */
+void ta__view_dir_remove(char *dir, int lockfd);
+
 #endif

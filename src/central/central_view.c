@@ -47,7 +47,8 @@ struct ta_central_view {
     const void *cols_of[VIEW_TABLES];
     bool prepared[VIEW_TABLES];            /* view_copy_client's statement of cols_of[i] */
     sqlite3 *db;
-    char dir[64], path[96];
+    char dir[160], path[192];
+    int lockfd;                            /* flock on dir while we read through it (view_dir.c) */
     char sensors[VIEW_SENSORS][128];
     int nsensors;
     /* the names as a text[] literal, for $1: every byte of a name may need its backslash */
@@ -571,12 +572,12 @@ int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
     unsigned what = ask->tables;
     struct ta_central_view *v = calloc(1, sizeof *v);
     struct ta_store *st = NULL;
-    const char *tmp = getenv("TMPDIR");
     int rc;
     if (!v) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "out of memory");
         return TA_ERR_NOMEM;
     }
+    v->lockfd = -1;
     if ((rc = ta__pg_connect(conninfo, &v->c, errbuf)) != TA_OK)
         goto fail;
     int ver = ta__pg_schema_version(v->c, errbuf), want = ta_central_schema_latest();
@@ -591,14 +592,8 @@ int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
     }
     if ((rc = load_sensors(v, ask->sensor, errbuf)) != TA_OK)
         goto fail;
-    snprintf(v->dir, sizeof v->dir, "%s/tlsaudit-central-XXXXXX",
-             tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-    if (!mkdtemp(v->dir)) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot make a work folder", v->dir);
-        v->dir[0] = '\0';
-        rc = TA_ERR_IO;
+    if ((rc = ta__view_dir_make(v->dir, sizeof v->dir, &v->lockfd, errbuf)) != TA_OK)
         goto fail;
-    }
     snprintf(v->path, sizeof v->path, "%s/view.db", v->dir);
     if ((rc = ta_store_open(v->path, &st, errbuf)) != TA_OK)
         goto fail;
@@ -770,15 +765,7 @@ void ta_central_view_close(struct ta_central_view *v)
         ta_central_close(v->c);
     for (int i = 0; i < VIEW_TABLES; i++)
         free(v->cols[i]);
-    if (v->dir[0]) {
-        char p[128];
-        const char *suffix[] = { "", "-wal", "-shm", "-journal" };
-        for (size_t i = 0; i < TA_ARRAY_LEN(suffix); i++) {
-            snprintf(p, sizeof p, "%s%s", v->path, suffix[i]);
-            unlink(p);
-        }
-        rmdir(v->dir);
-    }
+    ta__view_dir_remove(v->dir, v->lockfd);
     free(v);
 }
 
