@@ -13,7 +13,9 @@
 #      client's highest offer when that comes from a non-legacy row;
 #   3. the read role of schema/pg/sync_role.sql (SELECT only) suffices; a password in the
 #      string is refused and never printed; an unknown sensor, a server that is down and an old
-#      central schema fail clearly with exit 2; nothing is left in TMPDIR.
+#      central schema fail clearly with exit 2; nothing is left in TMPDIR, and the copy of a
+#      killed read is swept by the next one; a pending inventory rebuild (re-classification)
+#      is done by the sync, and a mark that reached the central store makes it read rows.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 command -v psql >/dev/null || skip "psql not installed"
@@ -223,6 +225,36 @@ cap "$h" "$hname" "$TA_PCAPS/tls10.pcap" || die "capture h: $(cat "$IT_TMP/captu
 same_out "hostile sensor name" "$h" "$OWNER" query legacy --all --wide --format csv --sensor "$hname"
 assert_in "$("$TA_BIN" query legacy --all --format csv --db "$OWNER" | csv_cols sensors)" "$hname" \
           "all sensors: the hostile name is listed as it is"
+# A re-classification that did not finish leaves an inventory rebuild pending (the trigger of
+# schema 004 marks it when a stored verdict changes). The sync's open performs the rebuild
+# before it pushes anything, so the central store never holds the stale inventory.
+p=$(fresh_db pending)
+cap "$p" site-p "$TA_PCAPS/tls10.pcap" "$TA_PCAPS/office365.pcap" || die "capture p: $(cat "$IT_TMP/capture.err")"
+before=$("$TA_BIN" query legacy --all --format csv --db "$p")
+sqlite3 "$p" "UPDATE handshakes SET o365 = 1 - o365, o365_reason = 'test' WHERE version = 769" ||
+    die "cannot change a verdict in $p"
+assert_eq "$(sqlite3 "$p" "SELECT count(*) FROM store_meta WHERE key = 'refresh'")" 1 \
+          "a changed verdict leaves a rebuild pending"
+"$TA_BIN" sync --db "$p" --to "$OWNER" --sensor site-p 2>"$IT_TMP/sync.err" || die "sync p: $(cat "$IT_TMP/sync.err")"
+assert_eq "$(sqlite3 "$p" "SELECT count(*) FROM store_meta WHERE key = 'refresh'")" 0 \
+          "the sync's open performed the pending rebuild"
+for r in "legacy --all --format csv" "legacy --o365" "summary --format csv"; do
+    # shellcheck disable=SC2086
+    same_out "after a pending rebuild" "$p" "$OWNER" query $r --sensor site-p
+done
+if [ "$("$TA_BIN" query legacy --all --format csv --db "$OWNER" --sensor site-p)" != "$before" ]; then
+    pass
+else
+    fail "after a pending rebuild: the central answer is the stale inventory's"
+fi
+# A mark that reached the central store anyway (a sync of a running capture between the mark
+# and its rebuild) makes the central reports read the rows, as the file's would: same answers.
+central "INSERT INTO tlsaudit.store_meta(sensor, key, value) VALUES ('site-p', 'refresh', 'all')"
+for r in "legacy --all --format csv" "summary --format csv"; do
+    # shellcheck disable=SC2086
+    same_out "central mark pending" "$p" "$OWNER" query $r --sensor site-p
+done
+central "DELETE FROM tlsaudit.store_meta WHERE sensor = 'site-p' AND key = 'refresh'"
 
 central "DELETE FROM tlsaudit.schema_version WHERE version = (SELECT max(version) FROM tlsaudit.schema_version)"
 out=$("$TA_BIN" query legacy --db "$OWNER" 2>&1)
