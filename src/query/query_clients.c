@@ -69,84 +69,118 @@ static int key_add_id(struct ta__q_ckey *k, int64_t id)
     return 0;
 }
 
-/* Columns of the pass. */
-enum { C_IP, C_O365, C_VERSION, C_APP, C_LEGACY, C_TRANSPORT, C_ID };
+/* Arguments of the fold function, in this order. */
+enum { C_IP, C_O365, C_VERSION, C_APP, C_LEGACY, C_TRANSPORT, C_ID, C_N };
 
-/* Fold one row of client number `client` into c. Returns 0 or -1 (out of memory). */
-static int fold(struct ta__q_clients *c, sqlite3_stmt *s, long client)
+/* The pass's state, the fold function's user data. */
+struct pass {
+    struct ta__q_clients *c;
+    char *prev;                  /* the current client's address */
+    size_t prevlen, prevcap;
+    long client;                 /* its number, -1 before the first row */
+    int err;                     /* 0, SQLITE_NOMEM, or SQLITE_MISUSE: rows out of client order */
+};
+
+/* Text of argument v (never NULL: NULL is "") and its length. */
+static const char *arg_text(sqlite3_value *v, size_t *len)
 {
-    int o365 = sqlite3_column_int(s, C_O365);
-    const char *app = (const char *)sqlite3_column_text(s, C_APP);
-    size_t applen = (size_t)sqlite3_column_bytes(s, C_APP);
-    const char *tr = (const char *)sqlite3_column_text(s, C_TRANSPORT);
-    size_t trlen = (size_t)sqlite3_column_bytes(s, C_TRANSPORT);
-    struct ta__q_ckey *kv = key_get(&c->ver, o365 == 1, sqlite3_column_int64(s, C_VERSION),
-                                    NULL, 0);
-    struct ta__q_ckey *ka = key_get(&c->app, 0, 0, app ? app : "", app ? applen : 0);
-    struct ta__q_ckey *kt = key_get(&c->tr, 0, 0, tr ? tr : "", tr ? trlen : 0);
-    if (!kv || !ka || !kt || key_add_id(kt, sqlite3_column_int64(s, C_ID)))
-        return -1;
-    key_count(kv, client);
-    key_count(ka, client);
-    key_count(kt, client);
-    if (sqlite3_column_int(s, C_LEGACY) == 1) {
+    const char *t = (const char *)sqlite3_value_text(v);
+    *len = t ? (size_t)sqlite3_value_bytes(v) : 0;
+    return t ? t : "";
+}
+
+/* Fold one row into p->c. Returns 0 or SQLITE_NOMEM / SQLITE_MISUSE. */
+static int fold(struct pass *p, sqlite3_value **v)
+{
+    struct ta__q_clients *c = p->c;
+    size_t len, applen, trlen;
+    const char *ip = arg_text(v[C_IP], &len);
+    const char *app = arg_text(v[C_APP], &applen), *tr = arg_text(v[C_TRANSPORT], &trlen);
+    int o365 = sqlite3_value_int(v[C_O365]);
+    if (p->client < 0 || len != p->prevlen || memcmp(ip, p->prev, len) != 0) {
+        /* SQLite's BINARY order: bytes, then the shorter first */
+        int d = p->client < 0 ? 1 : memcmp(ip, p->prev, len < p->prevlen ? len : p->prevlen);
+        if (d < 0 || (d == 0 && len < p->prevlen))
+            return SQLITE_MISUSE;
+        if (len + 1 > p->prevcap) {
+            char *t = realloc(p->prev, len + 64);
+            if (!t)
+                return SQLITE_NOMEM;
+            p->prev = t;
+            p->prevcap = len + 64;
+        }
+        memcpy(p->prev, ip, len);
+        p->prevlen = len;
+        p->client++;
+    }
+    struct ta__q_ckey *kv = key_get(&c->ver, o365 == 1, sqlite3_value_int64(v[C_VERSION]), NULL,
+                                    0);
+    struct ta__q_ckey *ka = key_get(&c->app, 0, 0, app, applen);
+    struct ta__q_ckey *kt = key_get(&c->tr, 0, 0, tr, trlen);
+    if (!kv || !ka || !kt || key_add_id(kt, sqlite3_value_int64(v[C_ID])))
+        return SQLITE_NOMEM;
+    key_count(kv, p->client);
+    key_count(ka, p->client);
+    key_count(kt, p->client);
+    if (sqlite3_value_int(v[C_LEGACY]) == 1) {
         int g[3] = { o365 == 1, o365 == 0, 1 };
         for (int i = 0; i < 3; i++)
-            if (g[i] && c->legacy_last[i] != client) {
-                c->legacy_last[i] = client;
+            if (g[i] && c->legacy_last[i] != p->client) {
+                c->legacy_last[i] = p->client;
                 c->legacy[i]++;
             }
     }
     return 0;
 }
 
-/* See query_clients.h. */
+/* SQL function ta_q_clients_fold(client_ip, o365, version, app, legacy, transport, id): folds
+ * the row, returns 0 (so that no row reaches the caller); an error stops the statement. */
+static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+    struct pass *p = sqlite3_user_data(ctx);
+    if (argc != C_N || (p->err = fold(p, v)) != 0) {
+        sqlite3_result_error(ctx, "ta_q_clients_fold", -1);
+        return;
+    }
+    sqlite3_result_int(ctx, 0);
+}
+
+/* See query_clients.h. The rows are folded by an SQL function called in the WHERE clause of a
+ * scan ordered by client_ip, so no row is handed over through sqlite3_column_*() (seven calls a
+ * row, each taking the connection's mutex: half the time of a pass at 370,000 rows). The filter
+ * terms come first in a CASE, so that only the rows they keep are folded. Should SQLite ever
+ * sort instead of reading the index in order, the rows reach the function out of client order:
+ * it notices, and the caller counts another way rather than miscount. */
 int ta__q_clients_count(sqlite3 *db, const struct ta_qopts *o, struct ta__q_clients *c)
 {
-    char sql[1024] = "SELECT h.client_ip, h.o365, h.version, h.app, h.legacy, h.transport, h.id"
-                     " FROM inventory h WHERE 1";
-    char *prev = NULL;
-    size_t prevlen = 0, prevcap = 0;
-    long client = -1;
+    char sql[1024] = "SELECT 1 FROM inventory h WHERE CASE WHEN 1";
+    struct pass p = { .c = c, .client = -1 };
     int rc;
     memset(c, 0, sizeof *c);
     for (int i = 0; i < 3; i++)
         c->legacy_last[i] = -1;
     ta__q_where(o, TA_Q_INV, sql, sizeof sql);
-    ta__q_cat(sql, sizeof sql, " ORDER BY h.client_ip");
-    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
-    if (!s)
+    ta__q_cat(sql, sizeof sql, " THEN ta_q_clients_fold(h.client_ip, h.o365, h.version, h.app,"
+                               " h.legacy, h.transport, h.id) ELSE 0 END ORDER BY h.client_ip");
+    if (sqlite3_create_function(db, "ta_q_clients_fold", C_N, SQLITE_UTF8, &p, fold_fn, NULL,
+                                NULL) != SQLITE_OK) {
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
         return -1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *ip = (const char *)sqlite3_column_text(s, C_IP);
-        size_t len = (size_t)sqlite3_column_bytes(s, C_IP);
-        if (!ip)
-            continue;   /* count(DISTINCT) leaves NULL out (the column is NOT NULL) */
-        if (client < 0 || len != prevlen || memcmp(ip, prev, len) != 0) {
-            if (len + 1 > prevcap) {
-                char *t = realloc(prev, len + 64);
-                if (!t) {
-                    rc = SQLITE_NOMEM;
-                    break;
-                }
-                prev = t;
-                prevcap = len + 64;
-            }
-            memcpy(prev, ip, len);
-            prevlen = len;
-            client++;
-        }
-        if (fold(c, s, client) != 0) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
     }
-    if (rc != SQLITE_DONE)
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
-                rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    free(prev);
-    return rc == SQLITE_DONE ? 0 : -1;
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    if (s) {
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            ;
+        if (rc != SQLITE_DONE && p.err != SQLITE_MISUSE)
+            fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
+                    p.err == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        sqlite3_finalize(s);
+    } else {
+        rc = SQLITE_ERROR;
+    }
+    sqlite3_create_function(db, "ta_q_clients_fold", C_N, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    free(p.prev);
+    return rc == SQLITE_DONE ? 0 : p.err == SQLITE_MISUSE ? 1 : -1;
 }
 
 /* See query_clients.h. */

@@ -33,7 +33,9 @@ struct ta__q_clients {
 
 /* Count the distinct clients of the inventory rows that pass o's filters (TA_Q_INV terms) per
  * (o365 = 1, version), app, transport and legacy group, in one read of the rows ordered by
- * client_ip. Returns 0, or -1 after printing an error to o->err; c is then still to be freed. */
+ * client_ip. Returns 0; 1 when SQLite did not hand the rows over in client order (nothing
+ * printed: count another way); or -1 after printing an error to o->err. c is to be freed in
+ * every case. */
 int ta__q_clients_count(sqlite3 *db, const struct ta_qopts *o, struct ta__q_clients *c);
 
 /* The key of c's version section for (o365 = 1, version), or NULL when no row has it. */

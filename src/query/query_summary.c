@@ -268,14 +268,18 @@ static int transport_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm,
 /* Without filters on clients, servers, SNI or versions: handshakes from the daily rollups (a few
  * rows a day) and the distinct clients of every section from one pass over the inventory's
  * client-ordered index (query_clients.c), instead of reading every inventory row. Both hold
- * the same keys. */
+ * the same keys. Returns the legacy handshakes, -1 (error printed), or -2 when the pass could
+ * not count (gather then runs the general queries). */
 static long gather_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
     char sql[2048], w[512] = "";
     struct ta__q_clients c;
     long legacy = -1;
-    if (ta__q_clients_count(db, o, &c) != 0)
+    int rc = ta__q_clients_count(db, o, &c);
+    if (rc != 0) {
+        legacy = rc > 0 ? -2 : -1;
         goto out;
+    }
     ta__q_where(o, TA_Q_ROLL, w, sizeof w);
     snprintf(sql, sizeof sql, "SELECT h.o365 = 1, h.version, sum(h.handshakes) FROM daily_rollups"
              " h WHERE 1%s GROUP BY 1, 2 ORDER BY 1 DESC, h.version = 0, h.version DESC", w);
@@ -303,8 +307,11 @@ static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
     const struct qsrc *q = &sources[o->src];
     char sql[2048];
-    if (o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version)
-        return gather_fast(db, o, sm);
+    if (o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version) {
+        long fast = gather_fast(db, o, sm);
+        if (fast != -2)
+            return fast;
+    }
     snprintf(sql, sizeof sql, "SELECT h.o365 = 1, %s, %s, %s FROM %s h WHERE 1", q->version,
              q->hs, q->clients, q->table);
     ta__q_where(o, q->kind, sql, sizeof sql);
