@@ -11,16 +11,10 @@
 
 #include "query_clients.h"
 
-/* The key with (o365, version) or text/len in keys, added when missing. NULL: out of memory. */
-static struct ta__q_ckey *key_get(struct ta__q_ckeys *keys, int o365, long long version,
+/* A new key (o365, version) or text/len at the end of keys. NULL: out of memory. */
+static struct ta__q_ckey *key_new(struct ta__q_ckeys *keys, int o365, long long version,
                                   const char *text, size_t len)
 {
-    for (size_t i = 0; i < keys->n; i++) {
-        struct ta__q_ckey *k = &keys->k[i];
-        if (text ? k->len == len && memcmp(k->text, text, len) == 0
-                 : k->o365 == o365 && k->version == version)
-            return k;
-    }
     if (keys->n == keys->cap) {
         size_t cap = keys->cap ? keys->cap * 2 : 8;
         struct ta__q_ckey *t = realloc(keys->k, cap * sizeof *t);
@@ -45,6 +39,19 @@ static struct ta__q_ckey *key_get(struct ta__q_ckeys *keys, int o365, long long 
     return k;
 }
 
+/* The key with (o365, version) or text/len in keys, added when missing. NULL: out of memory. */
+static struct ta__q_ckey *key_get(struct ta__q_ckeys *keys, int o365, long long version,
+                                  const char *text, size_t len)
+{
+    for (size_t i = 0; i < keys->n; i++) {
+        struct ta__q_ckey *k = &keys->k[i];
+        if (text ? k->len == len && memcmp(k->text, text, len) == 0
+                 : k->o365 == o365 && k->version == version)
+            return k;
+    }
+    return key_new(keys, o365, version, text, len);
+}
+
 /* Count client number `client` in k once. */
 static void key_count(struct ta__q_ckey *k, long client)
 {
@@ -67,6 +74,22 @@ static int key_add_id(struct ta__q_ckey *k, int64_t id)
     }
     k->ids[k->nids++] = id;
     return 0;
+}
+
+/* The version key (o365, version): by the direct table for wire values, else by key_get. */
+static struct ta__q_ckey *ver_get(struct ta__q_clients *c, int o365, long long version)
+{
+    if (version < 0 || version > 0xffff)
+        return key_get(&c->ver, o365, version, NULL, 0);
+    if (!c->ver_at && !(c->ver_at = calloc(2 * 0x10000, sizeof *c->ver_at)))
+        return NULL;
+    int32_t *at = &c->ver_at[o365 * 0x10000 + version];
+    if (*at)
+        return &c->ver.k[*at - 1];
+    struct ta__q_ckey *k = key_new(&c->ver, o365, version, NULL, 0);
+    if (k)
+        *at = (int32_t)(k - c->ver.k) + 1;
+    return k;
 }
 
 /* Arguments of the fold function, in this order. */
@@ -113,8 +136,7 @@ static int fold(struct pass *p, sqlite3_value **v)
         p->prevlen = len;
         p->client++;
     }
-    struct ta__q_ckey *kv = key_get(&c->ver, o365 == 1, sqlite3_value_int64(v[C_VERSION]), NULL,
-                                    0);
+    struct ta__q_ckey *kv = ver_get(c, o365 == 1, sqlite3_value_int64(v[C_VERSION]));
     struct ta__q_ckey *ka = key_get(&c->app, 0, 0, app, applen);
     struct ta__q_ckey *kt = key_get(&c->tr, 0, 0, tr, trlen);
     if (!kv || !ka || !kt || key_add_id(kt, sqlite3_value_int64(v[C_ID])))
@@ -259,5 +281,6 @@ void ta__q_clients_free(struct ta__q_clients *c)
     keys_free(&c->ver);
     keys_free(&c->app);
     keys_free(&c->tr);
+    free(c->ver_at);
     memset(c, 0, sizeof *c);
 }

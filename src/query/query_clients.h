@@ -28,6 +28,9 @@ struct ta__q_ckeys {
  * the rest (o365 = 0), anywhere. */
 struct ta__q_clients {
     struct ta__q_ckeys ver, app, tr;
+    int32_t *ver_at;             /* version keys: 1 + index in ver of (o365, version) for wire
+                                  * versions (0..0xffff), 0 when none yet: a capture of hostile
+                                  * servers can hold thousands of negotiated versions */
     long legacy[3], legacy_last[3];
 };
 
