@@ -60,6 +60,17 @@ static void put_hex_bytes(FILE *fp, const unsigned char *p, size_t n)
         fprintf(fp, "\\x%02X", p[i]);
 }
 
+/* Length of the longest prefix of p that the table rule prints as it is (valid UTF-8, no
+ * terminal control): ta_out_table_text writes it in one piece, table_cell copies it. */
+static size_t table_plain(const unsigned char *p)
+{
+    size_t off = 0, n;
+    uint32_t cp;
+    while (p[off] && (n = utf8_seq(p + off, &cp)) != 0 && !is_term_control(cp))
+        off += n;
+    return off;
+}
+
 /* See output.h (table rule). */
 void ta_out_table_text(FILE *fp, const char *s)
 {
@@ -68,14 +79,14 @@ void ta_out_table_text(FILE *fp, const char *s)
     if (!s)
         return;
     while (*p) {
-        size_t n = utf8_seq(p, &cp);
-        if (n == 0) {
+        size_t n = table_plain(p);
+        if (n > 0) {
+            fwrite(p, 1, n, fp);
+        } else if ((n = utf8_seq(p, &cp)) == 0) {
             put_hex_bytes(fp, p, 1);
             n = 1;
-        } else if (is_term_control(cp)) {
-            put_hex_bytes(fp, p, n);
         } else {
-            fwrite(p, 1, n, fp);
+            put_hex_bytes(fp, p, n);   /* a terminal control */
         }
         p += n;
     }
@@ -233,13 +244,19 @@ static void json_object(struct ta_out *o, const char *const *cells)
 static char *table_cell(const char *s)
 {
     char *buf = NULL;
-    size_t len = 0, chars = 0, i;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        return NULL;
-    ta_out_table_text(m, s);
-    if (fclose(m) != 0 || !buf)
-        return NULL;
+    size_t len = strlen(s), chars = 0, i;
+    if (table_plain((const unsigned char *)s) == len) {
+        /* nothing to escape (the common case): a copy, without a memory stream per cell */
+        if (!(buf = strdup(s)))
+            return NULL;
+    } else {
+        FILE *m = open_memstream(&buf, &len);
+        if (!m)
+            return NULL;
+        ta_out_table_text(m, s);
+        if (fclose(m) != 0 || !buf)
+            return NULL;
+    }
     for (i = 0; i < len; i++) {
         if (((unsigned char)buf[i] & 0xc0) == 0x80)
             continue;

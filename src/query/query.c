@@ -458,6 +458,19 @@ static int check_applicable(const struct ta_qopts *o, int r)
     return 0;
 }
 
+/* One read transaction for the whole report (see query_int.h). Returns 0 or -1 (printed). */
+int ta__q_snapshot(sqlite3 *db, const struct ta_qopts *o)
+{
+    /* capped by SQLite's SQLITE_MAX_MMAP_SIZE (2 GiB in Debian's build); pages past the map
+     * are read as before */
+    sqlite3_exec(db, "PRAGMA mmap_size = " TA_Q_MMAP_SIZE, NULL, NULL, NULL);
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
 /* The retained rows report r reads, fetched into a central store's copy before it runs. */
 static int src_rows(const struct ta_query_source *src, const struct ta_qopts *o, int r)
 {
@@ -520,7 +533,8 @@ int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
         sqlite3_close(db);
         return TA_QUERY_EXIT_ERROR;
     }
-    long n = reports[r](db, &o);
+    long n = ta__q_snapshot(db, &o) == 0 ? reports[r](db, &o) : -1;
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
     if (n < 0)
         return TA_QUERY_EXIT_ERROR;

@@ -67,6 +67,15 @@ const char *ta__q_version(sqlite3_stmt *s, int col, char *buf, size_t buflen);
 /* Column col as text, or NULL when SQL NULL. */
 const char *ta__q_text(sqlite3_stmt *s, int col);
 
+/* Run before a report: reads of the file go through a memory map of up to TA_Q_MMAP_SIZE bytes
+ * (no read() call and no copy per page), and the report's statements share one read transaction:
+ * every section of a report sees the same state of a file that a capture keeps writing, and
+ * SQLite takes the file's locks once instead of once per statement (`query legacy` runs one per
+ * client). The transaction only reads and lasts as long as the report. Returns 0, or -1 after
+ * printing an error to o->err. */
+#define TA_Q_MMAP_SIZE "8589934592"
+int ta__q_snapshot(sqlite3 *db, const struct ta_qopts *o);
+
 /* The reports. Each returns the number of rows it reported (for --fail-if-found; for summary the
  * number of legacy handshakes), or -1 after printing an error to o->err. */
 long ta__q_sessions(sqlite3 *db, const struct ta_qopts *o);

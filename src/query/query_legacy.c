@@ -54,10 +54,17 @@ static const char INV_SQL[] =
     " h.o365_service, h.established, h.o365_reason, h.ja3, h.ja4, NULLIF(h.cipher_id, -1),"
     " NULLIF(h.cipher_v2, 0), h.handshakes, h.first_seen_us, h.first_seen, h.sensor"
     " FROM inventory h WHERE h.legacy = 1";
+/* The same for the default table (fold_row narrow): NULL for the columns it does not show. */
+static const char INV_NARROW_SQL[] =
+    "SELECT h.client_ip, h.last_seen_us, h.last_seen, NULLIF(h.version, 0),"
+    " NULLIF(h.client_max_version, 0), NULL, COALESCE(NULLIF(h.sni, ''), h.server_ip),"
+    " h.o365_service, h.established, NULL, NULL, NULL, NULL, NULL, h.handshakes,"
+    " h.first_seen_us, NULL, NULL FROM inventory h WHERE h.legacy = 1";
 
-/* Fold one legacy handshake (or inventory) row into client c. Returns 0 or -1 (out of
- * memory). */
-static int fold_row(struct lclient *c, sqlite3_stmt *s)
+/* Fold one legacy handshake (or inventory) row into client c. narrow: only what the default
+ * table shows (versions, destinations, counts, last seen): the sets of the other columns stay
+ * empty. Returns 0 or -1 (out of memory). */
+static int fold_row(struct lclient *c, sqlite3_stmt *s, bool narrow)
 {
     char dest[600];
     int col = sqlite3_column_type(s, L_VERSION) != SQLITE_NULL ? L_VERSION : L_MAX;
@@ -74,14 +81,20 @@ static int fold_row(struct lclient *c, sqlite3_stmt *s)
     else
         snprintf(dest, sizeof dest, "%s", d);
     const char *cipher = NULL;
-    if (sqlite3_column_type(s, L_CIPHER) != SQLITE_NULL)
+    if (narrow)
+        ;
+    else if (sqlite3_column_type(s, L_CIPHER) != SQLITE_NULL)
         cipher = ta_cipher_name((uint16_t)sqlite3_column_int(s, L_CIPHER));
     else if (sqlite3_column_type(s, L_CIPHER_V2) != SQLITE_NULL)
         cipher = ta_cipher_v2_name((uint32_t)sqlite3_column_int64(s, L_CIPHER_V2));
-    if (ta_strset_add(&c->apps, ta__q_text(s, L_APP)) || ta_strset_add(&c->dests, dest) ||
-        ta_strset_add(&c->reasons, ta__q_text(s, L_REASON)) || ta_strset_add(&c->ja3, ta__q_text(s, L_JA3)) ||
-        ta_strset_add(&c->ja4, ta__q_text(s, L_JA4)) || ta_strset_add(&c->ciphers, cipher) ||
-        ta_strset_add(&c->sensors, ta__q_text(s, L_SENSOR)))
+    if (ta_strset_add(&c->dests, dest))
+        return -1;
+    if (!narrow && (ta_strset_add(&c->apps, ta__q_text(s, L_APP)) ||
+                    ta_strset_add(&c->reasons, ta__q_text(s, L_REASON)) ||
+                    ta_strset_add(&c->ja3, ta__q_text(s, L_JA3)) ||
+                    ta_strset_add(&c->ja4, ta__q_text(s, L_JA4)) ||
+                    ta_strset_add(&c->ciphers, cipher) ||
+                    ta_strset_add(&c->sensors, ta__q_text(s, L_SENSOR))))
         return -1;
     long hs = sqlite3_column_int(s, L_HS);
     long long first_us = sqlite3_column_int64(s, L_FIRST_US);
@@ -194,14 +207,14 @@ static int print_client(struct ta_out *out, struct lclient *c, sqlite3_stmt *max
 }
 
 /* Read every legacy row into clients[]. Returns the count, or -1. */
-static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out)
+static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out, bool narrow)
 {
     bool inv = o->src == TA_QSRC_INV;
     char sql[2048];
     struct lclient *cl = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    snprintf(sql, sizeof sql, "%s", inv ? INV_SQL : ROWS_SQL);
+    snprintf(sql, sizeof sql, "%s", !inv ? ROWS_SQL : narrow ? INV_NARROW_SQL : INV_SQL);
     ta__q_where(o, inv ? TA_Q_INV : TA_Q_HS, sql, sizeof sql);
     ta__q_cat(sql, sizeof sql, inv ? " ORDER BY h.client_ip" : " ORDER BY h.client_ip, h.ts_us, h.id");
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
@@ -229,7 +242,7 @@ static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out)
                 break;
             }
         }
-        if (fold_row(&cl[n - 1], s) != 0) {
+        if (fold_row(&cl[n - 1], s, narrow) != 0) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -253,7 +266,8 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
 {
     struct lclient *cl = NULL;
     sqlite3_stmt *max_stmt = NULL;
-    long n = collect(db, o, &cl), rc = n;
+    bool narrow = o->fmt == TA_OUT_TABLE && !o->wide;
+    long n = collect(db, o, &cl, narrow), rc = n;
     if (n < 0)
         return -1;
     /* with --sensor, what that sensor saw the client offer */
@@ -261,7 +275,10 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
         { "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1",
           "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1"
           " AND run_id IN (SELECT id FROM runs WHERE sensor = ?2)" },
-        { "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1",
+        /* the narrow index (schema 010) rather than inventory_key, whose wide entries SQLite
+         * would otherwise pick */
+        { "SELECT max(client_max_version) FROM inventory INDEXED BY inventory_clients"
+          " WHERE client_ip = ?1",
           "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1 AND sensor = ?2" },
     };
     if (sqlite3_prepare_v2(db, max_sql[o->src == TA_QSRC_INV][o->sensor != NULL], -1, &max_stmt,
@@ -273,7 +290,6 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
         sqlite3_bind_text(max_stmt, 2, o->sensor, -1, SQLITE_STATIC);
     if (n > 1)
         qsort(cl, (size_t)n, sizeof *cl, cmp_client);
-    bool narrow = o->fmt == TA_OUT_TABLE && !o->wide;
     struct ta_out *out = rc < 0 ? NULL
                        : narrow ? ta_out_new(o->out, o->fmt, narrow_cols, TA_ARRAY_LEN(narrow_cols))
                        : ta_out_new(o->out, o->fmt, legacy_cols, TA_ARRAY_LEN(legacy_cols));

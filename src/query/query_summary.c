@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query_clients.h"
 #include "query_int.h"
 #include "tlsaudit/common.h"
 
@@ -136,30 +137,28 @@ static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, 
     return v[0];
 }
 
-/* Legacy counts of one group from the rollups (handshakes) and the inventory (clients). */
+/* Legacy counts of one group: handshakes from the rollups, clients (the pass's count) given. */
 static long legacy_group_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm,
-                              const char *key, const char *which)
+                              const char *key, const char *which, long clients)
 {
     char sql[2048], w[512] = "";
-    long v[3] = { 0, 0, 0 };
+    long v[2] = { 0, 0 };
     ta__q_where(o, TA_Q_ROLL, w, sizeof w);
-    snprintf(sql, sizeof sql, "SELECT (SELECT COALESCE(sum(h.handshakes), 0) FROM daily_rollups h"
-             " WHERE h.legacy = 1 AND %s%s), (SELECT count(DISTINCT h.client_ip) FROM inventory h"
-             " WHERE h.legacy = 1 AND %s%s), (SELECT COALESCE(sum(h.handshakes), 0) FROM"
-             " daily_rollups h WHERE %s%s)", which, w, which, w, which, w);
+    snprintf(sql, sizeof sql, "SELECT COALESCE(sum(h.handshakes) FILTER (WHERE h.legacy = 1), 0),"
+             " COALESCE(sum(h.handshakes), 0) FROM daily_rollups h WHERE %s%s", which, w);
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 2; i++)
             v[i] = (long)sqlite3_column_int64(s, i);
     else
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
-    if (rc != SQLITE_ROW || add_row(sm, "legacy", key, v[0], v[1]))
+    if (rc != SQLITE_ROW || add_row(sm, "legacy", key, v[0], clients))
         return -1;
-    sm->r[sm->n - 1].total = v[2];
+    sm->r[sm->n - 1].total = v[1];
     return v[0];
 }
 
@@ -180,35 +179,127 @@ static int transport_section(sqlite3 *db, const struct ta_qopts *o, struct sum *
     return grouped(db, o, sm, sql, 0, "transport");
 }
 
+/* Rows of a rollups query (o365 = 1 or 0, version, handshakes) (versions: section by the
+ * group) or (text, handshakes) (section `section`), with the clients the pass counted for the
+ * key. Returns 0 or -1. */
+static int fast_rows(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const char *sql,
+                     const struct ta__q_clients *c, const char *section)
+{
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    int rc;
+    if (!s)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char key[96];
+        const struct ta__q_ckey *k;
+        int hcol = section ? 1 : 2;
+        if (!section) {
+            ta__q_version(s, 1, key, sizeof key);
+            if (!key[0])
+                snprintf(key, sizeof key, "none");
+            k = ta__q_clients_ver(c, sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1));
+        } else {
+            const char *t = ta__q_text(s, 0) ? ta__q_text(s, 0) : "";
+            snprintf(key, sizeof key, "%s", t);
+            k = ta__q_clients_text(&c->app, t);
+        }
+        if (add_row(sm, section ? section : sqlite3_column_int(s, 0) == 1 ? "o365_version"
+                                                                            : "other_version",
+                    key, (long)sqlite3_column_int64(s, hcol), k ? k->clients : 0)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Order of the transport section: most handshakes first, then by name (bytes, as SQLite). */
+static int cmp_transport(const void *a, const void *b)
+{
+    const struct srow *x = a, *y = b;
+    if (x->hs != y->hs)
+        return x->hs > y->hs ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* The transport section from the pass: distinct clients counted, handshakes as
+ * ta__q_clients_transport_hs says, total the rollups' handshakes under the same filters. */
+static int transport_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm,
+                          const struct ta__q_clients *c)
+{
+    char sql[1024], w[512] = "";
+    long total = 0, *hs;
+    int rc = -1;
+    if (o->has_since || o->has_until || c->tr.n == 0)
+        return 0;
+    ta__q_where(o, TA_Q_ROLL, w, sizeof w);
+    snprintf(sql, sizeof sql, "SELECT COALESCE(sum(h.handshakes), 0) FROM daily_rollups h"
+             " WHERE 1%s", w);
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    if (!s)
+        return -1;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        total = (long)sqlite3_column_int64(s, 0);
+    } else {
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        sqlite3_finalize(s);
+        return -1;
+    }
+    sqlite3_finalize(s);
+    if (!(hs = calloc(c->tr.n, sizeof *hs))) {
+        fprintf(o->err, "tlsaudit query: out of memory\n");
+        return -1;
+    }
+    if (ta__q_clients_transport_hs(db, o, c, total, hs) == 0) {
+        size_t first = sm->n;
+        rc = 0;
+        for (size_t i = 0; rc == 0 && i < c->tr.n; i++)
+            rc = add_row(sm, "transport", c->tr.k[i].text, hs[i], c->tr.k[i].clients);
+        if (rc == 0)
+            qsort(sm->r + first, sm->n - first, sizeof *sm->r, cmp_transport);
+    }
+    free(hs);
+    return rc;
+}
+
 /* Without filters on clients, servers, SNI or versions: handshakes from the daily rollups (a few
- * rows a day) and distinct clients from the inventory's covering index (o365, version, app,
- * legacy, client_ip), instead of reading every inventory row. Both hold the same keys. */
+ * rows a day) and the distinct clients of every section from one pass over the inventory's
+ * client-ordered index (query_clients.c), instead of reading every inventory row. Both hold
+ * the same keys. Returns the legacy handshakes, -1 (error printed), or -2 when the pass could
+ * not count (gather then runs the general queries). */
 static long gather_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
     char sql[2048], w[512] = "";
+    struct ta__q_clients c;
+    long legacy = -1;
+    int rc = ta__q_clients_count(db, o, &c);
+    if (rc != 0) {
+        legacy = rc > 0 ? -2 : -1;
+        goto out;
+    }
     ta__q_where(o, TA_Q_ROLL, w, sizeof w);
-    snprintf(sql, sizeof sql, "SELECT r.o, NULLIF(r.v, 0), r.hs, COALESCE(c.n, 0) FROM"
-             " (SELECT h.o365 = 1 AS o, h.version AS v, sum(h.handshakes) AS hs FROM daily_rollups"
-             " h WHERE 1%s GROUP BY 1, 2) r LEFT JOIN (SELECT h.o365 = 1 AS o, h.version AS v,"
-             " count(DISTINCT h.client_ip) AS n FROM inventory h WHERE 1%s GROUP BY 1, 2) c"
-             " ON c.o = r.o AND c.v = r.v ORDER BY 1 DESC, r.v = 0, r.v DESC", w, w);
-    if (grouped(db, o, sm, sql, 1, NULL) != 0)
-        return -1;
-    snprintf(sql, sizeof sql, "SELECT 0, r.app, r.hs, COALESCE(c.n, 0) FROM"
-             " (SELECT h.app AS app, sum(h.handshakes) AS hs FROM daily_rollups h WHERE 1%s"
-             " GROUP BY 1) r LEFT JOIN (SELECT h.app AS app, count(DISTINCT h.client_ip) AS n"
-             " FROM inventory h WHERE 1%s GROUP BY 1) c ON c.app = r.app ORDER BY 3 DESC, 2",
-             w, w);
-    if (grouped(db, o, sm, sql, 0, "app") != 0 || transport_section(db, o, sm, &sources[TA_QSRC_INV]))
-        return -1;
+    snprintf(sql, sizeof sql, "SELECT h.o365 = 1, h.version, sum(h.handshakes) FROM daily_rollups"
+             " h WHERE 1%s GROUP BY 1, 2 ORDER BY 1 DESC, h.version = 0, h.version DESC", w);
+    if (fast_rows(db, o, sm, sql, &c, NULL) != 0)
+        goto out;
+    snprintf(sql, sizeof sql, "SELECT h.app, sum(h.handshakes) FROM daily_rollups h WHERE 1%s"
+             " GROUP BY 1 ORDER BY 2 DESC, 1", w);
+    if (fast_rows(db, o, sm, sql, &c, "app") != 0 || transport_fast(db, o, sm, &c) != 0)
+        goto out;
     section_totals(sm, "o365_version");
     section_totals(sm, "other_version");
     section_totals(sm, "app");
     section_totals(sm, "transport");
-    if (legacy_group_fast(db, o, sm, "o365", "h.o365 = 1") < 0 ||
-        legacy_group_fast(db, o, sm, "other", "h.o365 = 0") < 0)
-        return -1;
-    return legacy_group_fast(db, o, sm, "all", "1");
+    if (legacy_group_fast(db, o, sm, "o365", "h.o365 = 1", c.legacy[0]) < 0 ||
+        legacy_group_fast(db, o, sm, "other", "h.o365 = 0", c.legacy[1]) < 0)
+        goto out;
+    legacy = legacy_group_fast(db, o, sm, "all", "1", c.legacy[2]);
+out:
+    ta__q_clients_free(&c);
+    return legacy;
 }
 
 /* Gather every section. Returns the number of legacy handshakes, or -1. */
@@ -216,8 +307,11 @@ static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
     const struct qsrc *q = &sources[o->src];
     char sql[2048];
-    if (o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version)
-        return gather_fast(db, o, sm);
+    if (o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version) {
+        long fast = gather_fast(db, o, sm);
+        if (fast != -2)
+            return fast;
+    }
     snprintf(sql, sizeof sql, "SELECT h.o365 = 1, %s, %s, %s FROM %s h WHERE 1", q->version,
              q->hs, q->clients, q->table);
     ta__q_where(o, q->kind, sql, sizeof sql);
