@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TA__RING_BYTES (2u << 20)     /* per ring; holds ~5,000 handshake-sized packets */
+#define TA__RING_BYTES (1u << 20)     /* per ring; holds ~2,500 handshake-sized packets */
 #define TA__RING_PUBLISH 64           /* records written before the producer publishes them */
 #define TA__RING_MAX_CAPLEN 262144u   /* libpcap's largest snapshot length; longer is cut */
 

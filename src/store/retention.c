@@ -6,7 +6,18 @@
  * times the rows the batch added (never fewer than RETAIN_MIN), so deletion keeps pace with the
  * traffic without one long transaction that would hold the queue up. Before a handshakes row goes,
  * its counts move to the pruned_* columns of its inventory and rollup rows, so the inventory stays
- * "pruned + retained rows" (the invariant the kill -9 test checks).
+ * "pruned + retained rows" (the invariant the kill -9 test checks): the batch's own inventory and
+ * daily rows and the deletes commit together.
+ *
+ * Memory: the deletes go in chunks of RETAIN_CHUNK rows, each under a SAVEPOINT of its own (a
+ * failed chunk is undone alone; the chunks before it are whole). A savepoint keeps the original
+ * of every page written after it opens in its sub-journal, which temp_store=MEMORY puts on the
+ * heap, and deleting touches pages all over the client_ip index and the inventory: one savepoint
+ * over a whole step (up to RETAIN_MAX rows) held tens of MB at the peak (--retain-days 7 on a
+ * month: 86 MB peak RSS against 72 MB with 30 days; bench/RESULTS-rss.md). Released after each
+ * chunk, the journal holds one chunk's pages. (A temp file instead of memory costs ~500,000
+ * write() calls on a 181 MB month; a transaction of its own after the COMMIT would let a reader
+ * or a kill -9 see the batch's daily client keys of a day whose keys retention drops.)
  *
  * Age is counted from the newest row written (st->max_ts_us), not the wall clock: a live sensor
  * sees the same thing, and replaying an old capture keeps its last N days instead of nothing.
@@ -25,6 +36,7 @@
 
 #define RETAIN_MIN 1000       /* rows deleted per commit at least (when over a limit) */
 #define RETAIN_MAX 20000      /* ... and at most */
+#define RETAIN_CHUNK 500      /* rows per savepoint: bounds its in-memory journal */
 
 /* One integer from a query without parameters; dflt when no row or an error. */
 static int64_t one_int(sqlite3 *db, const char *sql, int64_t dflt)
@@ -145,6 +157,48 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
                  newest_us, 0, 0);
 }
 
+/* A step failed: say why (before the rollback replaces the message) and undo it. */
+static void undo(struct ta_store *st)
+{
+    TA_LOG(TA_LOG_WARN, "%s: retention: %s", st->path, sqlite3_errmsg(st->db));
+    sqlite3_exec(st->db, "ROLLBACK TO ta_retain", NULL, NULL, NULL);
+}
+
+/* Run sql under SAVEPOINT ta_retain: released when it worked, undone when not. */
+static bool savepoint(struct ta_store *st, const char *sql)
+{
+    if (sqlite3_exec(st->db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
+        return false;
+    bool ok = sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok)
+        undo(st);
+    sqlite3_exec(st->db, "RELEASE ta_retain", NULL, NULL, NULL);
+    return ok;
+}
+
+/* One chunk of at most k rows of each table, under a savepoint of its own (see the file
+ * comment): choose, move the counts, delete. *newest: the newest handshake deleted, -1 when
+ * none was. Returns false (the chunk undone and logged) on an error. */
+static bool chunk(struct ta_store *st, bool by_size, int64_t cut, int64_t k, int64_t *newest)
+{
+    sqlite3 *db = st->db;
+    bool ok = true;
+    *newest = -1;
+    if (sqlite3_exec(db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
+        return false;
+    *newest = choose(db, by_size, cut, k, &ok);
+    int64_t upto = by_size ? (*newest >= 0 ? *newest + 1 : 0) : cut;
+    if (by_size && cut > upto)
+        upto = cut;
+    ok = ok && prune(st, *newest, upto, k);
+    if (!ok) {
+        undo(st);
+        *newest = -1;
+    }
+    sqlite3_exec(db, "RELEASE ta_retain", NULL, NULL, NULL);
+    return ok;
+}
+
 /* See inv_int.h. */
 void ta__retain_step(struct ta_store *st)
 {
@@ -167,15 +221,16 @@ void ta__retain_step(struct ta_store *st)
     bool ok = true;
     if (!by_size && cut <= 0 && !(st->max_bytes && file > st->max_bytes))
         return;
-    if (sqlite3_exec(st->db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
-        return;
     /* by size, a few rounds: the bytes a row frees vary (index pages are shared) */
     for (int round = 0; ok && (by_size || cut > 0) && round < 4; round++) {
-        int64_t newest = choose(st->db, by_size, cut, n, &ok);
-        int64_t upto = by_size ? (newest >= 0 ? newest + 1 : 0) : cut;
-        if (by_size && cut > upto)
-            upto = cut;
-        ok = ok && prune(st, newest, upto, n);
+        int64_t newest = -1;
+        for (int64_t left = n; ok && left > 0; left -= RETAIN_CHUNK) {
+            int64_t k = left < RETAIN_CHUNK ? left : RETAIN_CHUNK;
+            int64_t before = sqlite3_total_changes64(st->db);
+            ok = chunk(st, by_size, cut, k, &newest);
+            if (newest < 0 && sqlite3_total_changes64(st->db) == before)
+                break;   /* nothing of any table left to delete */
+        }
         if (!by_size || newest < 0)
             break;
         used = used_bytes(st->db, &file);
@@ -192,12 +247,7 @@ void ta__retain_step(struct ta_store *st)
                st->path, (long long)(used >> 20));
     }
     if (ok && st->max_bytes && file > st->max_bytes)
-        ok = sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) == SQLITE_OK;
-    if (!ok) {
-        TA_LOG(TA_LOG_WARN, "%s: retention: %s", st->path, sqlite3_errmsg(st->db));
-        sqlite3_exec(st->db, "ROLLBACK TO ta_retain", NULL, NULL, NULL);
-    }
-    sqlite3_exec(st->db, "RELEASE ta_retain", NULL, NULL, NULL);
+        (void)savepoint(st, "PRAGMA incremental_vacuum");
 }
 
 /* See inv_int.h. */

@@ -13,6 +13,7 @@
  *
  * Creation is atomic (create_new): a new database appears under its name already migrated. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,28 @@ static int configure_rw(sqlite3 *db, const char *path, char *errbuf)
     return TA_OK;
 }
 
+/* fsync a closed file by name. 0 or -1 with errno set. */
+static int sync_file(const char *name)
+{
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 /* Create a new database atomically: build it fully migrated under a temporary name in the same
  * directory, then link() it into place. A capture killed at any moment therefore leaves either
  * no database or a complete one (never an empty file that queries would refuse), and of two
  * captures creating the same file at once the second link fails with EEXIST and both then open
  * the one that won. Where hard links are not supported, rename() is the fallback (racy only for
  * that concurrent-creation case). A kill during creation can leave "<path>.new-<pid>" behind.
+ * The temporary file is built without a journal on disk and without syncs (a crash leaves only
+ * that file, which nobody opens) and synced once before it is linked: the schema's dozens of
+ * small transactions took ~36 fdatasync calls, ~0.1-0.2 s of every capture into a new file.
  * Returns TA_OK or TA_ERR_IO with errbuf set. */
 static int create_new(const char *path, char *errbuf)
 {
@@ -92,13 +109,18 @@ static int create_new(const char *path, char *errbuf)
         TA_LOG(TA_LOG_WARN, "%s: chmod 0640: %s", tmp, strerror(errno));
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     /* before the first table, or it takes a VACUUM: freed pages can be returned (retention.c) */
-    sqlite3_exec(db, "PRAGMA auto_vacuum=INCREMENTAL", NULL, NULL, NULL);
+    sqlite3_exec(db, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=MEMORY; "
+                 "PRAGMA synchronous=OFF", NULL, NULL, NULL);
     if (ta__store_register_functions(db) == SQLITE_OK && ta__schema_migrate(db, path, errbuf) == TA_OK)
         rc = TA_OK;
     else if (errbuf[0] == '\0')
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: %s", path, sqlite3_errmsg(db));
     if (sqlite3_close(db) != SQLITE_OK && rc == TA_OK) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: close failed", path);
+        rc = TA_ERR_IO;
+    }
+    if (rc == TA_OK && sync_file(tmp) != 0) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: fsync: %s", path, strerror(errno));
         rc = TA_ERR_IO;
     }
     if (rc == TA_OK && link(tmp, path) != 0 && errno != EEXIST) {
