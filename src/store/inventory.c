@@ -505,17 +505,21 @@ void ta__inv_discard(struct ta_store *st)
     t->ninv = t->ndc = t->nrl = 0;
 }
 
-/* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or DNS answer. */
+/* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,
+ * the latest DNS answer for the server seen by then. One row of VALUES, not INSERT ... SELECT:
+ * a single-row insert needs no statement journal (bench/RESULTS-invkey.md). */
+#define INV_DNS_NAME                                                                           \
+    "(SELECT name FROM dns_answers WHERE addr = ?3 AND ts_us <= ?23 "                          \
+    "ORDER BY ts_us DESC, id DESC LIMIT 1)"
 #define INS_INV_SQL                                                                            \
     "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "       \
     "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "   \
-    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?27, ?17, "  \
-    "CASE WHEN ?7 <> '' THEN ?7 WHEN ?18 IS NOT NULL THEN ?18 ELSE COALESCE(d.name, '') END, " \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?27, ?17, " \
+    "CASE WHEN ?7 <> '' THEN ?7 WHEN ?18 IS NOT NULL THEN ?18 "                                \
+    "ELSE COALESCE(" INV_DNS_NAME ", '') END, "                                                \
     "CASE WHEN ?7 <> '' THEN 'sni' WHEN ?18 IS NOT NULL THEN 'cert' "                          \
-    "WHEN d.name IS NOT NULL THEN 'dns' ELSE '' END, "                                         \
-    "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25 "                                            \
-    "FROM (SELECT NULL) LEFT JOIN (SELECT name FROM dns_answers WHERE addr = ?3 AND "          \
-    "ts_us <= ?23 AND ?7 = '' AND ?18 IS NULL ORDER BY ts_us DESC, id DESC LIMIT 1) d WHERE 1"
+    "WHEN " INV_DNS_NAME " IS NOT NULL THEN 'dns' ELSE '' END, "                               \
+    "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25)"
 static const char INS_INV[] = INS_INV_SQL;
 /* The fallback when the key has a row under another key_hash (insert_entry). */
 static const char UPSERT_INV[] =
