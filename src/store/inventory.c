@@ -271,7 +271,8 @@ static bool run(sqlite3_stmt *s)
     return rc == SQLITE_DONE;
 }
 
-/* Bind entry e to s (the three inventory statements share their parameter numbers). */
+/* Bind entry e to s (the inventory statements share their parameter numbers; ?26 is a row id,
+ * ?27 a key_hash, bound by the caller). */
 static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
                        int64_t now)
 {
