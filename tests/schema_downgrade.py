@@ -26,6 +26,8 @@ out += ["DROP TRIGGER IF EXISTS %s;" % t for t in drops["trigger"]]
 out += ["DROP INDEX IF EXISTS %s;" % i for i in drops["index"]]
 out += ["DROP VIEW IF EXISTS %s;" % v for v in drops["view"]]
 out += ["DROP TABLE IF EXISTS %s;" % t for t in drops["table"]]
-out += ["ALTER TABLE %s DROP COLUMN %s;" % c for c in drops["column"]]
+# a column added to a table that a later file's undo drops anyway (009 adds to 004's inventory)
+out += ["ALTER TABLE %s DROP COLUMN %s;" % c for c in drops["column"]
+        if c[0].lower() not in (t.lower() for t in drops["table"])]
 out.append("PRAGMA user_version = %d;" % keep)
 print("\n".join(out))

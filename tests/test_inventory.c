@@ -1,8 +1,9 @@
 /* test_inventory.c - the store's inventory and daily rollups on real SQLite files: --max-db-size
  * parsing, the per-batch aggregate against a recomputation from the rows (more distinct keys
  * than the aggregate holds, so it flushes mid-batch; repeated keys; "none" values that differ
- * from real zeros: cipher 0x0000, no ServerHello, SSLv2), two writers on one file, and the
- * writer's remembered row ids and daily client keys going stale under it. */
+ * from real zeros: cipher 0x0000, no ServerHello, SSLv2), two writers on one file, the
+ * writer's remembered row ids and daily client keys going stale under it, and the key hash
+ * (schema 009) cut to 2 bits so that nearly every key shares its hash with others. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -96,6 +97,27 @@ static const char ROW_KEYS[] =
     "COALESCE(h.cipher_v2, 0), COALESCE(h.client_max_version, 0), COALESCE(h.ja3, ''), "
     "COALESCE(h.ja4, ''), h.o365 FROM handshakes h)";
 
+/* Every inventory row's counts against the rows' (full 16-column key; the writers of these
+ * tests name their sensor "unit" and start no run): mismatched keys. */
+static const char KEY_MISMATCH[] =
+    "WITH exp AS (SELECT 'unit' AS sensor, h.client_ip, h.server_ip, "
+    "h.server_port, h.transport, COALESCE(h.app, ''), COALESCE(h.sni, ''), "
+    "COALESCE(h.version, 0), COALESCE(h.cipher_id, -1), COALESCE(h.cipher_v2, 0), "
+    "COALESCE(h.client_max_version, 0), COALESCE(h.ja3, ''), COALESCE(h.ja4, ''), h.o365, "
+    "COALESCE(h.o365_service, ''), COALESCE(h.o365_reason, ''), count(*), sum(h.established), "
+    "min(h.ts_us), max(h.ts_us) FROM handshakes h "
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), "
+    "act AS (SELECT sensor, client_ip, server_ip, server_port, transport, app, sni, version, "
+    "cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, o365_service, o365_reason, "
+    "handshakes, established, first_seen_us, last_seen_us FROM inventory) "
+    "SELECT (SELECT count(*) FROM (SELECT * FROM exp EXCEPT SELECT * FROM act)) + "
+    "(SELECT count(*) FROM (SELECT * FROM act EXCEPT SELECT * FROM exp))";
+/* Rows whose key_hash is not the hash of their key (the connection's ta_inv_key_hash). */
+static const char BAD_HASH[] =
+    "SELECT count(*) FROM inventory WHERE key_hash <> ta_inv_key_hash(sensor, client_ip, "
+    "server_ip, server_port, transport, app, sni, version, cipher_id, cipher_v2, "
+    "client_max_version, ja3, ja4, o365, o365_service, o365_reason)";
+
 static void test_aggregate(void)
 {
     const char *db = path_of("agg.db");
@@ -127,6 +149,8 @@ static void test_aggregate(void)
     CHECK_INT(one(ro, "SELECT count(*) FROM handshakes"), 12000);
     CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 12000);
     CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+    CHECK_INT(one(ro, BAD_HASH), 0);
+    CHECK(one(ro, "SELECT count(DISTINCT key_hash) FROM inventory") > 8000);
     CHECK_INT(one(ro, "SELECT sum(refused) FROM inventory"),
               one(ro, "SELECT count(*) FROM handshakes WHERE established = 0"));
     CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory WHERE cipher_id = 0"),
@@ -255,6 +279,74 @@ static void test_stale_hints(void)
     sqlite3_close(ro);
 }
 
+/* Write n records of nclients (i from i0) in batches of 400, on a fresh store (no remembered
+ * ids: every key is found by its hash or inserted). */
+static void write_recs(const char *db, int i0, int n, int nclients)
+{
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    ta_store_set_sensor(st, "unit");
+    for (int i = i0; i < i0 + n; i++) {
+        rec(&hs, i, nclients);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+        if (i % 400 == 399)
+            CHECK_INT(ta_store_commit(st), TA_OK);
+    }
+    ta_store_close(st);
+}
+
+/* Key hashes cut to 2 bits (TA_TEST_INV_HASH_BITS): thousands of keys share 4 hash values, so
+ * every lookup by hash meets other keys and must tell them apart on the row; then rows with a
+ * wrong key_hash (as a copy made without it would have) are found by the key and repaired; then
+ * a file from before schema 009 gets its key hashes from the migration. */
+static void test_hash_collisions(void)
+{
+    const char *db = path_of("coll.db");
+    char err[TA_ERRBUF_SIZE];
+    CHECK_INT(setenv("TA_TEST_INV_HASH_BITS", "2", 1), 0);
+    write_recs(db, 0, 2000, 1500);
+    write_recs(db, 1000, 2000, 1500);       /* half the keys again, found by their hash */
+    sqlite3 *w = NULL;
+    CHECK_INT(sqlite3_open(db, &w), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(w, "UPDATE inventory SET key_hash = key_hash + 100 WHERE id % 2 = 0",
+                           NULL, NULL, NULL), SQLITE_OK);
+    long long wrong = sqlite3_changes(w);
+    CHECK(wrong > 100);
+    sqlite3_close(w);
+    write_recs(db, 0, 4000, 1500);          /* every key again: half of them under a wrong hash */
+    sqlite3 *ro = NULL;
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (ro) {
+        CHECK_INT(one(ro, "SELECT count(*) FROM handshakes"), 8000);
+        CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 8000);
+        CHECK_INT(one(ro, "SELECT count(DISTINCT key_hash) FROM inventory"), 4);
+        CHECK(one(ro, "SELECT count(*) FROM inventory") > 1000);
+        CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+        CHECK_INT(one(ro, KEY_MISMATCH), 0);
+        CHECK_INT(one(ro, BAD_HASH), 0);
+        sqlite3_close(ro);
+    }
+    /* back to schema 8: the migration fills key_hash */
+    CHECK_INT(sqlite3_open(db, &w), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(w, "DROP INDEX inventory_hash; ALTER TABLE inventory DROP COLUMN "
+                           "key_hash; PRAGMA user_version = 8", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(w);
+    write_recs(db, 0, 800, 1500);
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (ro) {
+        CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 8800);
+        CHECK_INT(one(ro, "SELECT count(DISTINCT key_hash) FROM inventory"), 4);
+        CHECK_INT(one(ro, KEY_MISMATCH), 0);
+        CHECK_INT(one(ro, BAD_HASH), 0);
+        sqlite3_close(ro);
+    }
+    CHECK_INT(unsetenv("TA_TEST_INV_HASH_BITS"), 0);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_inventory.XXXXXX");
@@ -266,6 +358,7 @@ int main(void)
     test_aggregate();
     test_two_writers();
     test_stale_hints();
+    test_hash_collisions();
     check_dir_done(dir);
     return CHECK_DONE();
 }

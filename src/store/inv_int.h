@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sqlite3.h>
 
 #include "tlsaudit/o365_rules.h"
 #include "tlsaudit/handshake.h"
@@ -23,6 +24,20 @@ struct ta__inv_row {
     const struct ta__o365_verdict *v;     /* o365 0: service and reason are not used */
     bool established;
 };
+
+/* The 16 key values of an inventory row, as stored (schema 004; "" and 0 / -1 for none). */
+struct ta__inv_key {
+    const char *sensor, *client, *server, *transport, *app, *sni, *ja3, *ja4, *service, *reason;
+    int64_t port, version, cipher_id, cipher_v2, cmax, o365;
+};
+
+/* The inventory's key_hash column for key k (schema 009; inv_hash.c), kept to the bits of mask
+ * (ta__inv_hash_mask: all 64 unless a test asks for collisions). */
+uint64_t ta__inv_key_hash(const struct ta__inv_key *k, uint64_t mask);
+uint64_t ta__inv_hash_mask(void);
+/* SQL ta_inv_key_hash(<16 key values in TA__INV_KEY16_COLS order>), registered on every
+ * connection by ta__store_register_functions. */
+void ta__inv_fn_key_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* Allocate the batch aggregate (fixed-size tables, once per store) and prepare its statements.
  * TA_OK, TA_ERR_NOMEM or TA_ERR_IO (sqlite3_errmsg says why). */
@@ -48,17 +63,20 @@ void ta__retain_step(struct ta_store *st);
  * not already. */
 void ta__retain_prepare(struct ta_store *st);
 
-/* Key expressions of a handshakes row h joined with runs r, in inventory key order (shared by
- * the SQL that rebuilds and prunes). */
-#define TA__INV_KEY_SQL                                                                          \
+/* Key expressions of a handshakes row h joined with runs r, in inventory key order, then the
+ * key hash of those values (shared by the SQL that rebuilds and prunes: a row it inserts carries
+ * its key_hash, schema 009). TA__INV_KEY16_* are the 16 key columns alone. */
+#define TA__INV_KEY16_SQL                                                                        \
     "COALESCE(r.sensor, ''), h.client_ip, h.server_ip, h.server_port, h.transport, "            \
     "COALESCE(h.app, ''), COALESCE(h.sni, ''), COALESCE(h.version, 0), "                        \
     "COALESCE(h.cipher_id, -1), COALESCE(h.cipher_v2, 0), COALESCE(h.client_max_version, 0), "  \
     "COALESCE(h.ja3, ''), COALESCE(h.ja4, ''), h.o365, COALESCE(h.o365_service, ''), "          \
     "COALESCE(h.o365_reason, '')"
-#define TA__INV_KEY_COLS                                                                         \
+#define TA__INV_KEY_SQL TA__INV_KEY16_SQL ", ta_inv_key_hash(" TA__INV_KEY16_SQL ")"
+#define TA__INV_KEY16_COLS                                                                       \
     "sensor, client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, "      \
     "cipher_v2, client_max_version, ja3, ja4, o365, o365_service, o365_reason"
+#define TA__INV_KEY_COLS TA__INV_KEY16_COLS ", key_hash"
 #define TA__INV_CONFLICT                                                                         \
     "(client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, cipher_v2, "  \
     "client_max_version, ja3, ja4, o365, o365_service, o365_reason, sensor)"

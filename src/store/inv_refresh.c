@@ -12,7 +12,8 @@
  * back to its pruned_* part (rows with none are deleted), then the retained rows are added again
  * with their current verdicts. Days: every day the set touched is recomputed from the rows,
  * unless retention has deleted rows of that day (their verdicts can no longer be recomputed:
- * such days keep the counts they had). */
+ * such days keep the counts they had). Rows it inserts or adds to get their key_hash (schema 009)
+ * from ta_inv_key_hash() of the key, so a wrong one (a copy made without it) is repaired here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ static const char INV_ADD_FMT[] =
     "excluded.last_seen_us ELSE max(last_seen_us, excluded.last_seen_us) END, "
     "name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END, "
     "name_source = CASE WHEN excluded.name <> '' THEN excluded.name_source ELSE name_source END, "
-    "updated_us = excluded.updated_us";
+    "updated_us = excluded.updated_us, key_hash = excluded.key_hash";
 
 /* Rebuild the inventory rows of the clients of run (all clients when run <= 0). */
 static int rebuild_inventory(sqlite3 *db, int64_t run, int64_t now, char *errbuf)

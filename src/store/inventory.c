@@ -16,7 +16,9 @@
  * flush is about one inventory update and one daily client write per handshake. Two hints keep
  * each of them to a single statement where they can: the inventory row id remembered per key
  * (updated by id, without RETURNING) and the daily client keys written by earlier batches
- * (updated first). Both are checked by the statement itself, never trusted. */
+ * (updated first). Both are checked by the statement itself, never trusted. A key not remembered
+ * is looked up by its key hash (schema 009: a narrow index, the key compared on the row) and,
+ * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS-invkey.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +66,8 @@ struct ta__inv {
     struct dc_e *dc;
     struct rl_e *rl;
     uint32_t ninv, ndc, nrl;
-    sqlite3_stmt *up_inv, *upd_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
+    sqlite3_stmt *up_inv, *sel_hash, *ins_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
+    uint64_t hash_mask;       /* key_hash bits kept (ta__inv_hash_mask) */
     uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
     int64_t *cid;
     uint64_t *dc_known;       /* DC_KNOWN slots: hashes of daily client keys with a row */
@@ -268,7 +271,8 @@ static bool run(sqlite3_stmt *s)
     return rc == SQLITE_DONE;
 }
 
-/* Bind entry e to s (the three inventory statements share their parameter numbers). */
+/* Bind entry e to s (the inventory statements share their parameter numbers; ?26 is a row id,
+ * ?27 a key_hash, bound by the caller). */
 static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
                        int64_t now)
 {
@@ -290,43 +294,97 @@ static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct 
     sqlite3_bind_int64(s, 25, now);
 }
 
-/* Bind and step s to its end; its RETURNING id (when a row came back) goes to *id. False on
- * error. */
-static bool run_id(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
-                   int64_t now, int64_t *id, bool *found)
+/* The key_hash of entry e (schema 009), over its key exactly as bound. */
+static int64_t key_hash_of(const struct ta_store *st, const struct ta__inv *t,
+                           const struct inv_e *e)
 {
-    int rc;
+    const struct ta__inv_key k = {
+        .sensor = st->sensor, .client = e->client, .server = e->server, .port = e->port,
+        .transport = e->transport, .app = e->app, .sni = e->sni, .version = e->version,
+        .cipher_id = e->cipher_id, .cipher_v2 = e->cipher_v2, .cmax = e->cmax, .ja3 = e->ja3,
+        .ja4 = e->ja4, .o365 = e->o365, .service = e->service, .reason = e->reason,
+    };
+    return (int64_t)ta__inv_key_hash(&k, t->hash_mask);
+}
+
+/* Update the row id with entry e (its key compared on the row); *hit when a row changed. */
+static bool update_by_id(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
+                         int64_t now, int64_t id, bool *hit)
+{
+    bind_entry(st, t->upd_id, e, now);
+    sqlite3_bind_int64(t->upd_id, 26, id);
+    if (!run(t->upd_id))
+        return false;
+    *hit = sqlite3_changes(st->db) == 1;
+    return true;
+}
+
+/* The id of the row of e's key, found by its key hash (narrow index; the key compared on the
+ * row, so keys sharing a hash are told apart); 0 when there is none. -1 on error. */
+static int64_t find_by_hash(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
+                            int64_t now, int64_t kh)
+{
+    sqlite3_stmt *s = t->sel_hash;
+    int64_t id = 0;
     bind_entry(st, s, e, now);
-    *found = false;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(s, 0);
-        *found = true;
+    sqlite3_bind_int64(s, 27, kh);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(s, 0);
+        rc = SQLITE_DONE;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_DONE;
+    return rc == SQLITE_DONE ? id : -1;
+}
+
+/* Insert e as a new row (which also looks up a DNS name); its id to *id. A UNIQUE failure means
+ * the key has a row under another key_hash (written without one: a central view's copy, a hand
+ * edit): then the upsert by key adds to it and repairs its key_hash. */
+static bool insert_entry(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
+                         int64_t now, int64_t kh, int64_t *id)
+{
+    bind_entry(st, t->ins_inv, e, now);
+    sqlite3_bind_int64(t->ins_inv, 27, kh);
+    int rc = sqlite3_step(t->ins_inv);
+    sqlite3_reset(t->ins_inv);
+    if (rc == SQLITE_DONE) {
+        *id = sqlite3_last_insert_rowid(st->db);
+        return true;
+    }
+    if (rc != SQLITE_CONSTRAINT)
+        return false;
+    bool found = false;
+    bind_entry(st, t->up_inv, e, now);
+    sqlite3_bind_int64(t->up_inv, 27, kh);
+    while ((rc = sqlite3_step(t->up_inv)) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(t->up_inv, 0);
+        found = true;
+    }
+    sqlite3_reset(t->up_inv);
+    return rc == SQLITE_DONE && found;
 }
 
 /* Write one entry: by the row id the cache remembers for its key (a table seek; the key is
- * compared on the row, so a stale id only misses), else by the key (a seek in the 16-column
- * unique index: measured 25-30 us a row), else an insert (which also looks up a DNS name).
- * The id found is remembered. */
+ * compared on the row, so a stale id only misses), else by the row its key hash finds (a seek in
+ * the narrow key_hash index), else an insert. The id found is remembered. */
 static bool write_entry(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
                         int64_t now)
 {
     uint32_t c = (uint32_t)(e->hash >> 20) & (INV_CACHE - 1);
-    int64_t id = 0;
-    bool found = false;
+    bool hit = false;
     if (t->ckey[c] == e->hash) {
-        bind_entry(st, t->upd_id, e, now);
-        sqlite3_bind_int64(t->upd_id, 26, t->cid[c]);
-        if (!run(t->upd_id))
+        if (!update_by_id(st, t, e, now, t->cid[c], &hit))
             return false;
-        if (sqlite3_changes(st->db) == 1)
+        if (hit)
             return true;
     }
-    if (!found && !run_id(st, t->upd_inv, e, now, &id, &found))
+    int64_t kh = key_hash_of(st, t, e);
+    int64_t id = find_by_hash(st, t, e, now, kh);
+    if (id < 0)
         return false;
-    if (!found && (!run_id(st, t->up_inv, e, now, &id, &found) || !found))
+    if (id > 0 && (!update_by_id(st, t, e, now, id, &hit) || !hit))
+        return false;
+    if (id == 0 && !insert_entry(st, t, e, now, kh, &id))
         return false;
     t->ckey[c] = e->hash;
     t->cid[c] = id;
@@ -448,17 +506,25 @@ void ta__inv_discard(struct ta_store *st)
     t->ninv = t->ndc = t->nrl = 0;
 }
 
+/* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,
+ * the latest DNS answer for the server seen by then. One row of VALUES, not INSERT ... SELECT:
+ * a single-row insert needs no statement journal (bench/RESULTS-invkey.md). */
+#define INV_DNS_NAME                                                                           \
+    "(SELECT name FROM dns_answers WHERE addr = ?3 AND ts_us <= ?23 "                          \
+    "ORDER BY ts_us DESC, id DESC LIMIT 1)"
+#define INS_INV_SQL                                                                            \
+    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "       \
+    "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "   \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?27, ?17, " \
+    "CASE WHEN ?7 <> '' THEN ?7 WHEN ?18 IS NOT NULL THEN ?18 "                                \
+    "ELSE COALESCE(" INV_DNS_NAME ", '') END, "                                                \
+    "CASE WHEN ?7 <> '' THEN 'sni' WHEN ?18 IS NOT NULL THEN 'cert' "                          \
+    "WHEN " INV_DNS_NAME " IS NOT NULL THEN 'dns' ELSE '' END, "                               \
+    "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25)"
+static const char INS_INV[] = INS_INV_SQL;
+/* The fallback when the key has a row under another key_hash (insert_entry). */
 static const char UPSERT_INV[] =
-    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "
-    "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "
-    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-    "CASE WHEN ?7 <> '' THEN ?7 WHEN ?18 IS NOT NULL THEN ?18 ELSE COALESCE(d.name, '') END, "
-    "CASE WHEN ?7 <> '' THEN 'sni' WHEN ?18 IS NOT NULL THEN 'cert' "
-    "WHEN d.name IS NOT NULL THEN 'dns' ELSE '' END, "
-    "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25 "
-    "FROM (SELECT NULL) LEFT JOIN (SELECT name FROM dns_answers WHERE addr = ?3 AND ts_us <= ?23 "
-    "AND ?7 = '' AND ?18 IS NULL ORDER BY ts_us DESC, id DESC LIMIT 1) d "
-    "WHERE 1 ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
+    INS_INV_SQL " ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
     "handshakes = handshakes + excluded.handshakes, "
     "established = established + excluded.established, refused = refused + excluded.refused, "
     "first_seen = CASE WHEN excluded.first_seen_us < first_seen_us THEN excluded.first_seen "
@@ -469,7 +535,8 @@ static const char UPSERT_INV[] =
     "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name ELSE excluded.name END, "
     "name_source = CASE WHEN name_source = 'sni' OR excluded.name_source = '' "
     "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name_source "
-    "ELSE excluded.name_source END, updated_us = excluded.updated_us RETURNING id";
+    "ELSE excluded.name_source END, updated_us = excluded.updated_us, "
+    "key_hash = excluded.key_hash RETURNING id";
 
 #define UPD_SET                                                                                \
     "UPDATE inventory SET handshakes = handshakes + ?19, established = established + ?20, "     \
@@ -491,7 +558,8 @@ static const char UPSERT_INV[] =
  * a RETURNING clause costs an ephemeral table per statement (~30% of these updates). */
 static const char UPD_ID[] = UPD_SET "WHERE id = ?26 AND " KEY_EQ;
 
-static const char UPD_INV[] = UPD_SET "WHERE " KEY_EQ " RETURNING id";
+/* The row of a key by its key hash (schema 009), the key compared on the row. */
+static const char SEL_HASH[] = "SELECT id FROM inventory WHERE key_hash = ?27 AND " KEY_EQ;
 
 static const char INS_DC[] =
     "INSERT OR IGNORE INTO daily_clients(day, sensor, version, legacy, o365, o365_service, app, "
@@ -520,6 +588,7 @@ int ta__inv_open(struct ta_store *st)
     t->ckey = calloc(INV_CACHE, sizeof *t->ckey);
     t->cid = calloc(INV_CACHE, sizeof *t->cid);
     t->dc_known = calloc(DC_KNOWN, sizeof *t->dc_known);
+    t->hash_mask = ta__inv_hash_mask();
     st->inv = t;
     if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid || !t->dc_known) {
         ta__inv_free(st);
@@ -527,7 +596,8 @@ int ta__inv_open(struct ta_store *st)
     }
     const unsigned f = SQLITE_PREPARE_PERSISTENT;
     if (sqlite3_prepare_v3(st->db, UPSERT_INV, -1, f, &t->up_inv, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(st->db, UPD_INV, -1, f, &t->upd_inv, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, INS_INV, -1, f, &t->ins_inv, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, SEL_HASH, -1, f, &t->sel_hash, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, UPD_ID, -1, f, &t->upd_id, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, INS_DC, -1, f, &t->ins_dc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, UPD_DC, -1, f, &t->upd_dc, NULL) != SQLITE_OK ||
@@ -545,7 +615,8 @@ void ta__inv_free(struct ta_store *st)
     if (!t)
         return;
     sqlite3_finalize(t->up_inv);
-    sqlite3_finalize(t->upd_inv);
+    sqlite3_finalize(t->ins_inv);
+    sqlite3_finalize(t->sel_hash);
     sqlite3_finalize(t->upd_id);
     free(t->ckey);
     free(t->cid);

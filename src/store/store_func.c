@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inv_int.h"
 #include "store_int.h"
 #include "tlsaudit/cidr.h"
 #include "tlsaudit/names.h"
@@ -165,6 +166,7 @@ int ta__store_register_functions(sqlite3 *db)
         { "ta_alert", 1, fn_alert },
         { "ta_ip_in", 2, fn_ip_in },
         { "ta_sni_match", 2, fn_sni_match },
+        { "ta_inv_key_hash", 16, ta__inv_fn_key_hash },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         int rc = sqlite3_create_function(db, fns[i].name, fns[i].nargs,
