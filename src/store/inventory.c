@@ -29,19 +29,29 @@
 #include "store_int.h"
 #include "tlsaudit/fingerprint.h"
 
-#define INV_SLOTS 8192        /* inventory keys per flush (power of two): ~9.6 MB */
-#define DC_SLOTS 16384        /* daily client keys per flush */
+#define INV_SLOTS 8192        /* inventory keys per flush (power of two): ~3 MB */
+#define DC_SLOTS 8192         /* daily client keys per flush */
 #define RL_SLOTS 512          /* daily rollup keys per flush */
-#define INV_CACHE (1u << 18)  /* remembered inventory row ids (direct-mapped by key hash) */
+#define INV_CACHE (1u << 16)  /* remembered inventory row ids (direct-mapped by key hash) */
 #define DC_KNOWN (1u << 16)   /* daily client keys known to have a row (direct-mapped hashes) */
 #define DAY_LEN 11            /* "2026-01-05" + NUL */
 #define SMALL 24              /* app, transport labels, service areas */
+#define SNI_CAP (TA_SNI_MAX + 1)
+#define CN_CAP (TA_TEXT_MAX + 1)
+#define REASON_CAP TA__O365_REASON_MAX
+/* The long texts of the inventory entries (SNI, certificate name, reason: up to 833 bytes, a
+ * few dozen in practice) live in one arena per flush, not in every slot: the slots are a third
+ * of the size (peak RSS, issue 15) and an entry takes what its texts take. A fold that might not
+ * fit flushes first. */
+#define TEXT_ARENA (1u << 20)
+#define TEXT_FOLD_MAX (SNI_CAP + CN_CAP + REASON_CAP)
 
 struct inv_e {
     uint64_t hash;            /* 0 = free slot */
     char client[TA__ADDR_TEXT_LEN], server[TA__ADDR_TEXT_LEN], transport[8], app[SMALL];
-    char sni[TA_SNI_MAX + 1], ja3[TA_JA3_HEX], ja4[TA_JA4_LEN], service[TA__O365_AREA_MAX];
-    char reason[TA__O365_REASON_MAX], cn[TA_TEXT_MAX + 1], first_ts[32], last_ts[32];
+    char ja3[TA_JA3_HEX], ja4[TA_JA4_LEN], service[TA__O365_AREA_MAX];
+    char first_ts[32], last_ts[32];
+    const char *sni, *reason, *cn;    /* in the text arena of struct ta__inv ("" = none) */
     uint16_t port;
     int version, cipher_id, cipher_v2, cmax, o365;
     int64_t hs, est, first_us, last_us;
@@ -71,6 +81,8 @@ struct ta__inv {
     uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
     int64_t *cid;
     uint64_t *dc_known;       /* DC_KNOWN slots: hashes of daily client keys with a row */
+    char *text;               /* TEXT_ARENA bytes: the entries' long texts, emptied per flush */
+    size_t text_used;
 };
 
 /* FNV-1a over a string (its NUL included, so "ab","c" and "a","bc" differ); NULL = "". */
@@ -101,6 +113,20 @@ static void put(char *dst, size_t cap, const char *s)
     dst[n] = '\0';
 }
 
+/* A copy of s (NULL = "") cut to cap - 1 bytes in the text arena, which has room (the caller
+ * checked TEXT_FOLD_MAX). */
+static const char *arena_put(struct ta__inv *t, const char *s, size_t cap)
+{
+    size_t n = s ? strnlen(s, cap - 1) : 0;
+    if (n == 0)
+        return "";
+    char *d = t->text + t->text_used;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    t->text_used += n + 1;
+    return d;
+}
+
 /* True when a string field equals s (NULL = ""), compared as put() would store it. */
 static bool same(const char *field, size_t cap, const char *s)
 {
@@ -126,9 +152,9 @@ static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const cha
            e->cmax == r->client_max_version && e->o365 == r->v->o365 &&
            same(e->client, ISIZE(client), r->client) && same(e->server, ISIZE(server), r->server) &&
            same(e->transport, ISIZE(transport), r->transport) && same(e->app, ISIZE(app), r->app) &&
-           same(e->sni, ISIZE(sni), r->sni) && same(e->ja3, ISIZE(ja3), r->ja3) &&
+           same(e->sni, SNI_CAP, r->sni) && same(e->ja3, ISIZE(ja3), r->ja3) &&
            same(e->ja4, ISIZE(ja4), r->ja4) && same(e->service, ISIZE(service), service) &&
-           same(e->reason, ISIZE(reason), reason);
+           same(e->reason, REASON_CAP, reason);
 }
 
 /* Fold r into the inventory table (a free slot is found: the caller keeps it below 3/4). */
@@ -155,10 +181,10 @@ static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
         e->hash = h;
         put(e->client, sizeof e->client, r->client), put(e->server, sizeof e->server, r->server);
         put(e->transport, sizeof e->transport, r->transport), put(e->app, sizeof e->app, r->app);
-        put(e->sni, sizeof e->sni, r->sni), put(e->ja3, sizeof e->ja3, r->ja3);
+        e->sni = arena_put(t, r->sni, SNI_CAP), put(e->ja3, sizeof e->ja3, r->ja3);
         put(e->ja4, sizeof e->ja4, r->ja4), put(e->service, sizeof e->service, service);
-        put(e->reason, sizeof e->reason, reason);
-        e->cn[0] = '\0';
+        e->reason = arena_put(t, reason, REASON_CAP);
+        e->cn = "";
         e->port = r->server_port, e->version = r->version, e->cipher_id = r->cipher_id;
         e->cipher_v2 = r->cipher_v2, e->cmax = r->client_max_version, e->o365 = r->v->o365;
         e->hs = e->est = 0;
@@ -175,10 +201,10 @@ static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
     if (r->ts_us >= e->last_us) {
         e->last_us = r->ts_us;
         put(e->last_ts, sizeof e->last_ts, r->ts);
-        if (r->cert_cn && *r->cert_cn)
-            put(e->cn, sizeof e->cn, r->cert_cn);
+        if (r->cert_cn && *r->cert_cn && !same(e->cn, CN_CAP, r->cert_cn))
+            e->cn = arena_put(t, r->cert_cn, CN_CAP);
     } else if (!e->cn[0] && r->cert_cn && *r->cert_cn) {
-        put(e->cn, sizeof e->cn, r->cert_cn);
+        e->cn = arena_put(t, r->cert_cn, CN_CAP);
     }
 }
 
@@ -248,7 +274,8 @@ int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r)
     if (!t)
         return TA_OK;
     if ((t->ninv >= INV_SLOTS * 3 / 4 || t->ndc >= DC_SLOTS * 3 / 4 ||
-         t->nrl >= RL_SLOTS * 3 / 4) && ta__inv_flush(st) != TA_OK)
+         t->nrl >= RL_SLOTS * 3 / 4 || t->text_used + TEXT_FOLD_MAX > TEXT_ARENA) &&
+        ta__inv_flush(st) != TA_OK)
         return TA_ERR_IO;
     const char *service = r->v->o365 ? r->v->service : "";
     const char *reason = r->v->reason;   /* also with o365 = 0: "excluded-name: ..." */
@@ -491,6 +518,7 @@ int ta__inv_flush(struct ta_store *st)
         ta__inv_discard(st);
         return TA_ERR_IO;
     }
+    t->text_used = 0;          /* every entry was written and emptied */
     return TA_OK;
 }
 
@@ -504,6 +532,7 @@ void ta__inv_discard(struct ta_store *st)
     memset(t->dc, 0, DC_SLOTS * sizeof *t->dc);
     memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
     t->ninv = t->ndc = t->nrl = 0;
+    t->text_used = 0;
 }
 
 /* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,
@@ -588,9 +617,10 @@ int ta__inv_open(struct ta_store *st)
     t->ckey = calloc(INV_CACHE, sizeof *t->ckey);
     t->cid = calloc(INV_CACHE, sizeof *t->cid);
     t->dc_known = calloc(DC_KNOWN, sizeof *t->dc_known);
+    t->text = malloc(TEXT_ARENA);
     t->hash_mask = ta__inv_hash_mask();
     st->inv = t;
-    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid || !t->dc_known) {
+    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid || !t->dc_known || !t->text) {
         ta__inv_free(st);
         return TA_ERR_NOMEM;
     }
@@ -621,6 +651,7 @@ void ta__inv_free(struct ta_store *st)
     free(t->ckey);
     free(t->cid);
     free(t->dc_known);
+    free(t->text);
     sqlite3_finalize(t->ins_dc);
     sqlite3_finalize(t->upd_dc);
     sqlite3_finalize(t->up_rl);
