@@ -347,6 +347,46 @@ static void test_hash_collisions(void)
     CHECK_INT(unsetenv("TA_TEST_INV_HASH_BITS"), 0);
 }
 
+/* Long texts in one batch: 5,000 keys whose SNI takes 254 bytes need more than the
+ * aggregate's 1 MiB text arena, so the writer must flush when it fills (before its slot tables
+ * do), and every key still ends with its full name and its counts. */
+static void test_long_texts(void)
+{
+    const char *db = path_of("long.db");
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    ta_store_set_sensor(st, "unit");
+    for (int i = 0; i < 5000; i++) {
+        rec(&hs, i, 5000);
+        char *p = hs.ch.sni;
+        size_t n = 0;
+        n += (size_t)snprintf(p, TA_SNI_MAX, "k%05d.", i);
+        while (n < TA_SNI_MAX - 1) {            /* labels of 59 letters and a dot: 254 bytes */
+            p[n] = (char)((n % 60 == 59 || n == TA_SNI_MAX - 10) ? '.' : 'a' + n % 26);
+            n++;
+        }
+        memcpy(p + TA_SNI_MAX - 9, "example", 8);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    ta_store_close(st);
+    sqlite3 *ro = NULL;
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (!ro)
+        return;
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory WHERE length(sni) = 254 AND name = sni"),
+              5000);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 5000);
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+    CHECK_INT(one(ro, KEY_MISMATCH), 0);
+    CHECK_INT(one(ro, BAD_HASH), 0);
+    sqlite3_close(ro);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_inventory.XXXXXX");
@@ -359,6 +399,7 @@ int main(void)
     test_two_writers();
     test_stale_hints();
     test_hash_collisions();
+    test_long_texts();
     check_dir_done(dir);
     return CHECK_DONE();
 }
