@@ -4,8 +4,8 @@
  * The rows come ordered by client_ip from the covering index inventory_clients(client_ip,
  * client_max_version, o365, version, app, legacy, transport) (schemas 010, 011), so all rows of a
  * client are adjacent: each client gets a number, and a key counts a client when the number it
- * last counted differs. That is count(DISTINCT client_ip) of every key at once, with no temporary B-tree and
- * nothing kept per client. A few keys per section: found by a linear search. */
+ * last counted differs. That is count(DISTINCT client_ip) of every key at once, with no temporary
+ * B-tree and nothing kept per client. A few keys per section: found by a linear search. */
 #include <stdlib.h>
 #include <string.h>
 
