@@ -93,7 +93,11 @@ if [ -n "$gen" ]; then
     [ "$width" -le 120 ] && pass || fail "legacy default table is $width columns wide (> 120)"
     wide=$("$TA_BIN" query legacy --all --wide --db "$month" | head -1)
     assert_in "$wide" "ja4" "legacy --wide shows the fingerprints"
+    # the default table's folded pass (schema 011) with filters and its --sensor offer lookup
+    msensor=$(sql "$month" "SELECT sensor FROM runs LIMIT 1")
     compare "$month" "generated month" "summary --since 2026-01-10 --until 2026-01-20" \
+        "legacy --client 10.16.0.0/12" "legacy --sensor $msensor" \
+        "legacy --sensor $msensor --client 10.0.0.0/8 --sni *.outlook.com" \
         "summary --since 2026-01-10 --until 2026-01-20 --format csv --o365" \
         "summary --since 2026-01-07 --format csv --app https" \
         "summary --until 2026-01-12 --format json --client 10.16.0.0/12" \

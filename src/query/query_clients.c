@@ -1,11 +1,11 @@
 /* query_clients.c - the distinct clients of every `query summary` section (version by Office 365
  * or not, application, transport, legacy group) in one pass over the inventory (issue 12).
  *
- * The rows come ordered by client_ip from the covering index inventory_clients(client_ip, o365,
- * version, app, legacy, transport, client_max_version) (schema 010), so all rows of a client are
- * adjacent: each client gets a number, and a key counts a client when the number it last counted
- * differs. That is count(DISTINCT client_ip) of every key at once, with no temporary B-tree and
- * nothing kept per client. A few keys per section: found by a linear search. */
+ * The rows come ordered by client_ip from the covering index inventory_clients(client_ip,
+ * client_max_version, o365, version, app, legacy, transport) (schemas 010, 011), so all rows of a
+ * client are adjacent: each client gets a number, and a key counts a client when the number it
+ * last counted differs. That is count(DISTINCT client_ip) of every key at once, with no temporary
+ * B-tree and nothing kept per client. A few keys per section: found by a linear search. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -497,7 +497,8 @@ static int inv_rows(struct ta_rd *src, const struct ta_rd_filter *f, const char 
 
 static int sq_legacy_rows(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rd_vec *inv)
 {
-    return inv_rows(src, f, INV_COLS " WHERE i.legacy = 1 AND (:all OR i.o365 = 1) AND"
+    /* legacy IS 1: the condition of the partial index inventory_legacy_cover (schema 011) */
+    return inv_rows(src, f, INV_COLS " WHERE i.legacy IS 1 AND (:all OR i.o365 = 1) AND"
                     INV_PERIOD " ORDER BY i.client_ip, i.first_seen_us", NULL, inv);
 }
 
