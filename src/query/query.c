@@ -311,6 +311,22 @@ sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *s
     return s;
 }
 
+/* See query_int.h. */
+int ta__q_fold_run(sqlite3 *db, const struct ta_qopts *o, const char *sql, const int *err)
+{
+    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
+    int rc;
+    if (!s)
+        return SQLITE_ERROR;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE && *err != SQLITE_MISUSE)
+        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
+                *err == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return rc;
+}
+
 const char *ta__q_version(sqlite3_stmt *s, int col, char *buf, size_t buflen)
 {
     long long v = sqlite3_column_int64(s, col);

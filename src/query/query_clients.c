@@ -189,17 +189,7 @@ int ta__q_clients_count(sqlite3 *db, const struct ta_qopts *o, struct ta__q_clie
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
         return -1;
     }
-    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
-    if (s) {
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-            ;
-        if (rc != SQLITE_DONE && p.err != SQLITE_MISUSE)
-            fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
-                    p.err == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-        sqlite3_finalize(s);
-    } else {
-        rc = SQLITE_ERROR;
-    }
+    rc = ta__q_fold_run(db, o, sql, &p.err);
     sqlite3_create_function(db, "ta_q_clients_fold", C_N, SQLITE_UTF8, NULL, NULL, NULL, NULL);
     free(p.prev);
     return rc == SQLITE_DONE ? 0 : p.err == SQLITE_MISUSE ? 1 : -1;

@@ -60,6 +60,11 @@ void ta__q_where(const struct ta_qopts *o, enum ta_qkind kind, char *buf, size_t
 /* Prepare sql and bind the named parameters the filter terms use. Prints the SQLite error to
  * o->err and returns NULL on failure. */
 sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *sql);
+/* Run a folding statement to its end: an SQL function in its WHERE clause does the work (the
+ * one-pass reports of query_clients.c and query_legacy.c). *err is that function's own error,
+ * read after each step: SQLITE_NOMEM is printed, SQLITE_MISUSE (rows out of client order: the
+ * caller counts another way) is not. Returns the last step's code, SQLITE_DONE when whole. */
+int ta__q_fold_run(sqlite3 *db, const struct ta_qopts *o, const char *sql, const int *err);
 
 /* Version label of column col ("" when NULL or 0) into buf (>= 32 bytes). */
 const char *ta__q_version(sqlite3_stmt *s, int col, char *buf, size_t buflen);

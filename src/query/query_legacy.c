@@ -463,15 +463,7 @@ static long collect_folded(sqlite3 *db, const struct ta_qopts *o, struct lclient
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
         return -1;
     }
-    sqlite3_stmt *s = ta__q_prepare(db, o, sql);
-    if (s) {
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-            ;
-        if (rc != SQLITE_DONE && p.err != SQLITE_MISUSE)
-            fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
-                    p.err == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-        sqlite3_finalize(s);
-    }
+    rc = ta__q_fold_run(db, o, sql, &p.err);
     sqlite3_create_function(db, "ta_q_legacy_fold", F_N, SQLITE_UTF8, NULL, NULL, NULL, NULL);
     sqlite3_create_function(db, "ta_q_legacy_new", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
     if (rc == SQLITE_DONE) {
