@@ -332,13 +332,20 @@ static void test_hash_collisions(void)
     }
     /* back to schema 8: the migration fills key_hash */
     CHECK_INT(sqlite3_open(db, &w), SQLITE_OK);
+    /* (schema 8's indexes too: 010 and 011 rebuilt two of them) */
     CHECK_INT(sqlite3_exec(w, "DROP INDEX inventory_hash; ALTER TABLE inventory DROP COLUMN "
-                           "key_hash; PRAGMA user_version = 8", NULL, NULL, NULL), SQLITE_OK);
+                           "key_hash; DROP INDEX inventory_legacy_cover; DROP INDEX "
+                           "inventory_clients; CREATE INDEX inventory_legacy ON inventory(legacy, "
+                           "o365, client_ip); CREATE INDEX inventory_clients ON inventory(o365, "
+                           "version, app, legacy, client_ip); PRAGMA user_version = 8",
+                           NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(w);
     write_recs(db, 0, 800, 1500);
     CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
     if (ro) {
         CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 8800);
+        CHECK_INT(one(ro, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                          "('inventory_hash', 'inventory_legacy_cover', 'inventory_legacy')"), 2);
         CHECK_INT(one(ro, "SELECT count(DISTINCT key_hash) FROM inventory"), 4);
         CHECK_INT(one(ro, KEY_MISMATCH), 0);
         CHECK_INT(one(ro, BAD_HASH), 0);
