@@ -475,11 +475,12 @@ static int check_applicable(const struct ta_qopts *o, int r)
 }
 
 /* One read transaction for the whole report (see query_int.h). Returns 0 or -1 (printed). */
-int ta__q_snapshot(sqlite3 *db, const struct ta_qopts *o)
+int ta__q_snapshot(sqlite3 *db, const struct ta_qopts *o, bool map)
 {
     /* capped by SQLite's SQLITE_MAX_MMAP_SIZE (2 GiB in Debian's build); pages past the map
      * are read as before */
-    sqlite3_exec(db, "PRAGMA mmap_size = " TA_Q_MMAP_SIZE, NULL, NULL, NULL);
+    if (map)
+        sqlite3_exec(db, "PRAGMA mmap_size = " TA_Q_MMAP_SIZE, NULL, NULL, NULL);
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
         return -1;
@@ -549,7 +550,10 @@ int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
         sqlite3_close(db);
         return TA_QUERY_EXIT_ERROR;
     }
-    long n = ta__q_snapshot(db, &o) == 0 ? reports[r](db, &o) : -1;
+    /* the one-pass forms read narrow indexes in order: no memory map (query_int.h) */
+    bool index_only = o.src == TA_QSRC_INV && !o.client && !o.server && !o.sni && !o.version &&
+                      (r == 2 || (r == 1 && o.o365 == 1 && o.fmt == TA_OUT_TABLE && !o.wide));
+    long n = ta__q_snapshot(db, &o, !index_only) == 0 ? reports[r](db, &o) : -1;
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
     if (n < 0)
