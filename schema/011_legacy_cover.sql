@@ -7,7 +7,7 @@
 --     handshakes, established and last_seen, which the writer's update of a row sets at every
 --     batch flush, so each update of a legacy row also rewrites its entry here (no other
 --     inventory index holds a count): +1.7% of the writer's instructions on the month of
---     bench/RESULTS-qlegacy.md. The other forms (--wide, csv, json) and the HTML report read the
+--     bench/RESULTS.md ("`query legacy` (default form) at full size"). The other forms (--wide, csv, json) and the HTML report read the
 --     rest of a row from the table, as before.
 --   - Its condition is `legacy IS 1`, NOT `legacy = 1` (the same rows: legacy is NOT NULL), and a
 --     query must say `legacy IS 1` to use it. With `legacy = 1`, SQLite compares the writer's

@@ -18,7 +18,7 @@
  * (updated by id, without RETURNING) and the daily client keys written by earlier batches
  * (updated first). Both are checked by the statement itself, never trusted. A key not remembered
  * is looked up by its key hash (schema 009: a narrow index, the key compared on the row) and,
- * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS-invkey.md). */
+ * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS.md, "The inventory's keys"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,7 +537,7 @@ void ta__inv_discard(struct ta_store *st)
 
 /* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,
  * the latest DNS answer for the server seen by then. One row of VALUES, not INSERT ... SELECT:
- * a single-row insert needs no statement journal (bench/RESULTS-invkey.md). */
+ * a single-row insert needs no statement journal (bench/RESULTS.md, "The inventory's keys"). */
 #define INV_DNS_NAME                                                                           \
     "(SELECT name FROM dns_answers WHERE addr = ?3 AND ts_us <= ?23 "                          \
     "ORDER BY ts_us DESC, id DESC LIMIT 1)"

@@ -14,7 +14,7 @@
  * of every page written after it opens in its sub-journal, which temp_store=MEMORY puts on the
  * heap, and deleting touches pages all over the client_ip index and the inventory: one savepoint
  * over a whole step (up to RETAIN_MAX rows) held tens of MB at the peak (--retain-days 7 on a
- * month: 86 MB peak RSS against 72 MB with 30 days; bench/RESULTS-rss.md). Released after each
+ * month: 86 MB peak RSS against 72 MB with 30 days; bench/RESULTS.md, "Peak memory"). Released after each
  * chunk, the journal holds one chunk's pages. (A temp file instead of memory costs ~500,000
  * write() calls on a 181 MB month; a transaction of its own after the COMMIT would let a reader
  * or a kill -9 see the batch's daily client keys of a day whose keys retention drops.)
