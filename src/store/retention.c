@@ -23,7 +23,7 @@
  * sees the same thing, and replaying an old capture keeps its last N days instead of nothing.
  * Size: new databases use auto_vacuum=INCREMENTAL; pages freed by deletion are reused, and when
  * the file is over the cap its free pages are returned with incremental_vacuum, so a file at its
- * cap stops growing (the -wal file, up to ~16 MB while capturing, is not counted). */
+ * cap stops growing (the -wal file, up to ~64 MB while capturing, is not counted). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
