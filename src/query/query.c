@@ -312,6 +312,18 @@ sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *s
 }
 
 /* See query_int.h. */
+bool ta__q_summary_one_pass(const struct ta_qopts *o)
+{
+    return o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version;
+}
+
+/* See query_int.h. */
+bool ta__q_legacy_one_pass(const struct ta_qopts *o)
+{
+    return o->src == TA_QSRC_INV && o->o365 == 1 && o->fmt == TA_OUT_TABLE && !o->wide;
+}
+
+/* See query_int.h. */
 int ta__q_fold_run(sqlite3 *db, const struct ta_qopts *o, const char *sql, const int *err)
 {
     sqlite3_stmt *s = ta__q_prepare(db, o, sql);
@@ -551,8 +563,8 @@ int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
         return TA_QUERY_EXIT_ERROR;
     }
     /* the one-pass forms read narrow indexes in order: no memory map (query_int.h) */
-    bool index_only = o.src == TA_QSRC_INV && !o.client && !o.server && !o.sni && !o.version &&
-                      (r == 2 || (r == 1 && o.o365 == 1 && o.fmt == TA_OUT_TABLE && !o.wide));
+    bool index_only = (r == 2 && ta__q_summary_one_pass(&o)) ||
+                      (r == 1 && ta__q_legacy_one_pass(&o));
     long n = ta__q_snapshot(db, &o, !index_only) == 0 ? reports[r](db, &o) : -1;
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);

@@ -83,6 +83,12 @@ const char *ta__q_text(sqlite3_stmt *s, int col);
  * an error to o->err. */
 #define TA_Q_MMAP_SIZE "8589934592"
 int ta__q_snapshot(sqlite3 *db, const struct ta_qopts *o, bool map);
+/* The one-pass forms, read from narrow indexes in client order by an SQL function: `summary`
+ * from the inventory without client, server, SNI or version filters (query_clients.c), and the
+ * default `legacy` table toward Office 365 from the inventory (query_legacy.c). The reports and
+ * ta__q_snapshot's map decide by these, so the two cannot disagree. */
+bool ta__q_summary_one_pass(const struct ta_qopts *o);
+bool ta__q_legacy_one_pass(const struct ta_qopts *o);
 
 /* The reports. Each returns the number of rows it reported (for --fail-if-found; for summary the
  * number of legacy handshakes), or -1 after printing an error to o->err. */

@@ -481,7 +481,7 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
     struct lclient *cl = NULL;
     sqlite3_stmt *max_stmt = NULL;
     bool narrow = o->fmt == TA_OUT_TABLE && !o->wide;
-    long n = narrow && o->src == TA_QSRC_INV && o->o365 == 1 ? collect_folded(db, o, &cl) : -2;
+    long n = ta__q_legacy_one_pass(o) ? collect_folded(db, o, &cl) : -2;
     bool offers = n >= 0;   /* collect_folded found each client's highest offer */
     if (n == -2)
         n = collect(db, o, &cl, narrow);

@@ -307,7 +307,7 @@ static long gather(sqlite3 *db, const struct ta_qopts *o, struct sum *sm)
 {
     const struct qsrc *q = &sources[o->src];
     char sql[2048];
-    if (o->src == TA_QSRC_INV && !o->client && !o->server && !o->sni && !o->version) {
+    if (ta__q_summary_one_pass(o)) {
         long fast = gather_fast(db, o, sm);
         if (fast != -2)
             return fast;
