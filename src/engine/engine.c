@@ -13,6 +13,7 @@
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
 #include "tlsaudit/engine.h"
+#include "tlsaudit/fingerprint.h"
 #include "tlsaudit/flow.h"
 #include "tlsaudit/packet.h"
 #include "tlsaudit/stream.h"
@@ -271,6 +272,7 @@ static void record_write(struct ta_engine *e, struct ta_flow *f, struct ta_ectx 
             hs->anomalies |= TA_AN_STREAM_GAP;
     if (hello || (hs->seq == 0 && (hs->alert.present || hs->mail.present))) {
         fill_endpoints(f, hs);
+        ta_hs_fingerprint(hs);
         hs->enc = x->enc;
         if (e->cls)
             ta_ndpi_finish(e->cls, &x->cls, ctx_nflow(x), hs->ndpi_name, sizeof(hs->ndpi_name));

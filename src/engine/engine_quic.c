@@ -13,6 +13,7 @@
 #include "engine_quic.h"
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
+#include "tlsaudit/fingerprint.h"
 #include "tlsaudit/flow.h"
 #include "tlsaudit/quic.h"
 
@@ -180,6 +181,7 @@ static void flow_settle(struct ta__quic_engine *q, struct ta_flow *f)
     ta_quic_finish(&x->c, &x->q);
     if (hs->ch.present || hs->sh.present) {
         fill_endpoints(f, hs);
+        ta_hs_fingerprint(hs);
         if (q->cls)
             ta_ndpi_finish(q->cls, &x->cls, qx_nflow(x), hs->ndpi_name, sizeof hs->ndpi_name);
         hs->ndpi_master = x->cls.master;

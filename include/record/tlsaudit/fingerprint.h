@@ -17,5 +17,9 @@ int ta_ja3s(const struct ta_server_hello *sh, char out[TA_JA3_HEX], char *str, s
 /* JA4 (FoxIO, BSD-3-Clause part only): "t13d1516h2_8daaf6152771_b186095e22b6". transport is
  * 't' for TCP, 'q' for QUIC. */
 int ta_ja4(const struct ta_client_hello *ch, char transport, char out[TA_JA4_LEN]);
+/* Fill hs->fp from the record's hellos (JA3 and JA4 of the ClientHello, JA3S of the
+ * ServerHello; "" for a hello that is absent) and set hs->fp.ready. Called once per record by
+ * the engine thread that settles it; the store computes them itself when not ready. */
+void ta_hs_fingerprint(struct ta_hs *hs);
 
 #endif

@@ -172,6 +172,13 @@ struct ta_hs {
                                        * ClientHello, a retry after a fatal alert) */
     struct ta_encap enc;              /* outermost tunnel, VLAN, VNI, SGT of the flow's packets
                                        * (the client's when its packets carry them) */
+    /* JA3, JA3S and JA4 of the hellos ("" = none), computed by ta_hs_fingerprint
+     * (fingerprint.h) on the thread that built the record, so the one store writer does not
+     * hash. Sizes: TA_JA3_HEX and TA_JA4_LEN, checked in fingerprint.c. */
+    struct {
+        bool ready;                   /* the three below are computed */
+        char ja3[33], ja3s[33], ja4[40];
+    } fp;
 };
 
 /* Application label of a record (src/record/handshake.c): "https", "smtp", "imaps", "xmpp", "tls" ... taken from
