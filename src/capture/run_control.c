@@ -75,6 +75,10 @@ void ta__capture_signals(void)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A reload must not end a read: without SA_RESTART, a SIGHUP that lands while `-r` blocks
+     * on a pipe or FIFO (tcpdump -w - | tlsaudit capture -r -) fails the read, and libpcap
+     * takes that for the end of the file. SIGINT and SIGTERM still interrupt it: they stop. */
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &sa, NULL);
 }
 

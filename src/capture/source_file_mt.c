@@ -44,6 +44,7 @@ struct mt_run {
     uint64_t packets;
     uint64_t now_us;                  /* latest packet time read */
     uint32_t since_tick;
+    unsigned filter_seen;             /* generation of o->filters installed */
     int dlt;
     struct mt_worker w[TA_MAX_WORKERS];
 };
@@ -145,8 +146,11 @@ static int read_file(pcap_t *p, const char *name, struct mt_run *r, char *errbuf
             rc = TA_ERR_IO;
             break;
         }
-        if (n == PCAP_ERROR_BREAK || n == 0)
+        /* A break that is not a stop is a SIGHUP publishing a filter (reload.c wakes every
+         * watched handle): the file goes on, under the new filter from the next batch. */
+        if ((n == PCAP_ERROR_BREAK && ta__capture_stopping()) || n == 0)
             break;
+        ta__filter_follow(r->o->filters, p, name, &r->filter_seen);
     }
     ta__capture_watch(0, NULL);
     return rc;
@@ -166,6 +170,7 @@ static int read_all(struct mt_run *r, char *errbuf)
             break;
         }
         rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
+        r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
             rc = read_file(p, o->files[i], r, errbuf);
         pcap_close(p);

@@ -1,0 +1,109 @@
+#!/bin/bash
+# it_file_reload.sh - SIGHUP while `capture -r` reads: the new filter applies from the next read,
+# and the rest of the file is still read: without --workers, with --workers 1 and 2.
+#
+# The file is a FIFO the test writes in two parts, so the SIGHUP falls at a known point:
+#   part 1: a pcap header, the handshake of pcaps/tls12.pcap (port 443), one filler packet;
+#   then the config's filter changes from "tcp port 443 or udp port 9" to "tcp port 587 or udp
+#   port 9" and the capture gets SIGHUP; once its log says the config was re-read,
+#   part 2: one filler packet, then pcaps/tls13.pcap (port 443) and pcaps/smtp-starttls-tls12.pcap
+#   (port 587).
+# Filler packets are UDP to port 9 (discard), which both filters pass and the engine ignores.
+# A reader blocked on the FIFO sees the reload's wake-up after the packet it is reading, so the
+# first packet of part 2 may still meet the old filter: that is the filler's job.
+# Expected: the tls12 handshake (before), the SMTP one (after), not the tls13 one (filtered), and
+# the run reads both parts: its packet count includes part 2's packets that passed.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/service_lib.sh
+. "$(dirname "$0")/service_lib.sh"
+
+need_pcap "$TA_PCAPS/tls12.pcap"
+need_pcap "$TA_PCAPS/tls13.pcap"
+need_pcap "$TA_PCAPS/smtp-starttls-tls12.pcap"
+command -v python3 >/dev/null || skip "python3 not installed (writes the pcap parts)"
+
+# parts.py OUT1 OUT2 PCAPS_DIR: the two parts of the stream (pcap, Ethernet, microseconds).
+cat >"$IT_TMP/parts.py" <<'PY'
+import struct, sys
+out1, out2, d = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def packets(path):
+    data = open(path, 'rb').read()
+    magic, = struct.unpack('<I', data[:4])
+    assert magic == 0xa1b2c3d4, path + ': not a little-endian microsecond pcap'
+    assert struct.unpack('<I', data[20:24])[0] == 1, path + ': not Ethernet'
+    off, recs = 24, []
+    while off + 16 <= len(data):
+        sec, usec, cap, wire = struct.unpack('<IIII', data[off:off + 16])
+        recs.append((sec, usec, data[off + 16:off + 16 + cap], wire))
+        off += 16 + cap
+    return recs
+
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def filler(sec):
+    payload = b'filler'
+    udp = struct.pack('!HHHH', 40009, 9, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 2]))
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    frame = b'\x00' * 12 + b'\x08\x00' + ip + udp
+    return (sec, 0, frame, len(frame))
+
+def write(path, recs, header):
+    with open(path, 'wb') as f:
+        if header:
+            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for sec, usec, frame, wire in recs:
+            f.write(struct.pack('<IIII', sec, usec, len(frame), wire) + frame)
+
+a = packets(d + '/tls12.pcap')
+b = packets(d + '/tls13.pcap') + packets(d + '/smtp-starttls-tls12.pcap')
+t0 = a[-1][0] + 1
+# part 2 keeps time moving forward: its flows start after part 1's
+b = [(t0 + 1 + i // 1000, usec, fr, w) for i, (_, usec, fr, w) in enumerate(b)]
+write(out1, a + [filler(t0)], True)
+write(out2, [filler(t0 + 1)] + b, False)
+PY
+python3 "$IT_TMP/parts.py" "$IT_TMP/part1" "$IT_TMP/part2" "$TA_PCAPS" ||
+    die "cannot write the pcap parts"
+
+# one_run WORKERS: the scenario above with --workers WORKERS (0: without --workers, the reader's
+# own engine, source_file.c; otherwise source_file_mt.c)
+one_run() {
+    local w=$1 fifo=$IT_TMP/in-$1.pcap db=$IT_TMP/reload-$1.db conf=$IT_TMP/reload-$1.conf
+    local out=$IT_TMP/cap-$1.out cap fd
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    printf 'db = %s\nfilter = tcp port 443 or udp port 9\nlog-level = info\n' "$db" >"$conf"
+    local wopt=()
+    [ "$w" -gt 0 ] && wopt=(--workers "$w")
+    "$TA_BIN" capture --config "$conf" -r "$fifo" "${wopt[@]}" >"$out" 2>&1 &
+    cap=$!
+    IT_CLEANUP_PIDS+=("$cap")
+    exec {fd}>"$fifo"
+    cat "$IT_TMP/part1" >&"$fd"
+    wait_sql "$db" "SELECT count(*) FROM runs" 1 || die "workers $w: capture did not start: $(cat "$out")"
+    printf 'db = %s\nfilter = tcp port 587 or udp port 9\nlog-level = info\n' "$db" >"$conf"
+    kill -HUP "$cap"
+    wait_log "$out" "SIGHUP: config re-read" ||
+        { exec {fd}>&-; die "workers $w: no reload logged: $(cat "$out")"; }
+    cat "$IT_TMP/part2" >&"$fd"
+    exec {fd}>&-
+    wait "$cap" || fail "workers $w: capture exited with $?: $(tail -3 "$out")"
+    assert_eq "$(sql "$db" "SELECT server_port, COALESCE(sni, '') FROM handshakes ORDER BY ts_us")" \
+        "443|www.example.test
+587|" "workers $w: before SIGHUP port 443 stored, after it port 587 stored and 443 filtered"
+    assert_eq "$(sql "$db" "SELECT count(*) FROM runs")" 1 "workers $w: one run"
+    assert_in "$(cat "$out")" "applied: filter" "workers $w: the log names the filter as applied"
+}
+
+one_run 0
+one_run 1
+one_run 2
+it_done
