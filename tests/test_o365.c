@@ -650,6 +650,8 @@ static void check_live_equal(struct ta_store *st)
     CHECK_INT(ta_store_add_dns(st, t - 900, "outlook.office.com", 0, NULL, "x.k-msedge.net"),
               TA_OK);
     CHECK_INT(ta_store_add_dns(st, t - 900, "x.k-msedge.net", 4, &a, NULL), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.82");   /* after the mail row below (t - 1000), before its TLS */
+    CHECK_INT(ta_store_add_dns(st, t - 500, "smtp.office365.com", 4, &a, NULL), TA_OK);
     live_rec(&hs, "192.0.2.1", t, "outlook.office365.com", NULL, NULL, NULL);
     CHECK_INT(ta_store_add(st, &hs), TA_OK);
     live_rec(&hs, "203.0.113.80", t, NULL, NULL, NULL, NULL);       /* dns, via the CNAME */
@@ -684,13 +686,20 @@ static void check_live_equal(struct ta_store *st)
     CHECK_INT(ta_store_add(st, &hs), TA_OK);
     CHECK_STR(last_verdict(db, "mail_sessions", run),
               "0|-|excluded-name: hotmail.com (consumer Outlook.com, formerly Hotmail)");
+    /* STARTTLS without SNI: the mail row takes its handshake's verdict only when the 'dns' rule
+     * was not tried; here the answer falls between the two rows' times (store_o365.c). */
+    live_rec(&hs, "203.0.113.82", t, NULL, NULL, NULL, NULL);
+    live_mail(&hs, "mx.example", "mx.example ESMTP");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:smtp.office365.com");
+    CHECK_STR(last_verdict(db, "mail_sessions", run), "0|-|-");
     hs_fixture_addr(&a, "203.0.113.81");                             /* later than every row */
     CHECK_INT(ta_store_add_dns(st, t + 1, "outlook.office365.com", 4, &a, NULL), TA_OK);
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(!ta_store_run_needs_classify(st));
     snprintf(before, sizeof(before), "%s", run_verdicts(db, run));
     CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 1 AND run_id = "
-                     "(SELECT max(id) FROM runs)"), 6);
+                     "(SELECT max(id) FROM runs)"), 7);
     CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_reason LIKE "
                      "'excluded-name: %' AND run_id = (SELECT max(id) FROM runs)"), 3);
     int changes = sqlite3_total_changes(db);

@@ -2,6 +2,7 @@
  * certificate names, address ranges, mail banners, nDPI (rules in include/o365/tlsaudit/o365.h).
  * Runs over the whole database after every capture and every endpoint import, so stored rows
  * follow the list in force without re-capture. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +21,45 @@ struct ta__o365_cls {
     struct ta__o365_list list;
     sqlite3_stmt *q_addr, *q_cname;
     struct ta__o365_memo *memo;     /* NULL: every row walks (the memo could not be set up) */
+    struct ta__o365_addr_ix *aix;   /* list.nets hashed (o365_lookup.c) */
+    struct ta__o365_excl_ix *eix;   /* the exclusion table by key */
 };
 
 /* Columns shared by the two row queries (handshakes, mail_sessions joined to handshakes). */
 enum { C_ID, C_TS, C_SERVER, C_SNI, C_CN, C_SANS, C_GHOST, C_GREETING, C_NDPI, C_O365, C_SVC,
        C_REASON };
 
+/* Append s to dst[*len..cap) as snprintf would, cut at cap - 1 bytes; *len moves on. */
+static void append_cut(char *dst, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(dst + *len, s, n);
+    *len += n;
+    dst[*len] = '\0';
+}
+
+/* o365 = 1, the area, and "kind:what" as the reason (cut like snprintf: this runs per row). */
 static void set_verdict(struct ta__o365_verdict *v, const char *area, const char *kind, const char *what)
 {
+    size_t n = 0;
     v->o365 = 1;
-    snprintf(v->service, sizeof(v->service), "%s", area);
-    snprintf(v->reason, sizeof(v->reason), "%s:%s", kind, what);
+    append_cut(v->service, sizeof(v->service), &n, area);
+    n = 0;
+    append_cut(v->reason, sizeof(v->reason), &n, kind);
+    append_cut(v->reason, sizeof(v->reason), &n, ":");
+    append_cut(v->reason, sizeof(v->reason), &n, what);
+}
+
+/* A name the name rules can match: not NULL, not empty, shorter than TA__O365_NAME_MAX (what
+ * ta__o365_find_name and ta__o365_excluded check); key gets its lookup key. */
+static bool name_usable(const char *name, char *key)
+{
+    if (!name || !*name || strlen(name) >= TA__O365_NAME_MAX)
+        return false;
+    ta__o365_name_key(name, key);
+    return true;
 }
 
 /* The CNAME walk from one name of the 'dns:' rule: does name, or a name that pointed at it
@@ -155,58 +184,53 @@ static const char *next_san(const char **sans, char *one)
     return NULL;
 }
 
-/* 'cert:' rule: the CN, then each SAN. */
-static bool rule_cert(struct ta__o365_cls *c, const char *cn, const char *sans, struct ta__o365_verdict *v)
-{
-    const struct ta__o365_pat *p;
-    char one[TA__O365_NAME_MAX];
-    const char *name;
-    if (cn && (p = ta__o365_find_name(&c->list, cn))) {
-        set_verdict(v, p->area, "cert", cn);
-        return true;
-    }
-    while ((name = next_san(&sans, one)))
-        if ((p = ta__o365_find_name(&c->list, name))) {
-            set_verdict(v, p->area, "cert", name);
-            return true;
-        }
-    return false;
-}
-
 /* 'excluded-name:' verdict: not Office 365, because name (an SNI or certificate name that no
  * pattern of the list matched) is a Microsoft name the list leaves out on purpose
  * (o365_exclude.c). Stops the rules: the address, banner and nDPI rules would otherwise take
  * Microsoft's shared networks and labels for Office 365. */
-static bool rule_excluded(const char *name, struct ta__o365_verdict *v)
+static void set_excluded(const char *name, const struct ta__o365_excl *x,
+                         struct ta__o365_verdict *v)
 {
-    const struct ta__o365_excl *x = ta__o365_excluded(name);
-    if (!x)
-        return false;
     v->o365 = 0;
     v->service[0] = '\0';
     snprintf(v->reason, sizeof(v->reason), "excluded-name: %s (%s)", name, x->why);
-    return true;
 }
 
-/* The exclusion on the certificate: its CN, then each SAN. */
-static bool rule_excluded_cert(const char *cn, const char *sans, struct ta__o365_verdict *v)
+/* 'cert:' rule (the CN, then each SAN: the first name the list matches), then the exclusion on
+ * the certificate (the first of those names the exclusion table holds). One pass over the
+ * names, each split and keyed once: the first excluded name is kept aside until no name of the
+ * certificate matched the list. */
+static bool rule_cert(struct ta__o365_cls *c, const char *cn, const char *sans,
+                      struct ta__o365_verdict *v)
 {
-    char one[TA__O365_NAME_MAX];
-    const char *name;
-    if (cn && rule_excluded(cn, v))
-        return true;
-    while ((name = next_san(&sans, one)))
-        if (rule_excluded(name, v))
+    const struct ta__o365_pat *p;
+    const struct ta__o365_excl *x = NULL;
+    char one[TA__O365_NAME_MAX], xname[TA__O365_NAME_MAX], key[TA__O365_KEY_MAX];
+    const char *name = cn ? cn : next_san(&sans, one);
+
+    for (; name; name = next_san(&sans, one)) {
+        if (!name_usable(name, key))
+            continue;
+        if ((p = ta__o365_find_name_key(&c->list, name, key))) {
+            set_verdict(v, p->area, "cert", name);
             return true;
-    return false;
+        }
+        if (!x && (x = ta__o365_excl_ix_find(c->eix, name, key)))
+            memcpy(xname, name, strlen(name) + 1);
+    }
+    if (!x)
+        return false;
+    set_excluded(xname, x, v);
+    return true;
 }
 
 /* Case-insensitive (ASCII) substring search. */
 static bool contains_ci(const char *hay, const char *needle)
 {
     size_t m = strlen(needle);
+    int first = tolower((unsigned char)needle[0]);   /* strncasecmp compares by tolower too */
     for (; *hay; hay++)
-        if (strncasecmp(hay, needle, m) == 0)
+        if (tolower((unsigned char)*hay) == first && strncasecmp(hay, needle, m) == 0)
             return true;
     return false;
 }
@@ -263,18 +287,24 @@ void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
 {
     const char *sni = r->sni, *ip = r->server_ip;
     const struct ta__o365_pat *p;
+    const struct ta__o365_excl *x;
     const struct ta__o365_net *n;
+    char key[TA__O365_KEY_MAX];
 
     v->o365 = 0;
     v->dns_used = false;
     v->service[0] = v->reason[0] = '\0';
     if (sni && *sni) {
-        if ((p = ta__o365_find_name(&c->list, sni))) {
-            set_verdict(v, p->area, "sni", p->pattern);
-            return;
+        if (name_usable(sni, key)) {
+            if ((p = ta__o365_find_name_key(&c->list, sni, key))) {
+                set_verdict(v, p->area, "sni", p->pattern);
+                return;
+            }
+            if ((x = ta__o365_excl_ix_find(c->eix, sni, key))) {
+                set_excluded(sni, x, v);
+                return;
+            }
         }
-        if (rule_excluded(sni, v))
-            return;
     } else if (ip) {
         v->dns_used = true;
         if (rule_dns(c, ip, r->ts_us, v))
@@ -282,9 +312,7 @@ void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
     }
     if (rule_cert(c, r->cert_cn, r->cert_sans, v))
         return;
-    if (rule_excluded_cert(r->cert_cn, r->cert_sans, v))
-        return;
-    if (ip && (n = ta__o365_find_addr(&c->list, ip))) {
+    if (ip && (n = ta__o365_addr_ix_find(c->aix, ip))) {
         set_verdict(v, n->area, "ip", n->cidr);
         return;
     }
@@ -415,6 +443,11 @@ int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf)
     rc = ta__o365_ensure_default_locked(db, errbuf);
     if (rc == TA_OK)
         rc = ta__o365_list_load(db, &c->list, errbuf);
+    if (rc == TA_OK && (ta__o365_addr_ix_new(&c->list, &c->aix) != TA_OK ||
+                        ta__o365_excl_ix_new(&c->eix) != TA_OK)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "classify: out of memory");
+        rc = TA_ERR_NOMEM;
+    }
     if (rc == TA_OK &&
         (sqlite3_prepare_v3(db, "SELECT name FROM dns_answers WHERE addr = ?1 AND ts_us <= ?2 "
                             "ORDER BY ts_us DESC, id DESC LIMIT 16", -1,
@@ -448,6 +481,8 @@ void ta__o365_cls_free(struct ta__o365_cls *c)
     sqlite3_finalize(c->q_addr);
     sqlite3_finalize(c->q_cname);
     ta__o365_memo_free(c->memo);
+    ta__o365_addr_ix_free(c->aix);
+    ta__o365_excl_ix_free(c->eix);
     ta__o365_list_free(&c->list);
     free(c);
 }

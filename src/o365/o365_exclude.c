@@ -101,6 +101,13 @@ const struct ta__o365_excl *ta__o365_excluded(const char *name)
     return NULL;
 }
 
+/* See o365_int.h. */
+const struct ta__o365_excl *ta__o365_excl_table(size_t *n)
+{
+    *n = TA_ARRAY_LEN(excluded);
+    return excluded;
+}
+
 /* The nDPI protocol names (nDPI 4.2: /usr/include/ndpi/ndpi_protocol_ids.h, the names
  * ndpi_get_proto_name prints) that name a Microsoft 365 service, with its service area.
  * Left out on purpose: "Microsoft" (212) and "Azure" (276), which nDPI gives to every Microsoft

@@ -52,6 +52,33 @@ const struct ta__o365_pat *ta__o365_find_name(const struct ta__o365_list *l, con
 /* Longest range containing the address text (IPv4 or IPv6), or NULL. */
 const struct ta__o365_net *ta__o365_find_addr(const struct ta__o365_list *l, const char *ip);
 
+/* The lookup key of a name: its last two labels in lower case, "" when it has none. Both
+ * ta__o365_find_name and the exclusion index bucket by it, so a row computes it once per name. */
+#define TA__O365_KEY_MAX TA__O365_NAME_MAX
+void ta__o365_name_key(const char *name, char key[TA__O365_KEY_MAX]);
+/* ta__o365_find_name for a name already checked (non-empty, shorter than TA__O365_NAME_MAX)
+ * whose key is key. */
+const struct ta__o365_pat *ta__o365_find_name_key(const struct ta__o365_list *l, const char *name,
+                                                  const char *key);
+
+/* Hashed lookups the classifier builds once from the list in force and the exclusion table
+ * (o365_lookup.c). Each answers exactly what the linear function it replaces per row answers
+ * (ta__o365_find_addr, ta__o365_excluded); those stay as the reference the tests compare to. */
+struct ta__o365_addr_ix;
+struct ta__o365_excl_ix;
+/* Index l->nets (l must outlive it). TA_OK or TA_ERR_NOMEM. */
+int ta__o365_addr_ix_new(const struct ta__o365_list *l, struct ta__o365_addr_ix **out);
+void ta__o365_addr_ix_free(struct ta__o365_addr_ix *x);
+/* = ta__o365_find_addr(l, ip) for the l the index was built from. */
+const struct ta__o365_net *ta__o365_addr_ix_find(const struct ta__o365_addr_ix *x, const char *ip);
+/* Index the exclusion table. TA_OK or TA_ERR_NOMEM. */
+int ta__o365_excl_ix_new(struct ta__o365_excl_ix **out);
+void ta__o365_excl_ix_free(struct ta__o365_excl_ix *x);
+/* = ta__o365_excluded(name) for a name already checked as for ta__o365_find_name_key, whose
+ * key (ta__o365_name_key) is key. */
+const struct ta__o365_excl *ta__o365_excl_ix_find(const struct ta__o365_excl_ix *x,
+                                                  const char *name, const char *key);
+
 /* A Microsoft name that is not Office 365 (o365_exclude.c): a feed-style pattern and why. */
 struct ta__o365_excl {
     const char *pattern, *why;
@@ -60,6 +87,8 @@ struct ta__o365_excl {
 /* The first exclusion whose pattern matches name (any case, trailing dot ignored), or NULL.
  * Read only after the list in force failed to match the same name (o365.c). */
 const struct ta__o365_excl *ta__o365_excluded(const char *name);
+/* The exclusion table itself, in its order (the first matching row wins); *n gets its length. */
+const struct ta__o365_excl *ta__o365_excl_table(size_t *n);
 
 /* The service area when a dot-separated part of an nDPI protocol name ("TLS.Teams") names a
  * Microsoft 365 service, else NULL (generic "Microsoft" and "Azure" labels included). */

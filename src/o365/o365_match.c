@@ -277,16 +277,30 @@ static const struct ta__o365_pat *better(const struct ta__o365_pat *a, const str
 
 const struct ta__o365_pat *ta__o365_find_name(const struct ta__o365_list *l, const char *name)
 {
-    char key[TA__O365_NAME_MAX];
-    const struct ta__o365_pat *best = NULL;
-    size_t lo, hi;
+    char key[TA__O365_KEY_MAX];
 
     if (!name || !*name || strlen(name) >= TA__O365_NAME_MAX)
         return NULL;
+    name_key(name, key, sizeof(key));
+    return ta__o365_find_name_key(l, name, key);
+}
+
+/* See o365_int.h. */
+void ta__o365_name_key(const char *name, char key[TA__O365_KEY_MAX])
+{
+    name_key(name, key, TA__O365_KEY_MAX);
+}
+
+/* See o365_int.h: ta__o365_find_name with the key of name already computed. */
+const struct ta__o365_pat *ta__o365_find_name_key(const struct ta__o365_list *l, const char *name,
+                                                  const char *key)
+{
+    const struct ta__o365_pat *best = NULL;
+    size_t lo, hi;
+
     for (size_t i = 0; i < l->nwild; i++)
         if (ta_o365_pattern_match(l->pats[i].pattern, name))
             best = better(best, &l->pats[i]);
-    name_key(name, key, sizeof(key));
     if (!key[0])
         return best;
     lo = l->nwild;   /* first pattern whose key is >= key */

@@ -67,6 +67,12 @@ void ta__store_o365_free(struct ta_store *st);
 struct ta__o365_verdict;
 void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
                          const struct ta__o365_row *r, struct ta__o365_verdict *v);
+/* ta__store_o365_bind for the mail session row of a record whose handshake row was just bound
+ * with verdict hv (NULL: no handshake row). The rules read the same inputs for both rows but
+ * ts_us, which only the 'dns' rule reads: when hv did not try it, hv is the mail row's verdict. */
+void ta__store_o365_bind_mail(struct ta_store *st, sqlite3_stmt *s, int col,
+                              const struct ta__o365_row *r, const struct ta__o365_verdict *hv,
+                              struct ta__o365_verdict *v);
 /* A dns_answers row with this ts_us is being stored: note whether a row already classified could
  * have seen it. */
 void ta__store_o365_dns(struct ta_store *st, int64_t ts_us);

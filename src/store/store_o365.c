@@ -110,6 +110,25 @@ void ta__store_o365_bind(struct ta_store *st, sqlite3_stmt *s, int col,
     ta__o365_bind_verdict(s, col, v);
 }
 
+/* See store_int.h. Both rows come from one record (ta_store_add): the mail row's sni, cert_cn,
+ * cert_sans and ndpi_name are its handshake's, its greeting_host and greeting are the same
+ * fields of the record that the handshake row stores, and its server_ip is the same address
+ * text; only ts_us differs (the connection's first packet, not the ClientHello). A verdict
+ * reached without the 'dns' rule never read ts_us, so it is the mail row's as well. */
+void ta__store_o365_bind_mail(struct ta_store *st, sqlite3_stmt *s, int col,
+                              const struct ta__o365_row *r, const struct ta__o365_verdict *hv,
+                              struct ta__o365_verdict *v)
+{
+    struct ta__store_o365 *o = st->o365;
+
+    if (!hv || hv->dns_used || !o || o->state != O365_LIVE) {
+        ta__store_o365_bind(st, s, col, r, v);
+        return;
+    }
+    *v = *hv;
+    ta__o365_bind_verdict(s, col, v);
+}
+
 /* See store_int.h. The DNS rule takes answers with ts_us <= the row's, so an answer stored after
  * a row with ts_us up to that row's could change its verdict (equal times included). */
 void ta__store_o365_dns(struct ta_store *st, int64_t ts_us)

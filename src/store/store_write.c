@@ -355,9 +355,10 @@ static int inventory_add(struct ta_store *st, const struct ta_hs *hs, const stru
     return ta__inv_add(st, &ir);
 }
 
-/* Write the handshakes row of hs; its rowid goes to *id. r holds its rule_tls columns. */
+/* Write the handshakes row of hs; its rowid goes to *id, its verdict to *vp. r holds its
+ * rule_tls columns. */
 static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta__o365_row *r,
-                         struct rule_text *sp, int64_t *id)
+                         struct rule_text *sp, int64_t *id, struct ta__o365_verdict *vp)
 {
     sqlite3_stmt *s = st->ins_hs;
     struct row_text rt;
@@ -386,13 +387,14 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta_
     *id = rc == TA_OK ? sqlite3_last_insert_rowid(st->db) : 0;
     if (rc == TA_OK)
         rc = inventory_add(st, hs, r, &rt, &v, ts_us);
+    *vp = v;
     return rc;
 }
 
 /* Write the mail_sessions row of hs, linked to handshake hs_id (0 = no TLS row). r holds the
- * rule_tls columns of that handshake. */
+ * rule_tls columns of that handshake, hv its verdict. */
 static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id,
-                    struct ta__o365_row *r, struct rule_text *sp)
+                    struct ta__o365_row *r, struct rule_text *sp, const struct ta__o365_verdict *hv)
 {
     sqlite3_stmt *s = st->ins_mail;
     const struct ta_mail *m = &hs->mail;
@@ -421,7 +423,7 @@ static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id,
     r->ts_us = (int64_t)ts_us;
     r->greeting_host = rule_str(m->greeting_host, sizeof m->greeting_host, sp->ghost);
     r->greeting = rule_str(m->greeting, sizeof m->greeting, sp->greeting);
-    ta__store_o365_bind(st, s, M_O365, r, &v);
+    ta__store_o365_bind_mail(st, s, M_O365, r, hs_id ? hv : NULL, &v);
     return step_reset(st, s, "mail session");
 }
 
@@ -432,6 +434,7 @@ int ta_store_add(struct ta_store *st, const struct ta_hs *hs)
     int rc = TA_OK;
     bool tls = hs->ch.present || hs->sh.present || hs->alert.present;
     struct ta__o365_row r;
+    struct ta__o365_verdict hv;
     struct rule_text sp;   /* not initialised: written only for an unterminated field */
     if (!tls && !hs->mail.present)
         return TA_OK;
@@ -439,11 +442,11 @@ int ta_store_add(struct ta_store *st, const struct ta_hs *hs)
         return TA_ERR_IO;
     rule_tls(hs, &r, &sp);
     if (tls)
-        rc = add_handshake(st, hs, &r, &sp, &hs_id);
+        rc = add_handshake(st, hs, &r, &sp, &hs_id, &hv);
     /* A connection's later handshakes (hs->seq > 0) carry its prelude for the banner, but the
      * mail session row was written with the first. */
     if (rc == TA_OK && hs->mail.present && hs->seq == 0)
-        rc = add_mail(st, hs, hs_id, &r, &sp);
+        rc = add_mail(st, hs, hs_id, &r, &sp, &hv);
     return rc;
 }
 
