@@ -749,6 +749,42 @@ static void check_live_fallback(struct ta_store *st, const char *db_path)
     CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
 }
 
+/* The passive-DNS memo inside the writer's batch (o365_dns_memo.c): it reads new answers only
+ * after the store reports one of its own, or when a batch begins (another connection may have
+ * committed before). Each row's verdict is checked right after its insert, before any pass. */
+static void check_live_memo(struct ta_store *st, const char *db_path)
+{
+    sqlite3 *db = ta_store_db(st), *other = NULL;
+    struct ta_run_stats rs = { 0 };
+    struct ta_addr a;
+    struct ta_hs hs;
+    int64_t run = 0;
+    const uint64_t t = T0 + 180000000;
+
+    CHECK_INT(ta_store_run_begin(st, "memo.pcap", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.95", t, NULL, NULL, NULL, NULL);        /* nothing known yet */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "0|-|-");
+    hs_fixture_addr(&a, "203.0.113.95");                           /* this batch's own answer */
+    CHECK_INT(ta_store_add_dns(st, t + 10, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    live_rec(&hs, "203.0.113.95", t + 20, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
+
+    live_rec(&hs, "203.0.113.96", t + 30, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "0|-|-");
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    CHECK_INT(sqlite3_open(db_path, &other), SQLITE_OK);           /* between two batches */
+    sqlite3_busy_timeout(other, 5000);
+    add_dns(other, (int64_t)t + 35, "smtp.office365.com", "203.0.113.96", NULL);
+    sqlite3_close(other);
+    live_rec(&hs, "203.0.113.96", t + 40, NULL, NULL, NULL, NULL);  /* the next batch */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:smtp.office365.com");
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+}
+
 int main(void)
 {
     char db_path[1100], errbuf[TA_ERRBUF_SIZE];
@@ -790,6 +826,7 @@ int main(void)
         ta_store_o365_at_insert(st, true);
         check_live_equal(st);
         check_live_fallback(st, db_path);
+        check_live_memo(st, db_path);
         ta_store_close(st);
     }
     check_dir_done(dir);
