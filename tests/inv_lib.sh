@@ -17,7 +17,8 @@ DAY_KEY_H="substr(h.ts, 1, 10), COALESCE(r.sensor, ''), COALESCE(h.version, 0), 
 DAY_KEY="day, sensor, version, legacy, o365, o365_service, app"
 
 # inv_mismatch DB: print the number of inventory, rollup and daily-client rows that differ from
-# the recomputation (0 when the invariant holds), as "inventory rollups clients".
+# the recomputation (0 when the invariant holds), as "inventory rollups clients". The inventory's
+# count includes its rows beyond one per key (no unique index keeps them apart: schema 012).
 inv_mismatch() {
     sqlite3 -batch -noheader -separator ' ' "$1" "
 WITH exp AS (
@@ -48,6 +49,8 @@ dc_act AS (
 SELECT
   (SELECT count(*) FROM (SELECT * FROM exp EXCEPT SELECT * FROM act))
   + (SELECT count(*) FROM (SELECT * FROM act EXCEPT SELECT * FROM exp))
+  + (SELECT count(*) FROM inventory)
+  - (SELECT count(*) FROM (SELECT DISTINCT $INV_KEY_I FROM inventory))
   + (SELECT count(*) FROM inventory WHERE refused <> handshakes - established
      OR legacy <> (version IN (2, 768, 769, 770) OR (version = 0 AND client_max_version BETWEEN 1 AND 770))),
   (SELECT count(*) FROM (SELECT * FROM rl_exp EXCEPT SELECT * FROM rl_act))

@@ -10,7 +10,8 @@
 #      figures too;
 #      --sensor NAME picks one sensor, centrally and in a file with several;
 #      `query legacy`, whose copy holds only part of the inventory, still shows a legacy
-#      client's highest offer when that comes from a non-legacy row;
+#      client's highest offer when that comes from a non-legacy row; a database that wrote
+#      under two names, synced as one sensor, reads as one that wrote under one name;
 #   3. the read role of schema/pg/sync_role.sql (SELECT only) suffices; a password in the
 #      string is refused and never printed; an unknown sensor, a server that is down and an old
 #      central schema fail clearly with exit 2; nothing is left in TMPDIR, and the copy of a
@@ -255,6 +256,25 @@ for r in "legacy --all --format csv" "summary --format csv"; do
     same_out "central mark pending" "$p" "$OWNER" query $r --sensor site-p
 done
 central "DELETE FROM tlsaudit.store_meta WHERE sensor = 'site-p' AND key = 'refresh'"
+# Keys that meet in the copy: one database that wrote the same captures under two names, synced
+# as one sensor, reads as a file that wrote them twice under that one name. The copy merges the
+# two names' inventory rows by key (ON CONFLICT, on a unique index of its own: the sensor schema
+# has none since schema 012). The reports sum rows, so they would read the same unmerged: this
+# checks that such a database loads and answers as the file does.
+m_files=("$TA_PCAPS"/tls10.pcap "$TA_PCAPS"/tls11.pcap "$TA_PCAPS"/smtp-starttls-tls10.pcap)
+m2=$(fresh_db m2)
+mo=$(fresh_db mo)
+cap "$m2" site-m1 "${m_files[@]}" || die "capture m2: $(cat "$IT_TMP/capture.err")"
+cap "$m2" site-m2 "${m_files[@]}" || die "capture m2: $(cat "$IT_TMP/capture.err")"
+cap "$mo" site-m "${m_files[@]}" || die "capture mo: $(cat "$IT_TMP/capture.err")"
+cap "$mo" site-m "${m_files[@]}" || die "capture mo: $(cat "$IT_TMP/capture.err")"
+assert_eq "$(sql "$m2" "SELECT count(*) FROM inventory")" \
+          "$(( 2 * $(sql "$mo" "SELECT count(*) FROM inventory") ))" "two names: each key twice in the file"
+"$TA_BIN" sync --db "$m2" --to "$OWNER" --sensor site-m 2>"$IT_TMP/sync.err" || die "sync m2: $(cat "$IT_TMP/sync.err")"
+for fmt in csv json; do
+    same_out "keys merged" "$mo" "$OWNER" query legacy --all --wide --format "$fmt" --sensor site-m
+done
+
 
 central "DELETE FROM tlsaudit.schema_version WHERE version = (SELECT max(version) FROM tlsaudit.schema_version)"
 out=$("$TA_BIN" query legacy --db "$OWNER" 2>&1)

@@ -132,7 +132,7 @@ for v in "${forms[@]}"; do
     # shellcheck disable=SC2086
     before+=("$("$TA_BIN" query $v --db "$ord" 2>&1; echo "rc=$?")")
 done
-sql "$ord" "DROP INDEX inventory_key; DROP INDEX inventory_clients;
+sql "$ord" "DROP INDEX inventory_clients;
             CREATE INDEX inventory_clients ON inventory(o365, version, app, legacy, client_ip)"
 assert_in "$(sql "$ord" "EXPLAIN QUERY PLAN SELECT 1 FROM inventory h ORDER BY h.client_ip")" \
     "TEMP B-TREE FOR ORDER BY" "without a client-first index the rows are sorted after the WHERE clause"

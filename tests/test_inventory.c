@@ -112,6 +112,16 @@ static const char KEY_MISMATCH[] =
     "handshakes, established, first_seen_us, last_seen_us FROM inventory) "
     "SELECT (SELECT count(*) FROM (SELECT * FROM exp EXCEPT SELECT * FROM act)) + "
     "(SELECT count(*) FROM (SELECT * FROM act EXCEPT SELECT * FROM exp))";
+/* Distinct keys of the inventory rows: their count when each key is one row. */
+static const char KEYS_DISTINCT[] =
+    "SELECT count(*) FROM (SELECT DISTINCT sensor, client_ip, server_ip, server_port, transport, "
+    "app, sni, version, cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, o365_service, "
+    "o365_reason FROM inventory)";
+/* The unique index of schemas 004 to 011 (012 drops it), to make a file of schema 011. */
+#define SCHEMA_011_KEY                                                                          \
+    "CREATE UNIQUE INDEX inventory_key ON inventory(client_ip, server_ip, server_port, "        \
+    "transport, app, sni, version, cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, "  \
+    "o365_service, o365_reason, sensor)"
 /* Rows whose key_hash is not the hash of their key (the connection's ta_inv_key_hash). */
 static const char BAD_HASH[] =
     "SELECT count(*) FROM inventory WHERE key_hash <> ta_inv_key_hash(sensor, client_ip, "
@@ -300,9 +310,11 @@ static void write_recs(const char *db, int i0, int n, int nclients)
 }
 
 /* Key hashes cut to 2 bits (TA_TEST_INV_HASH_BITS): thousands of keys share 4 hash values, so
- * every lookup by hash meets other keys and must tell them apart on the row; then rows with a
- * wrong key_hash (as a copy made without it would have) are found by the key and repaired; then
- * a file from before schema 009 gets its key hashes from the migration. */
+ * every lookup by hash meets other keys and must tell them apart on the row (schema 012: no
+ * unique index on the key holds them apart); then a file at schema 011 with rows under a wrong
+ * key_hash (which 011 allowed: its unique index found them) gets them repaired by migration 012
+ * before its keys are written again; then a file from before schema 009 gets its key hashes
+ * from the migration. */
 static void test_hash_collisions(void)
 {
     const char *db = path_of("coll.db");
@@ -310,21 +322,35 @@ static void test_hash_collisions(void)
     CHECK_INT(setenv("TA_TEST_INV_HASH_BITS", "2", 1), 0);
     write_recs(db, 0, 2000, 1500);
     write_recs(db, 1000, 2000, 1500);       /* half the keys again, found by their hash */
+    sqlite3 *ro = NULL;
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (ro) {
+        CHECK_INT(one(ro, "SELECT count(*) FROM sqlite_master WHERE name = 'inventory_key'"), 0);
+        CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 4000);
+        CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, KEYS_DISTINCT));
+        CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+        CHECK_INT(one(ro, KEY_MISMATCH), 0);
+        sqlite3_close(ro);
+    }
     sqlite3 *w = NULL;
     CHECK_INT(sqlite3_open(db, &w), SQLITE_OK);
     CHECK_INT(sqlite3_exec(w, "UPDATE inventory SET key_hash = key_hash + 100 WHERE id % 2 = 0",
                            NULL, NULL, NULL), SQLITE_OK);
     long long wrong = sqlite3_changes(w);
     CHECK(wrong > 100);
+    CHECK_INT(sqlite3_exec(w, SCHEMA_011_KEY "; PRAGMA user_version = 11", NULL, NULL, NULL),
+              SQLITE_OK);
     sqlite3_close(w);
-    write_recs(db, 0, 4000, 1500);          /* every key again: half of them under a wrong hash */
-    sqlite3 *ro = NULL;
+    write_recs(db, 0, 4000, 1500);          /* every key again: half of them had a wrong hash */
     CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
     if (ro) {
+        CHECK_INT(one(ro, "PRAGMA user_version") >= 12, 1);
+        CHECK_INT(one(ro, "SELECT count(*) FROM sqlite_master WHERE name = 'inventory_key'"), 0);
         CHECK_INT(one(ro, "SELECT count(*) FROM handshakes"), 8000);
         CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 8000);
         CHECK_INT(one(ro, "SELECT count(DISTINCT key_hash) FROM inventory"), 4);
         CHECK(one(ro, "SELECT count(*) FROM inventory") > 1000);
+        CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, KEYS_DISTINCT));
         CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
         CHECK_INT(one(ro, KEY_MISMATCH), 0);
         CHECK_INT(one(ro, BAD_HASH), 0);
@@ -332,10 +358,11 @@ static void test_hash_collisions(void)
     }
     /* back to schema 8: the migration fills key_hash */
     CHECK_INT(sqlite3_open(db, &w), SQLITE_OK);
-    /* (schema 8's indexes too: 010 and 011 rebuilt two of them) */
+    /* (schema 8's indexes too: 010 and 011 rebuilt two of them, 012 dropped one) */
     CHECK_INT(sqlite3_exec(w, "DROP INDEX inventory_hash; ALTER TABLE inventory DROP COLUMN "
                            "key_hash; DROP INDEX inventory_legacy_cover; DROP INDEX "
-                           "inventory_clients; CREATE INDEX inventory_legacy ON inventory(legacy, "
+                           "inventory_clients; " SCHEMA_011_KEY "; "
+                           "CREATE INDEX inventory_legacy ON inventory(legacy, "
                            "o365, client_ip); CREATE INDEX inventory_clients ON inventory(o365, "
                            "version, app, legacy, client_ip); PRAGMA user_version = 8",
                            NULL, NULL, NULL), SQLITE_OK);
@@ -345,12 +372,73 @@ static void test_hash_collisions(void)
     if (ro) {
         CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 8800);
         CHECK_INT(one(ro, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
-                          "('inventory_hash', 'inventory_legacy_cover', 'inventory_legacy')"), 2);
+                          "('inventory_hash', 'inventory_legacy_cover', 'inventory_legacy', "
+                          "'inventory_key')"), 2);
         CHECK_INT(one(ro, "SELECT count(DISTINCT key_hash) FROM inventory"), 4);
+        CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, KEYS_DISTINCT));
         CHECK_INT(one(ro, KEY_MISMATCH), 0);
         CHECK_INT(one(ro, BAD_HASH), 0);
         sqlite3_close(ro);
     }
+    CHECK_INT(unsetenv("TA_TEST_INV_HASH_BITS"), 0);
+}
+
+/* Inventory rows whose count of retained rows (handshakes - pruned_handshakes) is not the
+ * count of their key's handshakes rows (sensor "unit"). */
+static const char RETAINED_MISMATCH[] =
+    "SELECT count(*) FROM inventory i WHERE i.handshakes - i.pruned_handshakes <> (SELECT "
+    "count(*) FROM handshakes h WHERE h.client_ip = i.client_ip AND h.server_ip = i.server_ip "
+    "AND h.server_port = i.server_port AND h.transport = i.transport AND COALESCE(h.app, '') = "
+    "i.app AND COALESCE(h.sni, '') = i.sni AND COALESCE(h.version, 0) = i.version AND "
+    "COALESCE(h.cipher_id, -1) = i.cipher_id AND COALESCE(h.cipher_v2, 0) = i.cipher_v2 AND "
+    "COALESCE(h.client_max_version, 0) = i.client_max_version AND COALESCE(h.ja3, '') = i.ja3 "
+    "AND COALESCE(h.ja4, '') = i.ja4 AND h.o365 = i.o365) OR i.sensor <> 'unit'";
+
+/* The SQL that adds keys to the inventory (retention's pruned counts, the rebuild after a
+ * re-classification: inv_merge.c) under 2-bit key hashes: each of thousands of keys must find
+ * its own row among the hundreds that share its hash, or be inserted once. Retention keeps 2 of
+ * 5 days, the rebuild then puts every row back together: counts and keys as from the rows. */
+static void test_merge_collisions(void)
+{
+    const char *db = path_of("merge.db");
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    CHECK_INT(setenv("TA_TEST_INV_HASH_BITS", "2", 1), 0);
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    ta_store_set_sensor(st, "unit");
+    ta_store_set_retention(st, 2, 0);
+    struct ta_run_stats rs = { 0 };
+    int64_t run = 0;       /* the rows' sensor, for the SQL's key (runs.sensor) */
+    CHECK_INT(ta_store_run_begin(st, "merge.pcap", NULL, &run), TA_OK);
+    for (int i = 0; i < 6000; i++) {
+        rec(&hs, i, 1200);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+        if (i % 500 == 499)
+            CHECK_INT(ta_store_commit(st), TA_OK);
+    }
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    sqlite3 *w = ta_store_db(st);
+    long long kept = one(w, "SELECT count(*) FROM handshakes");
+    CHECK(kept > 0 && kept < 5000);
+    CHECK_INT(one(w, "SELECT sum(handshakes) FROM inventory"), 6000);
+    CHECK_INT(one(w, "SELECT sum(pruned_handshakes) FROM inventory"), 6000 - kept);
+    CHECK_INT(one(w, "SELECT count(*) FROM inventory"), one(w, KEYS_DISTINCT));
+    CHECK_INT(one(w, RETAINED_MISMATCH), 0);
+    CHECK_INT(one(w, BAD_HASH), 0);
+    long long keys = one(w, "SELECT count(*) FROM inventory");
+    /* a re-classification of everything: the rebuild adds the retained rows back by key */
+    CHECK_INT(ta_store_refresh_mark(w, 0, err), TA_OK);
+    CHECK_INT(ta_store_refresh(w, err), TA_OK);
+    CHECK_INT(one(w, "SELECT count(*) FROM inventory"), keys);
+    CHECK_INT(one(w, "SELECT count(*) FROM inventory"), one(w, KEYS_DISTINCT));
+    CHECK_INT(one(w, "SELECT sum(handshakes) FROM inventory"), 6000);
+    CHECK_INT(one(w, "SELECT count(DISTINCT key_hash) FROM inventory"), 4);
+    CHECK_INT(one(w, RETAINED_MISMATCH), 0);
+    CHECK_INT(one(w, BAD_HASH), 0);
+    ta_store_close(st);
     CHECK_INT(unsetenv("TA_TEST_INV_HASH_BITS"), 0);
 }
 
@@ -406,6 +494,7 @@ int main(void)
     test_two_writers();
     test_stale_hints();
     test_hash_collisions();
+    test_merge_collisions();
     test_long_texts();
     check_dir_done(dir);
     return CHECK_DONE();

@@ -84,6 +84,13 @@ static const char ROLL_MERGE[] =
 static const char CLIENT_MERGE[] =
     " ON CONFLICT DO UPDATE SET handshakes = handshakes + excluded.handshakes";
 
+/* The unique key the inventory merge above needs (the sensor schema's inventory_key up to
+ * schema 011, dropped by 012): made on the private copy only, before its inventory is loaded. */
+#define VIEW_INV_KEY                                                                           \
+    "CREATE UNIQUE INDEX view_inventory_key ON inventory(client_ip, server_ip, server_port, "   \
+    "transport, app, sni, version, cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, " \
+    "o365_service, o365_reason, sensor)"
+
 /* What `query legacy` reads of the inventory (query_legacy.c): its legacy rows, and for each
  * client that has one, max(client_max_version) over all the client's rows; so the legacy rows
  * and, of the other rows of those clients, the ones that hold that maximum. Every row of a key
@@ -603,9 +610,10 @@ int ta_central_view_open(const char *conninfo, const struct ta_central_ask *ask,
         goto fail;
     }
     /* a private copy rebuilt at every open: no journal to keep; a page cache that holds the
-     * b-trees a bulk load writes at random (daily_clients, the inventory's unique key) */
+     * b-trees a bulk load writes at random (daily_clients, the inventory's unique key). That
+     * key is this copy's own: a sensor file has none (schema 012), and INV_MERGE needs it. */
     if ((rc = exec(v, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
-                      "PRAGMA cache_size = -" VIEW_CACHE_KIB "; BEGIN; "
+                      "PRAGMA cache_size = -" VIEW_CACHE_KIB "; BEGIN; " VIEW_INV_KEY "; "
                       "DELETE FROM endpoint_ips; DELETE FROM endpoint_urls; DELETE FROM endpoint_sets; "
                       "DELETE FROM store_meta", errbuf)) != TA_OK)
         goto fail;

@@ -1,6 +1,7 @@
 /* inv_hash.c - the inventory's key hash (schema/009_inventory_hash.sql): one 64-bit value per
- * inventory key, indexed, so the writer finds a key's row with a seek in a narrow index instead of
- * the 16-column unique index `inventory_key`. The same value comes from C (the writer,
+ * inventory key, indexed, so the writer finds a key's row with a seek in a narrow index (schema
+ * 012 dropped the 16-column unique index `inventory_key`: every writer finds keys so, and
+ * inv_merge.c does it for SQL). The same value comes from C (the writer,
  * inventory.c) and from SQL (ta_inv_key_hash(), for the migration, retention and the rebuild),
  * computed over the key columns exactly as stored.
  *

@@ -77,9 +77,14 @@ void ta__retain_prepare(struct ta_store *st);
     "sensor, client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, "      \
     "cipher_v2, client_max_version, ja3, ja4, o365, o365_service, o365_reason"
 #define TA__INV_KEY_COLS TA__INV_KEY16_COLS ", key_hash"
-#define TA__INV_CONFLICT                                                                         \
-    "(client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, cipher_v2, "  \
-    "client_max_version, ja3, ja4, o365, o365_service, o365_reason, sensor)"
+/* Add the inventory rows of a GROUP BY over the key (schema 012: no unique index on the key;
+ * every key is found by key_hash and compared column by column, inv_merge.c). fill is
+ * "SELECT <cols values>", one row per key; cols the inventory columns it yields (TA__INV_KEY_COLS
+ * first); set the UPDATE's SET clause for a key that has a row: its columns are the row's as
+ * `i.<col>`, the new values as `x.<col>`. ?1 = a and ?2 = b in fill (each bound when used).
+ * true on success; the caller's transaction or savepoint undoes a failure. */
+bool ta__inv_merge(sqlite3 *db, const char *cols, const char *fill, const char *set, int64_t a,
+                   int64_t b);
 /* legacy of a handshakes row h (the inventory's legacy column). */
 #define TA__INV_LEGACY_SQL                                                                       \
     "(COALESCE(h.version, 0) IN (2, 768, 769, 770) OR (COALESCE(h.version, 0) = 0 AND "         \

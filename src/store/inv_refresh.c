@@ -12,8 +12,8 @@
  * back to its pruned_* part (rows with none are deleted), then the retained rows are added again
  * with their current verdicts. Days: every day the set touched is recomputed from the rows,
  * unless retention has deleted rows of that day (their verdicts can no longer be recomputed:
- * such days keep the counts they had). Rows it inserts or adds to get their key_hash (schema 009)
- * from ta_inv_key_hash() of the key, so a wrong one (a copy made without it) is repaired here. */
+ * such days keep the counts they had). Rows it inserts get their key_hash (schema 009) from
+ * ta_inv_key_hash() of the key; keys are matched by it and by their columns (ta__inv_merge). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,26 +66,29 @@ int ta_store_refresh_mark(sqlite3 *db, int64_t run_id, char *errbuf)
 /* The client filters: all clients, or those of run ?1. */
 #define CL_RUN "client_ip IN (SELECT client_ip FROM handshakes WHERE run_id = ?1)"
 
+/* The retained rows of the clients, added back (ta__inv_merge: ?1 = run, ?2 = now). */
+static const char INV_ADD_COLS[] =
+    TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, established, refused, "
+    "first_seen_us, first_seen, last_seen_us, last_seen, updated_us";
 static const char INV_ADD_FMT[] =
-    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "
-    "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "
     "SELECT " TA__INV_KEY_SQL ", max(" TA__INV_LEGACY_SQL "), "
     "CASE WHEN COALESCE(h.sni, '') <> '' THEN h.sni ELSE COALESCE(max(h.cert_cn), '') END, "
     "CASE WHEN COALESCE(h.sni, '') <> '' THEN 'sni' WHEN max(h.cert_cn) IS NOT NULL THEN 'cert' "
     "ELSE '' END, count(*), sum(h.established), count(*) - sum(h.established), min(h.ts_us), "
     "min(h.ts), max(h.ts_us), max(h.ts), ?2 FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id "
-    "WHERE %s GROUP BY " TA__INV_KEY_SQL " ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
-    "handshakes = handshakes + excluded.handshakes, "
-    "established = established + excluded.established, refused = refused + excluded.refused, "
-    "first_seen = CASE WHEN handshakes = 0 OR excluded.first_seen_us < first_seen_us THEN "
-    "excluded.first_seen ELSE first_seen END, first_seen_us = CASE WHEN handshakes = 0 THEN "
-    "excluded.first_seen_us ELSE min(first_seen_us, excluded.first_seen_us) END, "
-    "last_seen = CASE WHEN handshakes = 0 OR excluded.last_seen_us >= last_seen_us THEN "
-    "excluded.last_seen ELSE last_seen END, last_seen_us = CASE WHEN handshakes = 0 THEN "
-    "excluded.last_seen_us ELSE max(last_seen_us, excluded.last_seen_us) END, "
-    "name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END, "
-    "name_source = CASE WHEN excluded.name <> '' THEN excluded.name_source ELSE name_source END, "
-    "updated_us = excluded.updated_us, key_hash = excluded.key_hash";
+    "WHERE %s GROUP BY " TA__INV_KEY_SQL;
+static const char INV_ADD_SET[] =
+    "handshakes = i.handshakes + x.handshakes, "
+    "established = i.established + x.established, refused = i.refused + x.refused, "
+    "first_seen = CASE WHEN i.handshakes = 0 OR x.first_seen_us < i.first_seen_us THEN "
+    "x.first_seen ELSE i.first_seen END, first_seen_us = CASE WHEN i.handshakes = 0 THEN "
+    "x.first_seen_us ELSE min(i.first_seen_us, x.first_seen_us) END, "
+    "last_seen = CASE WHEN i.handshakes = 0 OR x.last_seen_us >= i.last_seen_us THEN "
+    "x.last_seen ELSE i.last_seen END, last_seen_us = CASE WHEN i.handshakes = 0 THEN "
+    "x.last_seen_us ELSE max(i.last_seen_us, x.last_seen_us) END, "
+    "name = CASE WHEN x.name <> '' THEN x.name ELSE i.name END, "
+    "name_source = CASE WHEN x.name <> '' THEN x.name_source ELSE i.name_source END, "
+    "updated_us = x.updated_us";
 
 /* Rebuild the inventory rows of the clients of run (all clients when run <= 0). */
 static int rebuild_inventory(sqlite3 *db, int64_t run, int64_t now, char *errbuf)
@@ -104,7 +107,10 @@ static int rebuild_inventory(sqlite3 *db, int64_t run, int64_t now, char *errbuf
     }
     if (rc == TA_OK) {
         snprintf(sql, sizeof sql, INV_ADD_FMT, run > 0 ? "h." CL_RUN : "1");
-        rc = exec_run(db, sql, run, now, errbuf);
+        if (!ta__inv_merge(db, INV_ADD_COLS, sql, INV_ADD_SET, run, now)) {
+            snprintf(errbuf, TA_ERRBUF_SIZE, "inventory rebuild: %s", sqlite3_errmsg(db));
+            rc = TA_ERR_IO;
+        }
     }
     return rc;
 }

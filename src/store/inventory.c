@@ -18,7 +18,8 @@
  * (updated by id, without RETURNING) and the daily client keys written by earlier batches
  * (updated first). Both are checked by the statement itself, never trusted. A key not remembered
  * is looked up by its key hash (schema 009: a narrow index, the key compared on the row) and,
- * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS.md, "The inventory's keys"). */
+ * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS.md, "The inventory's keys").
+ * That lookup is what keeps a key to one row: schema 012 has no unique index on the key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ struct ta__inv {
     struct dc_e *dc;
     struct rl_e *rl;
     uint32_t ninv, ndc, nrl;
-    sqlite3_stmt *up_inv, *sel_hash, *ins_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
+    sqlite3_stmt *sel_hash, *ins_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
     uint64_t hash_mask;       /* key_hash bits kept (ta__inv_hash_mask) */
     uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
     int64_t *cid;
@@ -364,31 +365,17 @@ static int64_t find_by_hash(const struct ta_store *st, struct ta__inv *t, const 
     return rc == SQLITE_DONE ? id : -1;
 }
 
-/* Insert e as a new row (which also looks up a DNS name); its id to *id. A UNIQUE failure means
- * the key has a row under another key_hash (written without one: a central view's copy, a hand
- * edit): then the upsert by key adds to it and repairs its key_hash. */
+/* Insert e as a new row (which also looks up a DNS name); its id to *id. The caller found no
+ * row of its key by its key hash: the key's only row (schema 012 has no unique index on it). */
 static bool insert_entry(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
                          int64_t now, int64_t kh, int64_t *id)
 {
     bind_entry(st, t->ins_inv, e, now);
     sqlite3_bind_int64(t->ins_inv, 27, kh);
-    int rc = sqlite3_step(t->ins_inv);
-    sqlite3_reset(t->ins_inv);
-    if (rc == SQLITE_DONE) {
-        *id = sqlite3_last_insert_rowid(st->db);
-        return true;
-    }
-    if (rc != SQLITE_CONSTRAINT)
+    if (!run(t->ins_inv))
         return false;
-    bool found = false;
-    bind_entry(st, t->up_inv, e, now);
-    sqlite3_bind_int64(t->up_inv, 27, kh);
-    while ((rc = sqlite3_step(t->up_inv)) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(t->up_inv, 0);
-        found = true;
-    }
-    sqlite3_reset(t->up_inv);
-    return rc == SQLITE_DONE && found;
+    *id = sqlite3_last_insert_rowid(st->db);
+    return true;
 }
 
 /* Write one entry: by the row id the cache remembers for its key (a table seek; the key is
@@ -551,22 +538,6 @@ void ta__inv_discard(struct ta_store *st)
     "WHEN " INV_DNS_NAME " IS NOT NULL THEN 'dns' ELSE '' END, "                               \
     "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25)"
 static const char INS_INV[] = INS_INV_SQL;
-/* The fallback when the key has a row under another key_hash (insert_entry). */
-static const char UPSERT_INV[] =
-    INS_INV_SQL " ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
-    "handshakes = handshakes + excluded.handshakes, "
-    "established = established + excluded.established, refused = refused + excluded.refused, "
-    "first_seen = CASE WHEN excluded.first_seen_us < first_seen_us THEN excluded.first_seen "
-    "ELSE first_seen END, first_seen_us = min(first_seen_us, excluded.first_seen_us), "
-    "last_seen = CASE WHEN excluded.last_seen_us >= last_seen_us THEN excluded.last_seen "
-    "ELSE last_seen END, last_seen_us = max(last_seen_us, excluded.last_seen_us), "
-    "name = CASE WHEN name_source = 'sni' OR excluded.name_source = '' "
-    "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name ELSE excluded.name END, "
-    "name_source = CASE WHEN name_source = 'sni' OR excluded.name_source = '' "
-    "OR (name_source = 'cert' AND excluded.name_source = 'dns') THEN name_source "
-    "ELSE excluded.name_source END, updated_us = excluded.updated_us, "
-    "key_hash = excluded.key_hash RETURNING id";
-
 #define UPD_SET                                                                                \
     "UPDATE inventory SET handshakes = handshakes + ?19, established = established + ?20, "     \
     "refused = refused + (?19 - ?20), "                                                        \
@@ -625,8 +596,7 @@ int ta__inv_open(struct ta_store *st)
         return TA_ERR_NOMEM;
     }
     const unsigned f = SQLITE_PREPARE_PERSISTENT;
-    if (sqlite3_prepare_v3(st->db, UPSERT_INV, -1, f, &t->up_inv, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(st->db, INS_INV, -1, f, &t->ins_inv, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v3(st->db, INS_INV, -1, f, &t->ins_inv, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, SEL_HASH, -1, f, &t->sel_hash, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, UPD_ID, -1, f, &t->upd_id, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, INS_DC, -1, f, &t->ins_dc, NULL) != SQLITE_OK ||
@@ -644,7 +614,6 @@ void ta__inv_free(struct ta_store *st)
     struct ta__inv *t = st->inv;
     if (!t)
         return;
-    sqlite3_finalize(t->up_inv);
     sqlite3_finalize(t->ins_inv);
     sqlite3_finalize(t->sel_hash);
     sqlite3_finalize(t->upd_id);

@@ -60,29 +60,30 @@ static int64_t used_bytes(sqlite3 *db, int64_t *file_bytes)
     return (pc - fl) * ps;
 }
 
-/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns. */
-static const char PRUNE_INV[] =
-    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, handshakes, established, refused, "
-    "first_seen_us, first_seen, last_seen_us, last_seen, pruned_handshakes, pruned_established, "
-    "pruned_refused, pruned_first_seen_us, pruned_first_seen, pruned_last_seen_us, "
-    "pruned_last_seen, updated_us) "
+/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns (ta__inv_merge: a
+ * key without a row gets one, holding them). */
+static const char PRUNE_INV_COLS[] =
+    TA__INV_KEY_COLS ", legacy, handshakes, established, refused, first_seen_us, first_seen, "
+    "last_seen_us, last_seen, pruned_handshakes, pruned_established, pruned_refused, "
+    "pruned_first_seen_us, pruned_first_seen, pruned_last_seen_us, pruned_last_seen, updated_us";
+static const char PRUNE_INV_FILL[] =
     "SELECT " TA__INV_KEY_SQL ", max(" TA__INV_LEGACY_SQL "), count(*), sum(h.established), "
     "count(*) - sum(h.established), min(h.ts_us), min(h.ts), max(h.ts_us), max(h.ts), count(*), "
     "sum(h.established), count(*) - sum(h.established), min(h.ts_us), min(h.ts), max(h.ts_us), "
     "max(h.ts), ?1 FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id "
-    "WHERE h.id IN (SELECT id FROM temp.ta_prune) GROUP BY " TA__INV_KEY_SQL
-    " ON CONFLICT " TA__INV_CONFLICT " DO UPDATE SET "
-    "pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes, "
-    "pruned_established = pruned_established + excluded.pruned_established, "
-    "pruned_refused = pruned_refused + excluded.pruned_refused, "
-    "pruned_first_seen = CASE WHEN pruned_handshakes = 0 OR excluded.pruned_first_seen_us < "
-    "pruned_first_seen_us THEN excluded.pruned_first_seen ELSE pruned_first_seen END, "
-    "pruned_first_seen_us = CASE WHEN pruned_handshakes = 0 THEN excluded.pruned_first_seen_us "
-    "ELSE min(pruned_first_seen_us, excluded.pruned_first_seen_us) END, "
-    "pruned_last_seen = CASE WHEN excluded.pruned_last_seen_us >= pruned_last_seen_us THEN "
-    "excluded.pruned_last_seen ELSE pruned_last_seen END, "
-    "pruned_last_seen_us = max(pruned_last_seen_us, excluded.pruned_last_seen_us), "
-    "updated_us = excluded.updated_us";
+    "WHERE h.id IN (SELECT id FROM temp.ta_prune) GROUP BY " TA__INV_KEY_SQL;
+static const char PRUNE_INV_SET[] =
+    "pruned_handshakes = i.pruned_handshakes + x.pruned_handshakes, "
+    "pruned_established = i.pruned_established + x.pruned_established, "
+    "pruned_refused = i.pruned_refused + x.pruned_refused, "
+    "pruned_first_seen = CASE WHEN i.pruned_handshakes = 0 OR x.pruned_first_seen_us < "
+    "i.pruned_first_seen_us THEN x.pruned_first_seen ELSE i.pruned_first_seen END, "
+    "pruned_first_seen_us = CASE WHEN i.pruned_handshakes = 0 THEN x.pruned_first_seen_us "
+    "ELSE min(i.pruned_first_seen_us, x.pruned_first_seen_us) END, "
+    "pruned_last_seen = CASE WHEN x.pruned_last_seen_us >= i.pruned_last_seen_us THEN "
+    "x.pruned_last_seen ELSE i.pruned_last_seen END, "
+    "pruned_last_seen_us = max(i.pruned_last_seen_us, x.pruned_last_seen_us), "
+    "updated_us = x.updated_us";
 
 static const char PRUNE_ROLLUP[] =
     "INSERT INTO daily_rollups(day, sensor, version, legacy, o365, o365_service, app, handshakes, "
@@ -136,7 +137,7 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
     sqlite3 *db = st->db;
     int64_t now = (int64_t)ta_clock_wall_us();
     if (newest_us >= 0 &&
-        (!exec3(db, PRUNE_INV, now, 0, 0) || !exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
+        (!ta__inv_merge(db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0) || !exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
          !exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
                     "temp.ta_prune)", 0, 0, 0)))
         return false;
