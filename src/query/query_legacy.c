@@ -494,7 +494,7 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
           "SELECT max(client_max_version) FROM handshakes WHERE client_ip = ?1"
           " AND run_id IN (SELECT id FROM runs WHERE sensor = ?2)" },
         /* the narrow index (schema 010; 011 puts client_max_version second: one seek) rather
-         * than inventory_key, whose wide entries SQLite would otherwise pick */
+         * than another that starts with client_ip (inventory_key, up to schema 011) */
         { "SELECT max(client_max_version) FROM inventory INDEXED BY inventory_clients"
           " WHERE client_ip = ?1",
           "SELECT max(client_max_version) FROM inventory WHERE client_ip = ?1 AND sensor = ?2" },
