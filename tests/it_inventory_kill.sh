@@ -14,6 +14,9 @@
 . "$(dirname "$0")/inv_lib.sh"
 
 TRIALS=${INV_KILL_TRIALS:-15}
+# Batches of 5,000 rows (a test-only setting of the store): with the default 40,000 this whole
+# capture is one batch, and a kill could never land between two commits.
+export TA_TEST_BATCH_ROWS=5000
 gen=$(build_gen) || die "cannot build bench/gen.c: $(head -c 300 "$IT_TMP/gen.err")"
 pcap="$IT_TMP/month.pcap"
 "$gen" --shape handshake --hs-share 1 --bytes 100000000 --clients 3000 --days 30 --out "$pcap" \

@@ -277,6 +277,16 @@ void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
 {
     st->retain_us = days > 0 ? (int64_t)days * 86400LL * 1000000LL : 0;
     st->max_bytes = max_bytes > 0 ? max_bytes : 0;
+    /* A capped file may go over its cap by about one batch (the man page): a batch is kept to
+     * about a sixteenth of the cap (~1.6 KB a row with its indexes), 1,000 rows at least. */
+    st->batch_rows = ta__store_batch_rows_max();
+    if (st->max_bytes) {
+        int64_t rows = st->max_bytes / 16 / 1600;
+        if (rows < 1000)
+            rows = 1000;
+        if (rows < (int64_t)st->batch_rows)
+            st->batch_rows = (uint32_t)rows;
+    }
     st->max_ts_us = one_int(st->db, "SELECT max(ts_us) FROM handshakes", 0);
     if (st->retain_us || st->max_bytes)
         ta__retain_prepare(st);

@@ -11,8 +11,12 @@
 #include "tlsaudit/common.h"
 #include "tlsaudit/addr.h"
 
-#define TA_STORE_BATCH_ROWS 10000      /* rows per transaction before a forced commit */
+#define TA_STORE_BATCH_ROWS 40000      /* rows per transaction before a forced commit: a key
+                                        * that repeats in a batch is one inventory write, so
+                                        * fewer, larger batches write less (session 6) */
 #define TA_STORE_BATCH_US 1000000u     /* ... or age of the batch's first row */
+/* TA_STORE_BATCH_ROWS, or fewer under the tests' TA_TEST_BATCH_ROWS (txn.c). */
+uint32_t ta__store_batch_rows_max(void);
 
 /* The write side of the store. One connection, statements prepared once at open. */
 struct ta_store {

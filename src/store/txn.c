@@ -2,6 +2,7 @@
  * or about a second of data, so a crash loses at most the open batch and a second capture
  * writing the same file waits for one batch instead of failing. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "inv_int.h"
 #include "store_int.h"
@@ -21,6 +22,15 @@ int ta__store_batch_begin(struct ta_store *st)
     st->batch_n = st->batch_hs = 0;
     st->batch_start_us = 0;
     return TA_OK;
+}
+
+/* See store_int.h. TA_TEST_BATCH_ROWS=N (undocumented, for tests only) makes batches of at
+ * most N rows: the kill -9 tests need commits in the middle of captures shorter than a batch. */
+uint32_t ta__store_batch_rows_max(void)
+{
+    const char *v = getenv("TA_TEST_BATCH_ROWS");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n >= 1 && n < TA_STORE_BATCH_ROWS ? (uint32_t)n : TA_STORE_BATCH_ROWS;
 }
 
 /* See store.h. */
