@@ -185,6 +185,38 @@ static void test_month(void)
     free((void *)two);
 }
 
+/* Pace with batches larger than half of RETAIN_MAX (20,000 rows): a fast `capture -r` makes
+ * batches of up to 40,000 rows, and a step of at most twice a batch but no more than 20,000
+ * deleted fewer rows than each batch added, so a 7-day file of a generated month ended 8.4 days
+ * long. Here: 4 days of 30,000 handshakes, one commit a day, 1 day kept; after every commit no
+ * row may be older than a day before the newest. */
+static void test_pace_large_batches(void)
+{
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    const int per_day = 30000;
+    CHECK_INT(ta_store_open(path_of("pace.db"), &st, err), TA_OK);
+    if (!st)
+        return;
+    ta_store_set_retention(st, 1, 0);
+    int64_t run_id = 0;
+    CHECK_INT(ta_store_run_begin(st, "unit-pace", NULL, &run_id), TA_OK);
+    sqlite3 *h = ta_store_db(st);
+    for (int d = 0; d < 4; d++) {
+        for (int i = 0; i < per_day; i++) {
+            rec(&hs, d, i);
+            hs.ch.ts_us = (uint64_t)(T0 + (long long)d * DAY + (long long)i * (DAY / per_day));
+            CHECK_INT(ta_store_add(st, &hs), TA_OK);
+        }
+        CHECK_INT(ta_store_commit(st), TA_OK);
+        CHECK_INT(one(h, "SELECT count(*) FROM handshakes WHERE ts_us < (SELECT max(ts_us) FROM "
+                         "handshakes) - 86400000000"), 0);
+    }
+    CHECK_INT(one(h, "SELECT sum(handshakes) FROM inventory"), 4LL * per_day);
+    ta_store_close(st);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_retention_mem.XXXXXX");
@@ -193,6 +225,7 @@ int main(void)
         return 1;
     }
     test_month();
+    test_pace_large_batches();
     check_dir_done(dir);
     return CHECK_DONE();
 }

@@ -2,8 +2,8 @@
  * are kept for --retain-days and under --max-db-size; the inventory and the daily rollups are
  * kept for ever (schema/README.md, "Schema 004").
  *
- * The writer deletes inside its own batch transaction, just before the COMMIT: at most a few
- * times the rows the batch added (never fewer than RETAIN_MIN), so deletion keeps pace with the
+ * The writer deletes inside its own batch transaction, just before the COMMIT: twice the rows
+ * the batch added up to RETAIN_MAX, never fewer than those rows plus RETAIN_MIN, so deletion keeps pace with the
  * traffic without one long transaction that would hold the queue up. Before a handshakes row goes,
  * its counts move to the pruned_* columns of its inventory and rollup rows, so the inventory stays
  * "pruned + retained rows" (the invariant the kill -9 test checks): the batch's own inventory and
@@ -207,6 +207,10 @@ void ta__retain_step(struct ta_store *st)
         return;
     int64_t n = 2 * (int64_t)st->batch_hs;
     n = n < RETAIN_MIN ? RETAIN_MIN : n > RETAIN_MAX ? RETAIN_MAX : n;
+    /* never fewer than the batch added (and some backlog): a fast -r read makes batches of up
+     * to TA_STORE_BATCH_ROWS rows, more than RETAIN_MAX, and would otherwise end days behind */
+    if (n < (int64_t)st->batch_hs + RETAIN_MIN)
+        n = (int64_t)st->batch_hs + RETAIN_MIN;
     int64_t file = 0, used = st->max_bytes ? used_bytes(st->db, &file) : 0;
     int64_t target = st->max_bytes - st->max_bytes / 20;   /* 5% headroom for a batch */
     bool by_size = st->max_bytes && used > target;
