@@ -32,43 +32,27 @@
 
 #define MERGE_SQL 8192
 
-/* Run sql with ?1 = a and ?2 = b (each bound only when the statement uses it). */
-static bool exec2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return false;
-    int n = sqlite3_bind_parameter_count(s);
-    if (n >= 1)
-        sqlite3_bind_int64(s, 1, a);
-    if (n >= 2)
-        sqlite3_bind_int64(s, 2, b);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW;
-}
-
 /* See inv_int.h. temp.ta_inv_add has the inventory's columns and no constraint; it is emptied
  * before and after use, so a later call (or a failed one) never sees old keys. */
 bool ta__inv_merge(sqlite3 *db, const char *cols, const char *fill, const char *set, int64_t a,
                    int64_t b)
 {
     char sql[MERGE_SQL];
-    if (!exec2(db, "CREATE TEMP TABLE IF NOT EXISTS ta_inv_add AS SELECT * FROM main.inventory "
-                   "WHERE 0", 0, 0) ||
-        !exec2(db, "DELETE FROM temp.ta_inv_add", 0, 0))
+    if (!ta__exec3(db, "CREATE TEMP TABLE IF NOT EXISTS ta_inv_add AS SELECT * FROM main.inventory "
+                   "WHERE 0", 0, 0, 0) ||
+        !ta__exec3(db, "DELETE FROM temp.ta_inv_add", 0, 0, 0))
         return false;
     int n = snprintf(sql, sizeof sql, "INSERT INTO temp.ta_inv_add(%s) %s", cols, fill);
-    if (n < 0 || (size_t)n >= sizeof sql || !exec2(db, sql, a, b))
+    if (n < 0 || (size_t)n >= sizeof sql || !ta__exec3(db, sql, a, b, 0))
         return false;
     n = snprintf(sql, sizeof sql, "UPDATE main.inventory AS i SET %s FROM temp.ta_inv_add AS x "
                  "WHERE " KEY_MATCH, set);
-    if (n < 0 || (size_t)n >= sizeof sql || !exec2(db, sql, a, b))
+    if (n < 0 || (size_t)n >= sizeof sql || !ta__exec3(db, sql, a, b, 0))
         return false;
     n = snprintf(sql, sizeof sql, "INSERT INTO main.inventory(%s) SELECT %s FROM "
                  "temp.ta_inv_add AS x WHERE NOT EXISTS (SELECT 1 FROM main.inventory AS i "
                  "WHERE " KEY_MATCH ")", cols, cols);
-    if (n < 0 || (size_t)n >= sizeof sql || !exec2(db, sql, a, b))
+    if (n < 0 || (size_t)n >= sizeof sql || !ta__exec3(db, sql, a, b, 0))
         return false;
-    return exec2(db, "DELETE FROM temp.ta_inv_add", 0, 0);
+    return ta__exec3(db, "DELETE FROM temp.ta_inv_add", 0, 0, 0);
 }

@@ -3,11 +3,11 @@
  * kept for ever (schema/README.md, "Schema 004").
  *
  * The writer deletes inside its own batch transaction, just before the COMMIT: twice the rows
- * the batch added up to RETAIN_MAX, never fewer than those rows plus RETAIN_MIN, so deletion keeps pace with the
- * traffic without one long transaction that would hold the queue up. Before a handshakes row goes,
- * its counts move to the pruned_* columns of its inventory and rollup rows, so the inventory stays
- * "pruned + retained rows" (the invariant the kill -9 test checks): the batch's own inventory and
- * daily rows and the deletes commit together.
+ * the batch added up to RETAIN_MAX, never fewer than those rows plus RETAIN_MIN, so deletion
+ * keeps pace with the traffic without one long transaction that would hold the queue up.
+ * Before a handshakes row goes, its counts move to the pruned_* columns of its inventory and
+ * rollup rows, so the inventory stays "pruned + retained rows" (the invariant the kill -9 test
+ * checks): the batch's own inventory and daily rows and the deletes commit together.
  *
  * Memory: the deletes go in chunks of RETAIN_CHUNK rows, each under a SAVEPOINT of its own (a
  * failed chunk is undone alone; the chunks before it are whole). A savepoint keeps the original
@@ -97,30 +97,12 @@ static const char PRUNE_ROLLUP[] =
     "pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes, "
     "updated_us = excluded.updated_us";
 
-/* Run sql with ?1 = a, ?2 = b, ?3 = c (each bound only when the statement uses it). */
-static bool exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return false;
-    int n = sqlite3_bind_parameter_count(s);
-    if (n >= 1)
-        sqlite3_bind_int64(s, 1, a);
-    if (n >= 2)
-        sqlite3_bind_int64(s, 2, b);
-    if (n >= 3)
-        sqlite3_bind_int64(s, 3, c);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW;
-}
-
 /* Choose the handshakes to delete: older than cut (age), or the oldest n (size). Returns the
  * newest ts_us chosen, or -1 when none. */
 static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n, bool *ok)
 {
-    *ok = exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) &&
-          exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+    *ok = ta__exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) &&
+          ta__exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
                               "ORDER BY ts_us LIMIT ?1"
                             : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
                               "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0);
@@ -137,23 +119,25 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
     sqlite3 *db = st->db;
     int64_t now = (int64_t)ta_clock_wall_us();
     if (newest_us >= 0 &&
-        (!ta__inv_merge(db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0) || !exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
-         !exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
+        (!ta__inv_merge(db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0) ||
+         !ta__exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
+         !ta__exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
                     "temp.ta_prune)", 0, 0, 0)))
         return false;
-    if (!exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions WHERE "
+    if (!ta__exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions WHERE "
                    "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
-        !exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
+        !ta__exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
                    "ts_us < ?1 ORDER BY id LIMIT ?2)", upto_us, n, 0))
         return false;
     if (sqlite3_changes(db) > 0)
         ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
     if (newest_us < 0)
         return true;
-    return exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)", 0, 0, 0)
-        && exec3(db, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, 10) "
+    return ta__exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)",
+                     0, 0, 0)
+        && ta__exec3(db, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, 10) "
                      "FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
-        && exec3(db, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
+        && ta__exec3(db, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
                      "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
                  newest_us, 0, 0);
 }

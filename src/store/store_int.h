@@ -15,6 +15,9 @@
                                         * that repeats in a batch is one inventory write, so
                                         * fewer, larger batches write less (session 6) */
 #define TA_STORE_BATCH_US 1000000u     /* ... or age of the batch's first row */
+/* Run sql once with ?1 = a, ?2 = b, ?3 = c, each bound only when the statement has it (exec.c).
+ * True when it ran to the end. */
+bool ta__exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c);
 /* TA_STORE_BATCH_ROWS, or fewer under the tests' TA_TEST_BATCH_ROWS (txn.c). */
 uint32_t ta__store_batch_rows_max(void);
 
