@@ -267,7 +267,7 @@ void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
     st->max_bytes = max_bytes > 0 ? max_bytes : 0;
     /* A capped file may go over its cap by about one batch (the man page): a batch is kept to
      * about a sixteenth of the cap (~1.6 KB a row with its indexes), 1,000 rows at least. */
-    st->batch_rows = ta__store_batch_rows_max();
+    st->batch_rows = st->batch_rows_max;
     if (st->max_bytes) {
         int64_t rows = st->max_bytes / 16 / 1600;
         if (rows < 1000)

@@ -203,7 +203,7 @@ int ta_store_open(const char *path, struct ta_store **out, char *errbuf)
         goto fail;
     }
     st->db = db;
-    st->batch_rows = ta__store_batch_rows_max();
+    st->batch_rows = st->batch_rows_max = ta__store_batch_rows_max();
     st->o365_pass = true;
     snprintf(st->path, sizeof st->path, "%s", path);
     if (gethostname(st->sensor, sizeof st->sensor - 1) != 0)

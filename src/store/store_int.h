@@ -28,6 +28,7 @@ struct ta_store {
     bool in_tx;                 /* a batch transaction is open */
     uint32_t batch_n;           /* rows in the open batch */
     uint32_t batch_rows;        /* commit threshold */
+    uint32_t batch_rows_max;    /* ... without a size cap (ta__store_batch_rows_max, at open) */
     uint64_t batch_start_us;    /* caller's clock when the batch was first seen open, 0 = not yet */
     int64_t run_id;             /* current run, 0 = none (rows get run_id NULL) */
     char path[512];
