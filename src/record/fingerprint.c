@@ -367,18 +367,32 @@ _Static_assert(sizeof(((struct ta_hs *)0)->fp.ja3) == TA_JA3_HEX, "fp.ja3 is TA_
 _Static_assert(sizeof(((struct ta_hs *)0)->fp.ja3s) == TA_JA3_HEX, "fp.ja3s is TA_JA3_HEX");
 _Static_assert(sizeof(((struct ta_hs *)0)->fp.ja4) == TA_JA4_LEN, "fp.ja4 is TA_JA4_LEN");
 
+/* See fingerprint.h. */
+void ta_hs_fingerprints(const struct ta_hs *hs, char ja3[TA_JA3_HEX], char ja3s[TA_JA3_HEX],
+                        char ja4[TA_JA4_LEN])
+{
+    if (hs->fp.ready) {
+        memcpy(ja3, hs->fp.ja3, TA_JA3_HEX);
+        memcpy(ja3s, hs->fp.ja3s, TA_JA3_HEX);
+        memcpy(ja4, hs->fp.ja4, TA_JA4_LEN);
+        return;
+    }
+    ja3[0] = ja3s[0] = ja4[0] = '\0';
+    if (hs->ch.present) {
+        if (ta_ja3(&hs->ch, ja3, NULL, 0) != 0)
+            ja3[0] = '\0';
+        if (ta_ja4(&hs->ch, hs->transport == 17 ? 'q' : 't', ja4) != 0)
+            ja4[0] = '\0';
+    }
+    if (hs->sh.present && ta_ja3s(&hs->sh, ja3s, NULL, 0) != 0)
+        ja3s[0] = '\0';
+}
+
 /* See fingerprint.h. The hashes cost the writer 7% of its time when it computed them (bench
  * month, session 6); here they run on the engine threads, in parallel with it. */
 void ta_hs_fingerprint(struct ta_hs *hs)
 {
-    hs->fp.ja3[0] = hs->fp.ja3s[0] = hs->fp.ja4[0] = '\0';
-    if (hs->ch.present) {
-        if (ta_ja3(&hs->ch, hs->fp.ja3, NULL, 0) != 0)
-            hs->fp.ja3[0] = '\0';
-        if (ta_ja4(&hs->ch, hs->transport == 17 ? 'q' : 't', hs->fp.ja4) != 0)
-            hs->fp.ja4[0] = '\0';
-    }
-    if (hs->sh.present && ta_ja3s(&hs->sh, hs->fp.ja3s, NULL, 0) != 0)
-        hs->fp.ja3s[0] = '\0';
+    hs->fp.ready = false;
+    ta_hs_fingerprints(hs, hs->fp.ja3, hs->fp.ja3s, hs->fp.ja4);
     hs->fp.ready = true;
 }

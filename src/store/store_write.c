@@ -217,17 +217,8 @@ static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
     bind_json(s, H_SIGALGS, rt, ch->sigalgs, ch->nsigalgs, TA_MAX_SIGALGS, 2);
     bind_json(s, H_KEY_SHARES, rt, ch->key_shares, ch->nkey_shares, TA_MAX_KEYSHARES, 2);
     bind_str(s, H_ALPN_OFFERED, ch->alpn, sizeof ch->alpn);
-    /* the engine computed them (ta_hs_fingerprint); a record from elsewhere is hashed here */
-    if (hs->fp.ready)
-        memcpy(rt->ja3, hs->fp.ja3, sizeof rt->ja3);
-    else if (ta_ja3(ch, rt->ja3, NULL, 0) != 0)
-        rt->ja3[0] = '\0';
     if (rt->ja3[0])
         sqlite3_bind_text(s, H_JA3, rt->ja3, -1, SQLITE_STATIC);
-    if (hs->fp.ready)
-        memcpy(rt->ja4, hs->fp.ja4, sizeof rt->ja4);
-    else if (ta_ja4(ch, hs->transport == 17 ? 'q' : 't', rt->ja4) != 0)
-        rt->ja4[0] = '\0';   /* the inventory reads what was bound */
     if (rt->ja4[0])
         sqlite3_bind_text(s, H_JA4, rt->ja4, -1, SQLITE_STATIC);
 }
@@ -258,10 +249,6 @@ static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
     bind_json(s, H_SERVER_EXTENSIONS, rt, sh->exts, sh->nexts, TA_MAX_EXTS, 2);
     bind_str(s, H_ALPN, sh->alpn, sizeof sh->alpn);
     bind_nz(s, H_SERVER_KEY_SHARE, sh->key_share);
-    if (hs->fp.ready)
-        memcpy(rt->ja3s, hs->fp.ja3s, sizeof rt->ja3s);
-    else if (ta_ja3s(sh, rt->ja3s, NULL, 0) != 0)
-        rt->ja3s[0] = '\0';
     if (rt->ja3s[0])
         sqlite3_bind_text(s, H_JA3S, rt->ja3s, -1, SQLITE_STATIC);
 }
@@ -365,7 +352,9 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta_
     struct ta__o365_verdict v;
     uint64_t ts_us = hs->ch.ts_us ? hs->ch.ts_us : hs->ts_first_us;
     rt.lists_used = 0;
-    rt.ja3[0] = rt.ja4[0] = '\0';
+    /* as the engine computed them (ta_hs_fingerprint), or hashed here for a record that comes
+     * without; the inventory reads the same texts */
+    ta_hs_fingerprints(hs, rt.ja3, rt.ja3s, rt.ja4);
     bind_endpoints(st, s, hs, ts_us, &rt);
     sqlite3_bind_int(s, H_IPVER, hs->ipver);
     sqlite3_bind_text(s, H_TRANSPORT, hs->transport == 17 ? "quic" : "tcp", -1, SQLITE_STATIC);

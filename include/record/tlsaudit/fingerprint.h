@@ -17,9 +17,12 @@ int ta_ja3s(const struct ta_server_hello *sh, char out[TA_JA3_HEX], char *str, s
 /* JA4 (FoxIO, BSD-3-Clause part only): "t13d1516h2_8daaf6152771_b186095e22b6". transport is
  * 't' for TCP, 'q' for QUIC. */
 int ta_ja4(const struct ta_client_hello *ch, char transport, char out[TA_JA4_LEN]);
-/* Fill hs->fp from the record's hellos (JA3 and JA4 of the ClientHello, JA3S of the
- * ServerHello; "" for a hello that is absent) and set hs->fp.ready. Called once per record by
- * the engine thread that settles it; the store computes them itself when not ready. */
+/* JA3 and JA4 of the record's ClientHello and JA3S of its ServerHello ("" for a hello that is
+ * absent): copied from hs->fp when it is ready, computed otherwise. */
+void ta_hs_fingerprints(const struct ta_hs *hs, char ja3[TA_JA3_HEX], char ja3s[TA_JA3_HEX],
+                        char ja4[TA_JA4_LEN]);
+/* Fill hs->fp (ta_hs_fingerprints) and set hs->fp.ready. Called once per record by the engine
+ * thread that settles it, so the one store writer does not hash. */
 void ta_hs_fingerprint(struct ta_hs *hs);
 
 #endif
