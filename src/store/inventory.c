@@ -18,8 +18,9 @@
  * (updated by id, without RETURNING) and the daily client keys written by earlier batches
  * (updated first). Both are checked by the statement itself, never trusted. A key not remembered
  * is looked up by its key hash (schema 009: a narrow index, the key compared on the row) and,
- * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS.md, "The inventory's keys").
- * That lookup is what keeps a key to one row: schema 012 has no unique index on the key. */
+ * when new, inserted with a plain INSERT: no upsert, no RETURNING (bench/RESULTS.md, "The
+ * inventory's keys"). That lookup is what keeps a key to one row: schema 012 has no unique index
+ * on the key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ struct ta__inv {
     int64_t *cid;
     uint64_t *dc_known;       /* DC_KNOWN slots: hashes of daily client keys with a row */
     char *text;               /* TEXT_ARENA bytes: the entries' long texts, emptied per flush */
+    char first_ts[32], last_ts[32];   /* the times of the entry being written, as text */
     size_t text_used;
 };
 
@@ -299,7 +301,7 @@ static bool run(sqlite3_stmt *s)
 }
 
 /* Bind entry e to s (the inventory statements share their parameter numbers; ?26 is a row id,
- * ?27 a key_hash, bound by the caller). */
+ * ?27 a key_hash, bound by the caller; the time texts are write_entry's, made for e). */
 static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
                        int64_t now)
 {
@@ -316,15 +318,8 @@ static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct 
     else
         sqlite3_bind_null(s, 18);
     sqlite3_bind_int64(s, 19, e->hs), sqlite3_bind_int64(s, 20, e->est);
-    /* the texts of the first and last times, as the handshakes rows have them (store_write.c
-     * formats ts from the same microseconds): made here, not kept in every slot (peak RSS) */
-    char first[32], last[32];
-    ta__iso_time_us((uint64_t)e->first_us, first, sizeof first);
-    ta__iso_time_us((uint64_t)e->last_us, last, sizeof last);
-    sqlite3_bind_int64(s, 21, e->first_us);
-    sqlite3_bind_text(s, 22, first, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 23, e->last_us);
-    sqlite3_bind_text(s, 24, last, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, st->inv->first_ts);
+    sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, st->inv->last_ts);
     sqlite3_bind_int64(s, 25, now);
 }
 
@@ -392,6 +387,11 @@ static bool write_entry(const struct ta_store *st, struct ta__inv *t, const stru
 {
     uint32_t c = (uint32_t)(e->hash >> 20) & (INV_CACHE - 1);
     bool hit = false;
+    /* the texts of the first and last times, as the handshakes rows have them (store_write.c
+     * formats ts from the same microseconds): made once per entry, for bind_entry, not kept in
+     * every slot (peak RSS) */
+    ta__iso_time_us((uint64_t)e->first_us, t->first_ts, sizeof t->first_ts);
+    ta__iso_time_us((uint64_t)e->last_us, t->last_ts, sizeof t->last_ts);
     if (t->ckey[c] == e->hash) {
         if (!update_by_id(st, t, e, now, t->cid[c], &hit))
             return false;
