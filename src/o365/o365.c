@@ -29,27 +29,12 @@ struct ta__o365_cls {
 enum { C_ID, C_TS, C_SERVER, C_SNI, C_CN, C_SANS, C_GHOST, C_GREETING, C_NDPI, C_O365, C_SVC,
        C_REASON };
 
-/* Append s to dst[*len..cap) as snprintf would, cut at cap - 1 bytes; *len moves on. */
-static void append_cut(char *dst, size_t cap, size_t *len, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > cap - 1 - *len)
-        n = cap - 1 - *len;
-    memcpy(dst + *len, s, n);
-    *len += n;
-    dst[*len] = '\0';
-}
-
-/* o365 = 1, the area, and "kind:what" as the reason (cut like snprintf: this runs per row). */
+/* o365 = 1, the area, and "kind:what" as the reason. */
 static void set_verdict(struct ta__o365_verdict *v, const char *area, const char *kind, const char *what)
 {
-    size_t n = 0;
     v->o365 = 1;
-    append_cut(v->service, sizeof(v->service), &n, area);
-    n = 0;
-    append_cut(v->reason, sizeof(v->reason), &n, kind);
-    append_cut(v->reason, sizeof(v->reason), &n, ":");
-    append_cut(v->reason, sizeof(v->reason), &n, what);
+    snprintf(v->service, sizeof(v->service), "%s", area);
+    snprintf(v->reason, sizeof(v->reason), "%s:%s", kind, what);
 }
 
 /* A name the name rules can match: not NULL, not empty, shorter than TA__O365_NAME_MAX (what
