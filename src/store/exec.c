@@ -1,5 +1,5 @@
 /* exec.c - one statement with up to three integer parameters, run once: the store's SQL that
- * moves rows in bulk (retention.c, inv_merge.c) is many such statements. */
+ * moves rows in bulk (retention.c, inv_merge.c, inv_refresh.c) is many such statements. */
 #include "store_int.h"
 
 /* See store_int.h. */

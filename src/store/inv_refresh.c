@@ -26,18 +26,7 @@
 /* Run one statement with ?1 = run (when the statement uses it) and ?2 = now. */
 static int exec_run(sqlite3 *db, const char *sql, int64_t run, int64_t now, char *errbuf)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-    if (rc == SQLITE_OK) {
-        int n = sqlite3_bind_parameter_count(s);
-        if (n >= 1)
-            sqlite3_bind_int64(s, 1, run);
-        if (n >= 2)
-            sqlite3_bind_int64(s, 2, now);
-        rc = sqlite3_step(s);
-    }
-    sqlite3_finalize(s);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    if (ta__exec3(db, sql, run, now, 0))
         return TA_OK;
     snprintf(errbuf, TA_ERRBUF_SIZE, "inventory rebuild: %s", sqlite3_errmsg(db));
     return TA_ERR_IO;

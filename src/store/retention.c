@@ -14,10 +14,10 @@
  * of every page written after it opens in its sub-journal, which temp_store=MEMORY puts on the
  * heap, and deleting touches pages all over the client_ip index and the inventory: one savepoint
  * over a whole step (up to RETAIN_MAX rows) held tens of MB at the peak (--retain-days 7 on a
- * month: 86 MB peak RSS against 72 MB with 30 days; bench/RESULTS.md, "Peak memory"). Released after each
- * chunk, the journal holds one chunk's pages. (A temp file instead of memory costs ~500,000
- * write() calls on a 181 MB month; a transaction of its own after the COMMIT would let a reader
- * or a kill -9 see the batch's daily client keys of a day whose keys retention drops.)
+ * month: 86 MB peak RSS against 72 MB with 30 days; bench/RESULTS.md, "Peak memory"). Released
+ * after each chunk, the journal holds one chunk's pages. (A temp file instead of memory costs
+ * ~500,000 write() calls on a 181 MB month; a transaction of its own after the COMMIT would let
+ * a reader or a kill -9 see the batch's daily client keys of a day whose keys retention drops.)
  *
  * Age is counted from the newest row written (st->max_ts_us), not the wall clock: a live sensor
  * sees the same thing, and replaying an old capture keeps its last N days instead of nothing.
@@ -103,9 +103,9 @@ static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n, bool *o
 {
     *ok = ta__exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) &&
           ta__exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
-                              "ORDER BY ts_us LIMIT ?1"
-                            : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
-                              "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0);
+                                  "ORDER BY ts_us LIMIT ?1"
+                                : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+                                  "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0);
     if (!*ok)
         return -1;
     return one_int(db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
@@ -122,12 +122,12 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
         (!ta__inv_merge(db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0) ||
          !ta__exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
          !ta__exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
-                    "temp.ta_prune)", 0, 0, 0)))
+                        "temp.ta_prune)", 0, 0, 0)))
         return false;
-    if (!ta__exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions WHERE "
-                   "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
+    if (!ta__exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions "
+                       "WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
         !ta__exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
-                   "ts_us < ?1 ORDER BY id LIMIT ?2)", upto_us, n, 0))
+                       "ts_us < ?1 ORDER BY id LIMIT ?2)", upto_us, n, 0))
         return false;
     if (sqlite3_changes(db) > 0)
         ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
@@ -135,11 +135,11 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
         return true;
     return ta__exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)",
                      0, 0, 0)
-        && ta__exec3(db, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, 10) "
-                     "FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
+        && ta__exec3(db, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, "
+                     "10) FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
         && ta__exec3(db, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
                      "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-                 newest_us, 0, 0);
+                     newest_us, 0, 0);
 }
 
 /* A step failed: say why (before the rollback replaces the message) and undo it. */
