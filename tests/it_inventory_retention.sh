@@ -6,7 +6,8 @@
 #  - --max-db-size 4M: the file stays near its cap capture after capture (it stops growing), rows
 #    remain, the inventory keeps every handshake;
 #  - a second capture into the same database continues the inventory: two runs give the same
-#    inventory as one run of both files;
+#    inventory as one run of both files; retention by another sensor's capture moves the counts of
+#    the first sensor's rows to that sensor's keys;
 #  - `endpoints import` re-classifies: the inventory's Office 365 columns follow the rows, no
 #    rebuild stays pending, and the reports equal the scan;
 #  - a database of schema version 2 (auto_vacuum off) is migrated: the new tables are filled from
@@ -115,6 +116,14 @@ assert_eq "$(sql "$two" "SELECT sum(handshakes) FROM inventory")" \
     "two runs: the inventory counts both"
 assert_eq "$(inv_mismatch "$two")" "0 0 0" "two runs: inventory = rows"
 assert_eq "$(sql "$one" "SELECT DISTINCT sensor FROM inventory")" "s1" "--sensor names the inventory rows"
+# Retention by one sensor's capture deletes rows another sensor wrote into the same file: their
+# counts go to the pruned part of that sensor's keys, never to keys of the pruning one.
+mix=$(fresh_db mixed)
+cp "$one" "$mix"
+cap "$mix" --retain-days 7 --sensor s2 -r "$second" || fail "capture (s2, 7 days): $(cat "$IT_TMP/capture.err")"
+assert_ge "$(sql "$mix" "SELECT COALESCE(sum(pruned_handshakes), 0) FROM inventory WHERE sensor = 's1'")" 1 \
+    "the s2 capture pruned rows of s1"
+assert_eq "$(inv_mismatch "$mix")" "0 0 0" "rows of another sensor pruned: inventory = pruned + rows"
 
 # --- re-classification -------------------------------------------------------------------------
 rc=$(fresh_db reclass)

@@ -55,6 +55,16 @@ int ta__inv_flush(struct ta_store *st);
 /* Forget the aggregate without writing it (its batch was rolled back). */
 void ta__inv_discard(struct ta_store *st);
 
+/* Retention (retention.c), with the batch's aggregate flushed: fold one handshakes row about to
+ * be deleted, as the pruned counts of its key (sensor: its run's; service and reason: the row's
+ * columns as stored, "" for none), then write them with ta__inv_prune_flush, which empties the
+ * aggregate whether it succeeds or not. A key whose row the write-back finds gets its pruned_*
+ * columns added to; a key without a row gets one holding them. TA_OK or TA_ERR_IO (the caller's
+ * savepoint undoes it). Needs the aggregate (st->inv). */
+int ta__inv_prune_add(struct ta_store *st, const struct ta__inv_row *r, const char *sensor,
+                      const char *service, const char *reason);
+int ta__inv_prune_flush(struct ta_store *st);
+
 /* Retention inside the open batch, just before its COMMIT (retention.c): delete up to a batch of
  * the oldest rows beyond the age or size limit, moving their counts to the pruned_* columns.
  * Errors are logged; the batch itself is kept (a savepoint undoes a failed step). */

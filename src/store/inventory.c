@@ -51,12 +51,14 @@
  * fit flushes first. */
 #define TEXT_ARENA (1u << 20)
 #define TEXT_FOLD_MAX (SNI_CAP + CN_CAP + REASON_CAP)
+#define SENSOR_CAP 64         /* struct ta_store's sensor */
 
 struct inv_e {
     uint64_t hash;            /* 0 = free slot */
     char client[TA__ADDR_TEXT_LEN], server[TA__ADDR_TEXT_LEN], transport[8], app[SMALL];
     char ja3[TA_JA3_HEX], ja4[TA_JA4_LEN], service[TA__O365_AREA_MAX];
     const char *sni, *reason, *cn;    /* in the text arena of struct ta__inv ("" = none) */
+    const char *sensor;       /* the store's (a batch's rows), or in the arena (pruned rows) */
     uint16_t port;
     int version, cipher_id, cipher_v2, cmax, o365;
     int64_t hs, est, first_us, last_us;
@@ -82,6 +84,7 @@ struct ta__inv {
     struct rl_e *rl;
     uint32_t ninv, ndc, nrl;
     sqlite3_stmt *sel_hash, *ins_inv, *upd_id, *ins_dc, *upd_dc, *up_rl;
+    sqlite3_stmt *upd_pr, *ins_pr;    /* pruned counts (ta__inv_prune_add) */
     uint64_t hash_mask;       /* key_hash bits kept (ta__inv_hash_mask) */
     uint64_t *ckey;           /* INV_CACHE slots: key hash -> inventory row id (cid) */
     int64_t *cid;
@@ -149,11 +152,11 @@ static int legacy_of(int version, int cmax)
 
 #define ISIZE(m) sizeof(((struct inv_e *)0)->m)
 
-/* Is slot e the inventory key of r? */
-static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const char *service,
-                   const char *reason)
+/* Is slot e the inventory key of r (of sensor)? */
+static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const char *sensor,
+                   const char *service, const char *reason)
 {
-    return e->port == r->server_port && e->version == r->version &&
+    return e->port == r->server_port && strcmp(e->sensor, sensor) == 0 && e->version == r->version &&
            e->cipher_id == r->cipher_id && e->cipher_v2 == r->cipher_v2 &&
            e->cmax == r->client_max_version && e->o365 == r->v->o365 &&
            same(e->client, ISIZE(client), r->client) && same(e->server, ISIZE(server), r->server) &&
@@ -163,13 +166,16 @@ static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const cha
            same(e->reason, REASON_CAP, reason);
 }
 
-/* Fold r into the inventory table (a free slot is found: the caller keeps it below 3/4). */
-static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char *service,
-                     const char *reason)
+/* Fold r into the inventory table as a key of sensor (a free slot is found: the caller keeps it
+ * below 3/4). sensor is the store's own (kept as a pointer) or, with own false, copied to the
+ * arena. */
+static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char *sensor, bool own,
+                     const char *service, const char *reason)
 {
     /* every key field: the hash also picks the remembered row id (write_entry), so keys that
      * differ only in, say, JA3 (GREASE) must not share it or they evict each other's id */
     uint64_t h = 14695981039346656037ULL;
+    h = h_str(h, sensor);
     h = h_str(h, r->client), h = h_str(h, r->server), h = h_str(h, r->sni);
     h = h_str(h, r->ja4), h = h_str(h, r->ja3), h = h_str(h, reason), h = h_str(h, service);
     h = h_str(h, r->transport), h = h_str(h, r->app);
@@ -180,11 +186,12 @@ static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
     struct inv_e *e;
     for (;; i = (i + 1) & (INV_SLOTS - 1)) {
         e = &t->inv[i];
-        if (e->hash == 0 || (e->hash == h && inv_eq(e, r, service, reason)))
+        if (e->hash == 0 || (e->hash == h && inv_eq(e, r, sensor, service, reason)))
             break;
     }
     if (e->hash == 0) {
         e->hash = h;
+        e->sensor = own ? sensor : arena_put(t, sensor, SENSOR_CAP);
         put(e->client, sizeof e->client, r->client), put(e->server, sizeof e->server, r->server);
         put(e->transport, sizeof e->transport, r->transport), put(e->app, sizeof e->app, r->app);
         e->sni = arena_put(t, r->sni, SNI_CAP), put(e->ja3, sizeof e->ja3, r->ja3);
@@ -281,7 +288,7 @@ int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r)
         return TA_ERR_IO;
     const char *service = r->v->o365 ? r->v->service : "";
     const char *reason = r->v->reason;   /* also with o365 = 0: "excluded-name: ..." */
-    inv_fold(t, r, service, reason);
+    inv_fold(t, r, st->sensor, true, service, reason);
     day_fold(t, r, service);
     return TA_OK;
 }
@@ -302,10 +309,10 @@ static bool run(sqlite3_stmt *s)
 
 /* Bind entry e to s (the inventory statements share their parameter numbers; ?26 is a row id,
  * ?27 a key_hash, bound by the caller; the time texts are write_entry's, made for e). */
-static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct inv_e *e,
+static void bind_entry(sqlite3_stmt *s, const struct ta__inv *t, const struct inv_e *e,
                        int64_t now)
 {
-    bt(s, 1, st->sensor), bt(s, 2, e->client), bt(s, 3, e->server);
+    bt(s, 1, e->sensor), bt(s, 2, e->client), bt(s, 3, e->server);
     sqlite3_bind_int(s, 4, e->port);
     bt(s, 5, e->transport), bt(s, 6, e->app), bt(s, 7, e->sni);
     sqlite3_bind_int(s, 8, e->version), sqlite3_bind_int(s, 9, e->cipher_id);
@@ -318,17 +325,16 @@ static void bind_entry(const struct ta_store *st, sqlite3_stmt *s, const struct 
     else
         sqlite3_bind_null(s, 18);
     sqlite3_bind_int64(s, 19, e->hs), sqlite3_bind_int64(s, 20, e->est);
-    sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, st->inv->first_ts);
-    sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, st->inv->last_ts);
+    sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, t->first_ts);
+    sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, t->last_ts);
     sqlite3_bind_int64(s, 25, now);
 }
 
 /* The key_hash of entry e (schema 009), over its key exactly as bound. */
-static int64_t key_hash_of(const struct ta_store *st, const struct ta__inv *t,
-                           const struct inv_e *e)
+static int64_t key_hash_of(const struct ta__inv *t, const struct inv_e *e)
 {
     const struct ta__inv_key k = {
-        .sensor = st->sensor, .client = e->client, .server = e->server, .port = e->port,
+        .sensor = e->sensor, .client = e->client, .server = e->server, .port = e->port,
         .transport = e->transport, .app = e->app, .sni = e->sni, .version = e->version,
         .cipher_id = e->cipher_id, .cipher_v2 = e->cipher_v2, .cmax = e->cmax, .ja3 = e->ja3,
         .ja4 = e->ja4, .o365 = e->o365, .service = e->service, .reason = e->reason,
@@ -336,13 +342,18 @@ static int64_t key_hash_of(const struct ta_store *st, const struct ta__inv *t,
     return (int64_t)ta__inv_key_hash(&k, t->hash_mask);
 }
 
+/* The statements that write an entry: the batch's counts, or the pruned counts of retention. */
+struct writes {
+    sqlite3_stmt *upd, *ins;
+};
+
 /* Update the row id with entry e (its key compared on the row); *hit when a row changed. */
-static bool update_by_id(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
-                         int64_t now, int64_t id, bool *hit)
+static bool update_by_id(const struct ta_store *st, struct ta__inv *t, const struct writes *w,
+                         const struct inv_e *e, int64_t now, int64_t id, bool *hit)
 {
-    bind_entry(st, t->upd_id, e, now);
-    sqlite3_bind_int64(t->upd_id, 26, id);
-    if (!run(t->upd_id))
+    bind_entry(w->upd, t, e, now);
+    sqlite3_bind_int64(w->upd, 26, id);
+    if (!run(w->upd))
         return false;
     *hit = sqlite3_changes(st->db) == 1;
     return true;
@@ -350,12 +361,11 @@ static bool update_by_id(const struct ta_store *st, struct ta__inv *t, const str
 
 /* The id of the row of e's key, found by its key hash (narrow index; the key compared on the
  * row, so keys sharing a hash are told apart); 0 when there is none. -1 on error. */
-static int64_t find_by_hash(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
-                            int64_t now, int64_t kh)
+static int64_t find_by_hash(struct ta__inv *t, const struct inv_e *e, int64_t now, int64_t kh)
 {
     sqlite3_stmt *s = t->sel_hash;
     int64_t id = 0;
-    bind_entry(st, s, e, now);
+    bind_entry(s, t, e, now);
     sqlite3_bind_int64(s, 27, kh);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
@@ -368,12 +378,12 @@ static int64_t find_by_hash(const struct ta_store *st, struct ta__inv *t, const 
 
 /* Insert e as a new row (which also looks up a DNS name); its id to *id. The caller found no
  * row of its key by its key hash: the key's only row (schema 012 has no unique index on it). */
-static bool insert_entry(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
-                         int64_t now, int64_t kh, int64_t *id)
+static bool insert_entry(const struct ta_store *st, struct ta__inv *t, const struct writes *w,
+                         const struct inv_e *e, int64_t now, int64_t kh, int64_t *id)
 {
-    bind_entry(st, t->ins_inv, e, now);
-    sqlite3_bind_int64(t->ins_inv, 27, kh);
-    if (!run(t->ins_inv))
+    bind_entry(w->ins, t, e, now);
+    sqlite3_bind_int64(w->ins, 27, kh);
+    if (!run(w->ins))
         return false;
     *id = sqlite3_last_insert_rowid(st->db);
     return true;
@@ -382,8 +392,8 @@ static bool insert_entry(const struct ta_store *st, struct ta__inv *t, const str
 /* Write one entry: by the row id the cache remembers for its key (a table seek; the key is
  * compared on the row, so a stale id only misses), else by the row its key hash finds (a seek in
  * the narrow key_hash index), else an insert. The id found is remembered. */
-static bool write_entry(const struct ta_store *st, struct ta__inv *t, const struct inv_e *e,
-                        int64_t now)
+static bool write_entry(const struct ta_store *st, struct ta__inv *t, const struct writes *w,
+                        const struct inv_e *e, int64_t now)
 {
     uint32_t c = (uint32_t)(e->hash >> 20) & (INV_CACHE - 1);
     bool hit = false;
@@ -393,32 +403,32 @@ static bool write_entry(const struct ta_store *st, struct ta__inv *t, const stru
     ta__iso_time_us((uint64_t)e->first_us, t->first_ts, sizeof t->first_ts);
     ta__iso_time_us((uint64_t)e->last_us, t->last_ts, sizeof t->last_ts);
     if (t->ckey[c] == e->hash) {
-        if (!update_by_id(st, t, e, now, t->cid[c], &hit))
+        if (!update_by_id(st, t, w, e, now, t->cid[c], &hit))
             return false;
         if (hit)
             return true;
     }
-    int64_t kh = key_hash_of(st, t, e);
-    int64_t id = find_by_hash(st, t, e, now, kh);
+    int64_t kh = key_hash_of(t, e);
+    int64_t id = find_by_hash(t, e, now, kh);
     if (id < 0)
         return false;
-    if (id > 0 && (!update_by_id(st, t, e, now, id, &hit) || !hit))
+    if (id > 0 && (!update_by_id(st, t, w, e, now, id, &hit) || !hit))
         return false;
-    if (id == 0 && !insert_entry(st, t, e, now, kh, &id))
+    if (id == 0 && !insert_entry(st, t, w, e, now, kh, &id))
         return false;
     t->ckey[c] = e->hash;
     t->cid[c] = id;
     return true;
 }
 
-/* Write every inventory entry. */
-static bool flush_inv(struct ta_store *st, struct ta__inv *t, int64_t now)
+/* Write every inventory entry with w. */
+static bool flush_inv(struct ta_store *st, struct ta__inv *t, const struct writes *w, int64_t now)
 {
     for (uint32_t i = 0; i < INV_SLOTS && t->ninv; i++) {
         struct inv_e *e = &t->inv[i];
         if (!e->hash)
             continue;
-        if (!write_entry(st, t, e, now))
+        if (!write_entry(st, t, w, e, now))
             return false;
         e->hash = 0;
         t->ninv--;
@@ -505,7 +515,8 @@ int ta__inv_flush(struct ta_store *st)
     if (!t || (!t->ninv && !t->ndc && !t->nrl))
         return TA_OK;
     int64_t now = (int64_t)ta_clock_wall_us();
-    bool ok = flush_inv(st, t, now) && flush_dc(st, t) && flush_rl(st, t, now);
+    const struct writes w = { t->upd_id, t->ins_inv };
+    bool ok = flush_inv(st, t, &w, now) && flush_dc(st, t) && flush_rl(st, t, now);
     if (!ok) {
         ta__store_row_error(st, "inventory");
         ta__inv_discard(st);
@@ -526,6 +537,29 @@ void ta__inv_discard(struct ta_store *st)
     memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
     t->ninv = t->ndc = t->nrl = 0;
     t->text_used = 0;
+}
+
+/* See inv_int.h. The batch's entries were written by the flush before retention: the tables are
+ * empty but for pruned keys. */
+int ta__inv_prune_add(struct ta_store *st, const struct ta__inv_row *r, const char *sensor,
+                      const char *service, const char *reason)
+{
+    struct ta__inv *t = st->inv;
+    if ((t->ninv >= INV_SLOTS * 3 / 4 || t->text_used + TEXT_FOLD_MAX + SENSOR_CAP > TEXT_ARENA) &&
+        ta__inv_prune_flush(st) != TA_OK)
+        return TA_ERR_IO;
+    inv_fold(t, r, sensor ? sensor : "", false, service, reason);
+    return TA_OK;
+}
+
+/* See inv_int.h. */
+int ta__inv_prune_flush(struct ta_store *st)
+{
+    struct ta__inv *t = st->inv;
+    const struct writes w = { t->upd_pr, t->ins_pr };
+    bool ok = flush_inv(st, t, &w, (int64_t)ta_clock_wall_us());
+    ta__inv_discard(st);
+    return ok ? TA_OK : TA_ERR_IO;
 }
 
 /* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,
@@ -567,6 +601,28 @@ static const char UPD_ID[] = UPD_SET "WHERE id = ?26 AND " KEY_EQ;
 /* The row of a key by its key hash (schema 009), the key compared on the row. */
 static const char SEL_HASH[] = "SELECT id FROM inventory WHERE key_hash = ?27 AND " KEY_EQ;
 
+/* Pruned counts (retention): added to the pruned_* part of the key's row (its handshakes already
+ * count them), the times of the pruned part kept as retention.c's SQL did; a key without a row
+ * gets one that holds them as both counts. Parameters as bind_entry binds them. */
+static const char UPD_PR[] =
+    "UPDATE inventory SET pruned_handshakes = pruned_handshakes + ?19, "
+    "pruned_established = pruned_established + ?20, "
+    "pruned_refused = pruned_refused + (?19 - ?20), "
+    "pruned_first_seen = CASE WHEN pruned_handshakes = 0 OR ?21 < pruned_first_seen_us THEN ?22 "
+    "ELSE pruned_first_seen END, "
+    "pruned_first_seen_us = CASE WHEN pruned_handshakes = 0 THEN ?21 "
+    "ELSE min(pruned_first_seen_us, ?21) END, "
+    "pruned_last_seen = CASE WHEN ?23 >= pruned_last_seen_us THEN ?24 ELSE pruned_last_seen END, "
+    "pruned_last_seen_us = max(pruned_last_seen_us, ?23), updated_us = ?25 "
+    "WHERE id = ?26 AND " KEY_EQ;
+static const char INS_PR[] =
+    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, handshakes, established, refused, "
+    "first_seen_us, first_seen, last_seen_us, last_seen, pruned_handshakes, pruned_established, "
+    "pruned_refused, pruned_first_seen_us, pruned_first_seen, pruned_last_seen_us, "
+    "pruned_last_seen, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15, ?16, ?27, ?17, ?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?19, ?20, ?19 - ?20, "
+    "?21, ?22, ?23, ?24, ?25)";
+
 static const char INS_DC[] =
     "INSERT OR IGNORE INTO daily_clients(day, sensor, version, legacy, o365, o365_service, app, "
     "client_ip, handshakes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -607,7 +663,9 @@ int ta__inv_open(struct ta_store *st)
         sqlite3_prepare_v3(st->db, UPD_ID, -1, f, &t->upd_id, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, INS_DC, -1, f, &t->ins_dc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(st->db, UPD_DC, -1, f, &t->upd_dc, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(st->db, UPSERT_RL, -1, f, &t->up_rl, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v3(st->db, UPSERT_RL, -1, f, &t->up_rl, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, UPD_PR, -1, f, &t->upd_pr, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(st->db, INS_PR, -1, f, &t->ins_pr, NULL) != SQLITE_OK) {
         ta__inv_free(st);
         return TA_ERR_IO;
     }
@@ -630,6 +688,8 @@ void ta__inv_free(struct ta_store *st)
     sqlite3_finalize(t->ins_dc);
     sqlite3_finalize(t->upd_dc);
     sqlite3_finalize(t->up_rl);
+    sqlite3_finalize(t->upd_pr);
+    sqlite3_finalize(t->ins_pr);
     free(t->inv);
     free(t->dc);
     free(t->rl);
