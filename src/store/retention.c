@@ -92,16 +92,20 @@ static const char PRUNE_ROWS[] =
     "SELECT " TA__INV_KEY16_SQL ", h.ts_us, h.ts, h.established FROM handshakes h "
     "LEFT JOIN runs r ON r.id = h.run_id WHERE h.id IN (SELECT id FROM temp.ta_prune)";
 
-/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns: each row folded
+/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns (the newest ts_us
+ * among them to *newest, which the caller set to -1): each row folded
  * into the writer's aggregate (inventory.c), then one statement per key, by the row id it
  * remembers or its key hash. The SQL way (a GROUP BY, an UPDATE ... FROM, an INSERT ... WHERE NOT
  * EXISTS) took about twice as long: 3.4 s of the 11.3 s a 7-day retention adds to the generated
  * month (bench/RESULTS.md, session 7). */
-static bool prune_inventory(struct ta_store *st, int64_t now)
+static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
 {
     sqlite3 *db = st->db;
-    if (!st->inv)
+    if (!st->inv) {
+        *newest = one_int(db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
+                              "temp.ta_prune)", -1);
         return ta__inv_merge(db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0);
+    }
     if (ta__inv_flush(st) != TA_OK)      /* the batch's entries, already written: none */
         return false;
     sqlite3_stmt *s = NULL;
@@ -119,6 +123,8 @@ static bool prune_inventory(struct ta_store *st, int64_t now)
             .client_max_version = I(10), .ja3 = T(11), .ja4 = T(12), .v = &v,
             .ts_us = sqlite3_column_int64(s, 16), .ts = T(17), .established = I(18) != 0,
         };
+        if (r.ts_us > *newest)
+            *newest = r.ts_us;
         if (ta__inv_prune_add(st, &r, T(0), T(14), T(15)) != TA_OK)
             break;
 #undef T
@@ -144,33 +150,37 @@ static const char PRUNE_ROLLUP[] =
     "pruned_handshakes = pruned_handshakes + excluded.pruned_handshakes, "
     "updated_us = excluded.updated_us";
 
-/* Choose the handshakes to delete: older than cut (age), or the oldest n (size). Returns the
- * newest ts_us chosen, or -1 when none. */
-static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n, bool *ok)
+/* Choose the handshakes to delete: older than cut (age), or the oldest n (size). Returns how
+ * many were chosen, or -1 on an error. */
+static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n)
 {
-    *ok = ta__exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) &&
-          ta__exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
-                                  "ORDER BY ts_us LIMIT ?1"
-                                : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
-                                  "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0);
-    if (!*ok)
+    if (!ta__exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) ||
+        !ta__exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+                                 "ORDER BY ts_us LIMIT ?1"
+                               : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+                                 "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0))
         return -1;
-    return one_int(db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
-                       "temp.ta_prune)", -1);
+    return sqlite3_changes64(db);
 }
 
-/* Delete the chosen handshakes (newest newest_us, or none: -1) and the mail sessions and DNS
- * answers older than upto_us, n of each at most. */
-static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64_t n)
+/* Delete the chosen handshakes (chosen of them; the newest one's ts_us to *newest, -1 when none)
+ * and the mail sessions and DNS answers older than the cut (by age), or than the newest handshake
+ * deleted (by size, or the cut when later), n of each at most. */
+static bool prune(struct ta_store *st, int64_t chosen, bool by_size, int64_t cut, int64_t n,
+                  int64_t *newest)
 {
     sqlite3 *db = st->db;
     int64_t now = (int64_t)ta_clock_wall_us();
-    if (newest_us >= 0 &&
-        (!prune_inventory(st, now) ||
+    *newest = -1;
+    if (chosen > 0 &&
+        (!prune_inventory(st, now, newest) ||
          !ta__exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
          !ta__exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
                         "temp.ta_prune)", 0, 0, 0)))
         return false;
+    int64_t upto_us = by_size ? (*newest >= 0 ? *newest + 1 : 0) : cut;
+    if (by_size && cut > upto_us)
+        upto_us = cut;
     if (!ta__exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions "
                        "WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
         !ta__exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
@@ -178,7 +188,7 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
         return false;
     if (sqlite3_changes(db) > 0)
         ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
-    if (newest_us < 0)
+    if (*newest < 0)
         return true;
     return ta__exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)",
                      0, 0, 0)
@@ -186,7 +196,7 @@ static bool prune(struct ta_store *st, int64_t newest_us, int64_t upto_us, int64
                      "10) FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
         && ta__exec3(db, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
                      "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-                     newest_us, 0, 0);
+                     *newest, 0, 0);
 }
 
 /* A step failed: say why (before the rollback replaces the message) and undo it. */
@@ -218,11 +228,8 @@ static bool chunk(struct ta_store *st, bool by_size, int64_t cut, int64_t k, int
     *newest = -1;
     if (sqlite3_exec(db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
         return false;
-    *newest = choose(db, by_size, cut, k, &ok);
-    int64_t upto = by_size ? (*newest >= 0 ? *newest + 1 : 0) : cut;
-    if (by_size && cut > upto)
-        upto = cut;
-    ok = ok && prune(st, *newest, upto, k);
+    int64_t chosen = choose(db, by_size, cut, k);
+    ok = chosen >= 0 && prune(st, chosen, by_size, cut, k, newest);
     if (!ok) {
         undo(st);
         *newest = -1;
