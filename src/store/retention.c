@@ -184,7 +184,7 @@ static bool prune(struct ta_store *st, int64_t chosen, bool by_size, int64_t cut
     if (!ta__exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions "
                        "WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
         !ta__exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
-                       "ts_us < ?1 ORDER BY id LIMIT ?2)", upto_us, n, 0))
+                       "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0))
         return false;
     if (sqlite3_changes(db) > 0)
         ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
