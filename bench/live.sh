@@ -13,6 +13,10 @@
 #                      [--buffer MiB]   (tlsaudit -B, per worker; default 64)
 #                      [--pin TX:RX]    (taskset CPU lists for tcpreplay and tlsaudit; default
 #                                        0:1 on a machine with 2 or more CPUs, "" = no pinning)
+#                      [--prefill DB]   (each step starts from a copy of DB instead of an empty
+#                                        file: with --args "--max-db-size SIZE" below DB's size,
+#                                        a sensor at steady state, retention deleting each batch)
+#                      [--args "ARGS"]  (more `tlsaudit capture` arguments)
 # Needs root, iproute2 and tcpreplay. Default file: the bulk-heavy capture of bench/run.sh at
 # --scale 0.25 (generated if absent, ~500 MB: well above the 64 MiB capture buffer, so a
 # step measures sustained capture, not the buffer absorbing a burst).
@@ -26,6 +30,8 @@ RATES="500 1000 2000 4000 8000 topspeed"
 WORKERS="1 2"
 BUFFER=64
 PIN=$([ "$(nproc)" -ge 2 ] && echo 0:1 || true)
+PREFILL=""
+ARGS=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --file) FILE=$2; shift 2 ;;
@@ -34,7 +40,9 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS=$2; shift 2 ;;
     --buffer) BUFFER=$2; shift 2 ;;
     --pin) PIN=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --prefill) PREFILL=$2; shift 2 ;;
+    --args) ARGS=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "live.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -54,6 +62,8 @@ if [ -z "$FILE" ]; then
     fi
 fi
 [ -f "$FILE" ] || { echo "live.sh: no capture $FILE" >&2; exit 1; }
+[ -z "$PREFILL" ] || [ -f "$PREFILL" ] || { echo "live.sh: no database $PREFILL" >&2; exit 1; }
+read -r -a EXTRA <<<"$ARGS"
 TX_PIN=()
 RX_PIN=()
 if [ -n "$PIN" ]; then
@@ -93,6 +103,7 @@ for ns in "$NS_TX:tabtx" "$NS_RX:tabrx"; do
     ip -n "${ns%%:*}" link set lo up
 done
 echo "live capture: $FILE ($PKTS packets), veth $NS_TX/tabtx -> $NS_RX/tabrx, workers: $WORKERS, -B $BUFFER, CPUs tcpreplay:tlsaudit ${PIN:-not pinned}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -z "$PREFILL$ARGS" ] || echo "database: ${PREFILL:-empty}$([ -n "$PREFILL" ] && echo " ($(du -m "$PREFILL" | cut -f1) MB)"), capture arguments: ${ARGS:-none}"
 printf '%-7s %-10s %12s %12s %16s %10s %10s %6s %s\n' workers rate replay_pps replay_Mbps captured drops if_drops cpu result
 SUMMARY=""
 for workers in $WORKERS; do
@@ -102,8 +113,9 @@ for workers in $WORKERS; do
     for rate in $RATES; do
         db=$DIR/db/live.db
         rm -f "$db" "$db-wal" "$db-shm"
+        [ -z "$PREFILL" ] || cp "$PREFILL" "$db"
         ip netns exec "$NS_RX" "${RX_PIN[@]}" /usr/bin/time -f '%U %S' -o "$DIR/live-cpu.txt" \
-            "$TLSAUDIT" capture -i tabrx --workers "$workers" -B "$BUFFER" --db "$db" \
+            "$TLSAUDIT" capture -i tabrx --workers "$workers" -B "$BUFFER" --db "$db" "${EXTRA[@]}" \
             >"$DIR/live-capture.log" 2>&1 &
         PID=$!
         sleep 1.5
