@@ -72,6 +72,8 @@ void ta__retain_step(struct ta_store *st);
 /* Once after open: convert the file to incremental auto-vacuum (one VACUUM, logged) when it is
  * not already. */
 void ta__retain_prepare(struct ta_store *st);
+/* Finalize retention's prepared statements (before the store's connection closes). */
+void ta__retain_free(struct ta_store *st);
 
 /* Key expressions of a handshakes row h joined with runs r, in inventory key order, then the
  * key hash of those values (shared by the SQL that rebuilds and prunes: a row it inserts carries

@@ -15,7 +15,10 @@
  * heap, and deleting touches pages all over the client_ip index and the inventory: one savepoint
  * over a whole step (up to RETAIN_MAX rows) held tens of MB at the peak (--retain-days 7 on a
  * month: 86 MB peak RSS against 72 MB with 30 days; bench/RESULTS.md, "Peak memory"). Released
- * after each chunk, the journal holds one chunk's pages. (A temp file instead of memory costs
+ * after each chunk, the journal holds one chunk's pages: with 500 rows a chunk, a sensor at its
+ * --max-db-size still peaked 8 MiB above a fresh capture (70.2 MiB on handshake-s1); with 125,
+ * 62.4 MiB. Retention's statements are prepared once (stmt_of), so that four times the chunks
+ * cost no more time (bench/RESULTS.md, "Session 7"). (A temp file instead of memory costs
  * ~500,000 write() calls on a 181 MB month; a transaction of its own after the COMMIT would let
  * a reader or a kill -9 see the batch's daily client keys of a day whose keys retention drops.)
  *
@@ -36,7 +39,7 @@
 
 #define RETAIN_MIN 1000       /* rows deleted per commit at least (when over a limit) */
 #define RETAIN_MAX 20000      /* ... and at most */
-#define RETAIN_CHUNK 500      /* rows per savepoint: bounds its in-memory journal */
+#define RETAIN_CHUNK 125      /* rows per savepoint: bounds its in-memory journal */
 
 /* One integer from a query without parameters; dflt when no row or an error. */
 static int64_t one_int(sqlite3 *db, const char *sql, int64_t dflt)
@@ -48,6 +51,52 @@ static int64_t one_int(sqlite3 *db, const char *sql, int64_t dflt)
         v = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     return v;
+}
+
+/* Retention's statement sql (a string literal of this file: its address is the key), prepared
+ * once per store and kept until it closes (ta__retain_free); NULL when it cannot be prepared
+ * (sqlite3_errmsg says why). A chunk runs about a dozen. */
+static sqlite3_stmt *stmt_of(struct ta_store *st, const char *sql)
+{
+    int i = 0;
+    for (; i < TA__RETAIN_STMTS && st->ret_sql[i]; i++)
+        if (st->ret_sql[i] == sql)
+            return st->ret_stmt[i];
+    sqlite3_stmt *s = NULL;
+    if (i == TA__RETAIN_STMTS ||
+        sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+        return NULL;
+    st->ret_sql[i] = sql;
+    st->ret_stmt[i] = s;
+    return s;
+}
+
+/* Run statement sql (stmt_of) once with ?1..?3 = a, b, c where it has them; false on an error. */
+static bool run3(struct ta_store *st, const char *sql, int64_t a, int64_t b, int64_t c)
+{
+    sqlite3_stmt *s = stmt_of(st, sql);
+    if (!s)
+        return false;
+    int n = sqlite3_bind_parameter_count(s);
+    if (n >= 1)
+        sqlite3_bind_int64(s, 1, a);
+    if (n >= 2)
+        sqlite3_bind_int64(s, 2, b);
+    if (n >= 3)
+        sqlite3_bind_int64(s, 3, c);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+}
+
+/* See inv_int.h. */
+void ta__retain_free(struct ta_store *st)
+{
+    for (int i = 0; i < TA__RETAIN_STMTS && st->ret_sql[i]; i++) {
+        sqlite3_finalize(st->ret_stmt[i]);
+        st->ret_sql[i] = NULL;
+        st->ret_stmt[i] = NULL;
+    }
 }
 
 /* Bytes the database pages in use take (free pages excluded), and the file's pages. */
@@ -108,8 +157,8 @@ static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
     }
     if (ta__inv_flush(st) != TA_OK)      /* the batch's entries, already written: none */
         return false;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, PRUNE_ROWS, -1, &s, NULL) != SQLITE_OK)
+    sqlite3_stmt *s = stmt_of(st, PRUNE_ROWS);
+    if (!s)
         return false;
     struct ta__o365_verdict v = { 0 };   /* only .o365 is read */
     int rc;
@@ -130,7 +179,7 @@ static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
 #undef T
 #undef I
     }
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     if (rc != SQLITE_DONE) {
         ta__inv_discard(st);
         return false;
@@ -152,15 +201,15 @@ static const char PRUNE_ROLLUP[] =
 
 /* Choose the handshakes to delete: older than cut (age), or the oldest n (size). Returns how
  * many were chosen, or -1 on an error. */
-static int64_t choose(sqlite3 *db, bool by_size, int64_t cut, int64_t n)
+static int64_t choose(struct ta_store *st, bool by_size, int64_t cut, int64_t n)
 {
-    if (!ta__exec3(db, "DELETE FROM temp.ta_prune", 0, 0, 0) ||
-        !ta__exec3(db, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+    if (!run3(st, "DELETE FROM temp.ta_prune", 0, 0, 0) ||
+        !run3(st, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
                                  "ORDER BY ts_us LIMIT ?1"
                                : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
                                  "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0))
         return -1;
-    return sqlite3_changes64(db);
+    return sqlite3_changes64(st->db);
 }
 
 /* Delete the chosen handshakes (chosen of them; the newest one's ts_us to *newest, -1 when none)
@@ -174,36 +223,40 @@ static bool prune(struct ta_store *st, int64_t chosen, bool by_size, int64_t cut
     *newest = -1;
     if (chosen > 0 &&
         (!prune_inventory(st, now, newest) ||
-         !ta__exec3(db, PRUNE_ROLLUP, now, 0, 0) ||
-         !ta__exec3(db, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
+         !run3(st, PRUNE_ROLLUP, now, 0, 0) ||
+         !run3(st, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
                         "temp.ta_prune)", 0, 0, 0)))
         return false;
     int64_t upto_us = by_size ? (*newest >= 0 ? *newest + 1 : 0) : cut;
     if (by_size && cut > upto_us)
         upto_us = cut;
-    if (!ta__exec3(db, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions "
+    if (!run3(st, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions "
                        "WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
-        !ta__exec3(db, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
+        !run3(st, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
                        "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0))
         return false;
     if (sqlite3_changes(db) > 0)
         ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
     if (*newest < 0)
         return true;
-    return ta__exec3(db, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)",
+    return run3(st, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)",
                      0, 0, 0)
-        && ta__exec3(db, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, "
+        && run3(st, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, "
                      "10) FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
-        && ta__exec3(db, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
+        && run3(st, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
                      "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
                      *newest, 0, 0);
 }
+
+static const char SP_OPEN[] = "SAVEPOINT ta_retain";
+static const char SP_RELEASE[] = "RELEASE ta_retain";
+static const char SP_UNDO[] = "ROLLBACK TO ta_retain";
 
 /* A step failed: say why (before the rollback replaces the message) and undo it. */
 static void undo(struct ta_store *st)
 {
     TA_LOG(TA_LOG_WARN, "%s: retention: %s", st->path, sqlite3_errmsg(st->db));
-    sqlite3_exec(st->db, "ROLLBACK TO ta_retain", NULL, NULL, NULL);
+    (void)run3(st, SP_UNDO, 0, 0, 0);
 }
 
 /* Run sql under SAVEPOINT ta_retain: released when it worked, undone when not. */
@@ -223,18 +276,16 @@ static bool savepoint(struct ta_store *st, const char *sql)
  * none was. Returns false (the chunk undone and logged) on an error. */
 static bool chunk(struct ta_store *st, bool by_size, int64_t cut, int64_t k, int64_t *newest)
 {
-    sqlite3 *db = st->db;
-    bool ok = true;
     *newest = -1;
-    if (sqlite3_exec(db, "SAVEPOINT ta_retain", NULL, NULL, NULL) != SQLITE_OK)
+    if (!run3(st, SP_OPEN, 0, 0, 0))
         return false;
-    int64_t chosen = choose(db, by_size, cut, k);
-    ok = chosen >= 0 && prune(st, chosen, by_size, cut, k, newest);
+    int64_t chosen = choose(st, by_size, cut, k);
+    bool ok = chosen >= 0 && prune(st, chosen, by_size, cut, k, newest);
     if (!ok) {
         undo(st);
         *newest = -1;
     }
-    sqlite3_exec(db, "RELEASE ta_retain", NULL, NULL, NULL);
+    (void)run3(st, SP_RELEASE, 0, 0, 0);
     return ok;
 }
 

@@ -265,6 +265,7 @@ void ta_store_close(struct ta_store *st)
         ta_store_commit(st);
     ta__store_o365_free(st);
     ta__inv_free(st);
+    ta__retain_free(st);
     sqlite3_finalize(st->ins_hs);
     sqlite3_finalize(st->ins_mail);
     sqlite3_finalize(st->ins_dns);

@@ -22,6 +22,8 @@ bool ta__exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c);
 uint32_t ta__store_batch_rows_max(void);
 
 /* The write side of the store. One connection, statements prepared once at open. */
+#define TA__RETAIN_STMTS 24      /* retention's prepared statements at most */
+
 struct ta_store {
     sqlite3 *db;
     sqlite3_stmt *ins_hs, *ins_mail, *ins_dns, *upd_run, *end_run;
@@ -44,6 +46,9 @@ struct ta_store {
     int64_t max_bytes;          /* --max-db-size, 0 = no cap */
     uint32_t batch_hs;          /* handshakes rows in the open batch (retention pace) */
     bool cap_warned;            /* the size cap is below what the kept-for-ever tables take */
+    /* retention's statements, prepared once (retention.c; finalized by ta__retain_free) */
+    const char *ret_sql[TA__RETAIN_STMTS];
+    sqlite3_stmt *ret_stmt[TA__RETAIN_STMTS];
 };
 
 /* A begin, commit or insert failed: logged the first time only (a full disk or a read-only file
