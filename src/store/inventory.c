@@ -156,9 +156,10 @@ static int legacy_of(int version, int cmax)
 static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const char *sensor,
                    const char *service, const char *reason)
 {
-    return e->port == r->server_port && strcmp(e->sensor, sensor) == 0 && e->version == r->version &&
+    return e->port == r->server_port && e->version == r->version &&
            e->cipher_id == r->cipher_id && e->cipher_v2 == r->cipher_v2 &&
            e->cmax == r->client_max_version && e->o365 == r->v->o365 &&
+           strcmp(e->sensor, sensor) == 0 &&
            same(e->client, ISIZE(client), r->client) && same(e->server, ISIZE(server), r->server) &&
            same(e->transport, ISIZE(transport), r->transport) && same(e->app, ISIZE(app), r->app) &&
            same(e->sni, SNI_CAP, r->sni) && same(e->ja3, ISIZE(ja3), r->ja3) &&
@@ -552,7 +553,8 @@ int ta__inv_prune_add(struct ta_store *st, const struct ta__inv_row *r, const ch
                       const char *service, const char *reason)
 {
     struct ta__inv *t = st->inv;
-    if ((t->ninv >= INV_SLOTS * 3 / 4 || t->text_used + TEXT_FOLD_MAX + SENSOR_CAP > TEXT_ARENA) &&
+    if ((t->ninv >= INV_SLOTS * 3 / 4 ||
+         t->text_used + TEXT_FOLD_MAX + SENSOR_CAP > TEXT_ARENA) &&
         ta__inv_prune_flush(st) != TA_OK)
         return TA_ERR_IO;
     inv_fold(t, r, sensor ? sensor : "", false, service, reason);
@@ -564,9 +566,13 @@ int ta__inv_prune_flush(struct ta_store *st)
 {
     struct ta__inv *t = st->inv;
     const struct writes w = { t->upd_pr, t->ins_pr };
-    bool ok = flush_inv(st, t, &w, (int64_t)ta_clock_wall_us());
-    ta__inv_discard(st);
-    return ok ? TA_OK : TA_ERR_IO;
+    if (!flush_inv(st, t, &w, (int64_t)ta_clock_wall_us())) {
+        ta__inv_discard(st);
+        return TA_ERR_IO;
+    }
+    t->text_used = 0;          /* every entry was written and emptied (not a memset of the
+                                * tables: retention flushes every 125 rows) */
+    return TA_OK;
 }
 
 /* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,

@@ -141,12 +141,12 @@ static const char PRUNE_ROWS[] =
     "SELECT " TA__INV_KEY16_SQL ", h.ts_us, h.ts, h.established FROM handshakes h "
     "LEFT JOIN runs r ON r.id = h.run_id WHERE h.id IN (SELECT id FROM temp.ta_prune)";
 
-/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns (the newest ts_us
- * among them to *newest, which the caller set to -1): each row folded
- * into the writer's aggregate (inventory.c), then one statement per key, by the row id it
- * remembers or its key hash. The SQL way (a GROUP BY, an UPDATE ... FROM, an INSERT ... WHERE NOT
- * EXISTS) took about twice as long: 3.4 s of the 11.3 s a 7-day retention adds to the generated
- * month (bench/RESULTS.md, session 7). */
+/* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns, and the newest
+ * ts_us among them to *newest (which the caller set to -1): each row is folded into the writer's
+ * aggregate (inventory.c), then written one statement per key, by the row id it remembers or its
+ * key hash. The SQL way (a GROUP BY, an UPDATE ... FROM, an INSERT ... WHERE NOT EXISTS) took
+ * 3.4 s of the 11.3 s the generated month took with --retain-days 7; this takes 1.1 s
+ * (bench/RESULTS.md, "Session 7"). */
 static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
 {
     sqlite3 *db = st->db;
@@ -205,9 +205,9 @@ static int64_t choose(struct ta_store *st, bool by_size, int64_t cut, int64_t n)
 {
     if (!run3(st, "DELETE FROM temp.ta_prune", 0, 0, 0) ||
         !run3(st, by_size ? "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
-                                 "ORDER BY ts_us LIMIT ?1"
-                               : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
-                                 "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0))
+                            "ORDER BY ts_us LIMIT ?1"
+                          : "INSERT INTO temp.ta_prune(id) SELECT id FROM handshakes "
+                            "WHERE ts_us < ?2 ORDER BY ts_us LIMIT ?1", n, cut, 0))
         return -1;
     return sqlite3_changes64(st->db);
 }
@@ -225,27 +225,26 @@ static bool prune(struct ta_store *st, int64_t chosen, bool by_size, int64_t cut
         (!prune_inventory(st, now, newest) ||
          !run3(st, PRUNE_ROLLUP, now, 0, 0) ||
          !run3(st, "DELETE FROM mail_sessions WHERE handshake_id IN (SELECT id FROM "
-                        "temp.ta_prune)", 0, 0, 0)))
+                   "temp.ta_prune)", 0, 0, 0)))
         return false;
     int64_t upto_us = by_size ? (*newest >= 0 ? *newest + 1 : 0) : cut;
     if (by_size && cut > upto_us)
         upto_us = cut;
     if (!run3(st, "DELETE FROM mail_sessions WHERE id IN (SELECT id FROM mail_sessions "
-                       "WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
+                  "WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0) ||
         !run3(st, "DELETE FROM dns_answers WHERE id IN (SELECT id FROM dns_answers WHERE "
-                       "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0))
+                  "ts_us < ?1 ORDER BY ts_us LIMIT ?2)", upto_us, n, 0))
         return false;
     if (sqlite3_changes(db) > 0)
         ta__store_o365_dns_deleted(st);   /* the dns rule's memo may rest on a deleted answer */
     if (*newest < 0)
         return true;
-    return run3(st, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)",
-                     0, 0, 0)
-        && run3(st, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, "
-                     "10) FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
+    return run3(st, "DELETE FROM handshakes WHERE id IN (SELECT id FROM temp.ta_prune)", 0, 0, 0)
+        && run3(st, "DELETE FROM daily_clients WHERE day < COALESCE((SELECT substr(ts, 1, 10) "
+                "FROM handshakes ORDER BY ts_us LIMIT 1), '9999')", 0, 0, 0)
         && run3(st, "INSERT INTO store_meta(key, value) VALUES ('pruned_until_us', ?1) "
-                     "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-                     *newest, 0, 0);
+                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                *newest, 0, 0);
 }
 
 static const char SP_OPEN[] = "SAVEPOINT ta_retain";
