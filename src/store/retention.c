@@ -77,16 +77,9 @@ static bool run3(struct ta_store *st, const char *sql, int64_t a, int64_t b, int
     sqlite3_stmt *s = stmt_of(st, sql);
     if (!s)
         return false;
-    int n = sqlite3_bind_parameter_count(s);
-    if (n >= 1)
-        sqlite3_bind_int64(s, 1, a);
-    if (n >= 2)
-        sqlite3_bind_int64(s, 2, b);
-    if (n >= 3)
-        sqlite3_bind_int64(s, 3, c);
-    int rc = sqlite3_step(s);
+    bool ok = ta__step3(s, a, b, c);
     sqlite3_reset(s);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+    return ok;
 }
 
 /* See inv_int.h. */

@@ -18,6 +18,8 @@
 /* Run sql once with ?1 = a, ?2 = b, ?3 = c, each bound only when the statement has it (exec.c).
  * True when it ran to the end. */
 bool ta__exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c);
+/* The same for a prepared statement s: bind, one step (the caller resets or finalizes it). */
+bool ta__step3(sqlite3_stmt *s, int64_t a, int64_t b, int64_t c);
 /* TA_STORE_BATCH_ROWS, or fewer under the tests' TA_TEST_BATCH_ROWS (txn.c). */
 uint32_t ta__store_batch_rows_max(void);
 
