@@ -124,6 +124,19 @@ cap "$mix" --retain-days 7 --sensor s2 -r "$second" || fail "capture (s2, 7 days
 assert_ge "$(sql "$mix" "SELECT COALESCE(sum(pruned_handshakes), 0) FROM inventory WHERE sensor = 's1'")" 1 \
     "the s2 capture pruned rows of s1"
 assert_eq "$(inv_mismatch "$mix")" "0 0 0" "rows of another sensor pruned: inventory = pruned + rows"
+# A row with a value longer than tlsaudit ever stores (a hand edit, another tool: here an app
+# label of 41 characters) is pruned too: its chunk's counts go the SQL way, the inventory stays
+# exact. The rebuild marked pending gives that row its own inventory key first.
+odd=$(fresh_db odd)
+cp "$one" "$odd"
+sql "$odd" "UPDATE handshakes SET app = 'an-application-label-longer-than-any-one'
+    WHERE id = (SELECT id FROM handshakes ORDER BY ts_us LIMIT 1);
+    INSERT INTO store_meta(key, value) VALUES ('refresh', 'all')
+    ON CONFLICT(key) DO UPDATE SET value = 'all'" >/dev/null
+cap "$odd" --retain-days 7 --sensor s1 -r "$second" || fail "capture (long value): $(cat "$IT_TMP/capture.err")"
+assert_eq "$(sql "$odd" "SELECT sum(pruned_handshakes) FROM inventory
+    WHERE app = 'an-application-label-longer-than-any-one'")" 1 "the row with the long value was pruned"
+assert_eq "$(inv_mismatch "$odd")" "0 0 0" "a row with an over-long value pruned: inventory = pruned + rows"
 
 # --- re-classification -------------------------------------------------------------------------
 rc=$(fresh_db reclass)

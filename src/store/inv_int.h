@@ -59,8 +59,11 @@ void ta__inv_discard(struct ta_store *st);
  * be deleted, as the pruned counts of its key (sensor: its run's; service and reason: the row's
  * columns as stored, "" for none), then write them with ta__inv_prune_flush, which empties the
  * aggregate whether it succeeds or not. A key whose row the write-back finds gets its pruned_*
- * columns added to; a key without a row gets one holding them. TA_OK or TA_ERR_IO (the caller's
- * savepoint undoes it). Needs the aggregate (st->inv). */
+ * columns added to; a key without a row gets one holding them. TA_OK, TA_ERR_IO (the caller's
+ * savepoint undoes it), or TA__INV_UNFIT: a value longer than the aggregate keeps (the writer
+ * never stores one; a hand edit or another tool might), which the caller must move with SQL
+ * (ta__inv_merge) after ta__inv_discard. Needs the aggregate (st->inv). */
+#define TA__INV_UNFIT 1
 int ta__inv_prune_add(struct ta_store *st, const struct ta__inv_row *r, const char *sensor,
                       const char *service, const char *reason);
 int ta__inv_prune_flush(struct ta_store *st);

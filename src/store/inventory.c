@@ -547,12 +547,23 @@ void ta__inv_discard(struct ta_store *st)
     t->text_used = 0;
 }
 
+/* True when s (NULL = "") fits a field of cap bytes whole. */
+static bool fits(const char *s, size_t cap)
+{
+    return !s || strnlen(s, cap) < cap;
+}
+
 /* See inv_int.h. The batch's entries were written by the flush before retention: the tables are
  * empty but for pruned keys. */
 int ta__inv_prune_add(struct ta_store *st, const struct ta__inv_row *r, const char *sensor,
                       const char *service, const char *reason)
 {
     struct ta__inv *t = st->inv;
+    if (!fits(r->client, ISIZE(client)) || !fits(r->server, ISIZE(server)) ||
+        !fits(r->transport, ISIZE(transport)) || !fits(r->app, ISIZE(app)) ||
+        !fits(r->sni, SNI_CAP) || !fits(r->ja3, ISIZE(ja3)) || !fits(r->ja4, ISIZE(ja4)) ||
+        !fits(service, ISIZE(service)) || !fits(reason, REASON_CAP) || !fits(sensor, SENSOR_CAP))
+        return TA__INV_UNFIT;
     if ((t->ninv >= INV_SLOTS * 3 / 4 ||
          t->text_used + TEXT_FOLD_MAX + SENSOR_CAP > TEXT_ARENA) &&
         ta__inv_prune_flush(st) != TA_OK)

@@ -134,6 +134,15 @@ static const char PRUNE_ROWS[] =
     "SELECT " TA__INV_KEY16_SQL ", h.ts_us, h.ts, h.established FROM handshakes h "
     "LEFT JOIN runs r ON r.id = h.run_id WHERE h.id IN (SELECT id FROM temp.ta_prune)";
 
+/* The SQL way of prune_inventory, for a store without the aggregate or a chunk with a value the
+ * aggregate cannot hold. */
+static bool prune_inventory_sql(struct ta_store *st, int64_t now, int64_t *newest)
+{
+    *newest = one_int(st->db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
+                              "temp.ta_prune)", -1);
+    return ta__inv_merge(st->db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0);
+}
+
 /* Move the counts of the rows listed in temp.ta_prune to the pruned_* columns, and the newest
  * ts_us among them to *newest (which the caller set to -1): each row is folded into the writer's
  * aggregate (inventory.c), then written one statement per key, by the row id it remembers or its
@@ -142,19 +151,15 @@ static const char PRUNE_ROWS[] =
  * (bench/RESULTS.md, "Session 7"). */
 static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
 {
-    sqlite3 *db = st->db;
-    if (!st->inv) {
-        *newest = one_int(db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
-                              "temp.ta_prune)", -1);
-        return ta__inv_merge(db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0);
-    }
+    if (!st->inv)
+        return prune_inventory_sql(st, now, newest);
     if (ta__inv_flush(st) != TA_OK)      /* the batch's entries, already written: none */
         return false;
     sqlite3_stmt *s = stmt_of(st, PRUNE_ROWS);
     if (!s)
         return false;
     struct ta__o365_verdict v = { 0 };   /* only .o365 is read */
-    int rc;
+    int rc, added = TA_OK;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 #define T(i) ((const char *)sqlite3_column_text(s, (i)))
 #define I(i) sqlite3_column_int(s, (i))
@@ -167,12 +172,19 @@ static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
         };
         if (r.ts_us > *newest)
             *newest = r.ts_us;
-        if (ta__inv_prune_add(st, &r, T(0), T(14), T(15)) != TA_OK)
+        if ((added = ta__inv_prune_add(st, &r, T(0), T(14), T(15))) != TA_OK)
             break;
 #undef T
 #undef I
     }
     sqlite3_reset(s);
+    /* nothing of the chunk is written yet (its RETAIN_CHUNK rows never fill the aggregate, which
+     * would flush): it goes the SQL way whole */
+    if (added == TA__INV_UNFIT) {
+        ta__inv_discard(st);
+        *newest = -1;
+        return prune_inventory_sql(st, now, newest);
+    }
     if (rc != SQLITE_DONE) {
         ta__inv_discard(st);
         return false;
