@@ -159,7 +159,7 @@ static bool inv_eq(const struct inv_e *e, const struct ta__inv_row *r, const cha
     return e->port == r->server_port && e->version == r->version &&
            e->cipher_id == r->cipher_id && e->cipher_v2 == r->cipher_v2 &&
            e->cmax == r->client_max_version && e->o365 == r->v->o365 &&
-           strcmp(e->sensor, sensor) == 0 &&
+           (e->sensor == sensor || strcmp(e->sensor, sensor) == 0) &&
            same(e->client, ISIZE(client), r->client) && same(e->server, ISIZE(server), r->server) &&
            same(e->transport, ISIZE(transport), r->transport) && same(e->app, ISIZE(app), r->app) &&
            same(e->sni, SNI_CAP, r->sni) && same(e->ja3, ISIZE(ja3), r->ja3) &&

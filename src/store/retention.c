@@ -182,7 +182,6 @@ static bool prune_inventory(struct ta_store *st, int64_t now, int64_t *newest)
      * would flush): it goes the SQL way whole */
     if (added == TA__INV_UNFIT) {
         ta__inv_discard(st);
-        *newest = -1;
         return prune_inventory_sql(st, now, newest);
     }
     if (rc != SQLITE_DONE) {
