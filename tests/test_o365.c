@@ -14,6 +14,7 @@
 #include <ndpi_api.h>
 
 #include "check.h"
+#include "store_fixture.h"
 #include "hs_fixture.h"
 #include "o365_int.h"
 #include "tlsaudit/cidr.h"
@@ -794,16 +795,9 @@ int main(void)
     test_patterns();
     test_exclusions();
     test_ndpi_labels();
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    snprintf(db_path, sizeof(db_path), "%s/o365.db", dir);
-    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
-    if (!st) {
-        fprintf(stderr, "%s\n", errbuf);
+    st = fixture_store(dir, "o365.db", db_path, sizeof(db_path));
+    if (!st)
         return CHECK_DONE();
-    }
     sqlite3 *db = ta_store_db(st);
     add_rows(db, &r);
     CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);

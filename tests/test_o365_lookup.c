@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "check.h"
+#include "store_fixture.h"
 #include "o365_int.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/o365.h"
@@ -430,16 +431,9 @@ int main(void)
     struct ta_store *st = NULL;
     struct ta__o365_cls *before = NULL, *after = NULL;
 
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    snprintf(db_path, sizeof(db_path), "%s/lookup.db", dir);
-    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
-    if (!st) {
-        fprintf(stderr, "%s\n", errbuf);
+    st = fixture_store(dir, "lookup.db", db_path, sizeof(db_path));
+    if (!st)
         return CHECK_DONE();
-    }
     sqlite3 *db = ta_store_db(st);
     CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     CHECK_INT(ta__o365_ensure_default_locked(db, errbuf), TA_OK);

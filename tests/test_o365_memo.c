@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store_fixture.h"
 #include "o365_int.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/store.h"
@@ -117,16 +118,9 @@ int main(void)
     struct ta__o365_cls *memo = NULL, *full = NULL;
     int rows = 0, diffs = 0, matched = 0;
 
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    snprintf(db_path, sizeof(db_path), "%s/memo.db", dir);
-    CHECK_INT(ta_store_open(db_path, &st, errbuf), TA_OK);
-    if (!st) {
-        fprintf(stderr, "%s\n", errbuf);
+    st = fixture_store(dir, "memo.db", db_path, sizeof(db_path));
+    if (!st)
         return CHECK_DONE();
-    }
     sqlite3 *db = ta_store_db(st);
     CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     /* answers stored before the classifiers exist are read by the walks, not by the memo */

@@ -1,0 +1,29 @@
+/* store_fixture.h - a store in a new temporary folder, for the unit tests that write one. */
+#ifndef TA_STORE_FIXTURE_H
+#define TA_STORE_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "tlsaudit/store.h"
+
+/* Make the folder dir (a mkdtemp template, filled in place), open the store dir/file in it and
+ * write its path to path[cap]. NULL when either fails: a failed check says which. */
+static inline struct ta_store *fixture_store(char *dir, const char *file, char *path, size_t cap)
+{
+    char errbuf[TA_ERRBUF_SIZE] = "";
+    struct ta_store *st = NULL;
+    CHECK(mkdtemp(dir) != NULL);
+    if (ta_check_failed) {
+        perror("mkdtemp");
+        return NULL;
+    }
+    snprintf(path, cap, "%s/%s", dir, file);
+    CHECK_INT(ta_store_open(path, &st, errbuf), TA_OK);
+    if (!st)
+        fprintf(stderr, "%s\n", errbuf);
+    return st;
+}
+
+#endif
