@@ -29,15 +29,8 @@
 
 static char dir[] = "/tmp/ta_o365_lookup_XXXXXX";
 
-/* A small xorshift PRNG: the same sequence on every run. */
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
+#define TEST_RNG_SEED 0x2545f4914f6cdd1dull
+#include "test_rng.h"
 
 #define POOL 4000
 static char names[POOL][300];

@@ -19,15 +19,8 @@
 
 static char dir[] = "/tmp/ta_o365_memo_XXXXXX";
 
-/* A small xorshift PRNG: the same sequence on every run. */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
+#define TEST_RNG_SEED 0x9e3779b97f4a7c15ull
+#include "test_rng.h"
 
 static const char *const addrs[] = { "52.96.1.1", "52.96.1.2", "203.0.113.7", "2603:1036::5",
                                      "198.51.100.9", "40.96.3.3" };
