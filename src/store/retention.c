@@ -368,6 +368,30 @@ void ta__retain_prepare(struct ta_store *st)
            (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
 }
 
+/* The -wal file takes disk space beside the capped file. Under a cap it is checkpointed once it
+ * holds a quarter of the cap (TA__CKPT_MIN_PAGES at least, TA__CKPT_PAGES at most) instead of at
+ * ~64 MB, which on a disk sized for the cap ran out of space and lost whole batches. It restarts
+ * from its beginning after each checkpoint, so it stays near that size plus a batch; a reader
+ * that holds an old snapshot can make it grow past, and journal_size_limit cuts it back to
+ * twice the threshold at the next restart (not to the threshold itself: that cut and regrew it
+ * at every checkpoint, ~10% slower at a 150M cap, bench/RESULTS.md session 8). Without a cap:
+ * the defaults of configure_rw (store.c), the -wal file kept at its largest until close. */
+static void wal_bound(struct ta_store *st)
+{
+    int64_t ps = one_int(st->db, "PRAGMA page_size", 4096);
+    int64_t pages = TA__CKPT_PAGES, limit = -1;
+    char sql[64];
+    if (st->max_bytes && ps > 0) {
+        pages = st->max_bytes / 4 / ps;
+        pages = pages < TA__CKPT_MIN_PAGES ? TA__CKPT_MIN_PAGES
+                : pages > TA__CKPT_PAGES ? TA__CKPT_PAGES : pages;
+        limit = 2 * pages * ps;
+    }
+    sqlite3_wal_autocheckpoint(st->db, (int)pages);
+    snprintf(sql, sizeof sql, "PRAGMA journal_size_limit=%lld", (long long)limit);
+    sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
 /* See store.h. */
 void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
 {
@@ -383,6 +407,7 @@ void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
         if (rows < (int64_t)st->batch_rows)
             st->batch_rows = (uint32_t)rows;
     }
+    wal_bound(st);
     st->max_ts_us = one_int(st->db, "SELECT max(ts_us) FROM handshakes", 0);
     if (st->retain_us || st->max_bytes)
         ta__retain_prepare(st);

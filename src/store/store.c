@@ -58,12 +58,12 @@ static int configure_rw(sqlite3 *db, const char *path, char *errbuf)
                  : "cannot switch to WAL journal mode");
         return TA_ERR_IO;
     }
-    /* a checkpoint every 16,000 WAL pages (~64 MB), not 4,000: the inventory dirties the same
-     * pages batch after batch, and each checkpoint copies them again (bench/RESULTS.md, session
-     * 5: -9% wall on the month with the inventory, -4% on handshake-heavy, bulk unchanged) */
+    /* a checkpoint every TA__CKPT_PAGES WAL pages (16,000, ~64 MB), not 4,000: -9% wall on the
+     * month with the inventory, -4% on handshake-heavy, bulk unchanged (bench/RESULTS.md,
+     * session 5); ta_store_set_retention lowers it under a size cap */
     if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=16000", NULL, NULL,
-                     NULL) != SQLITE_OK) {
+                     "PRAGMA cache_size=-16384", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_wal_autocheckpoint(db, TA__CKPT_PAGES) != SQLITE_OK) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, sqlite3_errmsg(db));
         return TA_ERR_IO;
     }

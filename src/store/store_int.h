@@ -15,6 +15,11 @@
                                         * that repeats in a batch is one inventory write, so
                                         * fewer, larger batches write less (session 6) */
 #define TA_STORE_BATCH_US 1000000u     /* ... or age of the batch's first row */
+/* WAL pages that start a checkpoint (~64 MB) when the file has no size cap: the inventory dirties
+ * the same pages batch after batch, and each checkpoint copies them again (bench/RESULTS.md,
+ * session 5). Under a cap, an eighth of it (retention.c), TA__CKPT_MIN_PAGES at least. */
+#define TA__CKPT_PAGES 16000
+#define TA__CKPT_MIN_PAGES 64
 /* Run sql once with ?1 = a, ?2 = b, ?3 = c, each bound only when the statement has it (exec.c).
  * True when it ran to the end. */
 bool ta__exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c);
