@@ -241,4 +241,21 @@ void ta__service_iso(uint64_t wall_us, char *buf, size_t cap);
 extern const struct ta__source_ops ta__source_live;   /* source_live.c */
 extern const struct ta__source_ops ta__source_file_mt; /* source_file_mt.c: -r with --workers */
 
+/* The time of a libpcap record header, in microseconds since the epoch, for every source. A
+ * classic pcap file stores unsigned 32-bit seconds (dates to 2106) and libpcap reads them as
+ * signed: a negative value is a date past January 2038, taken as the unsigned field it is (as
+ * Wireshark does), and so are microseconds outside 0..999,999 (a corrupt header). A date past
+ * 9999-12-31 (a pcapng file can hold one) is held there: every stored time prints with a
+ * four-digit year and fits the database's signed microseconds. */
+#define TA__PCAP_TS_MAX_US 253402300799999999ULL   /* 9999-12-31T23:59:59.999999Z */
+static inline uint64_t ta__pcap_ts_us(const struct timeval *tv)
+{
+    uint64_t s = tv->tv_sec < 0 ? (uint32_t)tv->tv_sec : (uint64_t)tv->tv_sec;
+    uint64_t u = tv->tv_usec < 0 ? (uint32_t)tv->tv_usec : (uint64_t)tv->tv_usec;
+    if (s > TA__PCAP_TS_MAX_US / 1000000u)
+        return TA__PCAP_TS_MAX_US;
+    uint64_t t = s * 1000000u + u;
+    return t > TA__PCAP_TS_MAX_US ? TA__PCAP_TS_MAX_US : t;
+}
+
 #endif

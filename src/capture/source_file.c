@@ -70,7 +70,7 @@ static void file_tick(void *arg, struct ta_store *st, uint64_t now_us)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct offline_run *r = (struct offline_run *)(void *)user;
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    uint64_t ts = ta__pcap_ts_us(&h->ts);
 
     r->packets++;
     ta_engine_packet(r->engine, r->dlt, ts, bytes, h->caplen, h->len);

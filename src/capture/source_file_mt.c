@@ -93,7 +93,7 @@ static struct mt_worker *route(struct mt_run *r, const uint8_t *data, uint32_t c
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct mt_run *r = (struct mt_run *)(void *)user;
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    uint64_t ts = ta__pcap_ts_us(&h->ts);
     struct mt_worker *wk = route(r, bytes, h->caplen);
 
     r->packets++;

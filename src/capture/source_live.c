@@ -171,7 +171,7 @@ static void worker_snapshot(struct live_worker *wk)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct live_worker *wk = (struct live_worker *)(void *)user;
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    uint64_t ts = ta__pcap_ts_us(&h->ts);
 
     wk->packets++;
     ta_engine_packet(wk->e, wk->dlt, ts, bytes, h->caplen, h->len);
