@@ -6,6 +6,8 @@
 #  - --max-db-size 4M: the file stays near its cap capture after capture (it stops growing), rows
 #    remain, the inventory keeps every handshake; on a 12 MiB disk (the -wal file counts too) two
 #    capped captures lose no row;
+#  - a capture dated 40 years ahead deletes none of the rows of two days before (age is counted
+#    from a day past the clock at most);
 #  - a second capture into the same database continues the inventory: two runs give the same
 #    inventory as one run of both files; retention by another sensor's capture moves the counts of
 #    the first sensor's rows to that sensor's keys;
@@ -113,6 +115,37 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=12m tmpfs "$mnt" 2>/dev/null; th
 else
     echo "SKIPPED (part): cannot mount a small tmpfs for the disk sized for the cap (not root?)"
 fi
+
+# --- a capture dated in the future -------------------------------------------------------------
+# A capture file is hostile input: records dated decades ahead must not make the rows before them
+# "older than 30 days". Rows of two days ago, then a capture dated 40 years ahead: both stay.
+fdb=$(fresh_db future)
+now=$(date +%s)
+for f in tls10 tls12 smtp-starttls-tls10; do
+    python3 "$TA_SRC/tests/pcap_redate.py" "$TA_SRC/pcaps/$f.pcap" "$IT_TMP/past-$f.pcap" \
+        $((now - 2 * 86400)) || die "pcap_redate.py failed"
+done
+python3 "$TA_SRC/tests/pcap_redate.py" "$TA_SRC/pcaps/tls11.pcap" "$IT_TMP/ahead.pcap" \
+    $((now + 40 * 365 * 86400)) || die "pcap_redate.py failed"
+cap "$fdb" --retain-days 30 -r "$IT_TMP/past-tls10.pcap" -r "$IT_TMP/past-tls12.pcap" \
+    -r "$IT_TMP/past-smtp-starttls-tls10.pcap" || fail "capture (two days ago): $(cat "$IT_TMP/capture.err")"
+before=$(sql "$fdb" "SELECT count(*) FROM handshakes")
+assert_ge "$before" 3 "rows of two days ago"
+# (not -q: the warning is what is checked)
+"$TA_BIN" capture --db "$fdb" --retain-days 30 -r "$IT_TMP/ahead.pcap" 2>"$IT_TMP/capture.err" ||
+    fail "capture (ahead): $(cat "$IT_TMP/capture.err")"
+assert_eq "$(sql "$fdb" "SELECT count(*) FROM handshakes WHERE ts_us < $now * 1000000")" "$before" \
+    "a capture dated 40 years ahead deletes none of the rows before it"
+# 40 years ahead is past January 2038: the pcap's unsigned 32-bit seconds, which libpcap reads
+# signed, must still give the right year
+assert_eq "$(sql "$fdb" "SELECT count(*) FROM handshakes WHERE substr(ts, 1, 4) = '$(date -u -d "@$((now + 40 * 365 * 86400))" +%Y)'")" \
+    "$(sql "$fdb" "SELECT count(*) FROM handshakes WHERE ts_us > $now * 1000000")" \
+    "the rows dated ahead are stored with their year"
+assert_ge "$(sql "$fdb" "SELECT count(*) FROM handshakes WHERE ts_us > $now * 1000000")" 1 \
+    "the rows dated ahead are stored"
+grep -q "after this host's clock" "$IT_TMP/capture.err" && pass ||
+    fail "rows dated after the clock not said: $(cat "$IT_TMP/capture.err")"
+assert_eq "$(inv_mismatch "$fdb")" "0 0 0" "future-dated capture: inventory = pruned + retained rows"
 
 # --- restart continuity -------------------------------------------------------------------------
 # The inventory of two captures into one database is the merge of the inventories of each alone.

@@ -24,9 +24,10 @@
  *
  * Age is counted from the newest row written (st->max_ts_us), not the wall clock: a live sensor
  * sees the same thing, and replaying an old capture keeps its last N days instead of nothing.
+ * Rows dated more than a day past the clock do not move that origin (age_origin).
  * Size: new databases use auto_vacuum=INCREMENTAL; pages freed by deletion are reused, and when
  * the file is over the cap its free pages are returned with incremental_vacuum, so a file at its
- * cap stops growing (the -wal file, up to ~64 MB while capturing, is not counted). */
+ * cap stops growing (the -wal file is checkpointed at a quarter of the cap: wal_bound). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,26 @@ static bool chunk(struct ta_store *st, bool by_size, int64_t cut, int64_t k, int
     return ok;
 }
 
+/* The time --retain-days counts back from: the newest row written, but never more than a day
+ * past the clock. A capture file is hostile input, and one record dated decades ahead (a
+ * corrupt header, a crafted file) would otherwise make every row before it "older than N days"
+ * and delete the evidence of the whole retention period. Rows dated later are kept and said
+ * once. */
+static int64_t age_origin(struct ta_store *st)
+{
+    int64_t limit = (int64_t)ta_clock_wall_us() + TA__RETAIN_AHEAD_US;
+    if (st->max_ts_us <= limit)
+        return st->max_ts_us;
+    if (!st->future_warned) {
+        char when[32];
+        st->future_warned = true;
+        ta__iso_time_us((uint64_t)st->max_ts_us, when, sizeof when);
+        TA_LOG(TA_LOG_WARN, "%s: rows dated up to %s, after this host's clock: --retain-days "
+               "counts back from the clock instead", st->path, when);
+    }
+    return limit;
+}
+
 /* See inv_int.h. */
 void ta__retain_step(struct ta_store *st)
 {
@@ -313,8 +334,8 @@ void ta__retain_step(struct ta_store *st)
         if (need < n)
             n = need;
     }
-    int64_t cut = st->retain_us && st->max_ts_us > st->retain_us ? st->max_ts_us - st->retain_us
-                                                                  : 0;
+    int64_t newest_ts = age_origin(st);
+    int64_t cut = st->retain_us && newest_ts > st->retain_us ? newest_ts - st->retain_us : 0;
     bool ok = true;
     if (!by_size && cut <= 0 && !(st->max_bytes && file > st->max_bytes))
         return;

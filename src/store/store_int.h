@@ -20,6 +20,9 @@
  * session 5). Under a cap, an eighth of it (retention.c), TA__CKPT_MIN_PAGES at least. */
 #define TA__CKPT_PAGES 16000
 #define TA__CKPT_MIN_PAGES 64
+/* How far past this host's clock a row's date may move the origin of --retain-days (retention.c:
+ * clocks of capture hosts differ; decades do not). */
+#define TA__RETAIN_AHEAD_US (86400LL * 1000000LL)
 /* Run sql once with ?1 = a, ?2 = b, ?3 = c, each bound only when the statement has it (exec.c).
  * True when it ran to the end. */
 bool ta__exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c);
@@ -53,6 +56,7 @@ struct ta_store {
     int64_t max_bytes;          /* --max-db-size, 0 = no cap */
     uint32_t batch_hs;          /* handshakes rows in the open batch (retention pace) */
     bool cap_warned;            /* the size cap is below what the kept-for-ever tables take */
+    bool future_warned;         /* rows dated past the clock were said (retention.c) */
     /* retention's statements, prepared once (retention.c; finalized by ta__retain_free) */
     const char *ret_sql[TA__RETAIN_STMTS];
     sqlite3_stmt *ret_stmt[TA__RETAIN_STMTS];
