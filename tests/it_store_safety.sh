@@ -1,6 +1,7 @@
 #!/bin/bash
 # it_store_safety.sh - the database survives what a sensor meets: kill -9 at random moments
-# (repeated), two captures writing one database at once, a read-only database, a full disk.
+# (repeated), two captures writing one database at once, a read-only database, a full disk, a
+# disk that fills during a run and has room again before it ends.
 . "$(dirname "$0")/lib.sh"
 BIN=$TA_BIN
 TRIALS=${TA_KILL_TRIALS:-25}
@@ -96,6 +97,81 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=320k tmpfs "$mnt" 2>/dev/null; t
     umount "$mnt"; mnt=""
 else
     echo "SKIPPED (part): cannot mount a small tmpfs for the disk-full check (not root?)"
+    mnt=""
+fi
+
+# A disk that fills during a run and has room again before it ends (a sensor's disk cleaned up by
+# hand): the batches written meanwhile are lost, and the run must say so (exit 1, a count, the
+# run row's error) even though its last commit succeeds; it also goes on storing afterwards. The
+# capture reads a generated month through a pipe in three parts: the disk fills once the first
+# part's rows are in the file, and is freed once the capture has said it cannot write.
+mnt="$tmp/fills"
+mkdir -p "$mnt"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=24m tmpfs "$mnt" 2>/dev/null; then
+    # shellcheck source=tests/inv_lib.sh
+    . "$(dirname "$0")/inv_lib.sh"
+    gen=$(build_gen) || die "cannot build bench/gen.c: $(head -c 300 "$IT_TMP/gen.err")"
+    "$gen" --shape handshake --hs-share 1 --bytes 40000000 --clients 800 --days 30 --dns 0 \
+        --out "$tmp/fills.pcap" "$TA_SRC"/pcaps/*.pcap >/dev/null || die "generator failed"
+    python3 - "$tmp/fills.pcap" "$tmp/fills" <<'PY' || die "cannot split the capture"
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+pos, starts = 24, []
+while pos + 16 <= len(d):
+    starts.append(pos)
+    pos += 16 + struct.unpack('<I', d[pos + 8:pos + 12])[0]
+a, b = starts[len(starts) // 3], starts[2 * len(starts) // 3]
+for i, part in enumerate((d[:a], d[a:b], d[b:])):
+    open('%s.%d' % (sys.argv[2], i + 1), 'wb').write(part)
+PY
+    db="$mnt/fills.db"
+    mkfifo "$tmp/fills.fifo"
+    "$BIN" capture --db "$db" -r - <"$tmp/fills.fifo" >"$tmp/fills.out" 2>"$tmp/fills.err" &
+    cpid=$!
+    exec 7>"$tmp/fills.fifo"
+    cat "$tmp/fills.1" >&7
+    # events, not times: each wait ends as soon as what it waits for is there (a minute at most)
+    rows=0
+    for _ in $(seq 240); do
+        rows=$(sqlite3 "$db" "SELECT count(*) FROM handshakes" 2>/dev/null || echo 0)
+        [ "${rows:-0}" -gt 0 ] && break
+        sleep 0.25
+    done
+    assert_ge "$rows" 1 "disk that fills: the first part's rows are in the file"
+    dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null
+    cat "$tmp/fills.2" >&7
+    for _ in $(seq 240); do
+        grep -q "cannot write" "$tmp/fills.err" && break
+        sleep 0.25
+    done
+    grep -q "cannot write" "$tmp/fills.err" && pass || fail "full disk not said: $(cat "$tmp/fills.err")"
+    rm -f "$mnt/filler"
+    cat "$tmp/fills.3" >&7
+    exec 7>&-
+    wait "$cpid"; rc=$?
+    seen=$(sed -n 's/.* flows, \([0-9]*\) handshakes,.*/\1/p' "$tmp/fills.err")  # the summary line
+    stored=$(sql "$db" "SELECT count(*) FROM handshakes")
+    assert_ge "$seen" 3000 "disk that fills: handshakes seen"
+    echo "disk that fills: $stored of $seen handshakes stored, exit $rc"
+    assert_ge "$(sql "$db" "SELECT count(*) FROM handshakes WHERE ts_us >= (SELECT max(ts_us) FROM
+        handshakes) - 86400000000")" 1 "disk that fills: rows stored after the disk had room again"
+    if [ "$stored" -lt "$seen" ]; then
+        assert_eq "$rc" 1 "disk that fills: lost rows fail the run ($stored of $seen stored)"
+        lost=$(sed -n 's/.*: \([0-9]*\) rows (records, DNS answers) could not be committed.*/\1/p' \
+            "$tmp/fills.err")
+        assert_ge "${lost:-0}" $((seen - stored)) "disk that fills: the lost rows are counted"
+        case "$(sql "$db" "SELECT error FROM runs ORDER BY id DESC LIMIT 1")" in
+            *"could not be committed"*) pass ;;
+            *) fail "disk that fills: the run row does not say rows were lost" ;;
+        esac
+    else
+        assert_eq "$rc" 0 "disk that fills: nothing lost, the run succeeds"
+    fi
+    assert_eq "$(inv_mismatch "$db")" "0 0 0" "disk that fills: inventory = pruned + retained rows"
+    assert_eq "$(sql "$db" "PRAGMA integrity_check")" ok "disk that fills: integrity_check"
+    umount "$mnt"; mnt=""
+else
+    echo "SKIPPED (part): cannot mount a tmpfs for the disk that fills (not root?)"
     mnt=""
 fi
 

@@ -155,13 +155,20 @@ static int capture_end(struct capture *c, int status, char *errbuf)
         TA_LOG(TA_LOG_WARN, "%llu DNS messages over %d bytes were not read",
                (unsigned long long)wc.dns_cut, TA_WRITER_DNS_MAX);
     c->src->stats(c->src_state, &rs);
-    if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK) {
-        uint64_t lost = ta_store_rows_unsaved(c->store);
-        if (lost)
-            fprintf(stderr, "tlsaudit capture: %llu rows (records, DNS answers) could not be "
-                    "committed to the database\n", (unsigned long long)lost);
+    /* batches given up during the run (a disk full for a while) are lost even when the disk
+     * has room again by the end and the last commit succeeds: the run says so and fails */
+    uint64_t lost = ta_store_rows_lost(c->store);
+    if (lost && status == 0) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%llu rows (records, DNS answers) could not be committed",
+                 (unsigned long long)lost);
         status = 1;
     }
+    if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
+        status = 1;
+    lost = ta_store_rows_unsaved(c->store);
+    if (lost)
+        fprintf(stderr, "tlsaudit capture: %llu rows (records, DNS answers) could not be "
+                "committed to the database\n", (unsigned long long)lost);
     if (ta_store_run_needs_classify(c->store) &&
         (ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK ||
          ta_store_refresh(ta_store_db(c->store), errbuf) != TA_OK)) {

@@ -39,6 +39,12 @@ uint64_t ta_store_rows_unsaved(const struct ta_store *st)
     return st->rows_lost + (st->in_tx ? st->batch_n : 0);
 }
 
+/* See store.h. */
+uint64_t ta_store_rows_lost(const struct ta_store *st)
+{
+    return st->rows_lost;
+}
+
 /* See store.h. Committing with no open batch is a no-op. */
 int ta_store_commit(struct ta_store *st)
 {

@@ -59,6 +59,9 @@ int ta_store_commit(struct ta_store *st);
 /* Rows written but not in the file: batches SQLite rolled back when their COMMIT failed, plus
  * the open batch. Non-zero after a failed ta_store_run_end means records were lost. */
 uint64_t ta_store_rows_unsaved(const struct ta_store *st);
+/* Of those, the rows of batches already given up (rolled back by SQLite or for the inventory):
+ * lost even when a later commit, the run's last included, succeeds. */
+uint64_t ta_store_rows_lost(const struct ta_store *st);
 
 /* The sensor name written into runs.sensor and the inventory (schema 004); default the host
  * name. Set before ta_store_run_begin; longer names are cut to 63 bytes. */
