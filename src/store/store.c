@@ -53,8 +53,9 @@ static int configure_rw(sqlite3 *db, const char *path, char *errbuf)
     sqlite3_finalize(s);
     if (!ok) {
         int rc = sqlite3_errcode(db);
+        char why[256];
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, rc == SQLITE_NOTADB
-                 ? "not an SQLite database" : rc != SQLITE_OK ? sqlite3_errmsg(db)
+                 ? "not an SQLite database" : rc != SQLITE_OK ? ta__db_why(db, why, sizeof why)
                  : "cannot switch to WAL journal mode");
         return TA_ERR_IO;
     }

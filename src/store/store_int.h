@@ -65,6 +65,9 @@ struct ta_store {
 /* A begin, commit or insert failed: logged the first time only (a full disk or a read-only file
  * fails every row; the capture counts and reports the lost records itself). */
 void ta__store_row_error(struct ta_store *st, const char *what);
+/* sqlite3_errmsg(db), followed by the system's reason when a file operation failed ("disk I/O
+ * error (No space left on device)", "... (Disk quota exceeded)"), written in buf[n]. */
+const char *ta__db_why(sqlite3 *db, char *buf, size_t n);
 
 /* Open the batch transaction if none is open. Returns TA_OK or TA_ERR_IO. */
 int ta__store_batch_begin(struct ta_store *st);
