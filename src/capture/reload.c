@@ -1,5 +1,5 @@
 /* reload.c - SIGHUP: read the --config file again and apply, without stopping the capture, what
- * can change while it runs (the BPF filter, the log level), name in one log line what cannot
+ * can change while it runs (the BPF filter, the log level, the retention limits), name in one log line what cannot
  * ("changed in config, restart to apply"), and have the store load the Office 365 endpoint list
  * in force for the verdicts of the rows to come (ta_store_o365_reload). A config file that no
  * longer reads, or options the capture refuses, leave everything as it was, with an error line.
@@ -63,14 +63,33 @@ static void add_name(char *buf, size_t cap, const char *name)
         snprintf(buf + off, cap - off, "%s%s", off ? ", " : "", name);
 }
 
+/* The retention limits of opts on the running store (the capture's defaults: 30 days live, for
+ * ever for files), said in done. */
+static void apply_retention(struct ta_store *st, const struct ta__capture_opts *opts, char *done,
+                            size_t cap)
+{
+    int days = opts->retain_days >= 0 ? opts->retain_days : opts->iface ? 30 : 0;
+    char what[96];
+    ta_store_change_retention(st, days, opts->max_db_bytes);
+    if (days)
+        snprintf(what, sizeof(what), "retention %d days", days);
+    else
+        snprintf(what, sizeof(what), "retention for ever");
+    add_name(done, cap, what);
+    if (opts->max_db_bytes) {
+        snprintf(what, sizeof(what), "database cap %lld bytes", (long long)opts->max_db_bytes);
+        add_name(done, cap, what);
+    }
+}
+
 /* Apply the options that changed between the reading in force and cfg; opts is cfg parsed with
  * the command line. done gets what was applied, restart what was not. */
-static void apply(struct ta__service *s, const struct ta__config *cfg,
+static void apply(struct ta__service *s, struct ta_store *st, const struct ta__config *cfg,
                   const struct ta__capture_opts *opts, char *done, char *restart, size_t cap)
 {
     static const char *const levels[] = { "error", "warning", "info", "debug" };
     const struct option *longs = ta__capture_longopts();
-    bool changed[TA_CONFIG_MAX_KEYS], level = false;
+    bool changed[TA_CONFIG_MAX_KEYS], level = false, retention = false;
     char errbuf[TA_ERRBUF_SIZE];
 
     ta__config_diff(s->cur, cfg, s->o->cmdline_keys, changed);
@@ -91,6 +110,8 @@ static void apply(struct ta__service *s, const struct ta__config *cfg,
         } else if (strcmp(name, "log-level") == 0 || strcmp(name, "verbose") == 0 ||
                    strcmp(name, "quiet") == 0) {
             level = true;
+        } else if (strcmp(name, "retain-days") == 0 || strcmp(name, "max-db-size") == 0) {
+            retention = true;
         } else {
             add_name(restart, cap, name);
         }
@@ -102,11 +123,14 @@ static void apply(struct ta__service *s, const struct ta__config *cfg,
         snprintf(what, sizeof(what), "log level %s", levels[l]);
         add_name(done, cap, what);
     }
+    if (retention)
+        apply_retention(st, opts, done, cap);
 }
 
 /* Read the config file again and apply it. False when it could not be read or was refused
  * (logged; nothing changed). */
-static bool reload_config(struct ta__service *s, char *done, char *restart, size_t cap)
+static bool reload_config(struct ta__service *s, struct ta_store *st, char *done, char *restart,
+                          size_t cap)
 {
     struct ta__config cfg;
     struct ta__capture_opts opts;
@@ -124,7 +148,7 @@ static bool reload_config(struct ta__service *s, char *done, char *restart, size
         ta__config_free(&cfg);
         return false;
     }
-    apply(s, &cfg, &opts, done, restart, cap);
+    apply(s, st, &cfg, &opts, done, restart, cap);
     ta__capture_opts_free(&opts);
     if (s->cur == &s->owned)
         ta__config_free(&s->owned);
@@ -140,7 +164,7 @@ void ta__service_reload(struct ta__service *s, struct ta_store *st)
 
     s->reloads++;
     ta__service_iso(ta_clock_wall_us(), s->reloaded, sizeof(s->reloaded));
-    if (s->o->config && reload_config(s, done, restart, sizeof(restart))) {
+    if (s->o->config && reload_config(s, st, done, restart, sizeof(restart))) {
         if (restart[0])
             TA_LOG(TA_LOG_WARN, "%s: %s changed in config, restart to apply", s->o->config,
                    restart);

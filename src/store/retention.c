@@ -413,8 +413,9 @@ static void wal_bound(struct ta_store *st)
     sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
-/* See store.h. */
-void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
+/* The limits of ta_store_set_retention and ta_store_change_retention; convert: whether an old
+ * file may be converted to incremental auto-vacuum now (one VACUUM: at open only). */
+static void set_limits(struct ta_store *st, int days, int64_t max_bytes, bool convert)
 {
     st->retain_us = days > 0 ? (int64_t)days * 86400LL * 1000000LL : 0;
     st->max_bytes = max_bytes > 0 ? max_bytes : 0;
@@ -430,8 +431,25 @@ void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
     }
     wal_bound(st);
     st->max_ts_us = one_int(st->db, "SELECT max(ts_us) FROM handshakes", 0);
-    if (st->retain_us || st->max_bytes)
+    if (!(st->retain_us || st->max_bytes))
+        return;
+    if (convert || one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
         ta__retain_prepare(st);
+    else
+        TA_LOG(TA_LOG_WARN, "%s: a file made before schema 4: freed pages are reused, but the "
+               "file only shrinks after the next start converts it (one VACUUM)", st->path);
+}
+
+/* See store.h. */
+void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
+{
+    set_limits(st, days, max_bytes, true);
+}
+
+/* See store.h. */
+void ta_store_change_retention(struct ta_store *st, int days, int64_t max_bytes)
+{
+    set_limits(st, days, max_bytes, false);
 }
 
 /* See store.h. "64M", "2G", "500k", "1048576" (bytes); K/M/G/T are powers of 1024, an optional
