@@ -459,6 +459,12 @@ void ta__o365_cls_forget(struct ta__o365_cls *c)
         ta__o365_memo_forget(c->memo);
 }
 
+void ta__o365_cls_watch_answers(struct ta__o365_cls *c, const uint64_t *epoch)
+{
+    if (c)
+        ta__o365_memo_watch(c->memo, epoch);
+}
+
 void ta__o365_cls_free(struct ta__o365_cls *c)
 {
     if (!c)

@@ -118,6 +118,8 @@ int ta__o365_memo_new(sqlite3 *db, struct ta__o365_memo **out);
 void ta__o365_memo_free(struct ta__o365_memo *m);
 /* Drop every entry (after answers were deleted). NULL is accepted. */
 void ta__o365_memo_forget(struct ta__o365_memo *m);
+/* See ta__o365_cls_watch_answers (tlsaudit/o365_rules.h). NULL m is accepted. */
+void ta__o365_memo_watch(struct ta__o365_memo *m, const uint64_t *epoch);
 /* The 'dns' rule's verdict for addr at ts from the memo, if one holds: true with *matched and,
  * when matched, v's o365, service and reason set. Reads the answers stored since the last call
  * first; answers for addr that came after the remembered walk are walked here with walk (only

@@ -57,6 +57,8 @@ struct ta_store {
     uint32_t batch_hs;          /* handshakes rows in the open batch (retention pace) */
     bool cap_warned;            /* the size cap is below what the kept-for-ever tables take */
     bool future_warned;         /* rows dated past the clock were said (retention.c) */
+    uint64_t dns_epoch;         /* moves when dns_answers may have grown: an answer inserted, a
+                                 * transaction begun (ta__o365_cls_watch_answers) */
     /* retention's statements, prepared once (retention.c; finalized by ta__retain_free) */
     const char *ret_sql[TA__RETAIN_STMTS];
     sqlite3_stmt *ret_stmt[TA__RETAIN_STMTS];

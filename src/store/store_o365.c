@@ -72,6 +72,7 @@ static void load(struct ta_store *st, struct ta__store_o365 *o)
 out:
     if (rc == TA_OK) {
         o->state = O365_LIVE;
+        ta__o365_cls_watch_answers(o->cls, &st->dns_epoch);
         return;
     }
     ta__o365_cls_free(o->cls);

@@ -451,6 +451,7 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
     if (ta__store_batch_begin(st) != TA_OK)
         return TA_ERR_IO;
     ta__store_o365_dns(st, (int64_t)ts_us);
+    st->dns_epoch++;
     if (st->run_id)
         sqlite3_bind_int64(s, 1, st->run_id);
     /* all text outlives the step: locals of this call and the caller's strings */

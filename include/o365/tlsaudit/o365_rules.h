@@ -41,6 +41,12 @@ void ta__o365_cls_free(struct ta__o365_cls *c);
  * address): to be called after rows of dns_answers were deleted (retention). Answers added by any
  * connection are noticed without it. NULL is accepted. */
 void ta__o365_cls_forget(struct ta__o365_cls *c);
+/* The caller tells the classifier when dns_answers may have grown: *epoch changes whenever this
+ * connection inserts an answer or starts a transaction (which may see other connections'
+ * commits), and the memo of the 'dns' rule reads new answers only then, not before every
+ * lookup. Without a call (the default) it reads them before every lookup. *epoch must outlive
+ * the classifier. NULL c is accepted. */
+void ta__o365_cls_watch_answers(struct ta__o365_cls *c, const uint64_t *epoch);
 /* Apply the rules of o365.h to r, first match wins. The DNS rule reads dns_answers through the
  * classifier's connection (rows of its open transaction included). No allocation. */
 void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
