@@ -41,10 +41,7 @@ log-level = info
 max-flows = 4096
 CONF
 
-ip netns exec "$NS" "$TA_BIN" capture --config "$conf" >"$IT_TMP/cap.out" 2>&1 &
-cap=$!
-IT_CLEANUP_PIDS+=("$cap")
-wait_sql "$db" "SELECT count(*) FROM runs" 1 || die "capture did not start: $(cat "$IT_TMP/cap.out")"
+ns_capture "$db" 1 --config "$conf"
 assert_eq "$(cat "/proc/$cap/comm")" tlsaudit "ip netns exec ran the capture itself (its pid is signalled)"
 sleep 0.3
 

@@ -42,10 +42,7 @@ filter = tcp port $P
 log-level = info
 retain-days = 30
 CONF
-ip netns exec "$NS" "$TA_BIN" capture --config "$conf" >"$IT_TMP/cap.out" 2>&1 &
-cap=$!
-IT_CLEANUP_PIDS+=("$cap")
-wait_sql "$db" "SELECT count(*) FROM runs" 2 || die "capture did not start: $(cat "$IT_TMP/cap.out")"
+ns_capture "$db" 2 --config "$conf"
 sleep 0.3
 
 tls_once "$P" before.reload-retention.example.test -tls1_2

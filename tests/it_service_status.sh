@@ -33,10 +33,7 @@ db=$IT_TMP/st.db
 assert_eq "$?" 2 "status before any capture: not running"
 assert_in "$(cat "$IT_TMP/none.out")" "no capture has written into this database" "status says why"
 
-ip netns exec "$NS" "$TA_BIN" capture -i lo -f "tcp port $PORT" --db "$db" >"$IT_TMP/cap.out" 2>&1 &
-cap=$!
-IT_CLEANUP_PIDS+=("$cap")
-wait_sql "$db" "SELECT count(*) FROM runs" 1 || die "capture did not start: $(cat "$IT_TMP/cap.out")"
+ns_capture "$db" 1 -i lo -f "tcp port $PORT" --db "$db"
 sleep 0.3
 for i in 1 2 3; do tls_once "$PORT" "st$i.example.test" -tls1_2; done
 wait_sql "$db" "SELECT count(*) FROM handshakes" 3 || fail "handshakes not stored"

@@ -48,6 +48,19 @@ tls_once() {
     return 1
 }
 
+# ns_capture DB RUNS ARGS...: start `tlsaudit capture ARGS...` inside the namespace (its output
+# in $IT_TMP/cap.out, its pid in $cap, killed at exit) and wait until DB holds RUNS runs (the
+# capture's own included); dies when it does not start.
+ns_capture() {
+    local db=$1 runs=$2
+    shift 2
+    ip netns exec "$NS" "$TA_BIN" capture "$@" >"$IT_TMP/cap.out" 2>&1 &
+    cap=$!
+    IT_CLEANUP_PIDS+=("$cap")
+    wait_sql "$db" "SELECT count(*) FROM runs" "$runs" ||
+        die "capture did not start: $(cat "$IT_TMP/cap.out")"
+}
+
 # wait_sql DB QUERY EXPECTED [SECONDS]: poll until QUERY gives EXPECTED (default 10 s);
 # returns 1 on timeout.
 wait_sql() {
