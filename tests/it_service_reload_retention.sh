@@ -4,8 +4,8 @@
 #
 # The database holds the rows of a capture dated three days ago (tests/pcap_redate.py). A live
 # capture runs in a network namespace of the test's own with `--config FILE` saying
-# retain-days = 30: a handshake is stored and the old rows stay. The config then says
-# retain-days = 1 and the capture gets SIGHUP; its log says the new retention was applied, and
+# retain-days = 0 (for ever: retention is off, as it starts): a handshake is stored and the old
+# rows stay. The config then says retain-days = 1 and the capture gets SIGHUP; its log says the new retention was applied, and
 # the next handshake's commit deletes the three-day-old rows (their counts stay in the
 # inventory), while the same run goes on. Root only (network namespace, live capture).
 # shellcheck source=tests/lib.sh
@@ -40,7 +40,7 @@ interface = lo
 db = $db
 filter = tcp port $P
 log-level = info
-retain-days = 30
+retain-days = 0
 CONF
 ns_capture "$db" 2 --config "$conf"
 sleep 0.3
@@ -48,7 +48,7 @@ sleep 0.3
 tls_once "$P" before.reload-retention.example.test -tls1_2
 wait_sql "$db" "SELECT count(*) FROM handshakes WHERE sni = 'before.reload-retention.example.test'" 1 ||
     fail "first handshake not stored: $(cat "$IT_TMP/cap.out")"
-assert_eq "$(sql "$db" "$OLD")" "$old" "with 30 days kept, the three-day-old rows stay"
+assert_eq "$(sql "$db" "$OLD")" "$old" "kept for ever, the three-day-old rows stay"
 
 sed -i "s/^retain-days = .*/retain-days = 1/" "$conf"
 kill -HUP "$cap"

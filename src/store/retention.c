@@ -371,8 +371,12 @@ void ta__retain_step(struct ta_store *st)
 /* See inv_int.h. */
 void ta__retain_prepare(struct ta_store *st)
 {
-    sqlite3_exec(st->db, "PRAGMA temp_store=MEMORY; CREATE TEMP TABLE IF NOT EXISTS "
-                 "ta_prune(id INTEGER PRIMARY KEY)", NULL, NULL, NULL);
+    /* two calls: SQLite refuses to change temp_store inside a transaction once temporary
+     * storage is open, and the table must be made even then */
+    if (one_int(st->db, "PRAGMA temp_store", 2) != 2)
+        sqlite3_exec(st->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+    sqlite3_exec(st->db, "CREATE TEMP TABLE IF NOT EXISTS ta_prune(id INTEGER PRIMARY KEY)", NULL,
+                 NULL, NULL);
     if (one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
         return;
     struct timespec a, b;
@@ -446,9 +450,11 @@ void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
     set_limits(st, days, max_bytes, true);
 }
 
-/* See store.h. */
+/* See store.h. The open batch is committed first: the new limits start with a batch, and the
+ * temporary storage retention uses is set up outside a transaction, as at open. */
 void ta_store_change_retention(struct ta_store *st, int days, int64_t max_bytes)
 {
+    (void)ta_store_commit(st);
     set_limits(st, days, max_bytes, false);
 }
 
