@@ -1,8 +1,9 @@
 /* reload.c - SIGHUP: read the --config file again and apply, without stopping the capture, what
  * can change while it runs (the BPF filter, the log level, the retention limits), name in one
  * log line what cannot ("changed in config, restart to apply"), and have the store load the
- * Office 365 endpoint list in force for the verdicts of the rows to come (ta_store_o365_reload). A config file that no
- * longer reads, or options the capture refuses, leave everything as it was, with an error line.
+ * Office 365 endpoint list in force for the verdicts of the rows to come (ta_store_o365_reload).
+ * A config file that no longer reads, or options the capture refuses, leave everything as it
+ * was, with an error line.
  *
  * Which options changed is decided on the two readings of the file, key by key, without a list
  * of options (ta__config_diff): an option the command line gives is not compared, since the

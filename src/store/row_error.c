@@ -10,8 +10,7 @@
 /* See store_int.h. */
 void ta__store_row_error(struct ta_store *st, const char *what)
 {
-    if (st->row_errors++ == 0)
-    {
+    if (st->row_errors++ == 0) {
         char why[256];
         TA_LOG(TA_LOG_ERROR, "%s: cannot write (%s): %s; further write failures are not logged",
                st->path, what, ta__db_why(st->db, why, sizeof why));

@@ -17,7 +17,7 @@
 #define TA_STORE_BATCH_US 1000000u     /* ... or age of the batch's first row */
 /* WAL pages that start a checkpoint (~64 MB) when the file has no size cap: the inventory dirties
  * the same pages batch after batch, and each checkpoint copies them again (bench/RESULTS.md,
- * session 5). Under a cap, an eighth of it (retention.c), TA__CKPT_MIN_PAGES at least. */
+ * session 5). Under a cap: a quarter of it, at least TA__CKPT_MIN_PAGES (retention.c). */
 #define TA__CKPT_PAGES 16000
 #define TA__CKPT_MIN_PAGES 64
 /* How far past this host's clock a row's date may move the origin of --retain-days (retention.c:
