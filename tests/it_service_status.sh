@@ -55,6 +55,9 @@ assert_ge "$hb1" $((hb0 + 1)) "the heartbeat moves on while the capture runs"
 assert_ge "$(json_field "$IT_TMP/st.json" packets)" 24 "JSON: packets of the run (3 connections)"
 assert_eq "$(json_field "$IT_TMP/st.json" endpoints_version)" 2026120100 "JSON: endpoint list version"
 assert_eq "$(json_field "$IT_TMP/st.json" oldest_day)" "$(date -u +%Y-%m-%d)" "JSON: oldest retained day"
+assert_eq "$(json_field "$IT_TMP/st.json" disk_total_bytes)" "$(( $(stat -f -c '%b * %S' "$db") ))" \
+    "JSON: size of the database's file system"
+assert_ge "$(json_field "$IT_TMP/st.json" disk_free_bytes)" 1 "JSON: free bytes of that file system"
 "$TA_BIN" status --db "$db" >"$IT_TMP/st.txt"
 assert_in "$(cat "$IT_TMP/st.txt")" "tlsaudit: running since" "text: running since"
 assert_in "$(cat "$IT_TMP/st.txt")" "status: healthy" "text: healthy"
@@ -78,6 +81,20 @@ cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recen
 "$TA_BIN" status --db "$IT_TMP/copy.db" >"$IT_TMP/drops.txt"
 assert_eq "$?" 1 "other host, drops in the last minute: degraded"
 assert_in "$(cat "$IT_TMP/drops.txt")" "7 packets or handshakes dropped in the last minute" "status says why"
+# The same copy on an 8 MiB file system: less than 64 MiB free, degraded, and the text says so.
+small=$IT_TMP/small
+mkdir -p "$small"
+if mount -t tmpfs -o size=8m tmpfs "$small" 2>/dev/null; then
+    cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 0"
+    cp "$IT_TMP/copy.db" "$small/copy.db"
+    "$TA_BIN" status --db "$small/copy.db" >"$IT_TMP/small.txt"
+    assert_eq "$?" 1 "less than 64 MiB free on the database's file system: degraded"
+    assert_in "$(cat "$IT_TMP/small.txt")" "MiB free on the database's file system" "status says why"
+    assert_in "$(cat "$IT_TMP/small.txt")" "WARNING: nearly full" "the disk line warns"
+    umount "$small"
+else
+    echo "SKIPPED (part): cannot mount a small tmpfs for the nearly full disk"
+fi
 cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $((now_us - 31000000))"
 "$TA_BIN" status --db "$IT_TMP/copy.db" >/dev/null
 assert_eq "$?" 2 "other host, heartbeat 31 s old: not running"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,10 @@
 
 #define HEARTBEAT_DEAD_S 30           /* 6 heartbeats missed (TA_HEARTBEAT_S is 5) */
 #define LIST_STALE_DAYS 30            /* an endpoint list older than this is a warning */
+/* Free space under which a running capture is degraded: what its -wal file may take before a
+ * checkpoint (16,000 pages, ~64 MB), or 2% of the file system if that is more. */
+#define DISK_LOW_BYTES (64LL << 20)
+#define DISK_LOW_PCT 2
 
 enum { ST_HEALTHY = 0, ST_DEGRADED = 1, ST_DOWN = 2 };
 
@@ -36,7 +41,9 @@ struct status {
     double hs_rate;
     char source[256], started[40], ended[40], host[256], heartbeat[40], last_error[512];
     char config[256], reloaded[40];
-    long long db_bytes;
+    long long db_bytes, wal_bytes;
+    bool disk_known;
+    long long disk_free, disk_total;  /* bytes an unprivileged writer may still use, and all */
     char oldest_day[16];
     bool list_builtin, list_loaded;
     char list_version[40], list_imported[40], list_instance[40];
@@ -52,7 +59,8 @@ static void usage(FILE *fp)
           "drops, handshakes per second over the last minute, database size and oldest day,\n"
           "the endpoint list's version and age, the last error.\n"
           "Exit status: 0 healthy, 1 degraded (drops in the last minute, endpoint list older\n"
-          "than 30 days, an error logged, no heartbeat from a live process), 2 not running.\n",
+          "than 30 days, an error logged, no heartbeat from a live process, less than 64 MiB\n"
+          "or 2% free on the database's file system), 2 not running.\n",
           fp);
 }
 
@@ -176,11 +184,21 @@ static void read_store(sqlite3 *db, const char *path, struct status *st)
     sqlite3_stmt *s = NULL;
     struct stat sb;
 
+    struct statvfs vfs;
+
     for (size_t i = 0; i < TA_ARRAY_LEN(suffix); i++) {
         char p[4096];
         snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
-        if (stat(p, &sb) == 0)
+        if (stat(p, &sb) == 0) {
             st->db_bytes += (long long)sb.st_size;
+            if (i == 1)
+                st->wal_bytes = (long long)sb.st_size;
+        }
+    }
+    if (statvfs(path, &vfs) == 0) {
+        st->disk_known = true;
+        st->disk_free = (long long)vfs.f_bavail * (long long)vfs.f_frsize;
+        st->disk_total = (long long)vfs.f_blocks * (long long)vfs.f_frsize;
     }
     if (sqlite3_prepare_v2(db, "SELECT substr(ts, 1, 10) FROM handshakes ORDER BY ts_us LIMIT 1",
                            -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
@@ -207,6 +225,13 @@ static void reason(struct status *st, const char *r)
     snprintf(st->reasons + off, sizeof(st->reasons) - off, "%s%s", off ? "; " : "", r);
 }
 
+/* Too little room left for the database to go on (DISK_LOW_*). */
+static bool disk_low(const struct status *st)
+{
+    return st->disk_known && (st->disk_free < DISK_LOW_BYTES ||
+                              st->disk_free < st->disk_total / 100 * DISK_LOW_PCT);
+}
+
 /* The verdict: not running, degraded (and why) or healthy. */
 static void judge(struct status *st)
 {
@@ -230,8 +255,24 @@ static void judge(struct status *st)
     }
     if (st->last_error[0])
         reason(st, "an error was logged");
+    if (disk_low(st)) {
+        snprintf(r, sizeof(r), "%.1f MiB free on the database's file system",
+                 (double)st->disk_free / 1048576.0);
+        reason(st, r);
+    }
     if (st->reasons[0])
         st->code = ST_DEGRADED;
+}
+
+/* "12.3 MiB" or "4.5 GiB" into buf[24]. */
+static const char *size_text(long long bytes, char buf[24])
+{
+    double mib = (double)bytes / 1048576.0;
+    if (mib >= 1024.0)
+        snprintf(buf, 24, "%.1f GiB", mib / 1024.0);
+    else
+        snprintf(buf, 24, "%.1f MiB", mib);
+    return buf;
 }
 
 /* "label  value" with value escaped for the terminal. */
@@ -277,6 +318,14 @@ static void print_text(const struct status *st, const char *path)
     snprintf(buf, sizeof(buf), "%s, %.1f MiB, oldest day %s", path,
              (double)st->db_bytes / 1048576.0, st->oldest_day[0] ? st->oldest_day : "none");
     line("database:", buf);
+    if (st->disk_known) {
+        char fr[24], tot[24], wal[24];
+        snprintf(buf, sizeof(buf), "%s free of %s (the -wal file: %s)%s",
+                 size_text(st->disk_free, fr), size_text(st->disk_total, tot),
+                 size_text(st->wal_bytes, wal),
+                 disk_low(st) ? ": WARNING: nearly full, a capture may lose batches" : "");
+        line("disk:", buf);
+    }
     if (st->list_loaded)
         snprintf(buf, sizeof(buf), "%s %s, %s %s (%lld days old)%s", st->list_instance,
                  st->list_version, st->list_builtin ? "built-in, loaded" : "imported",
@@ -315,8 +364,9 @@ static int print_machine(const struct status *st, const char *path, enum ta_out_
         { "endpoints_version", false }, { "endpoints_builtin", true },
         { "endpoints_loaded_at", false }, { "endpoints_age_days", true },
         { "last_error", false }, { "config", false }, { "reloads", true }, { "reloaded", false },
+        { "wal_bytes", true }, { "disk_free_bytes", true }, { "disk_total_bytes", true },
     };
-    char num[16][32];
+    char num[20][32];
     const char *cells[TA_ARRAY_LEN(cols)];
     struct ta_out *o;
     int n = 0, c = 0;
@@ -354,6 +404,9 @@ static int print_machine(const struct status *st, const char *path, enum ta_out_
     cells[c++] = TXT(st->config);
     cells[c++] = NUM(st->reloads);
     cells[c++] = TXT(st->reloaded);
+    cells[c++] = NUM(st->wal_bytes);
+    cells[c++] = st->disk_known ? NUM(st->disk_free) : NULL;
+    cells[c++] = st->disk_known ? NUM(st->disk_total) : NULL;
 #undef NUM
 #undef TXT
     if (!(o = ta_out_new(stdout, fmt, cols, TA_ARRAY_LEN(cols))))
