@@ -9,7 +9,12 @@
 #     one offender row per `query legacy` client and nothing else, its PDF the headline;
 #   - hostile captures (tests/data/hostile-html.pcap: <script>, quotes, javascript: in an SNI
 #     and an SMTP greeting; tests/data/hostile-sni.pcap: controls and invalid UTF-8): the DOM
-#     again has only the page's own elements, and the hostile strings are there as text.
+#     again has only the page's own elements, and the hostile strings are there as text;
+#   - each of the three pages prints at full size on A4 and on Letter (tests/cdp_print.py, the
+#     DevTools protocol over a pipe): laid out for print at the paper's printable width, no
+#     element reaches past it and none hides content (Chromium would otherwise shrink the whole
+#     page to fit: the legacy clients' table printed at 73% before), and the PDF has the paper's
+#     page size and holds the headline.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/inv_lib.sh
@@ -27,6 +32,25 @@ browser() {
     timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --disable-extensions --user-data-dir="$prof" --hide-scrollbars "$@" 2>>"$IT_TMP/chromium.log"
+}
+
+# fits_paper NAME PAGE WANT: PAGE printed on A4 and on Letter (11 mm side margins, the page's
+# @page rule) fits the printable width, and each PDF is that paper and holds WANT.
+fits_paper() {
+    local name=$1 page=$2 want=$3 paper w h size out wid right clipped
+    for paper in "A4 210 297" "letter 215.9 279.4"; do
+        read -r size w h <<<"$paper"
+        out=$(timeout 150 python3 "$TA_SRC/tests/cdp_print.py" "$page" "$IT_TMP/$name-$size.pdf" \
+            "$w" "$h" 11 2>&1) || { fail "$name, $size: cdp_print.py: $out"; continue; }
+        read -r _ wid right clipped <<<"$out"
+        [ "$right" -le "$wid" ] && pass ||
+            fail "$name, $size: an element reaches ${right}px, past the printable ${wid}px"
+        assert_eq "$clipped" 0 "$name, $size: no element hides content"
+        assert_in "$(pdfinfo "$IT_TMP/$name-$size.pdf" | grep '^Page size:')" "($size)" \
+            "$name, $size: the PDF's page size"
+        assert_in "$(pdftotext "$IT_TMP/$name-$size.pdf" - | tr -s ' \n' ' ')" "$want" \
+            "$name, $size: the PDF holds the headline"
+    done
 }
 
 # census FILE: element counts per tag (the BAD lines dropped)
@@ -71,6 +95,7 @@ for id in h-legacy-clients h-legacy-hs h-refused-clients h-moved-clients h-all-l
 done
 assert_eq "$cards" "$want" "PDF: the headline cards hold the page's figures"
 assert_eq "$(cut -d' ' -f1-2 <<<"$cards")" "$n $hs" "PDF: legacy O365 clients and handshakes = query legacy/summary"
+fits_paper bundled "$IT_TMP/r.html" "$n clients still use SSL or TLS 1.0/1.1 toward Office 365"
 
 # --- a generated month (bench/gen.c --days 30), as a sensor's store looks after weeks ----------
 gen=$(build_gen) || die "cannot build bench/gen.c: $(head -c 300 "$IT_TMP/gen.err" 2>/dev/null)"
@@ -92,6 +117,7 @@ assert_eq "$(grep -o 'class="off" id="o-' "$IT_TMP/mdom.html" | wc -l)" "$mwant"
 browser --print-to-pdf="$IT_TMP/m.pdf" --no-pdf-header-footer "file://$IT_TMP/m.html" >/dev/null
 pdftotext "$IT_TMP/m.pdf" "$IT_TMP/m.txt" || fail "month: pdftotext failed"
 assert_in "$(tr -s ' \n' ' ' <"$IT_TMP/m.txt")" "$mwant clients still use" "month: the PDF holds the headline"
+fits_paper month "$IT_TMP/m.html" "$mwant clients still use"
 
 # --- hostile captures -----------------------------------------------------------------------------
 [ -s "$TA_DATA/hostile-html.pcap" ] || die "tests/data/hostile-html.pcap missing (tests/data/hostile-html-make.sh)"
@@ -123,5 +149,6 @@ assert_in "$dtext" '=2+5,"q'"'"'"\x1B[31m' "hostile: the control-laden SNI is sh
 browser --window-size=1280,1400 --screenshot="$IT_TMP/hshot.png" "file://$IT_TMP/h.html" >/dev/null
 read -r w h colours ink < <(python3 "$TA_SRC/tests/png_colours.py" "$IT_TMP/hshot.png")
 assert_ge "$colours" 50 "hostile: the page still renders"
+fits_paper hostile "$IT_TMP/h.html" "Legacy TLS"
 
 it_done

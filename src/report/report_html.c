@@ -1,6 +1,8 @@
 /* report_html.c - the report page: one HTML file with its CSS inline, no script and nothing
- * fetched from anywhere; printable on A4 and Letter (the @page rule sets margins only, the layout
- * is fluid). This file writes the frame, the scope (period, sensors, coverage, endpoint list),
+ * fetched from anywhere; printable on A4 and Letter at full size (the @page rule sets margins, the
+ * layout is fluid, and in print every table cell is 8 pt with the long tokens - fingerprints,
+ * Office 365 reasons, IPv6 clients - allowed to wrap: the legacy clients' table was 975 px wide
+ * at A4's 710, and Chromium shrank the whole page to 73% to fit it). This file writes the frame, the scope (period, sensors, coverage, endpoint list),
  * the headline figures and the trend; report_sections.c the tables.
  *
  * Figures a test reads back carry stable ids and data-value attributes (plain integers):
@@ -78,7 +80,9 @@ static const char css[] =
     "@media print{body{font-size:10pt}main{max-width:none;padding:0}"
     "header.top{padding:10px 0 8px;background:#fff;color:#000;border-bottom:3px solid #000}"
     "header.top p{color:#333}header.top .in{max-width:none}"
-    "h2{break-after:avoid;margin-top:18px}table{font-size:8pt}th,td{padding:2px 4px}"
+    "h2{break-after:avoid;margin-top:18px}table{font-size:8pt}th,td{padding:2px 3px}"
+    "th,td.w,td.ts,td.fp,td.small{font-size:8pt}th.n{white-space:normal}"
+    "td.fp{min-width:0}td.why{overflow-wrap:anywhere}"
     "thead{display:table-header-group}tr,.card,figure,.scope,.banner{break-inside:avoid}"
     ".charts{grid-template-columns:1fr 1fr}.card .v{font-size:20pt}"
     "a{color:inherit;text-decoration:none}"

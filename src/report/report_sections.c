@@ -159,6 +159,26 @@ void ta__rp_sec_ciphers(FILE *fp, const struct ta_rp *rp, size_t max)
     ta__rp_more(fp, shown, rp->ciphers.n, "ciphers");
 }
 
+/* An address, escaped, with a line-break opportunity after each ':' of an IPv6 address, so that a
+ * long one does not widen the legacy clients' table past a printed page. */
+static void h_addr(FILE *fp, const char *ip)
+{
+    char part[64];
+    size_t n = 0;
+    for (; *ip; ip++) {
+        part[n++] = *ip;
+        if (*ip == ':' || n == sizeof(part) - 1) {
+            part[n] = '\0';
+            TA_H(fp, part);
+            n = 0;
+            if (*ip == ':' && ip[1])
+                fputs("<wbr>", fp);
+        }
+    }
+    part[n] = '\0';
+    TA_H(fp, part);
+}
+
 /* The fingerprint cell: JA3 and JA4, labelled. */
 static void td_prints(FILE *fp, const struct ta_rp_offender *o)
 {
@@ -206,7 +226,7 @@ void ta__rp_sec_offenders(FILE *fp, const struct ta_rp *rp, size_t max)
         TA_H(fp, o->ip);
         fprintf(fp, "\" data-hs=\"%lld\" data-refused=\"%lld\" data-hint=\"%s\"><td class=\"ip\">"
                 "<a href=\"#c-%zu\">", o->hs, o->refused, ta__rp_hint_key(o->hint), i);
-        TA_H(fp, o->ip);
+        h_addr(fp, o->ip);
         fputs("</a></td><td class=\"w\">", fp);
         TA_H(fp, o->dests);
         if (o->names[0]) {
@@ -225,7 +245,7 @@ void ta__rp_sec_offenders(FILE *fp, const struct ta_rp *rp, size_t max)
         td_num(fp, o->hs);
         td_num(fp, o->refused);
         td_prints(fp, o);
-        td_text(fp, "small", o->reasons);
+        td_text(fp, "small why", o->reasons);   /* "why": long names break in print */
         fprintf(fp, "<td class=\"small\"><span class=\"tag %s\">%s</span> ",
                 ta__rp_hint_key(o->hint), ta__rp_hint_key(o->hint));
         TA_H(fp, ta__rp_hint_short(o->hint));
