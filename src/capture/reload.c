@@ -71,6 +71,7 @@ static void apply_retention(struct ta_store *st, const struct ta__capture_opts *
 {
     int days = opts->retain_days >= 0 ? opts->retain_days : opts->iface ? 30 : 0;
     char what[96];
+    (void)ta_store_commit(st);        /* see ta_store_change_retention */
     ta_store_change_retention(st, days, opts->max_db_bytes);
     if (days)
         snprintf(what, sizeof(what), "retention %d days", days);

@@ -450,11 +450,9 @@ void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes)
     set_limits(st, days, max_bytes, true);
 }
 
-/* See store.h. The open batch is committed first: the new limits start with a batch, and the
- * temporary storage retention uses is set up outside a transaction, as at open. */
+/* See store.h. */
 void ta_store_change_retention(struct ta_store *st, int days, int64_t max_bytes)
 {
-    (void)ta_store_commit(st);
     set_limits(st, days, max_bytes, false);
 }
 

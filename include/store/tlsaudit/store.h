@@ -73,8 +73,10 @@ void ta_store_set_sensor(struct ta_store *st, const char *name);
  * daily rollups are never deleted. Converts an old file to incremental auto-vacuum once (VACUUM,
  * logged). See src/store/retention.c. */
 void ta_store_set_retention(struct ta_store *st, int days, int64_t max_bytes);
-/* The same limits for a store that is writing (SIGHUP), from its next commit on, without the
- * VACUUM: an old file is converted at the next ta_store_set_retention (logged). */
+/* The same limits for a store that is writing (SIGHUP), without the VACUUM: an old file is
+ * converted at the next ta_store_set_retention (logged). Commit the open batch first
+ * (ta_store_commit): the limits then start with a batch, and retention's temporary storage is set
+ * up outside a transaction, as at open. */
 void ta_store_change_retention(struct ta_store *st, int days, int64_t max_bytes);
 /* "64M", "2G", "512k", "1048576": bytes (K/M/G/T = 1024^n). 0, or -1 when malformed. */
 int ta_store_parse_size(const char *s, int64_t *out);
