@@ -5,9 +5,10 @@
 # The database holds the rows of a capture dated three days ago (tests/pcap_redate.py). A live
 # capture runs in a network namespace of the test's own with `--config FILE` saying
 # retain-days = 0 (for ever: retention is off, as it starts): a handshake is stored and the old
-# rows stay. The config then says retain-days = 1 and the capture gets SIGHUP; its log says the new retention was applied, and
-# the next handshake's commit deletes the three-day-old rows (their counts stay in the
-# inventory), while the same run goes on. Root only (network namespace, live capture).
+# rows stay. The config then says retain-days = 1 and the capture gets SIGHUP; its log says the
+# new retention was applied, and the next handshake's commit deletes the three-day-old rows
+# (their counts stay in the inventory), while the same run goes on. A cap the capture refuses (10k) is said and applies
+# nothing. Root only (network namespace, live capture).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/service_lib.sh
@@ -68,8 +69,22 @@ assert_eq "$(sql "$db" "SELECT count(*) FROM handshakes WHERE sni LIKE '%.reload
 assert_eq "$(sql "$db" "SELECT sum(pruned_handshakes) FROM inventory")" "$old" \
     "the deleted rows' counts stay in the inventory"
 kill -0 "$cap" 2>/dev/null && pass || fail "capture stopped after SIGHUP"
+
+# A cap the capture refuses (under its 1M minimum): the reload says so, nothing is applied, and
+# the capture goes on storing with the limits it had.
+echo "max-db-size = 10k" >>"$conf"
+kill -HUP "$cap"
+wait_log "$IT_TMP/cap.out" "options refused" ||
+    fail "a refused max-db-size was not said: $(tail -3 "$IT_TMP/cap.out")"
+case "$(cat "$IT_TMP/cap.out")" in
+    *"database cap"*) fail "the refused cap was applied" ;;
+    *) pass ;;
+esac
+tls_once "$P" refused.reload-retention.example.test -tls1_2
+wait_sql "$db" "SELECT count(*) FROM handshakes WHERE sni = 'refused.reload-retention.example.test'" 1 ||
+    fail "after a refused reload the capture stopped storing"
 stop_capture "$cap" "$IT_TMP/cap.out"
-assert_eq "$(sql "$db" "SELECT count(*), max(reloads) FROM runs WHERE pid = $cap")" "1|1" \
-    "one live run, reloaded once"
+assert_eq "$(sql "$db" "SELECT count(*), max(reloads) FROM runs WHERE pid = $cap")" "1|2" \
+    "one live run, reloaded twice (once refused)"
 assert_eq "$(inv_mismatch "$db")" "0 0 0" "inventory = pruned + retained rows"
 it_done
