@@ -177,6 +177,7 @@ static int capture_end(struct capture *c, int status, char *errbuf)
     }
     TA_LOG(TA_LOG_INFO, "%llu flows evicted, %llu timed out", (unsigned long long)rs.flows_evicted,
            (unsigned long long)rs.flows_timed_out);
+    ta__capture_warn_incomplete(&rs);
     if (!c->o.quiet)
         ta__capture_summary(ta_store_db(c->store), c->run_id, &rs, c->o.db);
     return status;

@@ -200,6 +200,10 @@ void ta__progress_end(struct ta__progress *pg);
  * clients toward Office 365 in this run and the command that lists them. */
 void ta__capture_summary(sqlite3 *db, int64_t run_id, const struct ta_run_stats *rs,
                          const char *dbpath);
+/* The warning a capture ends with when it missed traffic (progress.c): packets dropped by the
+ * kernel or the interface, flows not analysed or evicted, packets the snap length cut short -
+ * what the report's banner says. Nothing when it missed none; a warning, so -q silences it. */
+void ta__capture_warn_incomplete(const struct ta_run_stats *rs);
 
 /* The service side of a capture (service.c, reload.c): heartbeat, last error, SIGHUP. */
 struct ta__hb_sample {

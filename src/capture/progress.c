@@ -1,8 +1,10 @@
 /* progress.c - what a person at a terminal sees of a capture: while `capture -r` reads a large
  * input, one line redrawn a few times a second (bytes read of the total, rate, ETA, handshakes
- * so far); at the end of every capture, one summary line with what to run next. */
+ * so far); at the end of every capture, one summary line with what to run next, after a warning
+ * when the capture missed traffic. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,4 +141,31 @@ void ta__capture_summary(sqlite3 *db, int64_t run_id, const struct ta_run_stats 
     fputs(" (list them: tlsaudit query legacy --db ", stderr);
     ta_out_table_text(stderr, dbpath);
     fputs(")\n", stderr);
+}
+
+/* Append ", " or nothing, then "n what" to buf. */
+static void part(char *buf, size_t size, unsigned long long n, const char *what)
+{
+    size_t len = strlen(buf);
+    if (n && len < size)
+        snprintf(buf + len, size - len, "%s%llu %s", len ? "; " : "", n, what);
+}
+
+/* See capture_int.h. */
+void ta__capture_warn_incomplete(const struct ta_run_stats *rs)
+{
+    char buf[512] = "";
+
+    part(buf, sizeof buf, (unsigned long long)(rs->drops + rs->if_drops),
+         "packets were dropped by the kernel or the interface");
+    part(buf, sizeof buf, (unsigned long long)rs->pool_exhausted,
+         "flows could not be analysed (no analysis slot free)");
+    part(buf, sizeof buf, (unsigned long long)rs->flows_evicted,
+         "flows were evicted from a full flow table");
+    part(buf, sizeof buf, (unsigned long long)rs->truncated,
+         "packets were cut short by the capture's snap length, so the hellos in them could not "
+         "be read (capture whole packets: tcpdump -s 0, no packet slicing)");
+    if (buf[0])
+        TA_LOG(TA_LOG_WARN, "the capture was incomplete: %s. The real figures may be higher "
+               "than shown.", buf);
 }

@@ -94,11 +94,12 @@ int ta__service_run_begun(struct ta__service *s, struct ta_store *st, int64_t ru
 }
 
 /* Read the run's counters back from its row (the sources' ticks keep them current): records
- * written and drops (the kernel's and ours). False when they cannot be read. */
+ * written and drops (the kernel's, ours, and packets the snap length cut short: what their
+ * hellos said is lost as well). False when they cannot be read. */
 static bool read_counters(struct ta__service *s, sqlite3 *db, struct ta__hb_sample *out)
 {
     bool ok = false;
-    if (!s->sel && sqlite3_prepare_v2(db, "SELECT handshakes, drops + if_drops, pool_exhausted "
+    if (!s->sel && sqlite3_prepare_v2(db, "SELECT handshakes, drops + if_drops, pool_exhausted + truncated "
                                       "FROM runs WHERE id = ?1", -1, &s->sel, NULL) != SQLITE_OK)
         return false;
     sqlite3_bind_int64(s->sel, 1, s->run_id);

@@ -244,7 +244,7 @@ static void judge(struct status *st)
     if (st->unresponsive)
         reason(st, "no heartbeat from a live process");
     if (st->recent_drops > 0) {
-        snprintf(r, sizeof(r), "%lld packets or handshakes dropped in the last minute",
+        snprintf(r, sizeof(r), "%lld packets or handshakes dropped or cut short in the last minute",
                  st->recent_drops);
         reason(st, r);
     }

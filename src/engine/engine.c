@@ -57,6 +57,7 @@ struct ta_engine {
     uint64_t bytes;
     uint64_t flows_created, flows_evicted, flows_timed_out, records, handshakes;
     uint64_t ctx_exhausted;
+    uint64_t truncated;       /* packets the analysis read whose payload the snap length cut */
 };
 
 /* Arguments of the stream sink for one delivery. */
@@ -479,6 +480,8 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
     }
     if (f->state == TA_FLOW_NEW && pkt->payload_len > 0)
         f->state = ctx_take(e, f) ? TA_FLOW_ANALYZE : TA_FLOW_DONE;
+    else if (f->state == TA_FLOW_NEW && pkt->truncated)
+        e->truncated++;   /* the snap length left none of the payload a new flow starts with */
     if (f->state == TA_FLOW_ANALYZE) {
         struct ta_ectx *x = ctx_at(e, f->ctx);
         uint16_t server_port = f->client_is_a ? f->key.pb : f->key.pa;
@@ -487,6 +490,8 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
         ctx_encap(x, pkt, dir);
         if (pkt->payload_len > 0 && !x->dir_done[dir] && !x->st[dir].closed) {
             struct sink_arg sa = { e, x, dir, server_port };
+            if (pkt->truncated)
+                e->truncated++;
             /* Data on a SYN (TCP Fast Open, RFC 7413) starts after the SYN's own sequence
              * number: the first byte is ISN + 1, where a retransmission would put it too. */
             uint32_t seq = (fl & TA_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
@@ -543,6 +548,8 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
     pkt.ts_us = ts_us;
     pkt.wire_len = wire_len;
     if (pkt.l4 == TA_L4_UDP) {
+        if (pkt.sport == 53 && pkt.truncated)
+            e->truncated++;   /* an answer cut short cannot be read (nor its end found) */
         if (pkt.sport == 53 && pkt.payload_len > 0 && e->sink.dns)
             e->sink.dns(e->sink.arg, ts_us, pkt.payload, pkt.payload_len);
         else if (pkt.sport != 53 && pkt.dport != 53)
@@ -553,6 +560,8 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         return;
     if (pkt.sport == 53 || pkt.dport == 53) {
         /* DNS over TCP: answers that fit one segment (2-byte length prefix, RFC 1035 4.2.2). */
+        if (pkt.sport == 53 && pkt.truncated)
+            e->truncated++;
         if (pkt.sport == 53 && pkt.payload_len > 2 && e->sink.dns) {
             struct ta_cur c = ta_cur_make(pkt.payload, pkt.payload_len);
             uint16_t n;
@@ -630,5 +639,6 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->undecoded_ipip += e->dstats.undecoded[TA_TUN_IP4IN4] + e->dstats.undecoded[TA_TUN_IP6IN4] +
                           e->dstats.undecoded[TA_TUN_IP4IN6] + e->dstats.undecoded[TA_TUN_IP6IN6];
     rs->tunnel_too_deep += e->dstats.tunnel_too_deep;
+    rs->truncated += e->truncated;
     ta__quic_engine_stats(e->quic, rs);
 }

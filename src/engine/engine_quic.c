@@ -38,6 +38,7 @@ struct ta__quic_engine {
     uint32_t nctx, ctx_free, ctx_fresh, ctx_in_use, age_head, age_tail;
     uint64_t idle_us;
     uint64_t flows_created, flows_evicted, flows_timed_out, records, ctx_exhausted;
+    uint64_t truncated;       /* datagrams of analysed flows cut short by the snap length */
 };
 
 static inline struct qx *qx_at(struct ta__quic_engine *q, uint32_t i)
@@ -263,6 +264,8 @@ void ta__quic_engine_packet(struct ta__quic_engine *q, const struct ta_pkt *pkt)
     if (q->cls && !x->cls.done)
         ta_ndpi_packet(q->cls, &x->cls, qx_nflow(x), pkt->l3, pkt->l3_len, pkt->ts_us);
     x->c.hs.ts_last_us = pkt->ts_us;
+    if (pkt->truncated)
+        q->truncated++;
     if (ta_quic_datagram(q->qc, &x->c, &x->q, from_a == (bool)f->client_is_a ? TA_DIR_C2S : TA_DIR_S2C,
                          pkt->payload, pkt->payload_len, pkt->truncated) == TA_DONE)
         flow_settle(q, f);
@@ -297,6 +300,7 @@ void ta__quic_engine_stats(const struct ta__quic_engine *q, struct ta_run_stats 
     rs->flows_timed_out += q->flows_timed_out;
     rs->handshakes += q->records;
     rs->pool_exhausted += q->ctx_exhausted;
+    rs->truncated += q->truncated;
 }
 
 void ta__quic_engine_usage(const struct ta__quic_engine *q, uint32_t *flows, uint32_t *max_flows,

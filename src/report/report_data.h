@@ -31,6 +31,7 @@ struct ta_rd_filter {
 struct ta_rd_cov {
     long runs, runs_unclean, runs_open;
     unsigned long long packets, bytes, drops, if_drops, pool_exhausted, flows_evicted;
+    unsigned long long truncated;   /* packets the analysis read, cut by the snap length */
     char first_started[TA_RD_TS], last_ended[TA_RD_TS];
 };
 

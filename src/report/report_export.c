@@ -26,6 +26,7 @@ static int t_summary(struct ta_out *o, const struct ta_rp *rp)
         { "kernel_drops", (long long)(v->drops + v->if_drops) },
         { "own_drops", (long long)v->pool_exhausted },
         { "flows_evicted", (long long)v->flows_evicted },
+        { "truncated_packets", (long long)v->truncated },
     };
     char b[32];
     for (size_t i = 0; i < TA_ARRAY_LEN(kv); i++) {

@@ -7,7 +7,8 @@
  *
  * Figures a test reads back carry stable ids and data-value attributes (plain integers):
  *   h-legacy-clients h-o365-clients h-legacy-hs h-o365-hs h-refused-clients h-moved-clients
- *   h-all-legacy-clients h-all-legacy-hs h-weak-hs h-nofs-hs cov-runs cov-packets cov-drops */
+ *   h-all-legacy-clients h-all-legacy-hs h-weak-hs h-nofs-hs cov-runs cov-packets cov-drops
+ *   cov-truncated (only when some packets were cut short by the snap length) */
 #include <string.h>
 
 #include "report_html.h"
@@ -116,7 +117,7 @@ static void head(FILE *fp, const struct ta_rp *rp)
           "Compliance report by tlsaudit \xC2\xB7 period <span id=\"period\">", fp);
     period_text(fp, rp);
     fprintf(fp, "</span> (UTC) \xC2\xB7 generated %s</p></div></header>\n<main>\n", rp->generated);
-    if (lost || c->flows_evicted) {
+    if (lost || c->flows_evicted || c->truncated) {
         const char *sep = "";
         fputs("<div class=\"banner\" id=\"drop-banner\" role=\"alert\">Warning: the capture "
               "was incomplete: ", fp);
@@ -135,6 +136,13 @@ static void head(FILE *fp, const struct ta_rp *rp)
             fputs(sep, fp);
             ta__rp_num(fp, (long long)c->flows_evicted);
             fputs(" flows were evicted from a full flow table", fp);
+            sep = "; ";
+        }
+        if (c->truncated) {
+            fputs(sep, fp);
+            ta__rp_num(fp, (long long)c->truncated);
+            fputs(" packets were cut short by the capture's snap length, so the hellos in them "
+                  "could not be read (capture whole packets, without slicing)", fp);
         }
         fputs(". The real figures may be higher than shown.</div>\n", fp);
     }
@@ -169,7 +177,13 @@ static void head(FILE *fp, const struct ta_rp *rp)
     ta__rp_num(fp, (long long)(c->drops + c->if_drops));
     fputs("</span> by kernel/interface, ", fp);
     ta__rp_num(fp, (long long)c->pool_exhausted);
-    fputs(" by tlsaudit (no analysis slot)</div><div><b>Office 365 endpoint list</b>", fp);
+    fputs(" by tlsaudit (no analysis slot)", fp);
+    if (c->truncated) {
+        fprintf(fp, ", <span id=\"cov-truncated\" data-value=\"%llu\">", c->truncated);
+        ta__rp_num(fp, (long long)c->truncated);
+        fputs("</span> cut short by the snap length", fp);
+    }
+    fputs("</div><div><b>Office 365 endpoint list</b>", fp);
     if (m->has_list) {
         TA_H(fp, m->list_instance);
         fputs(" version ", fp);

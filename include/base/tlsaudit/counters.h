@@ -32,7 +32,8 @@
     XX(undecoded_geneve, SUM)                                                                    \
     XX(undecoded_cmd, SUM)    /* Cisco MetaData */                                               \
     XX(undecoded_ipip, SUM)   /* 4in4, 6in4, 4in6, 6in6 */                                        \
-    XX(tunnel_too_deep, SUM)  /* more nested encapsulations than decoded */
+    XX(tunnel_too_deep, SUM)  /* more nested encapsulations than decoded */                    \
+    XX(truncated, SUM)        /* packets the analysis read, cut short by the snap length (014) */
 
 struct ta_run_stats {
 #define TA__RUN_FIELD(name, merge) uint64_t name;

@@ -1,0 +1,147 @@
+#!/bin/bash
+# it_snaplen.sh - a capture made with a small snap length (`tcpdump -s 96`, a packet broker that
+# slices packets) keeps every header and loses the hellos. tlsaudit must say so instead of
+# reporting "0 handshakes" as if there were none: runs.truncated counts the packets whose payload
+# the analysis read and the snap length cut; `capture` warns, the report's banner and coverage
+# say it, the JSON export carries it, and a live capture's `status` is degraded.
+#  1. Files: bundled captures (real openssl traffic) cut by editcap at 80 bytes, against the
+#     same files whole (no count, no warning).
+#     A DNS response and a QUIC Initial (a shared capture) cut short are counted as well.
+#  2. Live on lo: a TLS 1.2 handshake followed by 200 kB of application data, captured with
+#     --snaplen 4000 (the hellos fit, the data segments do not: nothing the analysis needed
+#     was cut, so nothing is counted) and with --snaplen 100 (the hellos are cut).
+# Traffic stays on 127.0.0.0/8. The live part is skipped (loudly) when not root.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+command -v editcap >/dev/null || skip "editcap (wireshark-common) not installed"
+WARN="packets were cut short by the capture's snap length"
+
+# --- 1. files ------------------------------------------------------------------------------------
+for f in tls10.pcap smtp-starttls-tls10.pcap; do
+    need_pcap "$TA_PCAPS/$f"
+    editcap -s 80 "$TA_PCAPS/$f" "$IT_TMP/cut-$f" >/dev/null 2>&1 || die "editcap failed"
+done
+whole=$(fresh_db whole)
+"$TA_BIN" capture --db "$whole" -r "$TA_PCAPS/tls10.pcap" -r "$TA_PCAPS/smtp-starttls-tls10.pcap" \
+    2>"$IT_TMP/whole.err" || die "capture failed: $(cat "$IT_TMP/whole.err")"
+assert_eq "$(sql "$whole" "SELECT sum(truncated) FROM runs")" 0 "whole packets: nothing cut short"
+assert_eq "$(grep -c 'incomplete' "$IT_TMP/whole.err")" 0 "whole packets: no warning"
+assert_eq "$(sql "$whole" "SELECT count(*) FROM handshakes WHERE version IS NOT NULL")" 2 \
+    "whole packets: both handshakes"
+
+cut=$(fresh_db cut)
+"$TA_BIN" capture --db "$cut" -r "$IT_TMP/cut-tls10.pcap" -r "$IT_TMP/cut-smtp-starttls-tls10.pcap" \
+    2>"$IT_TMP/cut.err"
+assert_eq "$?" 0 "cut packets: the capture itself succeeds"
+n=$(sql "$cut" "SELECT truncated FROM runs")
+assert_ge "$n" 2 "cut packets are counted (the hellos of both connections at least)"
+assert_in "$(cat "$IT_TMP/cut.err")" "warning: the capture was incomplete: $n $WARN" \
+    "capture warns, with the count"
+assert_eq "$(grep -c 'incomplete' "$IT_TMP/cut.err")" 1 "one warning line"
+quiet=$(fresh_db quiet)
+"$TA_BIN" capture -q --db "$quiet" -r "$IT_TMP/cut-tls10.pcap" 2>"$IT_TMP/quiet.err"
+assert_eq "$(cat "$IT_TMP/quiet.err")" "" "-q silences the warning"
+# Never more than the packets that carry a payload at all (tshark counts them independently).
+carrying=$(tshark -r "$IT_TMP/cut-tls10.pcap" -Y 'tcp.len > 0' -T fields -e frame.number | wc -l)
+assert_ge "$carrying" "$(sql "$quiet" "SELECT truncated FROM runs")" \
+    "counted only among the packets that carry a payload"
+
+"$TA_BIN" report --db "$cut" --all --out "$IT_TMP/cut.html" || fail "report exited $?"
+figs=$(python3 "$TA_SRC/tests/report_page.py" figures "$IT_TMP/cut.html")
+assert_eq "$(awk '$1 == "id" && $2 == "cov-truncated" { print $3 }' <<<"$figs")" "$n" \
+    "report coverage: packets cut short"
+assert_in "$(python3 "$TA_SRC/tests/report_page.py" text "$IT_TMP/cut.html")" \
+    "Warning: the capture was incomplete: $n $WARN" "report banner"
+"$TA_BIN" report --db "$whole" --all --out "$IT_TMP/whole.html" || fail "report exited $?"
+assert_eq "$(grep -c 'cov-truncated\|drop-banner' "$IT_TMP/whole.html")" 0 \
+    "report of whole packets: no banner, no count"
+"$TA_BIN" report --db "$cut" --all --format json >"$IT_TMP/cut.json" || fail "json export"
+assert_eq "$(python3 -c '
+import json, sys
+print({r["figure"]: r["value"] for r in json.load(open(sys.argv[1]))["summary"]}["truncated_packets"])' \
+    "$IT_TMP/cut.json")" "$n" "json export: truncated_packets"
+
+# A DNS response cut short is counted too (its answers cannot be read): the bundled capture's DNS
+# packets alone, cut at 60 bytes, count exactly the responses tshark finds in them.
+tshark -r "$TA_PCAPS/office365.pcap" -Y dns -w "$IT_TMP/dns.pcap" 2>/dev/null || die "tshark -w failed"
+editcap -s 60 "$IT_TMP/dns.pcap" "$IT_TMP/dns-cut.pcap" >/dev/null 2>&1 || die "editcap failed"
+responses=$(tshark -r "$IT_TMP/dns-cut.pcap" -Y 'udp.srcport == 53' 2>/dev/null | wc -l)
+assert_ge "$responses" 1 "the bundled capture has a DNS response"
+dns=$(fresh_db dns)
+"$TA_BIN" capture -q --db "$dns" -r "$IT_TMP/dns-cut.pcap" || fail "capture of cut DNS exited $?"
+assert_eq "$(sql "$dns" "SELECT truncated FROM runs")" "$responses" "cut DNS responses are counted"
+
+# A QUIC Initial cut short: a shared capture of Chromium (when the shared captures are here).
+quic=${TA_SHARED_PCAPS:-/nonexistent}/zeek__chromium-115.0.5790.110-api-cirrus-com.pcap
+if [ -s "$quic" ]; then
+    editcap -s 200 "$quic" "$IT_TMP/quic-cut.pcap" >/dev/null 2>&1 || die "editcap failed"
+    q1=$(fresh_db quic-whole)
+    q2=$(fresh_db quic-cut)
+    "$TA_BIN" capture -q --db "$q1" -r "$quic" || fail "capture of the QUIC capture exited $?"
+    "$TA_BIN" capture -q --db "$q2" -r "$IT_TMP/quic-cut.pcap" || fail "capture of cut QUIC exited $?"
+    assert_eq "$(sql "$q1" "SELECT truncated, handshakes FROM runs")" "0|1" "QUIC whole: read, nothing cut"
+    assert_ge "$(sql "$q2" "SELECT truncated FROM runs")" 1 "QUIC cut at 200 bytes: counted"
+else
+    echo "SKIPPED (loudly): the QUIC case needs the shared captures (TA_SHARED_PCAPS='${TA_SHARED_PCAPS:-}')"
+fi
+
+# --- 2. live -------------------------------------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || skip "live part needs root (the file part passed)"
+[ -e /sys/class/net/lo ] || skip "no loopback interface 'lo' (the file part passed)"
+command -v openssl >/dev/null || skip "openssl not installed (the file part passed)"
+ADDR=127.0.7.9
+PORT=$((45000 + $$ % 1000))
+openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -subj "/CN=snap.example.test" \
+    -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" 2>/dev/null || die "openssl req failed"
+head -c 200000 /dev/urandom | base64 >"$IT_TMP/data.txt"
+
+# live_case SNAPLEN NAME: one TLS 1.2 handshake, then the data, captured with --snaplen SNAPLEN.
+live_case() {
+    local snap=$1 name=$2 db
+    db=$(fresh_db "live-$name")
+    mkfifo "$IT_TMP/hold-$name"
+    exec 9<>"$IT_TMP/hold-$name"
+    start_capture "$db" "$IT_TMP/live-$name.out" -i lo --snaplen "$snap" \
+        -f "host $ADDR and tcp port $PORT"
+    sleep 0.3
+    timeout 30 openssl s_server -accept "$ADDR:$PORT" -cert "$IT_TMP/c.pem" -key "$IT_TMP/k.pem" \
+        -naccept 1 <&9 >"$IT_TMP/server-$name.log" 2>&1 &
+    local srv=$!
+    IT_CLEANUP_PIDS+=("$srv")
+    for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server-$name.log" && break; sleep 0.05; done
+    { cat "$IT_TMP/data.txt"; sleep 1; } | timeout 20 openssl s_client -connect "$ADDR:$PORT" \
+        -servername snap.example.test -tls1_2 -nocommands >"$IT_TMP/client-$name.log" 2>&1
+    for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+    exec 9>&-
+    LIVE_DB=$db
+}
+
+live_case 4000 big
+assert_ge "$(grep -c 'snap.example.test\|ACCEPT' "$IT_TMP/server-big.log")" 1 "server accepted"
+sleep 1
+stop_capture "$cap_pid" "$IT_TMP/live-big.out"
+assert_eq "$(query "$LIVE_DB" sessions --all | csv_cols sni,version)" "snap.example.test	TLS 1.2" \
+    "--snaplen 4000: the handshake is read"
+assert_ge "$(sql "$LIVE_DB" "SELECT bytes FROM runs")" 200000 "--snaplen 4000: the data crossed lo"
+assert_eq "$(sql "$LIVE_DB" "SELECT truncated FROM runs")" 0 \
+    "--snaplen 4000: the cut data segments are not counted (the analysis never reads them)"
+assert_eq "$(grep -c 'incomplete' "$IT_TMP/live-big.out")" 0 "--snaplen 4000: no warning"
+
+live_case 100 small
+# While it runs, status is degraded and says why, once a heartbeat has written the last minute.
+st=""
+for _ in $(seq 150); do
+    st=$("$TA_BIN" status --db "$LIVE_DB" 2>&1)
+    grep -q "cut short in the last minute" <<<"$st" && break
+    sleep 0.1
+done
+assert_in "$st" "dropped or cut short in the last minute" "--snaplen 100: status is degraded, and why"
+stop_capture "$cap_pid" "$IT_TMP/live-small.out"
+assert_eq "$(sql "$LIVE_DB" "SELECT count(*) FROM handshakes WHERE version IS NOT NULL")" 0 \
+    "--snaplen 100: no version invented"
+n=$(sql "$LIVE_DB" "SELECT truncated FROM runs")
+assert_ge "$n" 2 "--snaplen 100: the hellos are counted"
+assert_in "$(cat "$IT_TMP/live-small.out")" "incomplete: $n $WARN" "--snaplen 100: capture warns"
+
+it_done
