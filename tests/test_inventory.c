@@ -340,8 +340,8 @@ static void test_hash_collisions(void)
                            NULL, NULL, NULL), SQLITE_OK);
     long long wrong = sqlite3_changes(w);
     CHECK(wrong > 100);
-    CHECK_INT(sqlite3_exec(w, SCHEMA_011_KEY "; " UNDO_AFTER_013 "; PRAGMA user_version = 11", NULL, NULL, NULL),
-              SQLITE_OK);
+    CHECK_INT(sqlite3_exec(w, SCHEMA_011_KEY "; " UNDO_AFTER_013 "; PRAGMA user_version = 11",
+                           NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(w);
     write_recs(db, 0, 4000, 1500);          /* every key again: half of them had a wrong hash */
     CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);

@@ -143,7 +143,7 @@ void ta__capture_summary(sqlite3 *db, int64_t run_id, const struct ta_run_stats 
     fputs(")\n", stderr);
 }
 
-/* Append ", " or nothing, then "n what" to buf. */
+/* When n is not 0, append "n what" to buf, after "; " when buf holds something already. */
 static void part(char *buf, size_t size, unsigned long long n, const char *what)
 {
     size_t len = strlen(buf);

@@ -98,9 +98,10 @@ int ta__service_run_begun(struct ta__service *s, struct ta_store *st, int64_t ru
  * hellos said is lost as well). False when they cannot be read. */
 static bool read_counters(struct ta__service *s, sqlite3 *db, struct ta__hb_sample *out)
 {
+    static const char sql[] = "SELECT handshakes, drops + if_drops, pool_exhausted + truncated "
+                              "FROM runs WHERE id = ?1";
     bool ok = false;
-    if (!s->sel && sqlite3_prepare_v2(db, "SELECT handshakes, drops + if_drops, pool_exhausted + truncated "
-                                      "FROM runs WHERE id = ?1", -1, &s->sel, NULL) != SQLITE_OK)
+    if (!s->sel && sqlite3_prepare_v2(db, sql, -1, &s->sel, NULL) != SQLITE_OK)
         return false;
     sqlite3_bind_int64(s->sel, 1, s->run_id);
     if (sqlite3_step(s->sel) == SQLITE_ROW) {

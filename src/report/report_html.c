@@ -2,8 +2,9 @@
  * fetched from anywhere; printable on A4 and Letter at full size (the @page rule sets margins, the
  * layout is fluid, and in print every table cell is 8 pt with the long tokens - fingerprints,
  * Office 365 reasons, IPv6 clients - allowed to wrap: the legacy clients' table was 975 px wide
- * at A4's 710, and Chromium shrank the whole page to 73% to fit it). This file writes the frame, the scope (period, sensors, coverage, endpoint list),
- * the headline figures and the trend; report_sections.c the tables.
+ * at A4's 710, and Chromium shrank the whole page to 73% to fit it). This file writes the frame,
+ * the scope (period, sensors, coverage, endpoint list), the headline figures and the trend;
+ * report_sections.c the tables.
  *
  * Figures a test reads back carry stable ids and data-value attributes (plain integers):
  *   h-legacy-clients h-o365-clients h-legacy-hs h-o365-hs h-refused-clients h-moved-clients
