@@ -155,14 +155,19 @@ static int tls_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, si
     return rc;
 }
 
-/* .finish: the flow ends. A hello still incomplete in either direction is recorded. */
+/* .finish: the flow ends. A hello still incomplete in either direction is flagged; what its
+ * first bytes gave (cut_version, tls_record.c) stays for the record, unless a whole hello of
+ * that side came after all. */
 static void tls_finish(struct ta_ctx *ctx)
 {
+    struct ta_hs *hs = &ctx->hs;
     for (int d = TA_DIR_C2S; d <= TA_DIR_S2C; d++) {
         const struct tls_dir_state *st = ta__tls_state(ctx, (enum ta_dir)d);
         if (ctx->owner[d] == TA_DIS_TLS && (st->flags & TLS_F_PENDING))
-            ctx->hs.anomalies |= TA_AN_TRUNCATED_HELLO;
+            hs->anomalies |= TA_AN_TRUNCATED_HELLO;
     }
+    if ((hs->ch.cut_version && !hs->ch.present) || (hs->sh.cut_version && !hs->sh.present))
+        hs->anomalies |= TA_AN_TRUNCATED_HELLO;
 }
 
 /* The hello fields the strict probe checks, inside the first record's payload c: handshake

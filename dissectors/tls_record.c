@@ -185,6 +185,12 @@ static int hs_message(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state 
                       struct ta_cur body, uint16_t record_version)
 {
     struct ta_hs *hs = &ctx->hs;
+    /* a whole hello (or HelloRetryRequest): what the first bytes of its earlier, incomplete
+     * copy said (peek_cut_hello) is moot */
+    if (t == TLS_HT_CLIENT_HELLO)
+        hs->ch.cut_version = 0;
+    else if (t == TLS_HT_SERVER_HELLO || t == TLS_HT_DRAFT_HRR)
+        hs->sh.cut_version = 0;
     switch (t) {
     case TLS_HT_CLIENT_HELLO:
         st->flags |= TLS_F_HELLO;
@@ -286,6 +292,31 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
     return hs_message(ctx, dir, st, t, body, record_version);
 }
 
+/* A hello still incomplete at pos (the record where it begins, and its offset there): keep the
+ * legacy_version its first bytes give, read inside that record only, for a flow that ends before
+ * the rest arrives (a snap length that cut the segment, segments lost): ta_hs_* read from it
+ * what it proves. A later whole hello sets present, which wins. */
+static void peek_cut_hello(struct ta_ctx *ctx, const uint8_t *data, size_t len, struct tls_pos pos)
+{
+    struct ta_cur c = ta_cur_make(data, len), pay;
+    uint8_t type, ht;
+    uint16_t rver, rlen, ver;
+    uint32_t mlen;
+    if (!ta_cur_skip(&c, pos.rec) || !ta_cur_u8(&c, &type) || !ta_cur_u16(&c, &rver) ||
+        !ta_cur_u16(&c, &rlen) || type != TLS_CT_HANDSHAKE)
+        return;
+    pay = c;
+    if (ta_cur_left(&pay) > rlen)
+        pay.end = pay.p + rlen;
+    if (!ta_cur_skip(&pay, pos.off) || !ta_cur_u8(&pay, &ht) || !ta_cur_u24(&pay, &mlen) ||
+        !ta_cur_u16(&pay, &ver) || ver < 0x0300 || ver > 0x0304)
+        return;
+    if (ht == TLS_HT_CLIENT_HELLO && !ctx->hs.ch.present)
+        ctx->hs.ch.cut_version = ver;
+    else if (ht == TLS_HT_SERVER_HELLO && !ctx->hs.sh.present)
+        ctx->hs.sh.cut_version = ver;
+}
+
 /* Parse TLS records of direction dir (see dissector.h for the feed contract). Every complete
  * record is consumed; a record holding the start of an incomplete message is kept, with the
  * already parsed part of its payload remembered in st->hs_off. On TA_RESTART *consumed is the
@@ -326,8 +357,10 @@ int ta__tls_records(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, si
         rc = TA_OK;
     if (rc == TA_MALFORMED)
         st->phase = TLS_PH_FAILED;
-    if (pending)
+    if (pending) {
         st->flags |= TLS_F_PENDING;
+        peek_cut_hello(ctx, data, len, pos);
+    }
     st->hs_off = pos.off;
     *consumed = rc == TA_DONE ? len : pos.rec;
     return rc;

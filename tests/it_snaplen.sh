@@ -3,7 +3,8 @@
 # slices packets) keeps every header and loses the hellos. tlsaudit must say so instead of
 # reporting "0 handshakes" as if there were none: runs.truncated counts the packets whose payload
 # the analysis read and the snap length cut; `capture` warns, the report's banner and coverage
-# say it, the JSON export carries it, and a live capture's `status` is degraded.
+# say it, the JSON export carries it, and a live capture's `status` is degraded. What the first
+# bytes of a cut hello prove (a version below TLS 1.2) is kept, and nothing more.
 #  1. Files: bundled captures (real openssl traffic) cut by editcap at 80 bytes, against the
 #     same files whole (no count, no warning).
 #     A DNS response and a QUIC Initial (a shared capture) cut short are counted as well.
@@ -61,6 +62,29 @@ assert_eq "$(python3 -c '
 import json, sys
 print({r["figure"]: r["value"] for r in json.load(open(sys.argv[1]))["summary"]}["truncated_packets"])' \
     "$IT_TMP/cut.json")" "$n" "json export: truncated_packets"
+
+# What a hello cut short still proves (schema README, "Hellos cut short"): its first 11 bytes
+# hold its legacy_version. TLS 1.0 and 1.1 are proved and listed as the whole captures list them;
+# 0x0303 (TLS 1.2 and TLS 1.3 clients and servers alike) proves nothing and invents nothing.
+wargs=() cargs=()
+for v in 10 11 12 13; do
+    need_pcap "$TA_PCAPS/tls$v.pcap"
+    editcap -s 80 "$TA_PCAPS/tls$v.pcap" "$IT_TMP/cut-tls$v.pcap" >/dev/null 2>&1 || die "editcap failed"
+    wargs+=(-r "$TA_PCAPS/tls$v.pcap") cargs+=(-r "$IT_TMP/cut-tls$v.pcap")
+done
+w4=$(fresh_db w4)
+c4=$(fresh_db c4)
+"$TA_BIN" capture -q --db "$w4" "${wargs[@]}" || fail "capture of whole hellos exited $?"
+"$TA_BIN" capture -q --db "$c4" "${cargs[@]}" || fail "capture of cut hellos exited $?"
+assert_eq "$(query "$c4" sessions --all | csv_cols client_version,client_max_version,version,anomalies,ja3)" \
+    "$(printf 'TLS 1.0\tTLS 1.0\tTLS 1.0\ttruncated_hello\t\nTLS 1.1\tTLS 1.1\tTLS 1.1\ttruncated_hello\t
+TLS 1.2\t\t\ttruncated_hello\t\nTLS 1.2\t\t\ttruncated_hello\t')" \
+    "cut hellos: their versions as far as the bytes prove them, no fingerprint"
+# (not client_max_version: the whole captures also show the TLS 1.3 offer that 0x0303 hides)
+legacy_cols=client_ip,versions,handshakes,refused
+assert_eq "$(query "$c4" legacy --all | csv_cols "$legacy_cols")" \
+    "$(query "$w4" legacy --all | csv_cols "$legacy_cols")" "cut hellos: the legacy clients of the whole captures"
+assert_eq "$(query "$c4" legacy --all | csv_cols versions)" "TLS 1.0 TLS 1.1" "... which are the TLS 1.0 and 1.1 ones"
 
 # A DNS response cut short is counted too (its answers cannot be read): the bundled capture's DNS
 # packets alone, cut at 60 bytes, count exactly the responses tshark finds in them.

@@ -1,6 +1,7 @@
 /* test_tls.c - unit tests of the TLS dissector on hand-built hellos: whole, split at every
  * offset, byte by byte, several messages per record, one message over three records, corrupted
- * length fields, alerts, HelloRetryRequest, resumption, SSLv2, certificates, the strict probe. */
+ * length fields, alerts, HelloRetryRequest, resumption, SSLv2, certificates, the strict probe,
+ * hellos cut short (what their first bytes prove). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +158,68 @@ static void test_three_records(void)
     CHECK(!ctx.hs.ch.present);
     ta_dissector_tls.finish(&ctx);
     CHECK(ctx.hs.anomalies & TA_AN_TRUNCATED_HELLO);
+}
+
+/* A hello whose rest never arrives (a snap length that cut its segment, segments lost): what
+ * its first bytes prove is kept, and nothing more. Record header (5) + handshake header (4) +
+ * legacy_version (2) are the 11 bytes needed; the version is patched at offset 9. */
+static void test_cut_hellos(void)
+{
+    static const struct { uint16_t ver, proves; } cv[] = {
+        { 0x0301, 0x0301 }, { 0x0302, 0x0302 }, { 0x0300, 0x0300 }, { 0x0303, 0 },
+    };
+    size_t len;
+    for (size_t i = 0; i < TA_ARRAY_LEN(cv); i++) {
+        len = make_ch(16384);
+        wire[9] = (uint8_t)(cv[i].ver >> 8), wire[10] = (uint8_t)cv[i].ver;
+        ctx_reset(&ctx);
+        CHECK_INT(sim_feed(&ctx, TA_DIR_C2S, &sim_c, wire, 14), TA_OK);
+        ta_dissector_tls.finish(&ctx);
+        CHECK(!ctx.hs.ch.present);
+        CHECK_INT(ctx.hs.ch.cut_version, cv[i].ver);
+        CHECK(ctx.hs.anomalies & TA_AN_TRUNCATED_HELLO);
+        CHECK(ta_hs_has_hello(&ctx.hs));
+        CHECK_INT(ta_hs_client_max_version(&ctx.hs), cv[i].proves);
+        CHECK_INT(ta_hs_negotiated_version(&ctx.hs), 0);
+        CHECK(!ta_hs_server_answered(&ctx.hs));
+        /* the same hello arriving whole after all: the whole one wins */
+        sim_feed(&ctx, TA_DIR_C2S, &sim_c, wire + 14, len - 14);
+        CHECK(ctx.hs.ch.present);
+        CHECK_INT(ta_hs_client_max_version(&ctx.hs), 0x0304);   /* supported_versions */
+    }
+    /* Ten bytes: the version is not all there, nothing is kept. */
+    make_ch(16384);
+    wire[9] = 3, wire[10] = 1;
+    ctx_reset(&ctx);
+    sim_feed(&ctx, TA_DIR_C2S, &sim_c, wire, 10);
+    ta_dissector_tls.finish(&ctx);
+    CHECK_INT(ctx.hs.ch.cut_version, 0);
+    CHECK(!ta_hs_has_hello(&ctx.hs));
+    CHECK_INT(ta_hs_client_max_version(&ctx.hs), 0);
+    /* A ServerHello cut short: TLS 1.0 and 1.1 are proved negotiated, 0x0303 proves nothing. */
+    for (int v = 0x0301; v <= 0x0303; v++) {
+        memset(&bb, 0, sizeof bb);
+        b_server_hello(&bb, 0x11, 0, 0);
+        len = b_records(wire, 22, bb.b, bb.n, 16384);
+        wire[9] = 3, wire[10] = (uint8_t)v;
+        ctx_reset(&ctx);
+        sim_feed(&ctx, TA_DIR_S2C, &sim_s, wire, 11);
+        ta_dissector_tls.finish(&ctx);
+        CHECK(!ctx.hs.sh.present);
+        CHECK_INT(ctx.hs.sh.cut_version, v);
+        CHECK(ta_hs_server_answered(&ctx.hs));
+        CHECK_INT(ta_hs_negotiated_version(&ctx.hs), v < 0x0303 ? v : 0);
+    }
+    /* A handshake message that is not a hello (a Certificate) cut short keeps nothing. */
+    memset(&bb, 0, sizeof bb);
+    b_u8(&bb, 11); b_u24(&bb, 300); b_u16(&bb, 0x0301); b_fill(&bb, 0, 298);
+    len = b_records(wire, 22, bb.b, bb.n, 16384);
+    ctx_reset(&ctx);
+    sim_feed(&ctx, TA_DIR_S2C, &sim_s, wire, 20);
+    ta_dissector_tls.finish(&ctx);
+    CHECK_INT(ctx.hs.sh.cut_version, 0);
+    CHECK_INT(ctx.hs.ch.cut_version, 0);
+    CHECK(!ta_hs_has_hello(&ctx.hs));
 }
 
 /* A self-signed EC certificate with a CN and DNS/IP SANs, as DER into out. */
@@ -506,6 +569,7 @@ int main(void)
 {
     test_client_hello_splits();
     test_three_records();
+    test_cut_hellos();
     test_server_flight();
     test_corrupt_lengths();
     test_alerts();

@@ -163,8 +163,8 @@ void ta__capture_warn_incomplete(const struct ta_run_stats *rs)
     part(buf, sizeof buf, (unsigned long long)rs->flows_evicted,
          "flows were evicted from a full flow table");
     part(buf, sizeof buf, (unsigned long long)rs->truncated,
-         "packets were cut short by the capture's snap length, so the hellos in them could not "
-         "be read (capture whole packets: tcpdump -s 0, no packet slicing)");
+         "packets were cut short by the capture's snap length, so the hellos in them could be "
+         "read only in part (capture whole packets: tcpdump -s 0, no packet slicing)");
     if (buf[0])
         TA_LOG(TA_LOG_WARN, "the capture was incomplete: %s. The real figures may be higher "
                "than shown.", buf);

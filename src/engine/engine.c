@@ -266,7 +266,7 @@ static void ctx_encap(struct ta_ectx *x, const struct ta_pkt *pkt, enum ta_dir d
 static void record_write(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *x)
 {
     struct ta_hs *hs = &x->c.hs;
-    bool hello = hs->ch.present || hs->sh.present;
+    bool hello = ta_hs_has_hello(hs);
 
     for (int d = 0; d < 2; d++)
         if (x->st[d].gap)

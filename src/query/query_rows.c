@@ -323,8 +323,11 @@ static void session_row(sqlite3_stmt *s, const char **c, struct qarena *a)
         c[i] = ta__q_text(s, direct[i]);
     c[9] = version_cell(s, S_LEGACY, a);
     c[10] = version_cell(s, S_MAX, a);
+    /* without supported_versions the client offered up to its legacy_version, which is then
+     * its client_max_version too, but for a hello cut short whose 0x0303 proves no maximum
+     * (schema README, "Hellos cut short"): the offer is then unknown */
     c[11] = ta__q_text(s, S_VERSIONS) ? list_cell(ta__q_text(s, S_VERSIONS), L_VERSIONS, a)
-                                      : c[9];
+                                      : c[9][0] ? c[10] : c[9];
     c[12] = version_cell(s, S_VERSION, a);
     session_cipher(s, &c[13], &c[14], a);
     c[15] = ta__q_text(s, S_ESTABLISHED);

@@ -4,10 +4,18 @@
 
 #include "tlsaudit/handshake.h"
 
+/* What the legacy_version of a hello cut short proves: a version below TLS 1.2 (SSL 3.0 to TLS
+ * 1.1) is the one sent; 0x0303 is sent by TLS 1.2 and 1.3 alike, so it proves nothing. */
+static uint16_t cut_proves(uint16_t v)
+{
+    return v >= 0x0300 && v <= 0x0302 ? v : 0;
+}
+
 /* The version a handshake negotiated. An SSLv2 SERVER-HELLO means SSL 2.0; a final ServerHello
  * gives supported_versions.selected_version when the extension was there (TLS 1.3, RFC 8446
  * 4.2.1: "legacy_version" is then 0x0303 and says nothing), else its legacy_version. 0 when no
- * final ServerHello was seen (a HelloRetryRequest alone does not count). */
+ * final ServerHello was seen (a HelloRetryRequest alone does not count); of one cut short, what
+ * its legacy_version proves. */
 uint16_t ta_hs_negotiated_version(const struct ta_hs *hs)
 {
     if (hs == NULL)
@@ -15,7 +23,7 @@ uint16_t ta_hs_negotiated_version(const struct ta_hs *hs)
     if (hs->sh.sslv2)
         return 0x0002;
     if (!hs->sh.present)
-        return 0;
+        return cut_proves(hs->sh.cut_version);
     return hs->sh.selected_version ? hs->sh.selected_version : hs->sh.legacy_version;
 }
 
@@ -41,11 +49,13 @@ static uint32_t version_rank(uint16_t v)
 /* The highest version the client offered: from supported_versions when the extension was sent
  * and holds at least one rankable value, else the hello's legacy_version (for a pure SSLv2
  * CLIENT-HELLO that is 0x0002; a v2 hello with version 0 still counts as SSL 2.0). 0 when no
- * ClientHello was seen. */
+ * ClientHello was seen; of one cut short, what its legacy_version proves. */
 uint16_t ta_hs_client_max_version(const struct ta_hs *hs)
 {
-    if (hs == NULL || !hs->ch.present)
+    if (hs == NULL)
         return 0;
+    if (!hs->ch.present)
+        return cut_proves(hs->ch.cut_version);
     const struct ta_client_hello *ch = &hs->ch;
     if (ch->has_supported_versions) {
         uint16_t best = 0;
@@ -64,6 +74,18 @@ uint16_t ta_hs_client_max_version(const struct ta_hs *hs)
     if (ch->sslv2 && ch->legacy_version == 0)
         return 0x0002;
     return ch->legacy_version;
+}
+
+/* See handshake.h. */
+bool ta_hs_has_hello(const struct ta_hs *hs)
+{
+    return hs->ch.present || hs->sh.present || hs->ch.cut_version || hs->sh.cut_version;
+}
+
+/* See handshake.h. */
+bool ta_hs_server_answered(const struct ta_hs *hs)
+{
+    return hs->sh.present || hs->sh.cut_version;
 }
 
 /* Label of a TLS-from-the-first-byte session, by server port (IANA service names where there is
@@ -142,6 +164,7 @@ const char *ta_app_name(const struct ta_hs *hs)
     case TA_APP_OTHER: return other_app_by_port(hs->server_port);
     case TA_APP_QUIC: return quic_app(hs);
     default:
-        return hs->ch.present ? tls_app_by_port(hs->server_port) : "unknown";
+        return hs->ch.present || hs->ch.cut_version ? tls_app_by_port(hs->server_port)
+                                                    : "unknown";
     }
 }

@@ -143,7 +143,7 @@ static void head(FILE *fp, const struct ta_rp *rp)
             fputs(sep, fp);
             ta__rp_num(fp, (long long)c->truncated);
             fputs(" packets were cut short by the capture's snap length, so the hellos in them "
-                  "could not be read (capture whole packets, without slicing)", fp);
+                  "could be read only in part (capture whole packets, without slicing)", fp);
         }
         fputs(". The real figures may be higher than shown.</div>\n", fp);
     }

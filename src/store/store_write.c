@@ -193,7 +193,7 @@ static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
 {
     const struct ta_client_hello *ch = &hs->ch;
     /* Flags are NOT NULL columns: bound even without a ClientHello (all false then). */
-    sqlite3_bind_int(s, H_CLIENT_HELLO, ch->present);
+    sqlite3_bind_int(s, H_CLIENT_HELLO, ch->present || ch->cut_version);
     sqlite3_bind_int(s, H_SSLV2_HELLO, ch->present && ch->sslv2);
     sqlite3_bind_int(s, H_SESSION_TICKET, ch->session_ticket ? (ch->session_ticket_data ? 2 : 1)
                                                              : 0);
@@ -202,8 +202,12 @@ static void bind_client_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
     sqlite3_bind_int(s, H_RENEG_INFO, ch->reneg_info);
     sqlite3_bind_int(s, H_ETM, ch->etm);
     sqlite3_bind_int(s, H_FALLBACK_SCSV, ch->fallback_scsv);
-    if (!ch->present)
+    if (!ch->present) {
+        /* a hello cut short: its version as sent, and the highest offered when that proves it */
+        bind_nz(s, H_CLIENT_LEGACY_VERSION, ch->cut_version);
+        bind_nz(s, H_CLIENT_MAX_VERSION, ta_hs_client_max_version(hs));
         return;
+    }
     bind_str(s, H_SNI, ch->sni, sizeof ch->sni);
     bind_nz(s, H_CLIENT_RECORD_VERSION, ch->record_version);
     bind_nz(s, H_CLIENT_LEGACY_VERSION, ch->legacy_version);
@@ -228,9 +232,9 @@ static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
 {
     const struct ta_server_hello *sh = &hs->sh;
     bool fatal = hs->alert.present && hs->alert.level == 2;
-    sqlite3_bind_int(s, H_SERVER_HELLO, sh->present);
+    sqlite3_bind_int(s, H_SERVER_HELLO, ta_hs_server_answered(hs));
     sqlite3_bind_int(s, H_HRR, sh->hrr);
-    sqlite3_bind_int(s, H_ESTABLISHED, sh->present && !fatal);
+    sqlite3_bind_int(s, H_ESTABLISHED, ta_hs_server_answered(hs) && !fatal);
     sqlite3_bind_int(s, H_RESUMED, sh->present && sh->resumed);
     bind_nz(s, H_VERSION, ta_hs_negotiated_version(hs));
     if (hs->alert.present) {
@@ -239,8 +243,10 @@ static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
         sqlite3_bind_text(s, H_ALERT_DIR, hs->alert.dir == TA_DIR_C2S ? "client" : "server", -1,
                           SQLITE_STATIC);
     }
-    if (!sh->present)
+    if (!sh->present) {
+        bind_nz(s, H_SERVER_LEGACY_VERSION, sh->cut_version);   /* a hello cut short, or 0 */
         return;
+    }
     bind_nz(s, H_SERVER_LEGACY_VERSION, sh->legacy_version);
     if (sh->sslv2)
         bind_nz(s, H_CIPHER_V2, sh->cipher_v2);
@@ -333,8 +339,9 @@ static int inventory_add(struct ta_store *st, const struct ta_hs *hs, const stru
         .server_port = hs->server_port, .version = ta_hs_negotiated_version(hs),
         .cipher_id = sh->present && !sh->sslv2 ? sh->cipher : -1,
         .cipher_v2 = sh->present && sh->sslv2 ? (int)sh->cipher_v2 : 0,
-        .client_max_version = hs->ch.present ? ta_hs_client_max_version(hs) : 0,
-        .v = v, .established = sh->present && !(hs->alert.present && hs->alert.level == 2),
+        .client_max_version = ta_hs_client_max_version(hs),
+        .v = v, .established = ta_hs_server_answered(hs) &&
+                               !(hs->alert.present && hs->alert.level == 2),
     };
     st->batch_hs++;
     if ((int64_t)ts_us > st->max_ts_us)
@@ -421,7 +428,7 @@ int ta_store_add(struct ta_store *st, const struct ta_hs *hs)
 {
     int64_t hs_id = 0;
     int rc = TA_OK;
-    bool tls = hs->ch.present || hs->sh.present || hs->alert.present;
+    bool tls = ta_hs_has_hello(hs) || hs->alert.present;
     struct ta__o365_row r;
     struct ta__o365_verdict hv;
     struct rule_text sp;   /* not initialised: written only for an unterminated field */

@@ -88,6 +88,9 @@ struct ta_client_hello {
     bool reneg_info;                  /* renegotiation_info ext or SCSV 0x00FF */
     bool etm;                         /* encrypt_then_mac */
     bool fallback_scsv;               /* TLS_FALLBACK_SCSV 0x5600 offered */
+    uint16_t cut_version;             /* without present: the legacy_version of a ClientHello
+                                       * whose rest never arrived (snap length, lost segments;
+                                       * anomaly truncated_hello), 0 when none */
     uint64_t ts_us;
 };
 
@@ -107,6 +110,8 @@ struct ta_server_hello {
     char alpn[TA_ALPN_MAX];           /* chosen protocol */
     bool resumed;                     /* session id echoed, or pre_shared_key accepted */
     bool ems, reneg_info, etm;
+    uint16_t cut_version;             /* without present: the legacy_version of a ServerHello
+                                       * whose rest never arrived, 0 when none */
     uint64_t ts_us;
 };
 
@@ -186,10 +191,19 @@ struct ta_hs {
 const char *ta_app_name(const struct ta_hs *hs);
 
 /* The version a handshake negotiated: ServerHello.supported_versions if present, else its legacy
- * version; 0x0002 for SSLv2; 0 when there was no final ServerHello. */
+ * version; 0x0002 for SSLv2; 0 when there was no final ServerHello. From a ServerHello cut short
+ * (cut_version), only what its legacy_version proves: SSL 3.0 to TLS 1.1, else 0 (TLS 1.2 and
+ * 1.3 both send 0x0303 there). */
 uint16_t ta_hs_negotiated_version(const struct ta_hs *hs);
-/* The highest version the client offered (supported_versions without GREASE, else legacy). */
+/* The highest version the client offered (supported_versions without GREASE, else legacy). From
+ * a ClientHello cut short, only what its legacy_version proves: SSL 3.0 to TLS 1.1 (a client
+ * offering more sends 0x0303 and says the rest in an extension), else 0. */
 uint16_t ta_hs_client_max_version(const struct ta_hs *hs);
+/* True when the record has a hello of either side, whole or cut short (cut_version): worth a
+ * handshakes row. */
+bool ta_hs_has_hello(const struct ta_hs *hs);
+/* True when the server answered with a final ServerHello, whole or cut short. */
+bool ta_hs_server_answered(const struct ta_hs *hs);
 /* True when the value is a GREASE value (RFC 8701: 0x?A?A with both bytes equal). */
 static inline bool ta_is_grease(uint16_t v)
 {
