@@ -165,19 +165,6 @@ int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r)
     return TA_OK;
 }
 
-/* See inv_int.h. */
-void ta__inv_discard(struct ta_store *st)
-{
-    struct ta__inv *t = st->inv;
-    if (!t)
-        return;
-    memset(t->inv, 0, INV_SLOTS * sizeof *t->inv);
-    memset(t->dc, 0, DC_SLOTS * sizeof *t->dc);
-    memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
-    t->ninv = t->ndc = t->nrl = 0;
-    t->text_used = 0;
-}
-
 /* True when s (NULL = "") fits a field of cap bytes whole. */
 static bool fits(const char *s, size_t cap)
 {

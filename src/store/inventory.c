@@ -268,6 +268,19 @@ int ta__inv_flush(struct ta_store *st)
 }
 
 /* See inv_int.h. */
+void ta__inv_discard(struct ta_store *st)
+{
+    struct ta__inv *t = st->inv;
+    if (!t)
+        return;
+    memset(t->inv, 0, INV_SLOTS * sizeof *t->inv);
+    memset(t->dc, 0, DC_SLOTS * sizeof *t->dc);
+    memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
+    t->ninv = t->ndc = t->nrl = 0;
+    t->text_used = 0;
+}
+
+/* See inv_int.h. */
 int ta__inv_prune_flush(struct ta_store *st)
 {
     struct ta__inv *t = st->inv;
