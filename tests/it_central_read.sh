@@ -37,6 +37,12 @@ cap "$a" site-a "$TA_PCAPS"/*.pcap || die "capture a: $(cat "$IT_TMP/capture.err
 cap "$b" site-b "${b_files[@]}" || die "capture b: $(cat "$IT_TMP/capture.err")"
 cap "$u" site-a "$TA_PCAPS"/*.pcap || die "capture u: $(cat "$IT_TMP/capture.err")"
 cap "$u" site-b "${b_files[@]}" || die "capture u: $(cat "$IT_TMP/capture.err")"
+# ... and a capture cut short by its snap length (runs.truncated, a hello cut short): the report's
+# banner and the JSON export read from the central store must say what the file says.
+editcap -s 80 "$TA_PCAPS/tls10.pcap" "$IT_TMP/cut-tls10.pcap" >/dev/null 2>&1 || die "editcap failed"
+cap "$a" site-a "$IT_TMP/cut-tls10.pcap" || die "capture a (cut): $(cat "$IT_TMP/capture.err")"
+cap "$u" site-a "$IT_TMP/cut-tls10.pcap" || die "capture u (cut): $(cat "$IT_TMP/capture.err")"
+assert_ge "$(sql "$a" "SELECT sum(truncated) FROM runs")" 1 "sensor A has a run with packets cut short"
 # a retention state to carry: what `report` says about pruned data comes from store_meta
 sql "$a" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
 sql "$u" "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('pruned_until_us', 1600000000000000)"
@@ -56,6 +62,8 @@ assert_eq "$(central "SELECT value FROM tlsaudit.store_meta WHERE sensor = 'site
 assert_eq "$(central "SELECT version FROM tlsaudit.endpoint_sets WHERE sensor = 'site-a' ORDER BY id DESC LIMIT 1")" \
           "$(sql "$a" "SELECT version FROM endpoint_sets ORDER BY id DESC LIMIT 1")" \
           "sync carries the endpoint list version"
+assert_eq "$(central "SELECT sum(truncated) FROM tlsaudit.runs WHERE sensor = 'site-a'")" \
+          "$(sql "$a" "SELECT sum(truncated) FROM runs")" "sync carries the packets cut short (runs.truncated)"
 
 # same_out LABEL FILE_DB CENTRAL_DB [ARGS...]: `tlsaudit ARGS --db X` gives the same stdout,
 # bytes, and exit status on both.
