@@ -106,8 +106,8 @@ static inline int ta__inv_legacy_of(int version, int cmax)
 }
 
 /* Hash of a rollup key (day, version, legacy, o365, service, app), optionally with a client. */
-static inline uint64_t ta__inv_day_hash(const char *day, int version, int legacy, int o365, const char *service,
-                         const char *app, const char *client)
+static inline uint64_t ta__inv_day_hash(const char *day, int version, int legacy, int o365,
+                                        const char *service, const char *app, const char *client)
 {
     uint64_t h = 14695981039346656037ULL;
     h = h_str(h, day), h = h_int(h, version), h = h_int(h, legacy * 2 + o365);
