@@ -10,7 +10,8 @@
 #     A DNS response and a QUIC Initial (a shared capture) cut short are counted as well.
 #  2. Live on lo: a TLS 1.2 handshake followed by 200 kB of application data, captured with
 #     --snaplen 4000 (the hellos fit, the data segments do not: nothing the analysis needed
-#     was cut, so nothing is counted) and with --snaplen 100 (the hellos are cut).
+#     was cut, so nothing is counted) and with --snaplen 100 (the hellos are cut); then a TLS
+#     1.0 client at --snaplen 100, found from its cut hellos.
 # Traffic stays on 127.0.0.0/8. The live part is skipped (loudly) when not root.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -120,9 +121,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -subj "/CN=snap.exampl
     -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" 2>/dev/null || die "openssl req failed"
 head -c 200000 /dev/urandom | base64 >"$IT_TMP/data.txt"
 
-# live_case SNAPLEN NAME: one TLS 1.2 handshake, then the data, captured with --snaplen SNAPLEN.
+# live_case SNAPLEN NAME CLIENT-ARGS...: one handshake (openssl s_client CLIENT-ARGS), then the
+# data, captured with --snaplen SNAPLEN.
 live_case() {
     local snap=$1 name=$2 db
+    shift 2
     db=$(fresh_db "live-$name")
     mkfifo "$IT_TMP/hold-$name"
     exec 9<>"$IT_TMP/hold-$name"
@@ -130,18 +133,18 @@ live_case() {
         -f "host $ADDR and tcp port $PORT"
     sleep 0.3
     timeout 30 openssl s_server -accept "$ADDR:$PORT" -cert "$IT_TMP/c.pem" -key "$IT_TMP/k.pem" \
-        -naccept 1 <&9 >"$IT_TMP/server-$name.log" 2>&1 &
+        -naccept 1 -cipher 'DEFAULT:@SECLEVEL=0' <&9 >"$IT_TMP/server-$name.log" 2>&1 &
     local srv=$!
     IT_CLEANUP_PIDS+=("$srv")
     for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server-$name.log" && break; sleep 0.05; done
     { cat "$IT_TMP/data.txt"; sleep 1; } | timeout 20 openssl s_client -connect "$ADDR:$PORT" \
-        -servername snap.example.test -tls1_2 -nocommands >"$IT_TMP/client-$name.log" 2>&1
+        -servername snap.example.test -nocommands "$@" >"$IT_TMP/client-$name.log" 2>&1
     for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
     exec 9>&-
     LIVE_DB=$db
 }
 
-live_case 4000 big
+live_case 4000 big -tls1_2
 sleep 1
 stop_capture "$cap_pid" "$IT_TMP/live-big.out"
 assert_eq "$(query "$LIVE_DB" sessions --all | csv_cols sni,version)" "snap.example.test	TLS 1.2" \
@@ -151,7 +154,7 @@ assert_eq "$(sql "$LIVE_DB" "SELECT truncated FROM runs")" 0 \
     "--snaplen 4000: the cut data segments are not counted (the analysis never reads them)"
 assert_eq "$(grep -c 'incomplete' "$IT_TMP/live-big.out")" 0 "--snaplen 4000: no warning"
 
-live_case 100 small
+live_case 100 small -tls1_2
 # While it runs, status is degraded and says why, once a heartbeat has written the last minute.
 st=""
 for _ in $(seq 150); do
@@ -166,5 +169,16 @@ assert_eq "$(sql "$LIVE_DB" "SELECT count(*) FROM handshakes WHERE version IS NO
 n=$(sql "$LIVE_DB" "SELECT truncated FROM runs")
 assert_ge "$n" 2 "--snaplen 100: the hellos are counted"
 assert_in "$(cat "$IT_TMP/live-small.out")" "incomplete: $n $WARN" "--snaplen 100: capture warns"
+
+# A TLS 1.0 client behind the same small snap length: what its cut hellos prove finds it.
+live_case 100 legacy -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
+sleep 1
+stop_capture "$cap_pid" "$IT_TMP/live-legacy.out"
+assert_eq "$(query "$LIVE_DB" sessions --all | csv_cols client_max_version,version,sni,ja3)" \
+    "$(printf 'TLS 1.0\tTLS 1.0\t\t')" "--snaplen 100: TLS 1.0 read from the cut hellos, nothing more"
+assert_in "$(query "$LIVE_DB" sessions --all | csv_cols anomalies)" truncated_hello \
+    "--snaplen 100: the row says its hellos were cut"
+assert_eq "$(query "$LIVE_DB" legacy --all | csv_cols client_ip,versions)" "$(printf '127.0.0.1\tTLS 1.0')" \
+    "--snaplen 100: the TLS 1.0 client is listed"
 
 it_done
