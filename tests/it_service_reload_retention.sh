@@ -7,8 +7,8 @@
 # retain-days = 0 (for ever: retention is off, as it starts): a handshake is stored and the old
 # rows stay. The config then says retain-days = 1 and the capture gets SIGHUP; its log says the
 # new retention was applied, and the next handshake's commit deletes the three-day-old rows
-# (their counts stay in the inventory), while the same run goes on. A cap the capture refuses (10k) is said and applies
-# nothing. Root only (network namespace, live capture).
+# (their counts stay in the inventory), while the same run goes on. A cap the capture refuses
+# (10k) is said and applies nothing. Root only (network namespace, live capture).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/service_lib.sh

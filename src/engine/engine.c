@@ -547,9 +547,9 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         return;
     pkt.ts_us = ts_us;
     pkt.wire_len = wire_len;
+    if (pkt.sport == 53 && pkt.truncated && (pkt.l4 == TA_L4_UDP || pkt.l4 == TA_L4_TCP))
+        e->truncated++;       /* a DNS answer cut short cannot be read (nor its end found) */
     if (pkt.l4 == TA_L4_UDP) {
-        if (pkt.sport == 53 && pkt.truncated)
-            e->truncated++;   /* an answer cut short cannot be read (nor its end found) */
         if (pkt.sport == 53 && pkt.payload_len > 0 && e->sink.dns)
             e->sink.dns(e->sink.arg, ts_us, pkt.payload, pkt.payload_len);
         else if (pkt.sport != 53 && pkt.dport != 53)
@@ -560,8 +560,6 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         return;
     if (pkt.sport == 53 || pkt.dport == 53) {
         /* DNS over TCP: answers that fit one segment (2-byte length prefix, RFC 1035 4.2.2). */
-        if (pkt.sport == 53 && pkt.truncated)
-            e->truncated++;
         if (pkt.sport == 53 && pkt.payload_len > 2 && e->sink.dns) {
             struct ta_cur c = ta_cur_make(pkt.payload, pkt.payload_len);
             uint16_t n;

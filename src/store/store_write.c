@@ -232,9 +232,10 @@ static void bind_server_hello(sqlite3_stmt *s, const struct ta_hs *hs, struct ro
 {
     const struct ta_server_hello *sh = &hs->sh;
     bool fatal = hs->alert.present && hs->alert.level == 2;
-    sqlite3_bind_int(s, H_SERVER_HELLO, ta_hs_server_answered(hs));
+    bool answered = ta_hs_server_answered(hs);   /* a ServerHello, whole or cut short */
+    sqlite3_bind_int(s, H_SERVER_HELLO, answered);
     sqlite3_bind_int(s, H_HRR, sh->hrr);
-    sqlite3_bind_int(s, H_ESTABLISHED, ta_hs_server_answered(hs) && !fatal);
+    sqlite3_bind_int(s, H_ESTABLISHED, answered && !fatal);
     sqlite3_bind_int(s, H_RESUMED, sh->present && sh->resumed);
     bind_nz(s, H_VERSION, ta_hs_negotiated_version(hs));
     if (hs->alert.present) {
