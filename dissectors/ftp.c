@@ -158,11 +158,28 @@ static int ftp_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, si
     return ta__text_feed(ftp_line, ctx, dir, data, len, consumed);
 }
 
+/* Server bytes lost: the multi-line reply in progress ended with them (its closing line
+ * repeats the code, RFC 959 4.2). */
+static int ftp_gap_end(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir)
+{
+    if (dir != TA_DIR_S2C || st->resp_lines == 0)
+        return TA_OK;
+    st->resp_lines = 0;
+    return ftp_final(ctx, st, st->resp_code);
+}
+
+static int ftp_gap(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *partial, size_t len,
+                   uint32_t lost)
+{
+    return ta__text_gap(ftp_line, ftp_gap_end, ctx, dir, partial, len, lost);
+}
+
 const struct ta_dissector ta_dissector_ftp = {
     .name = "ftp",
     .id = TA_DIS_FTP,
     .probe = ftp_probe,
     .start = ftp_start,
     .feed = ftp_feed,
+    .gap = ftp_gap,
     .finish = NULL,
 };

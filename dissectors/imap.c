@@ -197,11 +197,28 @@ static int imap_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, s
     return ta__text_feed(imap_line, ctx, dir, data, len, consumed);
 }
 
+/* Bytes lost beyond a literal: the line a literal continued is gone; IMAP has no multi-line
+ * reply to end (each response line stands alone). */
+static int imap_gap_end(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir)
+{
+    (void)ctx;
+    if ((unsigned)dir <= TA_DIR_S2C)
+        st->cont[dir] = 0;
+    return TA_OK;
+}
+
+static int imap_gap(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *partial, size_t len,
+                    uint32_t lost)
+{
+    return ta__text_gap(imap_line, imap_gap_end, ctx, dir, partial, len, lost);
+}
+
 const struct ta_dissector ta_dissector_imap = {
     .name = "imap",
     .id = TA_DIS_IMAP,
     .probe = imap_probe,
     .start = imap_start,
     .feed = imap_feed,
+    .gap = imap_gap,
     .finish = NULL,
 };

@@ -134,11 +134,29 @@ static int pop3_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, s
     return ta__text_feed(pop3_line, ctx, dir, data, len, consumed);
 }
 
+/* Server bytes lost: the multi-line body in progress (a CAPA list) ended with them. */
+static int pop3_gap_end(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir)
+{
+    (void)ctx;
+    if (dir == TA_DIR_S2C && st->body[TA_DIR_S2C]) {
+        st->body[TA_DIR_S2C] = 0;
+        st->resp_kind = 0;
+    }
+    return TA_OK;
+}
+
+static int pop3_gap(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *partial, size_t len,
+                    uint32_t lost)
+{
+    return ta__text_gap(pop3_line, pop3_gap_end, ctx, dir, partial, len, lost);
+}
+
 const struct ta_dissector ta_dissector_pop3 = {
     .name = "pop3",
     .id = TA_DIS_POP3,
     .probe = pop3_probe,
     .start = pop3_start,
     .feed = pop3_feed,
+    .gap = pop3_gap,
     .finish = NULL,
 };

@@ -88,7 +88,7 @@ static int smtp_client(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur li
     }
     if (ta__text_is(cmd, "EHLO") || ta__text_is(cmd, "HELO")) {
         kind = SMTP_EHLO;
-        if (!m->client_name[0] && ta__text_word(&line, &arg))
+        if (!m->client_name[0] && ta__text_word(&line, &arg) && ta__text_whole(ctx, arg))
             ta__text_copy(m->client_name, sizeof(m->client_name), arg.ptr, arg.len);
     } else if (ta__text_is(cmd, "STARTTLS")) {
         kind = SMTP_STARTTLS;
@@ -143,7 +143,7 @@ static int smtp_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur li
     if (!st->greeted) {
         if (!ctx->hs.mail.greeting[0]) {
             ta__text_greeting(ctx, line, code);
-            if (ta__text_word(&text, &host))
+            if (ta__text_word(&text, &host) && ta__text_whole(ctx, host))
                 ta__text_copy(ctx->hs.mail.greeting_host, TA_TEXT_MAX, host.ptr, host.len);
         }
         st->greeted = sep != '-';
@@ -178,11 +178,35 @@ static int smtp_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, s
     return ta__text_feed(smtp_line, ctx, dir, data, len, consumed);
 }
 
+/* Server bytes lost: the greeting or the multi-line reply in progress ended with them (every
+ * line of a reply carries its code, RFC 5321 4.2.1). A client's DATA body goes on. */
+static int smtp_gap_end(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir)
+{
+    if (dir != TA_DIR_S2C)
+        return TA_OK;
+    if (!st->greeted) {
+        st->greeted = 1;
+        return TA_OK;
+    }
+    if (st->resp_lines == 0)
+        return TA_OK;
+    st->resp_lines = 0;
+    ta__text_pop(st);
+    return smtp_final(ctx, st, st->resp_kind, st->resp_code);
+}
+
+static int smtp_gap(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *partial, size_t len,
+                    uint32_t lost)
+{
+    return ta__text_gap(smtp_line, smtp_gap_end, ctx, dir, partial, len, lost);
+}
+
 const struct ta_dissector ta_dissector_smtp = {
     .name = "smtp",
     .id = TA_DIS_SMTP,
     .probe = smtp_probe,
     .start = smtp_start,
     .feed = smtp_feed,
+    .gap = smtp_gap,
     .finish = NULL,
 };

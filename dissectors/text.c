@@ -128,6 +128,23 @@ static int text_client_first(struct ta__text *st, const uint8_t *data, size_t le
     return rc == TA_OK ? TA_HANDOFF : TA_OK;
 }
 
+/* Apply a line handler's answer to the session: the hand-off to TLS, or its end. Returns the
+ * answer (TA_OK for anything else). */
+static int text_settle(struct ta_ctx *ctx, struct ta__text *st, int rc)
+{
+    if (rc == TA_HANDOFF) {
+        st->phase = TA__TX_HANDOFF;
+        st->hold = TA__HOLD_NONE;
+        ctx->hs.starttls = true;
+        ctx->hs.mail.starttls_accepted = true;
+    } else if (rc == TA_DONE) {
+        st->phase = TA__TX_DONE;
+    } else {
+        rc = TA_OK;
+    }
+    return rc;
+}
+
 /* The feed entry point shared by the text dissectors (see dissector.h for the codes). Client
  * bytes are held while a STARTTLS (or DATA) answer is pending; after the hand-off every feed of
  * the client direction answers TA_HANDOFF with nothing consumed, so the engine gives those bytes
@@ -154,18 +171,68 @@ int ta__text_feed(ta__text_line_fn fn, struct ta_ctx *ctx, enum ta_dir dir, cons
     while (rc == TA_OK && !ta_cur_empty(&cur) && !(dir == TA_DIR_C2S && st->hold))
         rc = text_step(fn, ctx, st, dir, &cur);
     *consumed = (size_t)(cur.p - data);
-    if (rc == TA_HANDOFF) {
-        st->phase = TA__TX_HANDOFF;
-        st->hold = TA__HOLD_NONE;
-        ctx->hs.starttls = true;
-        ctx->hs.mail.starttls_accepted = true;
-    } else if (rc == TA_DONE) {
-        st->phase = TA__TX_DONE;
+    rc = text_settle(ctx, st, rc);
+    if (rc == TA_DONE)
         *consumed = len;
-    } else {
-        rc = TA_OK;
-    }
     return rc;
+}
+
+/* How much of a loss of n bytes the bytes being passed over (literal, BDAT chunk) absorb. */
+static uint32_t text_absorb(struct ta__text *st, enum ta_dir dir, uint32_t n)
+{
+    uint32_t k;
+
+    if ((unsigned)dir > TA_DIR_S2C)
+        return 0;
+    k = st->skip[dir] < n ? st->skip[dir] : n;
+    st->skip[dir] -= k;
+    return k;
+}
+
+int ta__text_gap(ta__text_line_fn fn, ta__text_gap_fn gap_fn, struct ta_ctx *ctx,
+                 enum ta_dir dir, const uint8_t *partial, size_t len, uint32_t lost)
+{
+    static const uint8_t none[1];
+    struct ta__text *st = ta__text_state(ctx);
+    struct ta_cur line = partial ? ta_cur_make(partial, len) : ta_cur_make(none, 0);
+    int rc = TA_OK;
+    uint8_t last;
+
+    if ((unsigned)dir > TA_DIR_S2C)
+        return TA_NEED_MORE;
+    if (st->phase == TA__TX_DONE)
+        return TA_DONE;
+    if (st->phase == TA__TX_HANDOFF ||
+        (dir == TA_DIR_C2S && (st->hold || st->c2s_tls || !st->c2s_seen)))
+        return TA_NEED_MORE;
+    if (text_absorb(st, dir, lost) == lost && ta_cur_empty(&line))
+        return TA_OK;       /* all of it inside a literal or chunk passed over */
+    if (st->eol_skip[dir]) {  /* the over-long line being dropped ends with the loss */
+        st->eol_skip[dir] = 0;
+        if (dir == TA_DIR_S2C && st->eol_handoff) {
+            st->eol_handoff = 0;
+            rc = TA_HANDOFF;
+        }
+    } else if (!ta_cur_empty(&line)) {
+        if (ta_cur_left(&line) > TA__TEXT_LINE_MAX)
+            line.end = line.p + TA__TEXT_LINE_MAX;
+        if (ta_cur_peek8(&line, ta_cur_left(&line) - 1, &last) && last == '\r')
+            line.end--;     /* only the LF is missing: the line is whole */
+        else
+            st->cut_end = line.end;
+        rc = fn(ctx, st, dir, line);
+        st->cut_end = NULL;
+    }
+    if (rc == TA_OK)
+        rc = gap_fn(ctx, st, dir);
+    return text_settle(ctx, st, rc);
+}
+
+bool ta__text_whole(const struct ta_ctx *ctx, struct ta_slice w)
+{
+    const struct ta__text *st = (const struct ta__text *)(const void *)ctx->text_state;
+
+    return !st->cut_end || w.ptr + w.len < st->cut_end;
 }
 
 /* Remember the kind of a command sent, for matching its reply. Past the queue's capacity only
@@ -312,15 +379,24 @@ void ta__text_copy(char *dst, size_t cap, const uint8_t *src, size_t len)
     dst[i] = '\0';
 }
 
-/* Record the first greeting line (as sent) and its code, once. */
+/* Record the first greeting line (as sent) and its code, once. Of a line cut short only the
+ * whole words are kept. */
 void ta__text_greeting(struct ta_ctx *ctx, struct ta_cur line, uint16_t code)
 {
     struct ta_mail *m = &ctx->hs.mail;
+    size_t n = ta_cur_left(&line);
+    uint8_t b;
 
     if (m->greeting[0])
         return;
     m->greeting_code = code;
-    ta__text_copy(m->greeting, sizeof(m->greeting), line.p, ta_cur_left(&line));
+    if (ta__text_state(ctx)->cut_end == line.end) {
+        while (n > 0 && ta_cur_peek8(&line, n - 1, &b) && !text_blank(b))
+            n--;
+        while (n > 0 && ta_cur_peek8(&line, n - 1, &b) && text_blank(b))
+            n--;
+    }
+    ta__text_copy(m->greeting, sizeof(m->greeting), line.p, n);
 }
 
 /* Does w look like a DNS host name: letters, digits, '-' and '.', at least two non-empty labels,
@@ -385,6 +461,8 @@ void ta__text_banner_host(struct ta_ctx *ctx, struct ta_cur c)
                 in_bracket = false;
             continue;
         }
+        if (!ta__text_whole(ctx, w))
+            return;
         w = text_trim_word(w);
         if (ta__text_hostlike(w)) {
             ta__text_copy(ctx->hs.mail.greeting_host, TA_TEXT_MAX, w.ptr, w.len);
@@ -421,7 +499,7 @@ void ta__text_cap_add(struct ta_ctx *ctx, struct ta_cur c, const char *arg_kw)
     size_t n = 0;
     struct ta_slice w, a;
 
-    if (!ta__text_word(&c, &w) || w.len >= sizeof(tok))
+    if (!ta__text_word(&c, &w) || w.len >= sizeof(tok) || !ta__text_whole(ctx, w))
         return;
     if (ta__text_is(w, "STARTTLS") || ta__text_is(w, "STLS"))
         ctx->hs.mail.starttls_offered = true;
@@ -429,7 +507,7 @@ void ta__text_cap_add(struct ta_ctx *ctx, struct ta_cur c, const char *arg_kw)
     n = strlen(tok);
     if (arg_kw && ta__text_is(w, arg_kw)) {
         char sepc = '=';
-        while (ta__text_word(&c, &a) && n + 1 + a.len < sizeof(tok)) {
+        while (ta__text_word(&c, &a) && ta__text_whole(ctx, a) && n + 1 + a.len < sizeof(tok)) {
             tok[n++] = sepc;
             ta__text_copy(tok + n, sizeof(tok) - n, a.ptr, a.len);
             n += strlen(tok + n);

@@ -40,6 +40,7 @@ struct ta__text {
     uint8_t c2s_seen;         /* the client's first bytes were looked at */
     uint8_t c2s_tls;          /* ... and were a TLS hello: the client direction is TLS's */
     char tag[TA__TEXT_TAG_MAX];
+    const uint8_t *cut_end;   /* while a line cut by lost bytes is handled: where it was cut */
 };
 
 _Static_assert(sizeof(struct ta__text) <= TA_TEXT_STATE_SIZE, "text state must fit text_state");
@@ -50,11 +51,27 @@ _Static_assert(sizeof(struct ta__text) <= TA_TEXT_STATE_SIZE, "text state must f
 typedef int (*ta__text_line_fn)(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir,
                                 struct ta_cur line);
 
+/* A protocol's part of a gap in direction dir (see ta__text_gap): end what the lost bytes
+ * must have ended, such as the server's multi-line reply or body in progress (a server writes
+ * a reply at once, so the segment the snap length cut ended with it). Returns like a line
+ * handler. */
+typedef int (*ta__text_gap_fn)(struct ta_ctx *ctx, struct ta__text *st, enum ta_dir dir);
+
 /* text.c: the shared streaming machinery. */
 struct ta__text *ta__text_state(struct ta_ctx *ctx);
 void ta__text_start(struct ta_ctx *ctx, uint8_t app);
 int ta__text_feed(ta__text_line_fn fn, struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data,
                   size_t len, size_t *consumed);
+/* The dissector's .gap (dissector.h) for a text protocol: the unconsumed partial line is handed
+ * to fn as a line cut short (its last word is not recorded: see ta__text_whole), then gap_fn
+ * ends what the loss ended; bytes passed over (literals, BDAT) absorb the loss first. Declines
+ * (TA_NEED_MORE) where the bytes are TLS's: after the hand-off, and client bytes held for the
+ * server's answer to STARTTLS or not yet known to be text. */
+int ta__text_gap(ta__text_line_fn fn, ta__text_gap_fn gap_fn, struct ta_ctx *ctx,
+                 enum ta_dir dir, const uint8_t *partial, size_t len, uint32_t lost);
+/* False for a word that ends where a line was cut (it may have gone on): such a word is not
+ * recorded as a name or a capability. */
+bool ta__text_whole(const struct ta_ctx *ctx, struct ta_slice w);
 
 /* Command queue (RFC 2920 pipelining: replies come back in command order). */
 void ta__text_push(struct ta__text *st, uint8_t kind);

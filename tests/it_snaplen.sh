@@ -6,12 +6,13 @@
 # say it, the JSON export carries it, and a live capture's `status` is degraded. What the first
 # bytes of a cut hello prove (a version below TLS 1.2) is kept, and nothing more.
 #  1. Files: bundled captures (real openssl traffic) cut by editcap at 80 bytes, against the
-#     same files whole (no count, no warning).
+#     same files whole (no count, no warning). The SMTP, IMAP, POP3 and FTP dialogues cut at 80
+#     and 128 bytes are followed to their upgrades, as the whole ones are.
 #     A DNS response and a QUIC Initial (a shared capture) cut short are counted as well.
 #  2. Live on lo: a TLS 1.2 handshake followed by 200 kB of application data, captured with
 #     --snaplen 4000 (the hellos fit, the data segments do not: nothing the analysis needed
 #     was cut, so nothing is counted) and with --snaplen 100 (the hellos are cut); then a TLS
-#     1.0 client at --snaplen 100, found from its cut hellos.
+#     1.0 client at --snaplen 100, found from its cut hellos, and one behind SMTP STARTTLS.
 # Traffic stays on 127.0.0.0/8. The live part is skipped (loudly) when not root.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +87,56 @@ legacy_cols=client_ip,versions,handshakes,refused
 assert_eq "$(query "$c4" legacy --all | csv_cols "$legacy_cols")" \
     "$(query "$w4" legacy --all | csv_cols "$legacy_cols")" "cut hellos: the legacy clients of the whole captures"
 assert_eq "$(query "$c4" legacy --all | csv_cols versions)" "TLS 1.0 TLS 1.1" "... which are the TLS 1.0 and 1.1 ones"
+
+# A STARTTLS dialogue cut short (schema README, "Dialogues cut short"): the bundled SMTP, IMAP,
+# POP3 and FTP captures cut at 80 and 128 bytes, where every greeting, reply list and hello is
+# cut. The dialogue goes on at the next segment, each upgrade is found, and the TLS 1.0 and 1.1
+# clients behind it are listed as the whole captures list them. Words a cut ended are never
+# recorded: every name in the cut captures' sessions is empty or the one the whole captures have.
+mail=(smtp-starttls-tls10 smtp-starttls-tls11 smtp-starttls-tls12 smtp-starttls-tls13
+      imap-starttls-tls10 imap-starttls pop3-stls ftp-auth-tls smtp-starttls-refused
+      smtp-starttls-unused smtp-plain-auth)
+margs=()
+for f in "${mail[@]}"; do need_pcap "$TA_PCAPS/$f.pcap"; margs+=(-r "$TA_PCAPS/$f.pcap"); done
+wm=$(fresh_db whole-mail)
+"$TA_BIN" capture -q --db "$wm" "${margs[@]}" || fail "capture of the whole dialogues exited $?"
+flags=app,server_port,client_port,starttls_sent,starttls_accepted,starttls_refused,auth_in_clear
+flags=$flags,mail_in_clear
+lcols=client_ip,versions,apps,destinations,handshakes,refused
+for snap in 80 128; do
+    cm=$(fresh_db "cut-mail-$snap") margs=()
+    for f in "${mail[@]}"; do
+        editcap -s "$snap" "$TA_PCAPS/$f.pcap" "$IT_TMP/cut$snap-$f.pcap" >/dev/null 2>&1 ||
+            die "editcap failed"
+        margs+=(-r "$IT_TMP/cut$snap-$f.pcap")
+    done
+    "$TA_BIN" capture -q --db "$cm" "${margs[@]}" ||
+        fail "capture of dialogues cut at $snap exited $?"
+    assert_eq "$(sql "$cm" "SELECT count(*) FROM handshakes WHERE starttls = 1")" 8 \
+        "cut at $snap: the 8 upgrades are followed to their hellos"
+    assert_eq "$(sql "$cm" "SELECT $flags FROM mail_sessions ORDER BY client_port")" \
+        "$(sql "$wm" "SELECT $flags FROM mail_sessions ORDER BY client_port")" \
+        "cut at $snap: every session sends, accepts or refuses STARTTLS as the whole ones do"
+    assert_eq "$(query "$cm" legacy --all | csv_cols "$lcols")" \
+        "$(query "$wm" legacy --all | csv_cols "$lcols")" \
+        "cut at $snap: the legacy clients behind STARTTLS, as the whole captures list them"
+    assert_eq "$(python3 - "$cm" "$wm" <<'PY'
+import sqlite3, sys
+q = ("SELECT app, client_port, greeting_host, client_name, capabilities FROM mail_sessions"
+     " ORDER BY client_port")
+cut, whole = (sqlite3.connect(db).execute(q).fetchall() for db in sys.argv[1:3])
+bad = 0
+for c, w in zip(cut, whole, strict=True):
+    assert c[:2] == w[:2], (c, w)
+    for got, full in ((c[2], w[2]), (c[3], w[3])):
+        bad += got not in (None, "", full)
+    bad += not set((c[4] or "").split()) <= set((w[4] or "").split())
+print(bad)
+PY
+)" 0 "cut at $snap: no name or capability that the whole dialogue did not carry"
+done
+assert_eq "$(sql "$cm" "SELECT count(*) FROM mail_sessions
+    WHERE greeting_host = 'pop.example.test'")" 1 "cut at 128: a host name left whole is kept"
 
 # A DNS response cut short is counted too (its answers cannot be read): the bundled capture's DNS
 # packets alone, cut at 60 bytes, count exactly the responses tshark finds in them.
@@ -180,5 +231,36 @@ assert_in "$(query "$LIVE_DB" sessions --all | csv_cols anomalies)" truncated_he
     "--snaplen 100: the row says its hellos were cut"
 assert_eq "$(query "$LIVE_DB" legacy --all | csv_cols client_ip,versions)" "$(printf '127.0.0.1\tTLS 1.0')" \
     "--snaplen 100: the TLS 1.0 client is listed"
+
+# The mission's case behind the same snap length: a client that upgrades SMTP with STARTTLS and
+# then speaks TLS 1.0 (openssl s_client against pcaps/starttls_server.py, as the bundled captures
+# were made). Every reply of the dialogue is cut; it is followed all the same.
+SPORT=$((PORT + 1))
+db=$(fresh_db live-smtp)
+start_capture "$db" "$IT_TMP/live-smtp.out" -i lo --snaplen 100 -f "host $ADDR and tcp port $SPORT"
+sleep 0.3
+rm -f "$IT_TMP/smtp.ready"
+timeout 30 python3 "$TA_SRC/pcaps/starttls_server.py" --proto smtp --listen "$ADDR" \
+    --port "$SPORT" --cert "$IT_TMP/c.pem" --key "$IT_TMP/k.pem" --greeting-host mx.example.test \
+    --ready-file "$IT_TMP/smtp.ready" >"$IT_TMP/smtp-server.log" 2>&1 &
+srv=$!
+IT_CLEANUP_PIDS+=("$srv")
+for _ in $(seq 100); do [ -e "$IT_TMP/smtp.ready" ] && break; sleep 0.05; done
+{ sleep 1; } | timeout 20 openssl s_client -connect "$ADDR:$SPORT" -starttls smtp -tls1 \
+    -cipher 'AES128-SHA:@SECLEVEL=0' -noservername >"$IT_TMP/smtp-client.log" 2>&1
+assert_in "$(cat "$IT_TMP/smtp-client.log")" "Protocol  : TLSv1" "the client spoke TLS 1.0"
+for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+sleep 1
+stop_capture "$cap_pid" "$IT_TMP/live-smtp.out"
+assert_ge "$(sql "$db" "SELECT truncated FROM runs")" 4 \
+    "SMTP at --snaplen 100: the cut replies are counted"
+assert_eq "$(query "$db" sessions --all | csv_cols app,starttls,client_max_version,version)" \
+    "$(printf 'smtp\t1\tTLS 1.0\tTLS 1.0')" \
+    "SMTP at --snaplen 100: the upgrade and its TLS 1.0 are found"
+assert_eq "$(sql "$db" "SELECT starttls_sent, starttls_accepted, greeting_code
+    FROM mail_sessions")" \
+    "1|1|220" "SMTP at --snaplen 100: the dialogue's STARTTLS, sent and accepted"
+assert_eq "$(query "$db" legacy --all | csv_cols client_ip,versions,apps)" \
+    "$(printf '127.0.0.1\tTLS 1.0\tsmtp')" "SMTP at --snaplen 100: the client is listed"
 
 it_done

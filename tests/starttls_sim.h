@@ -32,6 +32,7 @@ struct sim {
     uint8_t buf[2][SIM_BUF];
     size_t len[2], pos[2], handoff[2];
     bool done[2];
+    bool stuck[2];  /* a loss the dissector declined: nothing after it is ever delivered */
 };
 
 static struct sim S;
@@ -87,11 +88,43 @@ static inline void sim_run(struct sim *s, enum ta_dir dir)
 
 static inline void sim_bytes(struct sim *s, enum ta_dir dir, const void *p, size_t n)
 {
+    if (s->stuck[dir])
+        return;
     if (n > SIM_BUF - s->len[dir])
         n = SIM_BUF - s->len[dir];
     memcpy(s->buf[dir] + s->len[dir], p, n);
     s->len[dir] += n;
     sim_run(s, dir);
+}
+
+/* A segment of which the capture kept only the first keep bytes (a snap length), handled as the
+ * engine handles the loss: the dissector is offered the bytes it left and the count lost; if it
+ * steps over them they are dropped and the next segment follows, else the direction is stuck. */
+static inline void sim_cut(struct sim *s, enum ta_dir dir, const void *p, size_t n, size_t keep)
+{
+    int rc;
+
+    if (keep >= n) {
+        sim_bytes(s, dir, p, n);
+        return;
+    }
+    sim_bytes(s, dir, p, keep);
+    if (s->stuck[dir] || s->done[dir] || s->handoff[dir] != NONE || !s->d)
+        return;
+    rc = s->d->gap ? s->d->gap(&s->ctx, dir, s->buf[dir] + s->pos[dir], s->len[dir] - s->pos[dir],
+                               (uint32_t)(n - keep))
+                   : TA_NEED_MORE;
+    if (rc == TA_NEED_MORE) {
+        s->stuck[dir] = true;
+        return;
+    }
+    s->pos[dir] = s->len[dir];
+    if (rc == TA_HANDOFF) {
+        s->handoff[dir] = s->pos[dir];
+        sim_run(s, (enum ta_dir)!dir);
+    } else if (rc != TA_OK) {
+        s->done[dir] = true;
+    }
 }
 
 #endif

@@ -351,6 +351,90 @@ static void test_port_reuse(void)
     ta_engine_free(e);
 }
 
+/* A packet whose capture kept only keep bytes of its payload (a snap length): the IP header
+ * still claims all of it. */
+static void send_cut(struct ta_engine *e, uint64_t ts, uint8_t src, uint16_t sport, uint8_t dst,
+                     uint16_t dport, uint32_t seq, uint32_t ack, const char *pl, size_t plen,
+                     size_t keep)
+{
+    static uint8_t buf[70000];
+    size_t n = mkpkt(buf, src, sport, dst, dport, seq, ack, TA_TCP_ACK, (const uint8_t *)pl, plen);
+    size_t cap = 40 + (keep < plen ? keep : plen);
+    ta_engine_packet(e, DLT_RAW, ts, buf, (uint32_t)cap, (uint32_t)n);
+}
+
+/* An SMTP STARTTLS upgrade (the mission's printer) captured with a small snap length: every
+ * segment cut after keep bytes; multi: a greeting of two lines, whose end is cut off. The
+ * dialogue is followed past each cut at the next segment, the upgrade found, the TLS 1.0 proved
+ * by the cut ClientHello; words cut short are not recorded. */
+static void smtp_cut(size_t keep, bool multi)
+{
+    const char *greet = multi ? "220-mx.example.com ESMTP Postfix\r\n220 and a second line\r\n"
+                              : "220 mx.example.com ESMTP Postfix\r\n";
+    static const char ehlo[] = "EHLO client.example.org\r\n";
+    static const char caps[] = "250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+                               "250-STARTTLS\r\n250 8BITMIME\r\n";
+    static const char stls[] = "STARTTLS\r\n";
+    static const char go[] = "220 2.0.0 Ready to start TLS\r\n";
+    struct ta_engine *e = engine(1024);
+    uint32_t c = 1001, s = 9001;
+    uint8_t hello[4096];
+
+    memcpy(hello, ch_rec, ch_len);
+    hello[9] = 3, hello[10] = 1;   /* legacy_version TLS 1.0 */
+    send_pkt(e, 100, 1, 40200, 2, 587, 1000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 101, 2, 587, 1, 40200, 9000, c, TA_TCP_SYN | TA_TCP_ACK, NULL, 0);
+    send_cut(e, 102, 2, 587, 1, 40200, s, c, greet, strlen(greet), keep);
+    s += (uint32_t)strlen(greet);
+    send_cut(e, 103, 1, 40200, 2, 587, c, s, ehlo, strlen(ehlo), keep);
+    c += (uint32_t)strlen(ehlo);
+    send_cut(e, 104, 2, 587, 1, 40200, s, c, caps, strlen(caps), keep);
+    s += (uint32_t)strlen(caps);
+    send_cut(e, 105, 1, 40200, 2, 587, c, s, stls, strlen(stls), keep);
+    c += (uint32_t)strlen(stls);
+    send_cut(e, 106, 2, 587, 1, 40200, s, c, go, strlen(go), keep);
+    s += (uint32_t)strlen(go);
+    send_cut(e, 107, 1, 40200, 2, 587, c, s, (const char *)hello, ch_len, keep);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 1);
+    CHECK_INT(recs[0].app, TA_APP_SMTP);
+    CHECK(recs[0].starttls);
+    CHECK(recs[0].mail.starttls_sent && recs[0].mail.starttls_accepted);
+    CHECK(!recs[0].mail.starttls_refused);
+    CHECK(!recs[0].ch.present);
+    CHECK_INT(recs[0].ch.cut_version, 0x0301);
+    CHECK(recs[0].anomalies & TA_AN_TRUNCATED_HELLO);
+    /* A gap is stepped over only in the dialogue (the cut hello waits, as TLS does at a hole). */
+    CHECK_INT(!!(recs[0].anomalies & TA_AN_STREAM_GAP), keep < strlen(caps));
+    CHECK_INT(recs[0].mail.greeting_code, 220);
+    if (multi) {
+        /* the greeting's end was lost with its second line: the dialogue goes on all the same */
+    } else if (keep >= strlen(greet) - 1) {   /* only the LF lost: the line is whole */
+        CHECK_STR(recs[0].mail.greeting, "220 mx.example.com ESMTP Postfix");
+    } else if (keep == 30) {
+        CHECK_STR(recs[0].mail.greeting, "220 mx.example.com ESMTP");
+        CHECK_STR(recs[0].mail.greeting_host, "mx.example.com");
+    } else if (keep == 14) {
+        CHECK_STR(recs[0].mail.greeting, "220");
+        CHECK_STR(recs[0].mail.greeting_host, "");
+    }
+    CHECK_STR(recs[0].mail.client_name, keep >= strlen(ehlo) - 1 ? "client.example.org" : "");
+    if (keep == 62)   /* "...250-SIZE 10240000\r\n250-ST": STARTTLS itself was cut */
+        CHECK_STR(recs[0].mail.capabilities, "PIPELINING SIZE");
+    else if (keep < 20)
+        CHECK_STR(recs[0].mail.capabilities, "");
+    CHECK_INT(recs[0].mail.starttls_offered, keep >= 68);  /* "250-STARTTLS\r" kept */
+    ta_engine_free(e);
+}
+
+static void test_snap_cut_starttls(void)
+{
+    static const size_t keeps[] = { 11, 12, 14, 20, 23, 24, 30, 32, 33, 40, 62, 67, 68, 90 };
+
+    for (size_t i = 0; i < TA_ARRAY_LEN(keeps); i++)
+        smtp_cut(keeps[i], false), smtp_cut(keeps[i], true);
+}
+
 int main(void)
 {
     b_client_hello(&ch, 0x11, 0x001D);
@@ -368,5 +452,6 @@ int main(void)
     test_retry_after_alert();
     test_duplicate_limits();
     test_port_reuse();
+    test_snap_cut_starttls();
     return CHECK_DONE();
 }

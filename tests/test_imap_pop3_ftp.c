@@ -191,6 +191,80 @@ static void test_ftp(void)
     CHECK(!ctx_has("ftpS3cretPw"));
 }
 
+/* ---- bytes lost to a snap length (sim_cut): the dialogue goes on at the next segment ---- */
+
+#define CUT(dir, lit, keep) sim_cut(&S, dir, lit, strlen(lit), keep)
+#define S2C TA_DIR_S2C
+#define C2S TA_DIR_C2S
+
+static void test_cut_dialogues(void)
+{
+    /* FTP: a multi-line greeting and a FEAT list each lose their closing line; AUTH TLS's 234
+     * is cut after its code. */
+    sim_init(&S, 21);
+    CUT(S2C, "220-ftp.example.com FTP server\r\n220-second line\r\n220 ready\r\n", 40);
+    CHECK(S.d == &ta_dissector_ftp);
+    CUT(C2S, "FEAT\r\n", 100);
+    CUT(S2C, "211-Features:\r\n EPRT\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n", 30);
+    CUT(C2S, "AUTH TLS\r\n", 100);
+    CUT(S2C, "234 Proceed with negotiation.\r\n", 10);
+    CHECK(S.ctx.hs.mail.starttls_accepted);
+    CHECK(S.handoff[S2C] != NONE);
+    CHECK_STR(S.ctx.hs.mail.greeting_host, "ftp.example.com");
+    CHECK_STR(S.ctx.hs.mail.capabilities, "EPRT AUTH");  /* " AUTH T": the argument was cut */
+
+    /* POP3: the CAPA body loses its terminating dot; STLS is then answered. */
+    sim_init(&S, 110);
+    CUT(S2C, "+OK pop.example.com ready\r\n", 100);
+    CUT(C2S, "CAPA\r\n", 100);
+    CUT(S2C, "+OK\r\nSTLS\r\nUSER\r\nSASL PLAIN\r\n.\r\n", 13);
+    CUT(C2S, "STLS\r\n", 100);
+    CUT(S2C, "+OK Begin TLS\r\n", 4);
+    CHECK(S.ctx.hs.mail.starttls_offered && S.ctx.hs.mail.starttls_accepted);
+    CHECK(S.handoff[S2C] != NONE);
+    CHECK_STR(S.ctx.hs.mail.capabilities, "STLS");       /* "US" was cut: not recorded */
+
+    /* IMAP: a loss inside a literal is passed over with it; one that runs past it ends the line
+     * the literal continued, so the next line is read afresh. */
+    sim_init(&S, 143);
+    CUT(S2C, "* OK IMAP4rev1 ready\r\n", 100);
+    CUT(C2S, "a1 CAPABILITY\r\n", 100);
+    CUT(S2C, "* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na1 OK done\r\n", 29);
+    /* 6 of a 40-byte literal kept, 24 lost, the last 10 in the next segment */
+    CUT(S2C, "* 1 FETCH (BODY[] {40}\r\n012345678901234567890123456789", 30);
+    CUT(S2C, "0123456789)\r\n", 100);
+    CUT(S2C, "* OK [CAPABILITY IMAP4rev1 STARTTLS]\r\n", 100);
+    CHECK_STR(S.ctx.hs.mail.capabilities, "IMAP4rev1 STARTTLS");   /* read afresh */
+    CUT(S2C, "* 2 FETCH (BODY[] {10}\r\n0123456789)\r\n", 28);
+    CUT(C2S, "a2 STARTTLS\r\n", 100);
+    CUT(S2C, "a2 OK Begin TLS negotiation now\r\n", 9);
+    CHECK(S.ctx.hs.mail.starttls_offered);
+    CHECK(S.ctx.hs.mail.starttls_accepted);
+    CHECK(S.handoff[S2C] != NONE);
+
+    /* SMTP: a line over TA__TEXT_LINE_MAX being dropped ends with the loss. */
+    static char longline[2200];
+    memset(longline, 'A', sizeof(longline) - 1);
+    memcpy(longline, "250-X", 5);
+    sim_init(&S, 25);
+    CUT(S2C, "220 mx.example.com ESMTP\r\n", 100);
+    CUT(C2S, "EHLO c\r\n", 100);
+    CUT(S2C, longline, 2100);
+    CHECK(S.ctx.hs.anomalies & TA_AN_LONG_LINE);
+    CUT(C2S, "STARTTLS\r\n", 100);
+    CUT(S2C, "220 go ahead\r\n", 100);
+    CHECK(S.ctx.hs.mail.starttls_accepted);
+
+    /* The client's bytes after STARTTLS are TLS's: a loss there is declined, not stepped over. */
+    sim_init(&S, 143);
+    CUT(S2C, "* OK IMAP4rev1 ready\r\n", 100);
+    CUT(C2S, "a2 STARTTLS\r\n", 100);
+    sim_cut(&S, C2S, "\x16\x03\x01\x00\x40\x01\x00\x00\x3c\x03\x01", 11, 5);
+    CHECK(S.stuck[C2S]);
+    CUT(S2C, "a2 OK Begin TLS negotiation now\r\n", 100);
+    CHECK(S.handoff[S2C] != NONE && S.handoff[C2S] != NONE);
+}
+
 int main(void)
 {
     build_hellos();
@@ -198,5 +272,6 @@ int main(void)
     test_imap_more();
     test_pop3();
     test_ftp();
+    test_cut_dialogues();
     return CHECK_DONE();
 }

@@ -1,4 +1,5 @@
-/* test_stream.c - TCP reassembly: order, holes, overlaps (first wins), wrap-around, caps, pool. */
+/* test_stream.c - TCP reassembly: order, holes, overlaps (first wins), wrap-around, caps, pool,
+ * bytes a snap length cut off. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -671,6 +672,105 @@ static void test_random_segments(void)
     ta_bufpool_free(bp);
 }
 
+/* What a gap callback was offered, and whether it accepts. */
+struct gapseen {
+    bool accept;
+    int calls;
+    uint8_t held[64];
+    size_t len;
+    uint32_t lost;
+};
+
+static bool gap_cb(void *arg, const uint8_t *held, size_t len, uint32_t lost)
+{
+    struct gapseen *g = arg;
+
+    g->calls++;
+    g->len = len;
+    g->lost = lost;
+    if (len)
+        memcpy(g->held, held, len < sizeof(g->held) ? len : sizeof(g->held));
+    return g->accept;
+}
+
+/* Bytes a snap length cut off: offered to the callback with what the sink left, then stepped
+ * over (accepted) or waited for as at any hole (declined); never when bytes are out of order. */
+static void test_skip(void)
+{
+    struct ta_bufpool *bp = ta_bufpool_new(4, 1024);
+    struct ta_stream s;
+    struct out o;
+    struct gapseen g;
+    uint8_t rec[8] = { 0, 6, 'a', 'b', 'c', 'd', 'e', 'f' };
+
+    /* Accepted: a record cut after 5 of its 8 bytes; 3 + 10 bytes lost, the next segment is in
+     * order again and its whole record is delivered. */
+    out_reset(&o);
+    memset(&g, 0, sizeof(g));
+    g.accept = true;
+    ta_stream_init(&s);
+    ta_stream_set_isn(&s, 99);
+    CHECK_INT(ta_stream_segment(&s, bp, 100, rec, 5, sink_records, &o), TA_OK);
+    CHECK_INT(s.held, 5);
+    CHECK(ta_stream_skip(&s, bp, 105, 13, gap_cb, &g));
+    CHECK_INT(g.calls, 1);
+    CHECK_INT(g.len, 5);
+    CHECK(memcmp(g.held, rec, 5) == 0);
+    CHECK_INT(g.lost, 13);
+    CHECK(s.gap);
+    CHECK_INT(s.held, 0);
+    CHECK_INT(s.next_seq, 118);
+    CHECK_INT(s.total, 18);
+    CHECK_INT(ta_bufpool_in_use(bp), 0);
+    CHECK_INT(ta_stream_segment(&s, bp, 118, rec, 8, sink_records, &o), TA_OK);
+    CHECK_INT(o.len, 8);
+    CHECK(memcmp(o.buf, rec, 8) == 0);
+
+    /* Declined: nothing changes, the bytes stay held and the next segment waits beyond a hole. */
+    out_reset(&o);
+    memset(&g, 0, sizeof(g));
+    ta_stream_init(&s);
+    ta_stream_set_isn(&s, 99);
+    CHECK_INT(ta_stream_segment(&s, bp, 100, rec, 5, sink_records, &o), TA_OK);
+    CHECK(!ta_stream_skip(&s, bp, 105, 13, gap_cb, &g));
+    CHECK_INT(g.calls, 1);
+    CHECK(!s.gap);
+    CHECK_INT(s.held, 5);
+    CHECK_INT(s.next_seq, 100);
+    CHECK_INT(ta_stream_segment(&s, bp, 118, rec, 8, sink_records, &o), TA_OK);
+    CHECK_INT(o.len, 0);
+    CHECK_INT(s.nholes, 1);
+    ta_stream_release(&s, bp);
+
+    /* Not where the stream ends, or bytes out of order: the callback is not even asked. */
+    memset(&g, 0, sizeof(g));
+    g.accept = true;
+    ta_stream_init(&s);
+    ta_stream_set_isn(&s, 99);
+    CHECK_INT(ta_stream_segment(&s, bp, 100, rec, 5, sink_records, &o), TA_OK);
+    CHECK(!ta_stream_skip(&s, bp, 104, 13, gap_cb, &g));
+    CHECK(!ta_stream_skip(&s, bp, 106, 13, gap_cb, &g));
+    CHECK(!ta_stream_skip(&s, bp, 105, 0, gap_cb, &g));
+    CHECK_INT(ta_stream_segment(&s, bp, 200, rec, 8, sink_records, &o), TA_OK);
+    CHECK(!ta_stream_skip(&s, bp, 105, 13, gap_cb, &g));
+    CHECK_INT(g.calls, 0);
+    ta_stream_release(&s, bp);
+
+    /* Everything consumed before the loss: offered nothing held; a closed stream is left. */
+    out_reset(&o);
+    memset(&g, 0, sizeof(g));
+    g.accept = true;
+    ta_stream_init(&s);
+    CHECK_INT(ta_stream_segment(&s, bp, 7, rec, 8, sink_all, &o), TA_OK);
+    CHECK(ta_stream_skip(&s, bp, 15, 1, gap_cb, &g));
+    CHECK_INT(g.len, 0);
+    CHECK_INT(s.next_seq, 16);
+    s.closed = true;
+    CHECK(!ta_stream_skip(&s, bp, 16, 1, gap_cb, &g));
+    CHECK_INT(g.calls, 1);
+    ta_bufpool_free(bp);
+}
+
 int main(void)
 {
     test_in_order();
@@ -685,5 +785,6 @@ int main(void)
     test_every_split();
     test_redeliver();
     test_random_segments();
+    test_skip();
     return CHECK_DONE();
 }

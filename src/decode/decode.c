@@ -206,6 +206,8 @@ static int l4_tcp(struct ta_cur *c, uint32_t seg_len, struct ta_pkt *out)
     out->tcp_flags = flags;
     out->payload_len = (uint32_t)ta_cur_left(c);
     out->payload = out->payload_len ? c->p : NULL; /* a cut was flagged by ip_clip */
+    if (seg_len - hlen > out->payload_len)
+        out->payload_lost = seg_len - hlen - out->payload_len;
     return TA_OK;
 }
 

@@ -405,6 +405,52 @@ static int engine_sink(void *arg, const uint8_t *data, size_t len, size_t *consu
     return TA_OK;
 }
 
+/* The dissector for a direction whose first bytes a loss cut short: the probes wait for a line
+ * end that will never come, so they are shown the bytes as a whole line. */
+static uint8_t choose_at_gap(const uint8_t *held, size_t len, enum ta_dir dir, uint16_t sport)
+{
+    uint8_t line[TA_PROBE_WAIT_MAX + 2];
+
+    if (len == 0 || len >= TA_PROBE_WAIT_MAX)
+        return TA_DIS_NONE;   /* nothing to go by, or the probes already declined these bytes */
+    memcpy(line, held, len);
+    line[len] = '\r';
+    line[len + 1] = '\n';
+    return choose_dissector(line, len + 2, dir, sport);
+}
+
+/* Stream gap callback: the snap length cut a segment of direction sa->dir. The dissector that
+ * owns the direction (chosen now from the bytes there are, if none was yet) decides whether the
+ * stream steps over the lost bytes; its answer is applied as the sink applies a feed's. */
+static bool engine_gap(void *arg, const uint8_t *held, size_t len, uint32_t lost)
+{
+    struct sink_arg *sa = arg;
+    struct ta_ctx *c = &sa->x->c;
+    uint8_t owner = c->owner[sa->dir];
+    int rc;
+
+    if (owner == TA_DIS_NONE) {
+        owner = choose_at_gap(held, len, sa->dir, sa->server_port);
+        if (owner == TA_DIS_NONE)
+            return false;
+        ta_dissectors[owner]->start(c);
+        c->owner[0] = c->owner[1] = owner;
+    }
+    if (!ta_dissectors[owner]->gap)
+        return false;
+    rc = ta_dissectors[owner]->gap(c, sa->dir, held, len, lost);
+    if (rc == TA_NEED_MORE)
+        return false;
+    if (rc == TA_HANDOFF && owner != TA_DIS_TLS) {
+        ta_tls_takeover(c, sa->dir);
+        c->owner[sa->dir] = TA_DIS_TLS;
+        sa->x->kick = true;
+    } else if (rc != TA_OK) {
+        sa->x->dir_done[sa->dir] = true;
+    }
+    return true;
+}
+
 /* Decide who is the client of a new flow from its first packet. */
 static void flow_set_roles(struct ta_flow *f, const struct ta_pkt *pkt, bool from_a)
 {
@@ -488,7 +534,8 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
         if (e->cls && !x->cls.done)
             ta_ndpi_packet(e->cls, &x->cls, ctx_nflow(x), pkt->l3, pkt->l3_len, pkt->ts_us);
         ctx_encap(x, pkt, dir);
-        if (pkt->payload_len > 0 && !x->dir_done[dir] && !x->st[dir].closed) {
+        if ((pkt->payload_len > 0 || pkt->payload_lost > 0) && !x->dir_done[dir] &&
+            !x->st[dir].closed) {
             struct sink_arg sa = { e, x, dir, server_port };
             if (pkt->truncated)
                 e->truncated++;
@@ -497,6 +544,11 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
             uint32_t seq = (fl & TA_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
             ta_stream_segment(&x->st[dir], e->bufs, seq, pkt->payload, pkt->payload_len,
                               engine_sink, &sa);
+            /* Bytes the snap length cut off never arrive: a plaintext dialogue steps over them
+             * and goes on at the next segment; TLS waits, as at any hole. */
+            if (pkt->payload_lost > 0 && !x->dir_done[dir])
+                ta_stream_skip(&x->st[dir], e->bufs, seq + pkt->payload_len, pkt->payload_lost,
+                               engine_gap, &sa);
             flow_after_data(e, f, x, dir, server_port);
         }
     }

@@ -397,3 +397,21 @@ int ta_stream_redeliver(struct ta_stream *s, struct ta_bufpool *bp, ta_stream_si
         return TA_OK;
     return stream_deliver(s, bp, sink, arg);
 }
+
+bool ta_stream_skip(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq, uint32_t lost,
+                    ta_stream_gap_fn fn, void *arg)
+{
+    const uint8_t *held = NULL;
+
+    if (s->closed || !s->started || s->nholes || lost == 0 || s->next_seq + s->held != seq)
+        return false;
+    if (s->held)
+        held = pool_ptr(bp, s->buf);
+    if (!fn(arg, held, s->held, lost))
+        return false;
+    s->total += s->held + lost;
+    s->next_seq = seq + lost;
+    stream_drop_buf(s, bp);
+    s->gap = true;
+    return true;
+}

@@ -35,6 +35,7 @@ struct ta_pkt {
     uint32_t l3_len;           /* bytes from l3 to the end of the captured data, clipped to IP total length */
     const uint8_t *payload;    /* transport payload (TCP/UDP), may be NULL when payload_len == 0 */
     uint32_t payload_len;      /* payload bytes actually captured */
+    uint32_t payload_lost;     /* TCP: payload bytes the lengths claim beyond the captured ones */
     struct ta_encap enc;       /* encapsulation context; addresses and ports are the innermost */
     uint8_t tun_depth;         /* tunnels removed (at most TA_DECODE_MAX_TUNNELS) */
     uint8_t tun_failed;        /* enum ta_tunnel whose header or payload could not be decoded */

@@ -66,6 +66,15 @@ struct ta_dissector {
      *  TA_MALFORMED this direction is not what we thought; anomaly recorded in ctx->hs */
     int (*feed)(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, size_t len,
                 size_t *consumed);
+    /* Bytes of direction dir were lost for good (the snap length cut the segment that carried
+     * them): partial[0..len) is what the dissector was fed and left unconsumed before them, lost
+     * is how many followed. Returns TA_NEED_MORE to decline (the engine then keeps the bytes and
+     * waits, as at any hole), or, having stepped over them (the next bytes fed come after the
+     * lost ones), TA_OK, TA_HANDOFF (those bytes are TLS) or TA_DONE. NULL declines: TLS does,
+     * since a record cannot be resumed in the middle; the plaintext dialogues resume at the next
+     * line. */
+    int (*gap)(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *partial, size_t len,
+               uint32_t lost);
     /* The flow ends (FIN/RST, idle timeout, eviction, end of input): settle what is pending,
      * e.g. mark a cut-short hello. May be NULL. */
     void (*finish)(struct ta_ctx *ctx);

@@ -69,6 +69,19 @@ int ta_stream_segment(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq,
  * - ta_stream_set_isn is ignored once bytes were consumed or held (late or repeated SYN).
  * - ta_stream_release drops held bytes (setting gap if there were any) and returns the buffer. */
 
+/* Offered the bytes a stream holds (the sink left them: the head of a unit that a lost run of
+ * bytes cut) and the count lost; returns true to let the stream step over them. */
+typedef bool (*ta_stream_gap_fn)(void *arg, const uint8_t *held, size_t len, uint32_t lost);
+
+/* The lost bytes at seq were on the wire but not captured (the snap length cut the segment that
+ * carried them): they will never arrive. When they directly follow every byte the stream has
+ * (delivered or held in order, nothing out of order), fn is offered the held bytes; if it
+ * accepts, the stream forgets them, steps over the lost bytes (the next segment is in order
+ * again) and sets gap. Otherwise, or on a closed stream, nothing changes: the stream waits, as
+ * at any hole. Returns whether it stepped over. */
+bool ta_stream_skip(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq, uint32_t lost,
+                    ta_stream_gap_fn fn, void *arg);
+
 /* Hand the held contiguous bytes to sink again (e.g. after a STARTTLS hand-off in the other
  * direction changed what the sink accepts). Returns as ta_stream_segment; TA_OK when nothing
  * is held or the stream is closed. */
