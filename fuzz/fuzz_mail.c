@@ -3,9 +3,12 @@
  * of one flow the way the engine's stream sink feeds them, STARTTLS hand-off to TLS included.
  *
  * Input: byte 0 picks the dissector (SMTP..GENERIC, modulo), bytes 1-2 the server port; then
- * chunks, each a 2-byte header (bit 15: direction, 1 = server to client; low 15 bits: length)
- * and its bytes. Every probe is also run on the first bytes of each direction. Unconsumed bytes
- * are given back with the next chunk, up to 32 KiB per direction (the engine's cap). */
+ * chunks, each a 2-byte header (bit 15: direction, 1 = server to client; bit 14: a loss follows
+ * the chunk, as after a segment a snap length cut, of 1 + the next byte's value; low 14 bits:
+ * length) and its bytes. Every probe is also run on the first bytes of each direction.
+ * Unconsumed bytes are given back with the next chunk, up to 32 KiB per direction (the engine's
+ * cap). A loss is offered to the owner's .gap with those bytes, as the engine's stream does;
+ * declined, nothing more of that direction is delivered. */
 #include <stdint.h>
 #include <string.h>
 
@@ -22,6 +25,7 @@ struct fuzz_dir {
     int done;
     int probed;
     int handoffs;
+    int stuck;
 };
 
 static struct ta_ctx fuzz_ctx;
@@ -60,6 +64,31 @@ static void fuzz_deliver(enum ta_dir d)
     fd->held -= off;
 }
 
+/* Bytes of direction d lost after those held, handled as the engine's stream gap callback. */
+static void fuzz_gap(enum ta_dir d, uint32_t lost)
+{
+    struct fuzz_dir *fd = &fuzz_dirs[d];
+    uint8_t owner = fuzz_ctx.owner[d];
+    int rc;
+
+    if (fd->done || fd->stuck)
+        return;
+    if (owner == TA_DIS_NONE || owner >= TA_DIS_COUNT)
+        __builtin_trap();
+    rc = ta_dissectors[owner]->gap ? ta_dissectors[owner]->gap(&fuzz_ctx, d, fd->buf, fd->held,
+                                                               lost)
+                                   : TA_NEED_MORE;
+    if (rc == TA_NEED_MORE) {
+        fd->stuck = 1;
+        return;
+    }
+    fd->held = 0;
+    if (rc == TA_HANDOFF && owner != TA_DIS_TLS && fd->handoffs++ < 2)
+        ta_tls_takeover(&fuzz_ctx, d);
+    else if (rc != TA_OK)
+        fd->done = 1;
+}
+
 /* Run every registered probe on the first bytes of a direction (pure functions). */
 static void fuzz_probe_all(enum ta_dir d, const uint8_t *p, size_t n, uint16_t port)
 {
@@ -87,12 +116,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_ctx.owner[0] = fuzz_ctx.owner[1] = (uint8_t)dis->id;
     while (size >= 2) {
         enum ta_dir d = (data[0] & 0x80) ? TA_DIR_S2C : TA_DIR_C2S;
-        size_t len = (size_t)(data[0] & 0x7f) << 8 | data[1];
+        int cut = data[0] & 0x40;
+        size_t len = (size_t)(data[0] & 0x3f) << 8 | data[1];
         struct fuzz_dir *fd = &fuzz_dirs[d];
         data += 2;
         size -= 2;
         if (len > size)
             len = size;
+        if (fd->stuck) {
+            data += len;
+            size -= len;
+            continue;
+        }
         if (!fd->probed) {
             fuzz_probe_all(d, data, len, port);
             fd->probed = 1;
@@ -104,6 +139,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += len;
         size -= len;
         fuzz_deliver(d);
+        if (cut && size > 0) {
+            fuzz_gap(d, 1u + data[0]);
+            data++;
+            size--;
+        }
         /* After a hand-off in one direction, the other may now be read differently. */
         fuzz_deliver(d == TA_DIR_C2S ? TA_DIR_S2C : TA_DIR_C2S);
     }

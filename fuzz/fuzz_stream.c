@@ -2,7 +2,7 @@
  * byte program. Two streams share one small buffer pool, so one stream can starve the other.
  *
  * Header: u8 pool buffers (1 + b % 3), u8 buffer size (64 << (b % 5)), u32 ISN.
- * Then ops, each one byte (op = b % 6) and its operands:
+ * Then ops, each one byte (op = b % 7) and its operands:
  *   0 segment   u8 stream, u16 offset from ISN + 1, u8 length (x 1..4 by the stream byte's
  *               high bits): payload is the pattern byte of each stream offset, so the sink can
  *               check that what it receives is exactly the stream, in order;
@@ -10,7 +10,10 @@
  *   2 policy    u8: how the sink consumes (all, none, half, all but 7, stop with a code);
  *   3 redeliver u8 stream;
  *   4 reset     u8 stream: release and init (held bytes dropped), new ISN u32;
- *   5 late SYN  u8 stream, u32 ISN (ignored once bytes were consumed or held).
+ *   5 late SYN  u8 stream, u32 ISN (ignored once bytes were consumed or held);
+ *   6 skip      u8 stream (bit 1: the callback accepts; bit 2: the loss is not where the stream
+ *               ends), u8 lost - 1: bytes a snap length cut off; the callback checks that the
+ *               held bytes it is offered are the stream's.
  * Invariants checked after every op: the stream's held bytes within the buffer size, holes
  * within their cap, every delivery in order and never longer than the buffer size, the pool
  * never lends more buffers than it has, and all come back when both streams are released. */
@@ -84,6 +87,24 @@ static void fuzz_segment(struct ta_stream *s, struct ta_bufpool *bp, struct fuzz
     (void)ta_stream_segment(s, bp, fs->isn + 1u + off, seg, len, fuzz_consume, fs);
 }
 
+/* Gap callback: what is offered must be the held stream bytes, starting where the sink is. */
+struct fuzz_gap {
+    struct fuzz_sink *fs;
+    int accept;
+};
+
+static bool fuzz_gapcb(void *arg, const uint8_t *held, size_t len, uint32_t lost)
+{
+    struct fuzz_gap *g = arg;
+
+    if (lost == 0 || len > g->fs->bufsize || (len && !held))
+        __builtin_trap();
+    for (size_t i = 0; g->fs->oracle && i < len; i++)
+        if (held[i] != fuzz_pattern((uint32_t)(g->fs->delivered + i)))
+            __builtin_trap();
+    return g->accept;
+}
+
 static void fuzz_check(const struct ta_stream *s, const struct ta_bufpool *bp, uint32_t count)
 {
     if (s->held > ta_bufpool_bufsize(bp) || s->nholes > TA_STREAM_MAX_HOLES ||
@@ -111,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ta_stream_set_isn(&st[i], fs[i].isn);
     }
     while (p < end) {
-        uint8_t op = fuzz_u8(&p, end) % 6u, sb = fuzz_u8(&p, end);
+        uint8_t op = fuzz_u8(&p, end) % 7u, sb = fuzz_u8(&p, end);
         int k = sb & 1;
         struct fuzz_sink *f = &fs[k];
         if (op == 0 || op == 1) {
@@ -130,6 +151,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             f->isn = fuzz_u32(&p, end);
             f->delivered = 0;
             ta_stream_set_isn(&st[k], f->isn);
+        } else if (op == 6) {
+            struct fuzz_gap g = { f, (sb >> 1) & 1 };
+            uint32_t lost = 1u + fuzz_u8(&p, end), held = st[k].held, total = st[k].total;
+            uint32_t seq = st[k].next_seq + held + ((sb & 4) ? (uint32_t)fuzz_u8(&p, end) : 0u);
+            bool skipped = ta_stream_skip(&st[k], bp, seq, lost, fuzz_gapcb, &g);
+            if (skipped && (st[k].total != total + held + lost || st[k].held || !st[k].gap))
+                __builtin_trap();
+            if (skipped)
+                f->delivered += held + lost;
         } else {
             uint32_t isn = fuzz_u32(&p, end);
             /* A late SYN is ignored only once bytes were consumed or held; before that the
