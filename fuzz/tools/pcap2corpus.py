@@ -119,8 +119,8 @@ def mail_seed(linktype, frames):
         if client is None or not payload:
             continue
         s2c = (src, sport) != client
-        for i in range(0, len(payload), 0x7FFF):
-            chunk = payload[i:i + 0x7FFF]
+        for i in range(0, len(payload), 0x3FFF):  # bit 14 of the header marks a loss
+            chunk = payload[i:i + 0x3FFF]
             out += struct.pack(">H", (0x8000 if s2c else 0) | len(chunk)) + chunk
     if kind is None or not out:
         return None
