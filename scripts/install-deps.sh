@@ -13,7 +13,7 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO de
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config git ca-certificates \
-    libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl \
+    libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl zlib1g-dev gzip \
     libpq-dev postgresql postgresql-client \
     clang libclang-rt-14-dev \
     tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \

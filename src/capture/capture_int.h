@@ -141,6 +141,10 @@ int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dl
 /* Open a capture file ("-" is stdin) with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio
  * buffer; buf must outlive pcap_close. NULL with libpcap's or errno's message in pe. */
 pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe);
+/* gz_file.c: does path begin with the gzip magic; and path opened as a stream of its
+ * decompressed bytes (NULL with a message in pe, PCAP_ERRBUF_SIZE). */
+bool ta__gz_is(const char *path);
+FILE *ta__gz_fopen(const char *path, char *pe);
 /* The same for a reader: NULL with a message naming the file in errbuf (TA_ERRBUF_SIZE). */
 pcap_t *ta__capture_open_named(const char *path, char *buf, char *errbuf);
 /* One reader thread's share of a total, never below floor (0 stays 0: "the default"): how the

@@ -105,7 +105,8 @@ int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dl
 }
 
 /* See capture_int.h. Why the buffer: libpcap reads each record through fread, and with glibc's
- * default 4 KiB buffer a 2 GB file costs half a million read(2) calls. */
+ * default 4 KiB buffer a 2 GB file costs half a million read(2) calls. A gzip-compressed file is
+ * read through zlib (gz_file.c). */
 pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe)
 {
     FILE *f;
@@ -113,7 +114,13 @@ pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe)
 
     if (strcmp(path, "-") == 0)
         return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    f = fopen(path, "rb");
+    if (ta__gz_is(path)) {
+        f = ta__gz_fopen(path, pe);
+        if (!f)
+            return NULL;
+    } else {
+        f = fopen(path, "rb");
+    }
     if (!f) {
         snprintf(pe, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
         return NULL;
