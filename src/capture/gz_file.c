@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -21,14 +22,16 @@ struct gz_cookie {
     char path[256];
 };
 
-/* Does the file at path begin with the gzip magic bytes (RFC 1952 2.3.1)? */
+/* Does the file at path begin with the gzip magic bytes (RFC 1952 2.3.1)? Only a regular file
+ * is looked at: reading the first bytes of a FIFO would take them from the capture. */
 bool ta__gz_is(const char *path)
 {
     unsigned char m[2];
-    FILE *f = fopen(path, "rb");
+    struct stat sb;
+    FILE *f;
     bool gz = false;
 
-    if (!f)
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
         return false;
     gz = fread(m, 1, sizeof(m), f) == sizeof(m) && m[0] == 0x1f && m[1] == 0x8b;
     fclose(f);
