@@ -5,7 +5,9 @@
 #     give, with one engine and with --workers 2;
 #  2. damage: a gzip stream cut short, one whose data is corrupt, a gzip of something that is not
 #     a capture: a clear error naming the file, exit 1, and the rows read before kept;
-#  3. progress on a terminal counts the compressed bytes against the file's size.
+#  3. progress on a terminal counts the compressed bytes against the file's size;
+#  4. a folder of rotated captures given as a shell glob (arguments after the options are files,
+#     as many as the command line holds: 300 here, past the former cap of 256), in order.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -40,7 +42,8 @@ assert_eq "$(sql "$dz" "SELECT sum(packets), sum(bytes), min(clean) FROM runs")"
     "$(sql "$dp" "SELECT sum(packets), sum(bytes), min(clean) FROM runs")" \
     "gzipped captures: the same packets and bytes, clean"
 assert_eq "$(query "$dz" legacy | csv_cols client_ip,versions,handshakes)" \
-    "$(query "$dp" legacy | csv_cols client_ip,versions,handshakes)" "gzipped captures: the same legacy list"
+    "$(query "$dp" legacy | csv_cols client_ip,versions,handshakes)" \
+    "gzipped captures: the same legacy list"
 dw=$(fresh_db workers)
 "$TA_BIN" capture -q --workers 2 --db "$dw" "${packed[@]}" -r "$IT_TMP/o365.pcapng.gz" ||
     fail "gzipped capture with --workers 2 exited $?"
@@ -93,12 +96,29 @@ if command -v script >/dev/null; then
     assert_ge "$(wc -l <"$IT_TMP/progress.txt")" 2 "progress redrawn at least twice"
     total=$(awk -v s="$size" 'BEGIN { if (s < 1048576) printf "%.1f KiB", s / 1024;
                                       else printf "%.1f MiB", s / 1048576 }')
-    assert_eq "$(grep -Evc "^read [0-9.]+ (B|KiB|MiB) of $total \([0-9]+%\)" "$IT_TMP/progress.txt")" 0 \
+    re="^read [0-9.]+ (B|KiB|MiB) of $total \([0-9]+%\)"
+    assert_eq "$(grep -Evc "$re" "$IT_TMP/progress.txt")" 0 \
         "progress counts compressed bytes of the compressed size ($total)"
     pct=$(tail -1 "$IT_TMP/progress.txt" | sed -n 's/.*(\([0-9]*\)%).*/\1/p')
     assert_ge "${pct:-0}" 50 "progress reaches the end of the compressed file (last: ${pct:-none}%)"
 else
     echo "SKIPPED (loudly): progress needs script(1) (util-linux)"
 fi
+
+# --- 4. a glob of rotated files -----------------------------------------------------------------
+mkdir -p "$IT_TMP/rotated"
+for i in $(seq -w 1 300); do
+    cp "$IT_TMP/$( [ $((10#$i % 2)) -eq 0 ] && echo tls10 || echo tls12).pcap.gz" \
+        "$IT_TMP/rotated/capture-$i.pcap.gz"
+done
+dg=$(fresh_db glob)
+"$TA_BIN" capture -q --db "$dg" -r "$IT_TMP"/rotated/*.pcap.gz || fail "capture of a glob exited $?"
+assert_eq "$(sql "$dg" "SELECT count(*), count(DISTINCT client_port) FROM handshakes")" "300|2" \
+    "a glob of 300 rotated files: every file read (each holds one handshake)"
+assert_eq "$(sql "$dg" "SELECT version FROM handshakes ORDER BY id LIMIT 4")" \
+    "$(printf '771\n769\n771\n769')" "... in the order given"
+out=$("$TA_BIN" capture --db "$(fresh_db mixed)" -i lo "$IT_TMP/rotated/capture-001.pcap.gz" 2>&1)
+assert_eq "$?" 2 "-i and capture files together: a usage error"
+assert_in "$out" "cannot be mixed" "... that says so"
 
 it_done

@@ -20,7 +20,6 @@
 #include "tlsaudit/store.h"
 #include "tlsaudit/writer.h"
 
-#define TA_MAX_FILES 256
 #define TA_MAX_WORKERS 16
 #define TA_STATS_INTERVAL_S 5         /* run row update (counters, drops) during live runs */
 #define TA_CONFIG_MAX_KEYS 128        /* long options the table may have (config.c) */
@@ -47,7 +46,7 @@ struct ta__config {
 
 struct ta__capture_opts {
     const char *db;
-    const char *files[TA_MAX_FILES];
+    const char **files;               /* -r FILE and the file arguments, in order (owned) */
     int nfiles;
     const char *iface;
     const char *filter;

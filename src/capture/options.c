@@ -14,11 +14,12 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: tlsaudit capture --db FILE (-r FILE [-r FILE ...] | -i IFACE) [options]\n"
+        "usage: tlsaudit capture --db FILE (-r FILE [FILE ...] | -i IFACE) [options]\n"
         "  --config FILE      read options from FILE first (key = value lines, every long\n"
         "                     option below by its name); the command line wins\n"
         "  --db FILE          SQLite database to write (created if absent)\n"
-        "  -r, --read FILE    read a pcap or pcapng file (repeatable, read in order)\n"
+        "  -r, --read FILE    read a pcap or pcapng file, gzipped or not (repeatable, read in\n"
+        "                     order); the arguments after the options are files too\n"
         "  -i, --interface IFACE  capture live on IFACE (promiscuous)\n"
         "  --workers N        live capture threads, 1 to %d (default 1): N capture handles in\n"
         "                     one PACKET_FANOUT group, flows spread by hash; with -r, one\n"
@@ -49,6 +50,11 @@ static void usage(FILE *out)
 /* Check the options that depend on each other. Returns 0, or 2 on a usage error. */
 static int check_opts(const struct ta__capture_opts *o)
 {
+    if (o->nfiles && o->iface) {
+        fprintf(stderr, "tlsaudit capture: -i IFACE and capture files (-r FILE or arguments) "
+                "cannot be mixed\n");
+        return 2;
+    }
     if (!o->db || (o->nfiles == 0) == (o->iface == NULL)) {
         fprintf(stderr, "tlsaudit capture: need --db and either -r FILE or -i IFACE\n");
         usage(stderr);
@@ -126,13 +132,7 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
     while ((ch = getopt_long(argc, argv, TA__CAPTURE_SHORTS, longs, NULL)) != -1) {
         switch (ch) {
         case O_DB: o->db = optarg; break;
-        case 'r':
-            if (o->nfiles >= TA_MAX_FILES) {
-                fprintf(stderr, "tlsaudit capture: at most %d files\n", TA_MAX_FILES);
-                return 2;
-            }
-            o->files[o->nfiles++] = optarg;
-            break;
+        case 'r': o->files[o->nfiles++] = optarg; break;
         case 'i': o->iface = optarg; break;
         case 'f': o->filter = optarg; break;
         case 's': o->snaplen = atoi(optarg); break;
@@ -199,10 +199,8 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "tlsaudit capture: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    while (optind < argc)   /* files after the options, as a shell glob gives them */
+        o->files[o->nfiles++] = argv[optind++];
     return check_opts(o);
 }
 
@@ -241,7 +239,9 @@ static int parse_merged(const struct ta__config *cfg, int argc, char **argv,
     char **all = calloc((size_t)(argc + cfg->argc + 1), sizeof(*all));
     int n = 0;
 
-    if (!all) {
+    o->files = calloc((size_t)(argc + cfg->argc + 1), sizeof(*o->files)); /* one per argument */
+    if (!all || !o->files) {
+        free(all);
         fprintf(stderr, "tlsaudit capture: out of memory\n");
         return 2;
     }
@@ -295,4 +295,7 @@ void ta__capture_opts_free(struct ta__capture_opts *o)
     ta__config_free(&o->cfg);
     free(o->argv_all);
     o->argv_all = NULL;
+    free(o->files);
+    o->files = NULL;
+    o->nfiles = 0;
 }
