@@ -51,20 +51,28 @@ static int drop_privileges(const char *user, const char *db, char *errbuf)
     return TA_OK;
 }
 
-/* Join the sources into the run's description. */
+/* Join the sources into the run's description. Names that do not fit (a glob of many files)
+ * are not cut: the list ends with how many files there were in all. */
 static void describe_sources(const struct ta__capture_opts *o, char *buf, size_t len)
 {
+    char more[48];
     size_t off = 0;
+
     buf[0] = '\0';
     if (o->iface) {
         snprintf(buf, len, "live:%s", o->iface);
         return;
     }
-    for (int i = 0; i < o->nfiles && off < len; i++) {
-        int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", o->files[i]);
-        if (n < 0)
-            break;
-        off += (size_t)n;
+    snprintf(more, sizeof(more), ",... (%d files)", o->nfiles);
+    for (int i = 0; i < o->nfiles; i++) {
+        size_t need = strlen(o->files[i]) + (i ? 1 : 0);
+        size_t tail = i + 1 < o->nfiles ? strlen(more) : 0;
+        if (i > 0 && off + need + tail >= len) {
+            snprintf(buf + off, len - off, "%s", more);
+            return;
+        }
+        snprintf(buf + off, len - off, "%s%s", i ? "," : "", o->files[i]);
+        off = strlen(buf);
     }
 }
 
