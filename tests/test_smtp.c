@@ -202,6 +202,31 @@ static void test_smtp_implicit_tls(void)
     CHECK_STR(o.mail.greeting_host, "v02.example.org");
 }
 
+/* Only the server's direction was captured (asymmetric routing, a span of one direction): its
+ * ServerHello where a reply line was due is the upgrade, at the exact byte. A line that merely
+ * begins with 0x16 and is no hello stays text. */
+static const struct seg smtp_server_only[] = {
+    Sv("220 mx.example.com ESMTP\r\n"),
+    Sv("250-mx.example.com\r\n250-STARTTLS\r\n250 8BITMIME\r\n"),
+    Sv("220 2.0.0 Ready to start TLS\r\n" SH),
+};
+static const struct seg smtp_server_0x16[] = {
+    Sv("220 mx.example.com ESMTP\r\n"),
+    Sv("\x16\x03\x01 is not a hello\r\n250 ok\r\n"),
+};
+
+static void test_smtp_server_only(void)
+{
+    struct outcome o;
+    RUN(smtp_server_only, 587, &o);
+    check_handoff(TA_DIR_S2C);
+    CHECK(o.starttls && o.mail.starttls_accepted && !o.mail.starttls_sent);
+    CHECK_STR(o.mail.greeting_host, "mx.example.com");
+    RUN(smtp_server_0x16, 25, &o);
+    CHECK(S.handoff[TA_DIR_S2C] == NONE);
+    CHECK(!o.starttls && !o.mail.starttls_accepted);
+    CHECK_INT(S.pos[TA_DIR_S2C], S.len[TA_DIR_S2C]);
+}
 
 int main(void)
 {
@@ -213,6 +238,7 @@ int main(void)
     test_smtp_auth();
     test_smtp_bdat();
     test_smtp_long_lines();
+    test_smtp_server_only();
     test_smtp_implicit_tls();
     return CHECK_DONE();
 }

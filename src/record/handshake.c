@@ -124,7 +124,7 @@ static const char *other_app_by_port(uint16_t port)
     case 21: return "ftp";
     case 143: return "imap";
     case 110: return "pop3";
-    case 25: return "smtp";
+    case 25: case 587: return "smtp";
     default: return "other";
     }
 }

@@ -1,0 +1,65 @@
+#!/bin/bash
+# it_one_way.sh - captures that hold one direction of each connection only: a span port fed one
+# direction of a link, or asymmetric routing that sends the answers another way. Every bundled
+# capture (real openssl, swaks and Python traffic) is split by tshark into what the clients sent
+# and what the servers sent, and each half is read alone:
+#  - the clients' half gives every ClientHello's offered version, behind STARTTLS too;
+#  - the servers' half gives every negotiated version, behind STARTTLS too: a server that answers
+#    in TLS where a reply line was due has accepted an upgrade whose command was not seen;
+# each as the whole captures give them, so a TLS 1.0 client is found from either half.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+command -v tshark >/dev/null || skip "tshark not installed"
+
+whole=() cside=() sside=()
+for f in "$TA_PCAPS"/*.pcap; do
+    b=$(basename "$f" .pcap)
+    # The clients: the senders of SYNs without ACK (every bundled TCP connection starts with one).
+    filt=$(tshark -r "$f" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' \
+        -T fields -e ip.src -e ipv6.src -e tcp.srcport 2>/dev/null |
+        awk -F'\t' '{ a = $1 != "" ? "ip.src == " $1 : "ipv6.src == " $2;
+                      printf "%s(%s && tcp.srcport == %s)", n++ ? " || " : "", a, $3 }')
+    [ -n "$filt" ] || continue
+    tshark -r "$f" -Y "tcp && ($filt)" -w "$IT_TMP/c-$b.pcap" 2>/dev/null || die "tshark -w failed"
+    tshark -r "$f" -Y "tcp && !($filt)" -w "$IT_TMP/s-$b.pcap" 2>/dev/null || die "tshark -w failed"
+    whole+=(-r "$f") cside+=(-r "$IT_TMP/c-$b.pcap") sside+=(-r "$IT_TMP/s-$b.pcap")
+done
+assert_ge "${#whole[@]}" 40 "(the bundled captures are here: $((${#whole[@]} / 2)) with TCP)"
+
+dw=$(fresh_db whole)
+dc=$(fresh_db clients)
+ds=$(fresh_db servers)
+"$TA_BIN" capture -q --db "$dw" "${whole[@]}" || fail "whole captures: exit $?"
+"$TA_BIN" capture -q --db "$dc" "${cside[@]}" || fail "clients' half: exit $?"
+"$TA_BIN" capture -q --db "$ds" "${sside[@]}" || fail "servers' half: exit $?"
+
+# versions DB COLUMN: client_port and COLUMN of the rows where COLUMN is known (distinct: the
+# clients' half cannot tell a ClientHello answering a HelloRetryRequest from a new handshake, and
+# makes two rows of tls13-hrr.pcap's one).
+versions() { sql "$1" "SELECT DISTINCT client_port, $2 FROM handshakes WHERE $2 IS NOT NULL
+                       ORDER BY client_port"; }
+# upgrades DB: the handshakes behind a plaintext dialogue, with their application.
+upgrades() { sql "$1" "SELECT DISTINCT client_port, app FROM handshakes WHERE starttls = 1
+                       AND app IN ('smtp', 'imap', 'pop3', 'ftp') ORDER BY client_port"; }
+ref=$(upgrades "$dw")
+assert_ge "$(wc -l <<<"$ref")" 8 "(the whole captures have STARTTLS upgrades)"
+assert_eq "$(upgrades "$dc")" "$ref" "clients' half: every STARTTLS upgrade, with its application"
+assert_eq "$(upgrades "$ds")" "$ref" "servers' half: every STARTTLS upgrade, with its application"
+ref=$(versions "$dw" client_max_version)
+assert_ge "$(wc -l <<<"$ref")" 20 "(the whole captures have offered versions)"
+assert_eq "$(versions "$dc" client_max_version)" "$ref" \
+    "clients' half: every offered version, as the whole captures give it"
+ref=$(versions "$dw" version)
+assert_ge "$(wc -l <<<"$ref")" 20 "(the whole captures have negotiated versions)"
+assert_eq "$(versions "$ds" version)" "$ref" \
+    "servers' half: every negotiated version, as the whole captures give it"
+assert_eq "$(sql "$ds" "SELECT count(*) FROM mail_sessions WHERE starttls_accepted = 1")" \
+    "$(sql "$dw" "SELECT count(*) FROM mail_sessions WHERE starttls_accepted = 1")" \
+    "servers' half: each accepted upgrade is recorded as accepted"
+for d in "$dc" "$ds"; do
+    assert_in "$(query "$d" legacy --all | csv_cols client_ip,versions)" "TLS 1.0" \
+        "a TLS 1.0 client is listed from $(basename "$d" .db)' half alone"
+done
+
+it_done
