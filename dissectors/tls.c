@@ -30,13 +30,38 @@ static int tls_record_prefix(const uint8_t *data, size_t len, bool handshake_onl
     return b <= 4 ? TA_OK : TA_UNSUPPORTED;
 }
 
-/* .probe: a handshake record (0x16 0x03 0x00..0x04) or an SSLv2 hello. Pure. */
+/* A server whose first bytes are a plaintext alert record (level warning or fatal): it refused
+ * a ClientHello this capture does not hold (one of the server's direction only). */
+static int tls_server_alert(const uint8_t *data, size_t len)
+{
+    static const uint8_t head[] = { TLS_CT_ALERT, 3 };
+    struct ta_cur c = ta_cur_make(data, len);
+    uint8_t b, ver, level;
+    uint16_t rlen;
+
+    for (size_t i = 0; i < sizeof(head); i++)
+        if (!ta_cur_u8(&c, &b))
+            return TA_NEED_MORE;
+        else if (b != head[i])
+            return TA_UNSUPPORTED;
+    if (!ta_cur_u8(&c, &ver))
+        return TA_NEED_MORE;
+    if (ver > 4)
+        return TA_UNSUPPORTED;
+    if (!ta_cur_u16(&c, &rlen) || !ta_cur_u8(&c, &level))
+        return TA_NEED_MORE;
+    return rlen == 2 && (level == 1 || level == 2) ? TA_OK : TA_UNSUPPORTED;
+}
+
+/* .probe: a handshake record (0x16 0x03 0x00..0x04) or an SSLv2 hello; from the server, also a
+ * plaintext alert. Pure. */
 static int tls_probe(enum ta_dir dir, const uint8_t *data, size_t len, uint16_t server_port)
 {
     int rc = tls_record_prefix(data, len, true);
-    (void)dir;
     (void)server_port;
     if (rc != TA_UNSUPPORTED)
+        return rc;
+    if (dir == TA_DIR_S2C && (rc = tls_server_alert(data, len)) != TA_UNSUPPORTED)
         return rc;
     return ta__tls_sslv2_probe(data, len);
 }

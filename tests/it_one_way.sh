@@ -5,7 +5,8 @@
 # and what the servers sent, and each half is read alone:
 #  - the clients' half gives every ClientHello's offered version, behind STARTTLS too;
 #  - the servers' half gives every negotiated version, behind STARTTLS too: a server that answers
-#    in TLS where a reply line was due has accepted an upgrade whose command was not seen;
+#    in TLS where a reply line was due has accepted an upgrade whose command was not seen; and
+#    every refusal: a server whose first bytes are a plaintext alert refused a hello not seen;
 # each as the whole captures give them, so a TLS 1.0 client is found from either half.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -54,6 +55,14 @@ ref=$(versions "$dw" version)
 assert_ge "$(wc -l <<<"$ref")" 20 "(the whole captures have negotiated versions)"
 assert_eq "$(versions "$ds" version)" "$ref" \
     "servers' half: every negotiated version, as the whole captures give it"
+# A refusal: the server's fatal alert, its first bytes when its direction is all there is.
+refusals() { sql "$1" "SELECT client_port, alert_level, alert_desc, alert_dir FROM handshakes
+                       WHERE alert_desc IS NOT NULL ORDER BY client_port"; }
+ref=$(refusals "$dw")
+assert_ge "$(wc -l <<<"$ref")" 3 "(the whole captures have refused handshakes)"
+assert_eq "$(refusals "$ds")" "$ref" "servers' half: every refusal (the server's alert), as whole"
+assert_eq "$(sql "$ds" "SELECT count(*) FROM handshakes WHERE app = 'other'")" 0 \
+    "servers' half: no connection taken for an unknown protocol with a prelude"
 assert_eq "$(sql "$ds" "SELECT count(*) FROM mail_sessions WHERE starttls_accepted = 1")" \
     "$(sql "$dw" "SELECT count(*) FROM mail_sessions WHERE starttls_accepted = 1")" \
     "servers' half: each accepted upgrade is recorded as accepted"

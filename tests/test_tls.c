@@ -507,6 +507,25 @@ static void test_sslv2(void)
     }
 }
 
+/* The probe of a server's first bytes: a plaintext alert record (a refusal whose ClientHello
+ * the capture does not hold) is TLS; from the client, encrypted, or with another level, no. */
+static void test_server_alert_probe(void)
+{
+    static const uint8_t fatal[] = { 21, 3, 1, 0, 2, 2, 70 }, warn[] = { 21, 3, 3, 0, 2, 1, 0 };
+    static const uint8_t sealed[] = { 21, 3, 3, 0, 26, 0x9a, 0x11 };
+    static const uint8_t level3[] = { 21, 3, 3, 0, 2, 3, 70 }, v35[] = { 21, 3, 5, 0, 2, 2, 70 };
+
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, fatal, sizeof fatal, 443), TA_OK);
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, warn, sizeof warn, 443), TA_OK);
+    for (size_t n = 1; n < 6; n++)   /* type, version, length, level decide */
+        CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, fatal, n, 443), TA_NEED_MORE);
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, fatal, 6, 443), TA_OK);
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_C2S, fatal, sizeof fatal, 443), TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, sealed, sizeof sealed, 443), TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, level3, sizeof level3, 443), TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_tls.probe(TA_DIR_S2C, v35, sizeof v35, 443), TA_UNSUPPORTED);
+}
+
 /* Not TLS at all; the strict hello probe; a capped cipher list. */
 static void test_misc(void)
 {
@@ -570,6 +589,7 @@ int main(void)
     test_client_hello_splits();
     test_three_records();
     test_cut_hellos();
+    test_server_alert_probe();
     test_server_flight();
     test_corrupt_lengths();
     test_alerts();
