@@ -41,8 +41,9 @@ assert_eq "$(sessions "$dz")" "$ref" "gzipped captures: the rows of the plain on
 assert_eq "$(sql "$dz" "SELECT sum(packets), sum(bytes), min(clean) FROM runs")" \
     "$(sql "$dp" "SELECT sum(packets), sum(bytes), min(clean) FROM runs")" \
     "gzipped captures: the same packets and bytes, clean"
-assert_eq "$(query "$dz" legacy | csv_cols client_ip,versions,handshakes)" \
-    "$(query "$dp" legacy | csv_cols client_ip,versions,handshakes)" \
+legacy=$(query "$dp" legacy | csv_cols client_ip,versions,handshakes)
+assert_ge "$(wc -l <<<"$legacy")" 3 "(the plain captures have legacy clients toward Office 365)"
+assert_eq "$(query "$dz" legacy | csv_cols client_ip,versions,handshakes)" "$legacy" \
     "gzipped captures: the same legacy list"
 dw=$(fresh_db workers)
 "$TA_BIN" capture -q --workers 2 --db "$dw" "${packed[@]}" -r "$IT_TMP/o365.pcapng.gz" ||

@@ -117,8 +117,9 @@ for snap in 80 128; do
     assert_eq "$(sql "$cm" "SELECT $flags FROM mail_sessions ORDER BY client_port")" \
         "$(sql "$wm" "SELECT $flags FROM mail_sessions ORDER BY client_port")" \
         "cut at $snap: every session sends, accepts or refuses STARTTLS as the whole ones do"
-    assert_eq "$(query "$cm" legacy --all | csv_cols "$lcols")" \
-        "$(query "$wm" legacy --all | csv_cols "$lcols")" \
+    legacy=$(query "$wm" legacy --all | csv_cols "$lcols")
+    assert_in "$legacy" "TLS 1.0" "(the whole dialogues have a TLS 1.0 client)"
+    assert_eq "$(query "$cm" legacy --all | csv_cols "$lcols")" "$legacy" \
         "cut at $snap: the legacy clients behind STARTTLS, as the whole captures list them"
     assert_eq "$(python3 - "$cm" "$wm" <<'PY'
 import sqlite3, sys
