@@ -34,21 +34,16 @@ static int tls_record_prefix(const uint8_t *data, size_t len, bool handshake_onl
  * a ClientHello this capture does not hold (one of the server's direction only). */
 static int tls_server_alert(const uint8_t *data, size_t len)
 {
-    static const uint8_t head[] = { TLS_CT_ALERT, 3 };
     struct ta_cur c = ta_cur_make(data, len);
-    uint8_t b, ver, level;
+    uint8_t type, level;
     uint16_t rlen;
+    int rc;
 
-    for (size_t i = 0; i < sizeof(head); i++)
-        if (!ta_cur_u8(&c, &b))
-            return TA_NEED_MORE;
-        else if (b != head[i])
-            return TA_UNSUPPORTED;
-    if (!ta_cur_u8(&c, &ver))
-        return TA_NEED_MORE;
-    if (ver > 4)
+    if (ta_cur_peek8(&c, 0, &type) && type != TLS_CT_ALERT)
         return TA_UNSUPPORTED;
-    if (!ta_cur_u16(&c, &rlen) || !ta_cur_u8(&c, &level))
+    if ((rc = tls_record_prefix(data, len, false)) != TA_OK)
+        return rc;    /* type, then version 3.0 to 3.4 */
+    if (!ta_cur_skip(&c, 3) || !ta_cur_u16(&c, &rlen) || !ta_cur_u8(&c, &level))
         return TA_NEED_MORE;
     return rlen == 2 && (level == 1 || level == 2) ? TA_OK : TA_UNSUPPORTED;
 }

@@ -358,6 +358,22 @@ static uint8_t choose_dissector(const uint8_t *data, size_t len, enum ta_dir dir
     return TA_DIS_NONE;
 }
 
+/* Give both directions of the flow to dissector id. */
+static void ctx_own(struct ta_ctx *c, uint8_t id)
+{
+    ta_dissectors[id]->start(c);
+    c->owner[0] = c->owner[1] = id;
+}
+
+/* A text dissector's TA_HANDOFF: the rest of this direction is TLS's, and the other direction's
+ * held bytes are offered again (flow_after_data), since what it accepts may have changed. */
+static void dir_to_tls(struct sink_arg *sa)
+{
+    ta_tls_takeover(&sa->x->c, sa->dir);
+    sa->x->c.owner[sa->dir] = TA_DIS_TLS;
+    sa->x->kick = true;
+}
+
 /* Stream sink: give in-order bytes of one direction to the dissector that owns it. A text
  * dissector's TA_HANDOFF switches the direction to TLS at that exact byte and the rest of the
  * bytes go to TLS in the same call. Whatever a dissector rejects or no longer wants is consumed
@@ -379,8 +395,7 @@ static int engine_sink(void *arg, const uint8_t *data, size_t len, size_t *consu
             owner = choose_dissector(data + off, len - off, sa->dir, sa->server_port);
             if (owner == TA_DIS_NONE)
                 break; /* wait for more bytes */
-            ta_dissectors[owner]->start(c);
-            c->owner[0] = c->owner[1] = owner;
+            ctx_own(c, owner);
         }
         rc = ta_dissectors[owner]->feed(c, sa->dir, data + off, len - off, &used);
         if (used > len - off)
@@ -391,9 +406,7 @@ static int engine_sink(void *arg, const uint8_t *data, size_t len, size_t *consu
         } else if (rc == TA_RESTART && owner == TA_DIS_TLS) {
             record_next(sa->e, ta_flow_at(sa->e->flows, sa->x->flow), sa->x);
         } else if (rc == TA_HANDOFF && owner != TA_DIS_TLS && handoffs++ < 2) {
-            ta_tls_takeover(c, sa->dir);
-            c->owner[sa->dir] = TA_DIS_TLS;
-            sa->x->kick = true;
+            dir_to_tls(sa);
         } else {
             /* TA_DONE, TA_MALFORMED or anything else: this direction is finished. */
             sa->x->dir_done[sa->dir] = true;
@@ -433,8 +446,7 @@ static bool engine_gap(void *arg, const uint8_t *held, size_t len, uint32_t lost
         owner = choose_at_gap(held, len, sa->dir, sa->server_port);
         if (owner == TA_DIS_NONE)
             return false;
-        ta_dissectors[owner]->start(c);
-        c->owner[0] = c->owner[1] = owner;
+        ctx_own(c, owner);
     }
     if (!ta_dissectors[owner]->gap)
         return false;
@@ -442,9 +454,7 @@ static bool engine_gap(void *arg, const uint8_t *held, size_t len, uint32_t lost
     if (rc == TA_NEED_MORE)
         return false;
     if (rc == TA_HANDOFF && owner != TA_DIS_TLS) {
-        ta_tls_takeover(c, sa->dir);
-        c->owner[sa->dir] = TA_DIS_TLS;
-        sa->x->kick = true;
+        dir_to_tls(sa);
     } else if (rc != TA_OK) {
         sa->x->dir_done[sa->dir] = true;
     }
