@@ -4,7 +4,8 @@
 #  1. every bundled capture gzipped (real gzip), and one as pcapng, gives the rows the plain files
 #     give, with one engine and with --workers 2;
 #  2. damage: a gzip stream cut short, one whose data is corrupt, a gzip of something that is not
-#     a capture: a clear error naming the file, exit 1, and the rows read before kept;
+#     a capture: a clear error naming the file, exit 1, and the rows read before kept; a file
+#     name with an escape sequence is printed as text;
 #  3. progress on a terminal counts the compressed bytes against the file's size;
 #  4. a folder of rotated captures given as a shell glob (arguments after the options are files,
 #     as many as the command line holds: 300 here, past the former cap of 256), in order.
@@ -77,6 +78,18 @@ out=$("$TA_BIN" capture -q --db "$dk" -r "$TA_PCAPS/tls10.pcap" -r "$IT_TMP/corr
 assert_eq "$?" 1 "a corrupt gzip stream: exit 1"
 assert_in "$out" "not a valid gzip stream: $IT_TMP/corrupt.pcap.gz" "... named, and why"
 assert_eq "$(sql "$dk" "SELECT count(*) FROM handshakes")" 1 "... the file before it is kept"
+
+# A file name is printed as text, never as terminal controls: a corrupt gzip and a missing file
+# in a folder whose name holds an escape sequence (a capture folder copied from elsewhere).
+hostile="$IT_TMP/"$'rot\e[31m<b>'
+mkdir -p "$hostile"
+cp "$IT_TMP/corrupt.pcap.gz" "$hostile/c.pcap.gz"
+out=$("$TA_BIN" capture -q --db "$(fresh_db hostile)" -r "$hostile/c.pcap.gz" \
+    -r "$hostile/missing.pcap" 2>&1)
+assert_eq "$(grep -c $'\e' <<<"$out")" 0 "no escape byte of a file name reaches the terminal"
+assert_in "$out" 'not a valid gzip stream: '"$IT_TMP"'/rot\x1B[31m<b>/c.pcap.gz' \
+    "... the gzip error shows it as \\x1B"
+assert_in "$out" 'rot\x1B[31m<b>/c.pcap.gz: error reading dump file' "... and so does the capture's"
 
 printf 'not a capture at all\n' | gzip -c >"$IT_TMP/text.gz"
 out=$("$TA_BIN" capture -q --db "$(fresh_db text)" -r "$IT_TMP/text.gz" 2>&1)

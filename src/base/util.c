@@ -17,25 +17,41 @@ void ta_log_observe(void (*fn)(void *arg, const char *line), void *arg)
     log_observer_arg = arg;
 }
 
+/* See common.h. */
+void ta_print_err(const char *prefix, const char *msg)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char out[4 * TA_ERRBUF_SIZE + 2];
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 6 < sizeof(out); p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            out[n++] = '\\', out[n++] = 'x';
+            out[n++] = hex[*p >> 4], out[n++] = hex[*p & 15];
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    fprintf(stderr, "%s%s\n", prefix, out);
+}
+
 /* Write one log line to stderr with a level prefix. The line is formatted first and written
  * with one call, so lines from the capture workers and the writer thread never interleave. */
 void ta__log(int lvl, const char *fmt, ...)
 {
     static const char *const prefix[] = { "error", "warning", "info", "debug" };
-    char line[TA_ERRBUF_SIZE + 64];
+    char pre[32], line[TA_ERRBUF_SIZE + 64];
     va_list ap;
-    int n;
     if (lvl < 0 || lvl > TA_LOG_DEBUG)
         lvl = TA_LOG_DEBUG;
-    n = snprintf(line, sizeof(line), "tlsaudit: %s: ", prefix[lvl]);
-    if (n < 0)
-        return;
+    snprintf(pre, sizeof(pre), "tlsaudit: %s: ", prefix[lvl]);
     va_start(ap, fmt);
-    (void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    (void)vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s\n", line);
+    ta_print_err(pre, line);
     if (lvl == TA_LOG_ERROR && log_observer)
-        log_observer(log_observer_arg, line + n);
+        log_observer(log_observer_arg, line);
 }
 
 /* See common.h. */

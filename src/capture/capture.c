@@ -124,7 +124,7 @@ static int capture_setup(struct capture *c, char *errbuf)
         goto fail;
     return 0;
 fail:
-    fprintf(stderr, "tlsaudit capture: %s\n", errbuf[0] ? errbuf : "cannot start the run");
+    ta_print_err("tlsaudit capture: ", errbuf[0] ? errbuf : "cannot start the run");
     return 1;
 }
 
@@ -180,7 +180,7 @@ static int capture_end(struct capture *c, int status, char *errbuf)
     if (ta_store_run_needs_classify(c->store) &&
         (ta_o365_classify_run(ta_store_db(c->store), c->run_id, errbuf) != TA_OK ||
          ta_store_refresh(ta_store_db(c->store), errbuf) != TA_OK)) {
-        fprintf(stderr, "tlsaudit capture: Office 365 classification: %s\n", errbuf);
+        ta_print_err("tlsaudit capture: Office 365 classification: ", errbuf);
         status = 1;
     }
     TA_LOG(TA_LOG_INFO, "%llu flows evicted, %llu timed out", (unsigned long long)rs.flows_evicted,
@@ -213,7 +213,7 @@ int ta_capture_main(int argc, char **argv, const struct ta_capture_hooks *hooks)
     /* a connection string the sync would refuse (a password in it) is a usage error */
     if (rc == 0 && c.o.sync_to && hooks && hooks->check &&
         hooks->check(c.o.sync_to, errbuf) != 0) {
-        fprintf(stderr, "tlsaudit capture: --sync-to: %s\n", errbuf);
+        ta_print_err("tlsaudit capture: --sync-to: ", errbuf);
         rc = 2;
     }
     if (rc) {
@@ -230,12 +230,12 @@ int ta_capture_main(int argc, char **argv, const struct ta_capture_hooks *hooks)
         return 1;
     }
     if (ta__companion_start(&c.sync, hooks, &c.o, errbuf) != TA_OK) {
-        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
+        ta_print_err("tlsaudit capture: ", errbuf);
         status = 1;
     }
     rc = status ? TA_OK : c.src->run(c.src_state, errbuf);
     if (rc != TA_OK) {
-        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
+        ta_print_err("tlsaudit capture: ", errbuf);
         status = 1;
     }
     bool by_itself = !ta__capture_stopping();

@@ -270,7 +270,7 @@ int ta__capture_parse(int argc, char **argv, struct ta__capture_opts *o)
     o->cmd_argc = argc;
     o->cmd_argv = argv;
     if (cfg_path && ta__config_read(cfg_path, longs, &o->cfg, errbuf) != TA_OK) {
-        fprintf(stderr, "tlsaudit capture: %s\n", errbuf);
+        ta_print_err("tlsaudit capture: ", errbuf);
         return 2;
     }
     ta__config_given(argc, argv, longs, o->cmdline_keys);

@@ -34,6 +34,10 @@ void ta__log(int lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3))
  * the logging thread. Set it while no other thread logs. (capture keeps the last error.) */
 void ta_log_observe(void (*fn)(void *arg, const char *line), void *arg);
 #define TA_LOG(lvl, ...) do { if ((lvl) <= ta_log_level) ta__log((lvl), __VA_ARGS__); } while (0)
+/* prefix then msg and a newline on stderr in one write, with every control byte of msg written
+ * \xHH: a message that quotes a file name or a peer's text never drives the terminal. TA_LOG
+ * lines go through it too. */
+void ta_print_err(const char *prefix, const char *msg);
 
 /* Text name of a return code, for messages. */
 const char *ta_strerror(int rc);
