@@ -132,7 +132,8 @@ assert_eq "$(sql "$dg" "SELECT count(*), count(DISTINCT client_port) FROM handsh
 assert_eq "$(sql "$dg" "SELECT version FROM handshakes ORDER BY id LIMIT 4")" \
     "$(printf '771\n769\n771\n769')" "... in the order given"
 assert_eq "$(sql "$dg" "SELECT substr(source, 1, instr(source, ',') - 1),
-    source LIKE '%,... (300 files)', length(source) < 1024 FROM runs")" "$IT_TMP/rotated/capture-001.pcap.gz|1|1" \
+    source LIKE '%,... (300 files)', length(source) < 1024 FROM runs")" \
+    "$IT_TMP/rotated/capture-001.pcap.gz|1|1" \
     "... and the run's source names whole files, then how many there were"
 out=$("$TA_BIN" capture --db "$(fresh_db mixed)" -i lo "$IT_TMP/rotated/capture-001.pcap.gz" 2>&1)
 assert_eq "$?" 2 "-i and capture files together: a usage error"
