@@ -207,8 +207,9 @@ assert_eq "$out" "rc=0
 0" "report over the central store leaves nothing in TMPDIR"
 # A read that was killed leaves its copy behind; the next central read removes it, but never a
 # folder whose reader still holds its lock (flock(1) stands in for a live reader here), nor one
-# younger than a minute (its reader may not have locked it yet).
-sweep=$IT_TMP/sweep
+# younger than a minute (its reader may not have locked it yet). TMPDIR's name holds an escape
+# sequence: the message quotes it as text.
+sweep=$IT_TMP/$'sweep\e[31m'
 mkdir -p "$sweep/tlsaudit-central-dead01" "$sweep/tlsaudit-central-live01" \
          "$sweep/tlsaudit-central-young1" "$sweep/tlsaudit-central-other"
 for d in dead01 live01 young1; do echo copy >"$sweep/tlsaudit-central-$d/view.db"; done
@@ -225,6 +226,9 @@ assert_eq "$(cd "$sweep" && ls -A | sort | tr '\n' ' ')" \
           "a dead read's copy is removed; locked, young and foreign folders stay"
 assert_in "$out" "removed 1 work folder of central reads that did not end" \
           "the removal is said on stderr"
+assert_in "$out" "($IT_TMP/sweep\\x1B[31m/tlsaudit-central-*)" \
+          "... naming TMPDIR, ESC shown as \\x1B"
+assert_eq "$(tr -cd '\033' <<<"$out" | wc -c)" 0 "... and no raw ESC on stderr"
 # A sensor name with the characters of a PostgreSQL array literal and of SQL (quotes,
 # backslash, comma, braces): read alone and among the others, as its own file says.
 h=$(fresh_db hostile)

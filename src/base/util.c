@@ -18,7 +18,7 @@ void ta_log_observe(void (*fn)(void *arg, const char *line), void *arg)
 }
 
 /* See common.h. */
-void ta_print_err(const char *prefix, const char *msg)
+void ta_fprint_err(FILE *fp, const char *prefix, const char *msg)
 {
     static const char hex[] = "0123456789ABCDEF";
     char out[4 * TA_ERRBUF_SIZE + 2];
@@ -33,7 +33,24 @@ void ta_print_err(const char *prefix, const char *msg)
         }
     }
     out[n] = '\0';
-    fprintf(stderr, "%s%s\n", prefix, out);
+    fprintf(fp, "%s%s\n", prefix, out);
+}
+
+/* See common.h. */
+void ta_print_err(const char *prefix, const char *msg)
+{
+    ta_fprint_err(stderr, prefix, msg);
+}
+
+/* See common.h. The message is cut where the escaped line would be cut anyway. */
+void ta_fprint_errf(FILE *fp, const char *prefix, const char *fmt, ...)
+{
+    char msg[4 * TA_ERRBUF_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    ta_fprint_err(fp, prefix, msg);
 }
 
 /* Write one log line to stderr with a level prefix. The line is formatted first and written

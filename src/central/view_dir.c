@@ -82,8 +82,8 @@ int ta__view_dir_make(char *dir, size_t n, int *lockfd, char *errbuf)
     *lockfd = -1;
     int swept = sweep(tmp);
     if (swept > 0)
-        fprintf(stderr, "tlsaudit: removed %d work folder%s of central reads that did not end "
-                "(%s/" VIEW_PREFIX "*)\n", swept, swept == 1 ? "" : "s", tmp);
+        ta_fprint_errf(stderr, "tlsaudit: ", "removed %d work folder%s of central reads that did "
+                       "not end (%s/" VIEW_PREFIX "*)", swept, swept == 1 ? "" : "s", tmp);
     snprintf(dir, n, "%s/" VIEW_PREFIX "XXXXXX", tmp);
     if (!mkdtemp(dir)) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot make a work folder: %s", dir, strerror(errno));

@@ -77,7 +77,7 @@ static unsigned view_needs(int argc, char **argv, bool report)
 /* Run a query (report = false) or a report over the central store named by --db. */
 static int central_read(int argc, char **argv, bool report)
 {
-    const char *who = report ? "tlsaudit report" : "tlsaudit query";
+    const char *who = report ? "tlsaudit report: " : "tlsaudit query: ";
     char errbuf[TA_ERRBUF_SIZE], name[300], eq[310];
     int at = -1, sat = -1, rc;
     const char *db = find_opt(argc, argv, "--db", &at);
@@ -86,11 +86,11 @@ static int central_read(int argc, char **argv, bool report)
     struct ta_central_ask ask = { .sensor = sensor, .tables = view_needs(argc, argv, report) };
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args) {
-        fprintf(stderr, "%s: out of memory\n", who);
+        fprintf(stderr, "%sout of memory\n", who);
         return 2;
     }
     if (ta_central_view_open(db, &ask, &v, errbuf) != TA_OK) {
-        fprintf(stderr, "%s: %s\n", who, errbuf);
+        ta_print_err(who, errbuf);
         free(args);
         return 2;
     }

@@ -62,7 +62,7 @@ static int parse_args(int argc, char **argv, struct ep_opts *o)
         } else if (strcmp(a, "--format") == 0) {
             slot = &o->format;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "tlsaudit endpoints: unknown option %s\n", a);
+            ta_print_err("tlsaudit endpoints: unknown option ", a);
             return 2;
         } else if (!o->sub) {
             o->sub = a;
@@ -71,11 +71,11 @@ static int parse_args(int argc, char **argv, struct ep_opts *o)
             o->file = a;
             continue;
         } else {
-            fprintf(stderr, "tlsaudit endpoints: unexpected argument %s\n", a);
+            ta_print_err("tlsaudit endpoints: unexpected argument ", a);
             return 2;
         }
         if (++i >= argc) {
-            fprintf(stderr, "tlsaudit endpoints: %s needs a value\n", a);
+            ta_fprint_errf(stderr, "tlsaudit endpoints: ", "%s needs a value", a);
             return 2;
         }
         *slot = argv[i];
@@ -376,7 +376,7 @@ int ta_cmd_endpoints(int argc, char **argv)
         return 2;
     }
     if (show && stat(o.db, &sb) != 0) {   /* show never creates a database */
-        fprintf(stderr, "tlsaudit endpoints: %s: no such database\n", o.db);
+        ta_fprint_errf(stderr, "tlsaudit endpoints: ", "%s: no such database", o.db);
         return 1;
     }
     if (ta_store_open(o.db, &st, errbuf) != TA_OK) {

@@ -65,14 +65,18 @@ static int cursor_load(const char *path, struct export_cursor *c)
     char magic[64];
     FILE *fp = fopen(path, "r");
     c->hs = c->mail = 0;
-    if (!fp)
-        return errno == ENOENT ? 0 : (perror(path), -1);
+    if (!fp && errno == ENOENT)
+        return 0;
+    if (!fp) {
+        ta_fprint_errf(stderr, "", "%s: %s", path, strerror(errno));   /* perror's wording */
+        return -1;
+    }
     int ok = fgets(magic, sizeof magic, fp) && strncmp(magic, CURSOR_MAGIC, strlen(CURSOR_MAGIC)) == 0 &&
              fscanf(fp, " handshakes %lld mail_sessions %lld", &c->hs, &c->mail) == 2 &&
              c->hs >= 0 && c->mail >= 0;
     fclose(fp);
     if (!ok)
-        fprintf(stderr, "tlsaudit export: %s: not an export cursor file\n", path);
+        ta_fprint_errf(stderr, "tlsaudit export: ", "%s: not an export cursor file", path);
     return ok ? 0 : -1;
 }
 
@@ -112,11 +116,11 @@ static long export_batch(sqlite3 *db, sqlite3_stmt *s, ecs_row_fn row, long long
         n++;
     }
     if (rc != SQLITE_DONE) {
-        fprintf(stderr, "tlsaudit export: %s\n", sqlite3_errmsg(db));
+        ta_print_err("tlsaudit export: ", sqlite3_errmsg(db));
         return -1;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "tlsaudit export: writing the output: %s\n", strerror(errno));
+        ta_print_err("tlsaudit export: writing the output: ", strerror(errno));
         return -1;
     }
     *last = at;
@@ -136,8 +140,8 @@ static int export_pass(sqlite3 *db, sqlite3_stmt *hs, sqlite3_stmt *mail,
             if (n < 0)
                 return -1;
             if (n > 0 && o->cursor && cursor_save(o->cursor, c) != 0) {
-                fprintf(stderr, "tlsaudit export: %s: cannot write the cursor: %s\n", o->cursor,
-                        strerror(errno));
+                ta_fprint_errf(stderr, "tlsaudit export: ", "%s: cannot write the cursor: %s",
+                               o->cursor, strerror(errno));
                 return -1;
             }
         } while (n == EXPORT_BATCH && !export_stop);
@@ -159,7 +163,7 @@ static int export_parse(int argc, char **argv, struct export_opts *o)
         }
         if (!v || (strcmp(a, "--db") && strcmp(a, "--format") && strcmp(a, "--since") &&
                    strcmp(a, "--cursor") && strcmp(a, "--interval"))) {
-            fprintf(stderr, "tlsaudit export: unknown option or missing value: %s\n", a);
+            ta_print_err("tlsaudit export: unknown option or missing value: ", a);
             return 2;
         }
         i++;
@@ -172,7 +176,7 @@ static int export_parse(int argc, char **argv, struct export_opts *o)
         } else if (strcmp(a, "--since") == 0) {
             int date_only;
             if (ta_query_parse_time(v, &o->since_us, &date_only) != 0) {
-                fprintf(stderr, "tlsaudit export: --since: not a UTC date or time: %s\n", v);
+                ta_print_err("tlsaudit export: --since: not a UTC date or time: ", v);
                 return 2;
             }
         } else {
@@ -216,12 +220,12 @@ int ta_cmd_export(int argc, char **argv)
     if (o.cursor && cursor_load(o.cursor, &c) != 0)
         return 1;
     if (ta_store_open_ro(o.db, &db, err) != TA_OK) {
-        fprintf(stderr, "tlsaudit export: %s\n", err);
+        ta_print_err("tlsaudit export: ", err);
         return 1;
     }
     if (sqlite3_prepare_v2(db, ta__ecs_handshake_sql, -1, &hs, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, ta__ecs_mail_sql, -1, &mail, NULL) != SQLITE_OK) {
-        fprintf(stderr, "tlsaudit export: %s: %s\n", o.db, sqlite3_errmsg(db));
+        ta_fprint_errf(stderr, "tlsaudit export: ", "%s: %s", o.db, sqlite3_errmsg(db));
         rc = 1;
         goto out;
     }

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "tlsaudit: unknown command '%s'\n", argv[1]);
+    ta_fprint_errf(stderr, "tlsaudit: ", "unknown command '%s'", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -437,7 +437,7 @@ int ta_cmd_status(int argc, char **argv)
         } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             format = argv[++i];
         } else {
-            fprintf(stderr, "tlsaudit status: unexpected argument '%s'\n", argv[i]);
+            ta_fprint_errf(stderr, "tlsaudit status: ", "unexpected argument '%s'", argv[i]);
             usage(stderr);
             return 2;
         }
@@ -461,7 +461,7 @@ int ta_cmd_status(int argc, char **argv)
         return ST_DOWN;
     }
     if (find_run(db, &st) != SQLITE_OK) {
-        fprintf(stderr, "tlsaudit status: %s: %s\n", db_path, sqlite3_errmsg(db));
+        ta_fprint_errf(stderr, "tlsaudit status: ", "%s: %s", db_path, sqlite3_errmsg(db));
         sqlite3_close(db);
         return ST_DOWN;
     }

@@ -55,7 +55,7 @@ static int sync_parse(int argc, char **argv, struct sync_cmd_opts *o)
         }
         if (!v || (strcmp(a, "--db") && strcmp(a, "--to") && strcmp(a, "--sensor") &&
                    strcmp(a, "--interval") && strcmp(a, "--batch"))) {
-            fprintf(stderr, "tlsaudit sync: unknown option or missing value: %s\n", a);
+            ta_print_err("tlsaudit sync: unknown option or missing value: ", a);
             return 2;
         }
         i++;
@@ -94,7 +94,7 @@ static void sync_say(void *ctx, bool err, const char *line)
 {
     const struct sync_cmd_opts *o = ctx;
     if (err || !o->quiet)
-        fprintf(stderr, "tlsaudit sync: %s\n", line);
+        ta_print_err("tlsaudit sync: ", line);
 }
 
 /* See commands.h. */
@@ -110,11 +110,11 @@ int ta_cmd_sync(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     }
     if (stat(o.db, &sb) != 0) {
-        fprintf(stderr, "tlsaudit sync: %s: no such database\n", o.db);
+        ta_fprint_errf(stderr, "tlsaudit sync: ", "%s: no such database", o.db);
         return 1;
     }
     if (ta_store_open(o.db, &st, err) != TA_OK) {
-        fprintf(stderr, "tlsaudit sync: %s\n", err);
+        ta_print_err("tlsaudit sync: ", err);
         return 1;
     }
     signal(SIGINT, sync_on_signal);

@@ -294,7 +294,7 @@ sqlite3_stmt *ta__q_prepare(sqlite3 *db, const struct ta_qopts *o, const char *s
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         sqlite3_finalize(s);
         return NULL;
     }
@@ -333,8 +333,8 @@ int ta__q_fold_run(sqlite3 *db, const struct ta_qopts *o, const char *sql, const
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE && *err != SQLITE_MISUSE)
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
-                *err == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db,
+                       *err == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
     sqlite3_finalize(s);
     return rc;
 }
@@ -416,7 +416,7 @@ static int set_value(struct ta_qopts *o, const char *name, const char *v)
     }
     return 0;
 bad:
-    fprintf(o->err, "tlsaudit query: invalid %s value '%s'\n", name, v);
+    ta_fprint_errf(o->err, "tlsaudit query: ", "invalid %s value '%s'", name, v);
     return -1;
 }
 
@@ -459,7 +459,8 @@ static int parse_args(int argc, char **argv, struct ta_qopts *o, int r)
         else if (r == 3 && strcmp(a, "--offered-unused") == 0)
             o->offered_unused = true;
         else {
-            fprintf(o->err, "tlsaudit query %s: unknown option '%s'\n", report_names[r], a);
+            ta_fprint_errf(o->err, "tlsaudit query ", "%s: unknown option '%s'", report_names[r],
+                           a);
             return -1;
         }
     }
@@ -494,7 +495,7 @@ int ta__q_snapshot(sqlite3 *db, const struct ta_qopts *o, bool map)
     if (map)
         sqlite3_exec(db, "PRAGMA mmap_size = " TA_Q_MMAP_SIZE, NULL, NULL, NULL);
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         return -1;
     }
     return 0;
@@ -509,7 +510,7 @@ static int src_rows(const struct ta_query_source *src, const struct ta_qopts *o,
     bool mail = r == 0 || r == 2 || r == 3;
     if ((hs && src->rows(src->ctx, "handshakes", lo, hi, errbuf) != 0) ||
         (mail && src->rows(src->ctx, "mail_sessions", lo, hi, errbuf) != 0)) {
-        fprintf(o->err, "tlsaudit query: %s\n", errbuf);
+        ta_fprint_err(o->err, "tlsaudit query: ", errbuf);
         return -1;
     }
     return 0;
@@ -540,7 +541,7 @@ int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
         if (strcmp(argv[1], report_names[i]) == 0)
             r = (int)i;
     if (r < 0) {
-        fprintf(err, "tlsaudit query: unknown report '%s'\n", argv[1]);
+        ta_fprint_errf(err, "tlsaudit query: ", "unknown report '%s'", argv[1]);
         usage(err, -1);
         return TA_QUERY_EXIT_ERROR;
     }
@@ -555,7 +556,7 @@ int ta_query_main_src(int argc, char **argv, FILE *out, FILE *err,
     if (r == 1 && o.o365 < 0)
         o.o365 = 1;   /* the legacy report answers the Office 365 question unless told --all */
     if (ta_store_open_ro(src ? src->path : o.db, &db, errbuf) != TA_OK) {
-        fprintf(err, "tlsaudit query: %s\n", errbuf);
+        ta_fprint_err(err, "tlsaudit query: ", errbuf);
         return TA_QUERY_EXIT_ERROR;
     }
     if (((r == 1 || r == 2) && ta__q_route(db, &o, r) != 0) || (src && src_rows(src, &o, r))) {

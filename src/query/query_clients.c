@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "query_clients.h"
+#include "tlsaudit/common.h"
 
 /* A new key (o365, version) or text/len at the end of keys. NULL: out of memory. */
 static struct ta__q_ckey *key_new(struct ta__q_ckeys *keys, int o365, long long version,
@@ -186,7 +187,7 @@ int ta__q_clients_count(sqlite3 *db, const struct ta_qopts *o, struct ta__q_clie
                                " h.legacy, h.transport, h.id) ELSE 0 END ORDER BY h.client_ip");
     if (sqlite3_create_function(db, "ta_q_clients_fold", C_N, SQLITE_UTF8, &p, fold_fn, NULL,
                                 NULL) != SQLITE_OK) {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         return -1;
     }
     rc = ta__q_fold_run(db, o, sql, &p.err);
@@ -251,7 +252,7 @@ int ta__q_clients_transport_hs(sqlite3 *db, const struct ta_qopts *o,
     if (c->tr.n > 0)
         hs[most] = rest;
     if (rc != SQLITE_DONE)
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }

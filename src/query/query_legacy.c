@@ -332,8 +332,8 @@ static long collect(sqlite3 *db, const struct ta_qopts *o, struct lclient **out,
         }
     }
     if (rc != SQLITE_DONE)
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db,
-                rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db,
+                       rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
     sqlite3_finalize(s);
     *out = cl;
     if (rc != SQLITE_DONE) {
@@ -460,7 +460,7 @@ static long collect_folded(sqlite3 *db, const struct ta_qopts *o, struct lclient
                                 NULL) != SQLITE_OK ||
         sqlite3_create_function(db, "ta_q_legacy_new", 1, SQLITE_UTF8, &p, new_fn, NULL,
                                 NULL) != SQLITE_OK) {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         return -1;
     }
     rc = ta__q_fold_run(db, o, sql, &p.err);
@@ -501,7 +501,7 @@ long ta__q_legacy(sqlite3 *db, const struct ta_qopts *o)
     };
     if (sqlite3_prepare_v2(db, max_sql[o->src == TA_QSRC_INV][o->sensor != NULL], -1, &max_stmt,
                            NULL) != SQLITE_OK) {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         rc = -1;
     }
     if (max_stmt && o->sensor)

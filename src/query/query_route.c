@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "query_int.h"
+#include "tlsaudit/common.h"
 
 #define DAY_US (86400LL * 1000000LL)
 
@@ -91,8 +92,9 @@ int ta__q_route(sqlite3 *db, struct ta_qopts *o, int r)
         } else if (older) {
             o->src = TA_QSRC_ROLLUPS;
             snprintf(first, sizeof first, "%s", v);
-            fprintf(o->err, "tlsaudit query: %s: per-client data of the days before %s was "
-                    "pruned; clients are summed per day (an upper bound)\n", o->db, first);
+            ta_fprint_errf(o->err, "tlsaudit query: ", "%s: per-client data of the days before %s "
+                           "was pruned; clients are summed per day (an upper bound)", o->db,
+                           first);
         }
     }
     return 0;

@@ -89,7 +89,7 @@ static long emit(sqlite3 *db, const struct ta_qopts *o, sqlite3_stmt *s,
     if (ta_out_end(out) != 0 && rc == SQLITE_DONE)
         fprintf(o->err, "tlsaudit query: write error\n");
     if (rc != SQLITE_DONE) {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         n = -1;
     }
     free(a);

@@ -84,7 +84,7 @@ static int grouped(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, const 
         }
     }
     if (rc != SQLITE_DONE)
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -129,7 +129,7 @@ static long legacy_group(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, 
         for (int i = 0; i < 3; i++)
             v[i] = (long)sqlite3_column_int64(s, i);
     else
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW || add_row(sm, "legacy", key, v[0], v[1]))
         return -1;
@@ -154,7 +154,7 @@ static long legacy_group_fast(sqlite3 *db, const struct ta_qopts *o, struct sum 
         for (int i = 0; i < 2; i++)
             v[i] = (long)sqlite3_column_int64(s, i);
     else
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW || add_row(sm, "legacy", key, v[0], clients))
         return -1;
@@ -211,7 +211,7 @@ static int fast_rows(sqlite3 *db, const struct ta_qopts *o, struct sum *sm, cons
         }
     }
     if (rc != SQLITE_DONE)
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -244,7 +244,7 @@ static int transport_fast(sqlite3 *db, const struct ta_qopts *o, struct sum *sm,
     if (sqlite3_step(s) == SQLITE_ROW) {
         total = (long)sqlite3_column_int64(s, 0);
     } else {
-        fprintf(o->err, "tlsaudit query: %s: %s\n", o->db, sqlite3_errmsg(db));
+        ta_fprint_errf(o->err, "tlsaudit query: ", "%s: %s", o->db, sqlite3_errmsg(db));
         sqlite3_finalize(s);
         return -1;
     }

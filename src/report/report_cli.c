@@ -88,8 +88,8 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
             continue;
         }
         if (!v || strncmp(a, "--", 2) != 0) {
-            fprintf(err, "tlsaudit report: %s: %s\n", a, v ? "unknown option" :
-                    "missing value or unknown option");
+            ta_fprint_errf(err, "tlsaudit report: ", "%s: %s", a, v ? "unknown option" :
+                           "missing value or unknown option");
             return -1;
         }
         i++;
@@ -105,7 +105,8 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
             o->json = strcmp(v, "json") == 0;
             o->csv = strcmp(v, "csv") == 0;
             if (!o->json && !o->csv && strcmp(v, "html") != 0) {
-                fprintf(err, "tlsaudit report: --format: html, csv or json, not '%s'\n", v);
+                ta_fprint_errf(err, "tlsaudit report: ", "--format: html, csv or json, not '%s'",
+                               v);
                 return -1;
             }
         } else if (strcmp(a, "--max-rows") == 0) {
@@ -119,8 +120,8 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
         } else if (strcmp(a, "--since") == 0 || strcmp(a, "--until") == 0) {
             bool since = a[2] == 's';
             if (parse_day(v, &t) != 0) {
-                fprintf(err, "tlsaudit report: %s: a UTC day YYYY-MM-DD, not '%s' (the report "
-                        "counts whole days)\n", a, v);
+                ta_fprint_errf(err, "tlsaudit report: ", "%s: a UTC day YYYY-MM-DD, not '%s' (the "
+                               "report counts whole days)", a, v);
                 return -1;
             }
             if (since) {
@@ -132,7 +133,7 @@ static int parse(int argc, char **argv, struct ropts *o, FILE *out, FILE *err)
                 o->f.until_us = (long long)(t + 86400) * 1000000LL;
             }
         } else {
-            fprintf(err, "tlsaudit report: %s: unknown option\n", a);
+            ta_fprint_errf(err, "tlsaudit report: ", "%s: unknown option", a);
             return -1;
         }
     }
@@ -190,14 +191,14 @@ int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
     struct ta_rd *src = ta__rd_open_sqlite(rs ? rs->path : o.db, errbuf);
     if (!src || (rs && rs->period(rs->ctx, o.f.since_us,
                                          o.f.until_us ? o.f.until_us : LLONG_MAX, errbuf) != 0)) {
-        fprintf(err, "tlsaudit report: %s\n", errbuf);
+        ta_fprint_err(err, "tlsaudit report: ", errbuf);
         if (src)
             ta__rd_ops(src)->close(src);
         return TA_REPORT_EXIT_ERROR;
     }
     ta__rd_set_source(src, rs);
     if (ta__rp_build(src, &o.f, &rp) != 0) {
-        fprintf(err, "tlsaudit report: %s: %s\n", o.db, ta__rd_error(src));
+        ta_fprint_errf(err, "tlsaudit report: ", "%s: %s", o.db, ta__rd_error(src));
         ta__rp_free(&rp);
         ta__rd_ops(src)->close(src);
         return TA_REPORT_EXIT_ERROR;
@@ -205,7 +206,7 @@ int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
     FILE *fp = out;
     char tmp[4096] = "";
     if (o.out && strcmp(o.out, "-") != 0 && !(fp = out_open(o.out, tmp, sizeof tmp))) {
-        fprintf(err, "tlsaudit report: %s: cannot write: %s\n", o.out, strerror(errno));
+        ta_fprint_errf(err, "tlsaudit report: ", "%s: cannot write: %s", o.out, strerror(errno));
         rc = TA_REPORT_EXIT_ERROR;
     }
     if (fp) {
@@ -217,8 +218,8 @@ int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
             fprintf(err, "tlsaudit report: --table: summary, offenders, trend, versions, "
                     "services, apps, ciphers or mail\n");
         else if (w != 0)
-            fprintf(err, "tlsaudit report: %s\n", ta__rd_error(src)[0] ? ta__rd_error(src) :
-                    "write failed");
+            ta_fprint_err(err, "tlsaudit report: ", ta__rd_error(src)[0] ? ta__rd_error(src) :
+                          "write failed");
         if (fflush(fp) != 0 || ferror(fp) || (fp != out && fsync(fileno(fp)) != 0))
             w = -1;
         int e = errno;
@@ -228,8 +229,8 @@ int ta_report_main_src(int argc, char **argv, FILE *out, FILE *err,
             w = -1, e = errno;
         if (fp != out && w != 0) {
             unlink(tmp);
-            fprintf(err, "tlsaudit report: %s: not written (%s); any earlier file is unchanged\n",
-                    o.out, strerror(e));
+            ta_fprint_errf(err, "tlsaudit report: ", "%s: not written (%s); any earlier file is "
+                           "unchanged", o.out, strerror(e));
         }
         if (w != 0)
             rc = TA_REPORT_EXIT_ERROR;

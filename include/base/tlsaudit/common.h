@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Return codes. Negative: errors; zero: success; positive: "not yet" answers. */
 enum ta_rc {
@@ -38,6 +39,12 @@ void ta_log_observe(void (*fn)(void *arg, const char *line), void *arg);
  * \xHH: a message that quotes a file name or a peer's text never drives the terminal. TA_LOG
  * lines go through it too. */
 void ta_print_err(const char *prefix, const char *msg);
+/* ta_print_err to fp (query and report write their errors to the stream they are given). */
+void ta_fprint_err(FILE *fp, const char *prefix, const char *msg);
+/* ta_fprint_err of a printf-formatted message, for a line with several variable parts (a path
+ * and a SQLite message): every part is escaped; prefix is written as it is, so keep it fixed. */
+void ta_fprint_errf(FILE *fp, const char *prefix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Text name of a return code, for messages. */
 const char *ta_strerror(int rc);
