@@ -263,15 +263,30 @@ static void ip_clip(struct ta_cur *c, const uint8_t *l3, uint32_t ip_len, struct
     out->l3_len = (uint32_t)(c->end - l3);
 }
 
+/* The rest of the packet at c is a fragment's part of its datagram: claimed bytes of it the IP
+ * header says, of which the capture kept what c holds. */
+static void frag_take(struct ta_cur *c, uint8_t proto, uint32_t claimed, struct ta_pkt *out)
+{
+    uint32_t have = (uint32_t)ta_cur_left(c);
+
+    out->ip_fragment = true;
+    out->l4 = TA_L4_OTHER;
+    out->frag.proto = proto;
+    out->frag.data = c->p;
+    out->frag.len = have;
+    out->frag.lost = claimed > have ? claimed - have : 0;
+}
+
 /* IPv4 (RFC 791 3.1). Checks version, IHL >= 5 and total length; a zero total length is what
  * TCP segmentation offload leaves in packets captured on the sending host, so it is taken as
  * "everything captured". Fragments (MF set or a non-zero offset) are flagged and their transport
- * left undecoded: only the first carries the header, and we do not reassemble. */
+ * left undecoded (only the first carries its header): out->frag says what the flow layer's
+ * reassembly needs. */
 static int ip4_decode(struct ta_cur *c, struct ta_pkt *out)
 {
     const uint8_t *l3 = c->p;
     uint8_t vihl, proto;
-    uint16_t tot_len, frag;
+    uint16_t tot_len, id, frag;
     uint32_t ihl, ip_len;
     struct ta_slice src, dst;
 
@@ -280,7 +295,7 @@ static int ip4_decode(struct ta_cur *c, struct ta_pkt *out)
     ihl = (uint32_t)(vihl & 0x0F) * 4;
     if (ihl < 20)
         return TA_MALFORMED;
-    if (!ta_cur_skip(c, 1) || !ta_cur_u16(c, &tot_len) || !ta_cur_skip(c, 2) ||
+    if (!ta_cur_skip(c, 1) || !ta_cur_u16(c, &tot_len) || !ta_cur_u16(c, &id) ||
         !ta_cur_u16(c, &frag) || !ta_cur_skip(c, 1) || !ta_cur_u8(c, &proto) ||
         !ta_cur_skip(c, 2) || !ta_cur_slice(c, 4, &src) || !ta_cur_slice(c, 4, &dst) ||
         !ta_cur_skip(c, ihl - 20))
@@ -298,8 +313,10 @@ static int ip4_decode(struct ta_cur *c, struct ta_pkt *out)
     out->l3 = l3;
     ip_clip(c, l3, ip_len, out);
     if ((frag & 0x3FFF) != 0) { /* MF flag or fragment offset */
-        out->ip_fragment = true;
-        out->l4 = TA_L4_OTHER;
+        out->frag.id = id;
+        out->frag.offset = (uint32_t)(frag & 0x1FFF) * 8;
+        out->frag.more = (frag & 0x2000) != 0;
+        frag_take(c, proto, ip_len - ihl, out);
         return TA_OK;
     }
     return l4_decode(proto, c, ip_len - ihl, out);
@@ -346,6 +363,7 @@ static int ip6_walk(struct ta_cur *c, uint8_t *nh, uint32_t *seg_len, struct ta_
         uint32_t len;
         uint8_t next;
         uint16_t frag;
+        uint32_t id;
         struct ta_cur h;
 
         if (ip6_ext_len(*nh, c, &len) != TA_OK)
@@ -355,10 +373,14 @@ static int ip6_walk(struct ta_cur *c, uint8_t *nh, uint32_t *seg_len, struct ta_
         if (len > *seg_len || !ta_cur_sub(c, len, &h) || !ta_cur_u8(&h, &next))
             return TA_MALFORMED;
         if (*nh == 44) {
-            if (!ta_cur_skip(&h, 1) || !ta_cur_u16(&h, &frag))
+            if (!ta_cur_skip(&h, 1) || !ta_cur_u16(&h, &frag) || !ta_cur_u32(&h, &id))
                 return TA_MALFORMED;
-            if ((frag & 0xFFF9) != 0) /* offset (upper 13 bits) or M (bit 0) */
+            if ((frag & 0xFFF9) != 0) { /* offset (upper 13 bits) or M (bit 0) */
                 out->ip_fragment = true;
+                out->frag.id = id;
+                out->frag.offset = (uint32_t)(frag & 0xFFF8);
+                out->frag.more = (frag & 1) != 0;
+            }
         }
         *seg_len -= len;
         *nh = next;
@@ -392,7 +414,7 @@ static int ip6_decode(struct ta_cur *c, struct ta_pkt *out)
     if (ip6_walk(c, &nh, &seg_len, out) != TA_OK)
         return TA_MALFORMED;
     if (out->ip_fragment) {
-        out->l4 = TA_L4_OTHER;
+        frag_take(c, nh, seg_len, out);
         return TA_OK;
     }
     return l4_decode(nh, c, seg_len, out);
@@ -462,10 +484,9 @@ static int decode_inner(int rc, struct ta_pkt *out)
     return rc;
 }
 
-/* Count the outcome of one decode in the statistics. */
+/* Count the outcome of one decode in the statistics (not the packet itself). */
 static void decode_count(int rc, const struct ta_pkt *out, struct ta_decode_stats *st)
 {
-    st->packets++;
     if (out->tun_too_deep) {
         st->tunnel_too_deep++;
         return;
@@ -518,6 +539,38 @@ int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *da
     if (rc == TA_OK)
         rc = ip_decode(kind, &c, out);
     rc = decode_inner(rc, out);
+    if (st) {
+        st->packets++;
+        decode_count(rc, out, st);
+    }
+    return rc;
+}
+
+/* See packet.h. */
+void ta_pkt_outer_of(const struct ta_pkt *p, struct ta_pkt_outer *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->enc = p->enc;
+    o->vxlan_port = p->vxlan_port;
+    o->vlan_depth = p->vlan_depth;
+    o->tun_depth = p->tun_depth;
+}
+
+/* See packet.h. The datagram goes through the same IP decode and tunnel loop as a packet, with
+ * the outer layers' context put back first, so its flow is the one its unfragmented packets
+ * make. */
+int ta_decode_datagram(const struct ta_pkt_outer *outer, const uint8_t *ip, uint32_t len,
+                       struct ta_pkt *out, struct ta_decode_stats *st)
+{
+    struct ta_cur c = ta_cur_make(ip, ip ? len : 0);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->enc = outer->enc;
+    out->vxlan_port = outer->vxlan_port;
+    out->vlan_depth = outer->vlan_depth;
+    out->tun_depth = outer->tun_depth;
+    rc = decode_inner(ip_decode(L3_ANY, &c, out), out);
     if (st)
         decode_count(rc, out, st);
     return rc;

@@ -17,6 +17,18 @@ enum ta_l4 { TA_L4_OTHER = 0, TA_L4_TCP = 6, TA_L4_UDP = 17 };
 #define TA_TCP_PSH 0x08
 #define TA_TCP_ACK 0x10
 
+/* One IP fragment (RFC 791 3.2, RFC 8200 4.5): the part of its datagram it carries. */
+struct ta_frag {
+    const uint8_t *data;       /* the fragment's bytes after the IP header (and, for IPv6, after
+                                * the Fragment header): captured ones only */
+    uint32_t len;              /* bytes captured */
+    uint32_t lost;             /* bytes the IP length claims beyond them (snap length) */
+    uint32_t offset;           /* where they go in the datagram's payload, in bytes */
+    uint32_t id;               /* IPv4 Identification or IPv6 Fragment Identification */
+    uint8_t proto;             /* IPv4 Protocol or the Fragment header's Next Header */
+    bool more;                 /* more fragments follow (MF, M) */
+};
+
 /* Decoded packet. Pointers point into the caller's capture buffer and are valid only during the
  * pcap callback that produced them. */
 struct ta_pkt {
@@ -26,7 +38,8 @@ struct ta_pkt {
     uint8_t l4;                /* enum ta_l4 (IP protocol number for TCP/UDP, else TA_L4_OTHER) */
     uint8_t tcp_flags;         /* TA_TCP_* */
     uint8_t vlan_depth;        /* number of 802.1Q/802.1ad tags removed */
-    bool ip_fragment;          /* IPv4/IPv6 fragment (first or later): transport not decoded */
+    bool ip_fragment;          /* IPv4/IPv6 fragment (first or later): transport not decoded;
+                                * what reassembly needs is in frag */
     bool truncated;            /* captured length shorter than the IP/TCP lengths claim */
     struct ta_addr src, dst;
     uint16_t sport, dport;
@@ -36,6 +49,7 @@ struct ta_pkt {
     const uint8_t *payload;    /* transport payload (TCP/UDP), may be NULL when payload_len == 0 */
     uint32_t payload_len;      /* payload bytes actually captured */
     uint32_t payload_lost;     /* TCP: payload bytes the lengths claim beyond the captured ones */
+    struct ta_frag frag;       /* ip_fragment only */
     struct ta_encap enc;       /* encapsulation context; addresses and ports are the innermost */
     uint8_t tun_depth;         /* tunnels removed (at most TA_DECODE_MAX_TUNNELS) */
     uint8_t tun_failed;        /* enum ta_tunnel whose header or payload could not be decoded */
@@ -57,7 +71,7 @@ struct ta_decode_stats {
     uint64_t packets;
     uint64_t non_ip;           /* ARP, LLDP, ... */
     uint64_t malformed;        /* headers that lie or are cut short */
-    uint64_t ip_fragments;     /* IPv4 or IPv6 fragments (counted, not reassembled) */
+    uint64_t ip_fragments;     /* IPv4 or IPv6 fragments (reassembled by the flow layer's defrag.h) */
     uint64_t other_l4;         /* ICMP, SCTP, ... */
     uint64_t truncated;        /* snaplen cut into the payload */
     uint64_t tunneled;         /* IP packets decoded inside at least one tunnel or CMD tag */
@@ -84,5 +98,25 @@ struct ta_decode_opts {
 /* ta_decode with options; opts may be NULL. */
 int ta_decode_with(const struct ta_decode_opts *opts, int dlt, const uint8_t *data,
                    uint32_t caplen, struct ta_pkt *out, struct ta_decode_stats *st);
+
+/* What the layers outside an IP packet said about it (VLAN tags, tunnels): kept with a
+ * fragment while its datagram is reassembled, and given back to the decoder with the whole
+ * datagram, so that it decodes as if it had come in one piece. */
+struct ta_pkt_outer {
+    struct ta_encap enc;
+    uint16_t vxlan_port;
+    uint8_t vlan_depth;
+    uint8_t tun_depth;
+};
+
+/* The outer context of a decoded packet. */
+void ta_pkt_outer_of(const struct ta_pkt *p, struct ta_pkt_outer *o);
+
+/* Decode a datagram rebuilt from fragments: ip is a whole IPv4 or IPv6 packet (len bytes), outer
+ * what was outside its fragments. Fills *out as ta_decode does (ts_us and wire_len are left for
+ * the caller) and counts in *st (when not NULL) as for a packet, except that st->packets is not
+ * moved: the fragments were the packets. Never reads outside [ip, ip + len). */
+int ta_decode_datagram(const struct ta_pkt_outer *outer, const uint8_t *ip, uint32_t len,
+                       struct ta_pkt *out, struct ta_decode_stats *st);
 
 #endif
