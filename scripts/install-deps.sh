@@ -16,7 +16,7 @@ $SUDO apt-get install -y --no-install-recommends \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl zlib1g-dev gzip \
     libpq-dev postgresql postgresql-client \
     clang libclang-rt-14-dev \
-    tcpdump tshark tcpreplay socat swaks python3 dnsutils iproute2 procps \
+    tcpdump tshark tcpreplay socat swaks python3 python3-scapy dnsutils iproute2 procps \
     valgrind time libndpi-bin \
     ngtcp2-client ngtcp2-server systemd util-linux curl systemd-container debootstrap \
     chromium poppler-utils

@@ -123,7 +123,9 @@ static const char KEYS_DISTINCT[] =
     "transport, app, sni, version, cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, "  \
     "o365_service, o365_reason, sensor)"
 /* What files after 013 added, undone when a test takes a file back to an older version. */
-#define UNDO_AFTER_013 "ALTER TABLE runs DROP COLUMN truncated"
+#define UNDO_AFTER_013                                                                     \
+    "ALTER TABLE runs DROP COLUMN truncated; ALTER TABLE runs DROP COLUMN ip_reassembled; "  \
+    "ALTER TABLE runs DROP COLUMN ip_incomplete"
 /* Rows whose key_hash is not the hash of their key (the connection's ta_inv_key_hash). */
 static const char BAD_HASH[] =
     "SELECT count(*) FROM inventory WHERE key_hash <> ta_inv_key_hash(sensor, client_ip, "

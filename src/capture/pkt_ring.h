@@ -23,6 +23,8 @@ enum ta__ring_kind {
     TA__RING_PACKET = 1,              /* a captured frame follows the header */
     TA__RING_TICK = 2,                /* no bytes: the reader's packet time, for idle timeouts */
     TA__RING_WRAP = 3,                /* the rest of the buffer is unused: go on at its start */
+    TA__RING_DATAGRAM = 4,            /* a struct ta_pkt_outer, then an IP datagram rebuilt
+                                       * from fragments (ta_engine_datagram) */
 };
 
 /* One record: this header, then caplen bytes, padded to 8. */

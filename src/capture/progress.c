@@ -165,6 +165,8 @@ void ta__capture_warn_incomplete(const struct ta_run_stats *rs)
     part(buf, sizeof buf, (unsigned long long)rs->truncated,
          "packets were cut short by the capture's snap length, so the hellos in them could be "
          "read only in part (capture whole packets: tcpdump -s 0, no packet slicing)");
+    part(buf, sizeof buf, (unsigned long long)rs->ip_incomplete,
+         "IP datagrams were given up because some of their fragments never came");
     if (buf[0])
         TA_LOG(TA_LOG_WARN, "the capture was incomplete: %s. The real figures may be higher "
                "than shown.", buf);

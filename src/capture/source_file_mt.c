@@ -5,9 +5,10 @@
  * own, exactly as a live worker; records go to the one store writer thread (writer.h).
  *
  * What stays on the reader: DNS (TCP or UDP port 53) and what the engine would only count (frames
- * that do not decode, IP fragments) go to a small engine of the reader's own, so DNS answers reach
- * the writer in packet order and never after a record that came later in the file: the Office 365
- * verdicts written with each row then stand as in a one-thread run (store_o365.c).
+ * that do not decode) go to a small engine of the reader's own, so DNS answers reach the writer
+ * in packet order and never after a record that came later in the file: the Office 365 verdicts
+ * written with each row then stand as in a one-thread run (store_o365.c). IP fragments go to it
+ * too: it rebuilds their datagrams, and each goes on to the engine thread of its flow.
  *
  * Packet time, not wall time: every TA_FILE_TICK packets the reader sends each engine thread the
  * latest packet time it has read, and the engine ends the flows idle for longer than the timeout,
@@ -27,6 +28,7 @@
 
 #define TA_FILE_BATCH 4096            /* packets per pcap_dispatch call */
 #define TA_FILE_TICK 256              /* packets read between packet-time ticks to the engines */
+#define TA_DGRAM_MAX 65575u           /* the longest datagram reassembly rebuilds (IPv6: 40 + 65,535) */
 
 struct mt_worker {
     unsigned idx;
@@ -47,6 +49,7 @@ struct mt_run {
     unsigned filter_seen;             /* generation of o->filters installed */
     int dlt;
     struct mt_worker w[TA_MAX_WORKERS];
+    uint8_t dgram[sizeof(struct ta_pkt_outer) + TA_DGRAM_MAX]; /* a datagram on its way out */
 };
 
 static void mt_close(void *state);
@@ -75,8 +78,17 @@ static uint64_t flow_hash(const struct ta_pkt *p)
                  p->l4);
 }
 
-/* Which engine takes this frame: the reader's own (NULL) for DNS and for what the engine only
- * counts, else the engine thread of the flow's hash. */
+/* Which engine takes this decoded packet: the reader's own (NULL) for DNS, else the engine
+ * thread of the flow's hash. */
+static struct mt_worker *route_pkt(struct mt_run *r, const struct ta_pkt *pkt)
+{
+    if ((pkt->l4 == TA_L4_UDP || pkt->l4 == TA_L4_TCP) && (pkt->sport == 53 || pkt->dport == 53))
+        return NULL;
+    return &r->w[r->n == 1 ? 0 : flow_hash(pkt) % r->n];
+}
+
+/* Which engine takes this frame: the reader's own (NULL) for DNS and for what does not decode,
+ * and for IP fragments (its engine rebuilds their datagrams and gives them to mt_datagram). */
 static struct mt_worker *route(struct mt_run *r, const uint8_t *data, uint32_t caplen)
 {
     struct ta_decode_stats scratch;
@@ -85,9 +97,30 @@ static struct mt_worker *route(struct mt_run *r, const uint8_t *data, uint32_t c
     memset(&scratch, 0, sizeof(scratch));
     if (ta_decode(r->dlt, data, caplen, &pkt, &scratch) != TA_OK || pkt.ip_fragment)
         return NULL;
-    if ((pkt.l4 == TA_L4_UDP || pkt.l4 == TA_L4_TCP) && (pkt.sport == 53 || pkt.dport == 53))
-        return NULL;
-    return &r->w[r->n == 1 ? 0 : flow_hash(&pkt) % r->n];
+    return route_pkt(r, &pkt);
+}
+
+/* A datagram the reader's engine rebuilt from fragments goes where its flow's packets go: to
+ * an engine thread, as its outer context followed by the packet (on_record), or back to the
+ * reader's engine (false) for DNS and for what does not decode. */
+static bool mt_datagram(void *arg, uint64_t ts_us, const struct ta_pkt_outer *outer,
+                        const uint8_t *ip, uint32_t len)
+{
+    struct mt_run *r = arg;
+    struct ta_pkt pkt;
+    struct mt_worker *wk;
+
+    if (len > TA_DGRAM_MAX ||
+        ta_decode_datagram(outer, ip, len, &pkt, NULL) != TA_OK || pkt.ip_fragment)
+        return false;
+    wk = route_pkt(r, &pkt);
+    if (!wk)
+        return false;
+    memcpy(r->dgram, outer, sizeof(*outer));
+    memcpy(r->dgram + sizeof(*outer), ip, len);
+    ta__ring_put(&wk->ring, TA__RING_DATAGRAM, 0, ts_us, r->dgram,
+                 (uint32_t)sizeof(*outer) + len, len);
+    return true;
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -115,9 +148,15 @@ static void on_record(void *arg, const struct ta__ring_rec *rec, const uint8_t *
 {
     struct mt_worker *wk = arg;
 
-    if (rec->kind == TA__RING_PACKET)
+    if (rec->kind == TA__RING_PACKET) {
         ta_engine_packet(wk->e, rec->dlt, rec->ts_us, data, rec->caplen, rec->wire_len);
-    else if (rec->kind == TA__RING_TICK)
+    } else if (rec->kind == TA__RING_DATAGRAM && rec->caplen >= sizeof(struct ta_pkt_outer)) {
+        struct ta_pkt_outer outer;
+        memcpy(&outer, data, sizeof(outer));
+        ta_engine_datagram(wk->e, rec->ts_us, &outer, data + sizeof(outer),
+                           rec->caplen - (uint32_t)sizeof(outer));
+    }
+    if (rec->kind == TA__RING_TICK)
         ta_engine_expire(wk->e, rec->ts_us);
 }
 
@@ -257,6 +296,7 @@ static int mt_engines(void *state, const struct ta_engine_sink *sink, char *errb
     r->local = ta_engine_new(&lc, sink, errbuf);
     if (!r->local)
         return TA_ERR_NOMEM;
+    ta_engine_on_datagram(r->local, mt_datagram, r);
     for (unsigned i = 0; i < r->n; i++) {
         r->w[i].e = ta_engine_new(&r->ecfg, sink, errbuf);
         if (!r->w[i].e)

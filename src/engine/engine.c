@@ -11,6 +11,7 @@
 #include "engine_quic.h"
 #include "tlsaudit/ndpi_label.h"
 #include "tlsaudit/cursor.h"
+#include "tlsaudit/defrag.h"
 #include "tlsaudit/dissector.h"
 #include "tlsaudit/engine.h"
 #include "tlsaudit/fingerprint.h"
@@ -44,6 +45,9 @@ struct ta_engine {
     struct ta_ndpi *cls;
     struct ta_dis_mem *dis_mem; /* the dissectors' scratch and certificate cache (this engine's) */
     struct ta__quic_engine *quic; /* UDP flows carrying QUIC (engine_quic.c) */
+    struct ta_defrag *defrag; /* IP datagrams being rebuilt from fragments */
+    ta_engine_datagram_fn on_datagram; /* who reads them, when not this engine */
+    void *on_datagram_arg;
     uint8_t *ctx_mem;         /* max_analyzing contexts of ctx_stride bytes */
     size_t ctx_stride;
     uint32_t ctx_free;        /* list of returned contexts */
@@ -116,7 +120,8 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
     e->ctx_mem = calloc(e->cfg.max_analyzing, e->ctx_stride);
     e->dis_mem = ta_dis_mem_new();
     e->quic = ta__quic_engine_new(&e->cfg, e->cls, &e->sink, e->dis_mem);
-    if (!e->flows || !e->bufs || !e->ctx_mem || !e->dis_mem || !e->quic)
+    e->defrag = ta_defrag_new();
+    if (!e->flows || !e->bufs || !e->ctx_mem || !e->dis_mem || !e->quic || !e->defrag)
         goto nomem;
     e->ctx_free = TA_FLOW_NONE;
     e->age_head = e->age_tail = TA_FLOW_NONE;
@@ -136,6 +141,7 @@ void ta_engine_free(struct ta_engine *e)
     ta_ndpi_free(e->cls);
     ta_dis_mem_free(e->dis_mem);
     ta__quic_engine_free(e->quic);
+    ta_defrag_free(e->defrag);
     free(e->ctx_mem);
     free(e);
 }
@@ -588,14 +594,45 @@ static bool new_connection(const struct ta_flow *f, const struct ta_pkt *pkt, bo
     return !((f->syn_seen & (1u << dir)) && f->isn[dir] == pkt->seq);
 }
 
+static void engine_ip(struct ta_engine *e, struct ta_pkt *pkt);
+
+/* A fragment: into the reassembly table, and when it made its datagram whole, the datagram on
+ * through the engine (or to the hand-off of ta_engine_on_datagram, which may take it elsewhere). */
+static void engine_fragment(struct ta_engine *e, const struct ta_pkt *frag, uint64_t ts_us)
+{
+    const uint8_t *ip;
+    uint32_t len;
+    struct ta_pkt_outer outer;
+
+    if (ta_defrag_add(e->defrag, frag, ts_us, &ip, &len, &outer) != TA_OK)
+        return;
+    if (e->on_datagram && e->on_datagram(e->on_datagram_arg, ts_us, &outer, ip, len))
+        return;
+    ta_engine_datagram(e, ts_us, &outer, ip, len);
+}
+
+void ta_engine_on_datagram(struct ta_engine *e, ta_engine_datagram_fn fn, void *arg)
+{
+    e->on_datagram = fn;
+    e->on_datagram_arg = arg;
+}
+
+void ta_engine_datagram(struct ta_engine *e, uint64_t ts_us, const struct ta_pkt_outer *outer,
+                        const uint8_t *ip, uint32_t len)
+{
+    struct ta_pkt pkt;
+
+    if (ta_decode_datagram(outer, ip, len, &pkt, &e->dstats) != TA_OK || pkt.ip_fragment)
+        return;               /* a fragment inside a reassembled datagram is only counted */
+    pkt.ts_us = ts_us;
+    pkt.wire_len = len;
+    engine_ip(e, &pkt);
+}
+
 void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
                       uint32_t caplen, uint32_t wire_len)
 {
     struct ta_pkt pkt;
-    struct ta_flow_key key;
-    struct ta_flow *f;
-    uint32_t hash;
-    bool from_a;
 
     e->bytes += wire_len;
     if (ts_us > e->now_us)
@@ -604,41 +641,57 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         e->since_expire = 0;
         ta_engine_expire(e, e->now_us);
     }
-    if (ta_decode_with(&e->dopts, dlt, data, caplen, &pkt, &e->dstats) != TA_OK ||
-        pkt.ip_fragment)
+    if (ta_decode_with(&e->dopts, dlt, data, caplen, &pkt, &e->dstats) != TA_OK)
         return;
-    pkt.ts_us = ts_us;
-    pkt.wire_len = wire_len;
-    if (pkt.sport == 53 && pkt.truncated && (pkt.l4 == TA_L4_UDP || pkt.l4 == TA_L4_TCP))
-        e->truncated++;       /* a DNS answer cut short cannot be read (nor its end found) */
-    if (pkt.l4 == TA_L4_UDP) {
-        if (pkt.sport == 53 && pkt.payload_len > 0 && e->sink.dns)
-            e->sink.dns(e->sink.arg, ts_us, pkt.payload, pkt.payload_len);
-        else if (pkt.sport != 53 && pkt.dport != 53)
-            ta__quic_engine_packet(e->quic, &pkt);
+    if (pkt.ip_fragment) {
+        engine_fragment(e, &pkt, ts_us);
         return;
     }
-    if (pkt.l4 != TA_L4_TCP)
+    pkt.ts_us = ts_us;
+    pkt.wire_len = wire_len;
+    engine_ip(e, &pkt);
+}
+
+/* One IP packet, decoded (or a datagram rebuilt from fragments): DNS, QUIC, TCP flows. */
+static void engine_ip(struct ta_engine *e, struct ta_pkt *pkt)
+{
+    struct ta_flow_key key;
+    struct ta_flow *f;
+    uint64_t ts_us = pkt->ts_us;
+    uint32_t hash;
+    bool from_a;
+
+    if (pkt->sport == 53 && pkt->truncated && (pkt->l4 == TA_L4_UDP || pkt->l4 == TA_L4_TCP))
+        e->truncated++;       /* a DNS answer cut short cannot be read (nor its end found) */
+    if (pkt->l4 == TA_L4_UDP) {
+        if (pkt->sport == 53 && pkt->payload_len > 0 && e->sink.dns)
+            e->sink.dns(e->sink.arg, ts_us, pkt->payload, pkt->payload_len);
+        else if (pkt->sport != 53 && pkt->dport != 53)
+            ta__quic_engine_packet(e->quic, pkt);
         return;
-    if (pkt.sport == 53 || pkt.dport == 53) {
+    }
+    if (pkt->l4 != TA_L4_TCP)
+        return;
+    if (pkt->sport == 53 || pkt->dport == 53) {
         /* DNS over TCP: answers that fit one segment (2-byte length prefix, RFC 1035 4.2.2). */
-        if (pkt.sport == 53 && pkt.payload_len > 2 && e->sink.dns) {
-            struct ta_cur c = ta_cur_make(pkt.payload, pkt.payload_len);
+        if (pkt->sport == 53 && pkt->payload_len > 2 && e->sink.dns) {
+            struct ta_cur c = ta_cur_make(pkt->payload, pkt->payload_len);
             uint16_t n;
             if (ta_cur_u16(&c, &n) && n == ta_cur_left(&c))
                 e->sink.dns(e->sink.arg, ts_us, c.p, n);
         }
         return;
     }
-    ta_flow_key_make(&pkt, &key, &from_a);
+    ta_flow_key_make(pkt, &key, &from_a);
     f = ta_flow_find(e->flows, &key, &hash);
-    if (f && new_connection(f, &pkt, from_a)) {
+    if (f && new_connection(f, pkt, from_a)) {
         flow_end(e, f);
         f = NULL;
     }
     if (!f) {
         /* Bare ACKs, FINs and RSTs of unknown flows create nothing: floods of them cost a probe. */
-        if ((pkt.tcp_flags & TA_TCP_RST) || (!(pkt.tcp_flags & TA_TCP_SYN) && pkt.payload_len == 0))
+        if ((pkt->tcp_flags & TA_TCP_RST) ||
+            (!(pkt->tcp_flags & TA_TCP_SYN) && pkt->payload_len == 0))
             return;
         if (ta_flow_count(e->flows) >= ta_flow_capacity(e->flows))
             flow_evict_one(e);
@@ -646,13 +699,13 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
         if (!f)
             return;
         e->flows_created++;
-        flow_set_roles(f, &pkt, from_a);
+        flow_set_roles(f, pkt, from_a);
     } else {
         ta_flow_touch(e->flows, f, ts_us);
-        if (f->state == TA_FLOW_DONE && !(pkt.tcp_flags & (TA_TCP_FIN | TA_TCP_RST)))
+        if (f->state == TA_FLOW_DONE && !(pkt->tcp_flags & (TA_TCP_FIN | TA_TCP_RST)))
             return; /* the common case on a busy link: one probe, nothing else */
     }
-    tcp_packet(e, f, &pkt, (from_a == (bool)f->client_is_a) ? TA_DIR_C2S : TA_DIR_S2C);
+    tcp_packet(e, f, pkt, (from_a == (bool)f->client_is_a) ? TA_DIR_C2S : TA_DIR_S2C);
 }
 
 void ta_engine_expire(struct ta_engine *e, uint64_t now_us)
@@ -665,6 +718,7 @@ void ta_engine_expire(struct ta_engine *e, uint64_t now_us)
         e->flows_timed_out++;
     }
     ta__quic_engine_expire(e->quic, now_us);
+    ta_defrag_expire(e->defrag, now_us);
 }
 
 void ta_engine_flush(struct ta_engine *e)
@@ -674,6 +728,7 @@ void ta_engine_flush(struct ta_engine *e)
     while ((f = ta_flow_oldest(e->flows)) != NULL)
         flow_end(e, f);
     ta__quic_engine_flush(e->quic);
+    ta_defrag_flush(e->defrag);
 }
 
 void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
@@ -684,6 +739,8 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->flows_timed_out += e->flows_timed_out;
     rs->handshakes += e->handshakes;
     rs->ip_fragments += e->dstats.ip_fragments;
+    rs->ip_reassembled += ta_defrag_stats(e->defrag)->reassembled;
+    rs->ip_incomplete += ta_defrag_stats(e->defrag)->incomplete;
     rs->malformed += e->dstats.malformed;
     rs->non_ip += e->dstats.non_ip;
     rs->pool_exhausted += e->ctx_exhausted + ta_bufpool_exhausted(e->bufs);

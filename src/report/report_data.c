@@ -166,7 +166,8 @@ static int sq_meta(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rd
         "), 0), COALESCE(sum(ended IS NULL), 0), COALESCE(sum(packets), 0), COALESCE(sum(bytes),"
         " 0), COALESCE(sum(drops), 0), COALESCE(sum(if_drops), 0), COALESCE(sum(pool_exhausted),"
         " 0), COALESCE(sum(flows_evicted), 0), COALESCE(min(started), ''), COALESCE(max(ended),"
-        " ''), COALESCE(sum(truncated), 0)" RUNS_IN_PERIOD, NULL, 0);
+        " ''), COALESCE(sum(truncated), 0), COALESCE(sum(ip_incomplete), 0)" RUNS_IN_PERIOD,
+        NULL, 0);
     int rc;
     if (!s)
         return -1;
@@ -183,6 +184,7 @@ static int sq_meta(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rd
         col_text(s, 9, m->cov.first_started, sizeof m->cov.first_started);
         col_text(s, 10, m->cov.last_ended, sizeof m->cov.last_ended);
         m->cov.truncated = (unsigned long long)sqlite3_column_int64(s, 11);
+        m->cov.ip_incomplete = (unsigned long long)sqlite3_column_int64(s, 12);
     }
     if (done(src, s, rc))
         return -1;

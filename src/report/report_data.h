@@ -32,6 +32,7 @@ struct ta_rd_cov {
     long runs, runs_unclean, runs_open;
     unsigned long long packets, bytes, drops, if_drops, pool_exhausted, flows_evicted;
     unsigned long long truncated;   /* packets the analysis read, cut by the snap length */
+    unsigned long long ip_incomplete; /* IP datagrams whose fragments never all came */
     char first_started[TA_RD_TS], last_ended[TA_RD_TS];
 };
 

@@ -27,6 +27,7 @@ static int t_summary(struct ta_out *o, const struct ta_rp *rp)
         { "own_drops", (long long)v->pool_exhausted },
         { "flows_evicted", (long long)v->flows_evicted },
         { "truncated_packets", (long long)v->truncated },
+        { "ip_datagrams_incomplete", (long long)v->ip_incomplete },
     };
     char b[32];
     for (size_t i = 0; i < TA_ARRAY_LEN(kv); i++) {

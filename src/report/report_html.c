@@ -9,7 +9,8 @@
  * Figures a test reads back carry stable ids and data-value attributes (plain integers):
  *   h-legacy-clients h-o365-clients h-legacy-hs h-o365-hs h-refused-clients h-moved-clients
  *   h-all-legacy-clients h-all-legacy-hs h-weak-hs h-nofs-hs cov-runs cov-packets cov-drops
- *   cov-truncated (only when some packets were cut short by the snap length) */
+ *   cov-truncated (only when some packets were cut short by the snap length)
+ *   cov-ip-incomplete (only when IP datagrams were given up for lack of fragments) */
 #include <string.h>
 
 #include "report_html.h"
@@ -118,7 +119,7 @@ static void head(FILE *fp, const struct ta_rp *rp)
           "Compliance report by tlsaudit \xC2\xB7 period <span id=\"period\">", fp);
     period_text(fp, rp);
     fprintf(fp, "</span> (UTC) \xC2\xB7 generated %s</p></div></header>\n<main>\n", rp->generated);
-    if (lost || c->flows_evicted || c->truncated) {
+    if (lost || c->flows_evicted || c->truncated || c->ip_incomplete) {
         const char *sep = "";
         fputs("<div class=\"banner\" id=\"drop-banner\" role=\"alert\">Warning: the capture "
               "was incomplete: ", fp);
@@ -137,6 +138,12 @@ static void head(FILE *fp, const struct ta_rp *rp)
             fputs(sep, fp);
             ta__rp_num(fp, (long long)c->flows_evicted);
             fputs(" flows were evicted from a full flow table", fp);
+            sep = "; ";
+        }
+        if (c->ip_incomplete) {
+            fputs(sep, fp);
+            ta__rp_num(fp, (long long)c->ip_incomplete);
+            fputs(" IP datagrams were given up because some of their fragments never came", fp);
             sep = "; ";
         }
         if (c->truncated) {
@@ -183,6 +190,11 @@ static void head(FILE *fp, const struct ta_rp *rp)
         fprintf(fp, ", <span id=\"cov-truncated\" data-value=\"%llu\">", c->truncated);
         ta__rp_num(fp, (long long)c->truncated);
         fputs("</span> cut short by the snap length", fp);
+    }
+    if (c->ip_incomplete) {
+        fprintf(fp, ", <span id=\"cov-ip-incomplete\" data-value=\"%llu\">", c->ip_incomplete);
+        ta__rp_num(fp, (long long)c->ip_incomplete);
+        fputs("</span> IP datagrams incomplete (fragments lost)", fp);
     }
     fputs("</div><div><b>Office 365 endpoint list</b>", fp);
     if (m->has_list) {

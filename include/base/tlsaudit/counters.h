@@ -19,7 +19,7 @@
     XX(flows_evicted, SUM)    /* pushed out because the flow table was full */                  \
     XX(flows_timed_out, SUM)  /* closed by the idle timeout */                                  \
     XX(handshakes, SUM)       /* connection records written */                                  \
-    XX(ip_fragments, SUM)     /* IP fragments seen (counted, not reassembled) */                \
+    XX(ip_fragments, SUM)     /* IP fragments seen */                                           \
     XX(malformed, SUM)        /* headers short or inconsistent */                               \
     XX(non_ip, SUM)           /* frames that were not IPv4/IPv6 */                              \
     XX(pool_exhausted, SUM)   /* analysis contexts or stream buffers not available */       \
@@ -33,7 +33,9 @@
     XX(undecoded_cmd, SUM)    /* Cisco MetaData */                                               \
     XX(undecoded_ipip, SUM)   /* 4in4, 6in4, 4in6, 6in6 */                                        \
     XX(tunnel_too_deep, SUM)  /* more nested encapsulations than decoded */                    \
-    XX(truncated, SUM)        /* packets the analysis read, cut short by the snap length (014) */
+    XX(truncated, SUM)        /* packets the analysis read, cut short by the snap length (014) */ \
+    XX(ip_reassembled, SUM)   /* IP datagrams rebuilt from their fragments (015) */             \
+    XX(ip_incomplete, SUM)    /* IP datagrams whose fragments never made them whole (015) */
 
 struct ta_run_stats {
 #define TA__RUN_FIELD(name, merge) uint64_t name;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "tlsaudit/handshake.h"
 #include "tlsaudit/counters.h"
+#include "tlsaudit/packet.h"
 
 struct ta_engine_config {
     uint32_t max_flows;        /* flow table cap (default 262144) */
@@ -35,6 +36,18 @@ void ta_engine_free(struct ta_engine *e);
 /* One captured frame of link type dlt. */
 void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
                       uint32_t caplen, uint32_t wire_len);
+/* Where an engine hands the IP datagrams it rebuilt from fragments (ip, len: the whole packet;
+ * outer: what was outside its fragments): fn answers true when it took the datagram (the reader
+ * of `capture -r --workers N` gives it to the engine thread of its flow, which reads it with
+ * ta_engine_datagram), false to let this engine read it. Without one, the engine reads every
+ * datagram it rebuilt. */
+typedef bool (*ta_engine_datagram_fn)(void *arg, uint64_t ts_us, const struct ta_pkt_outer *outer,
+                                      const uint8_t *ip, uint32_t len);
+void ta_engine_on_datagram(struct ta_engine *e, ta_engine_datagram_fn fn, void *arg);
+/* One IP datagram rebuilt from fragments (by this engine or another one's reassembly): ip is
+ * the whole packet, outer what was outside its fragments. */
+void ta_engine_datagram(struct ta_engine *e, uint64_t ts_us, const struct ta_pkt_outer *outer,
+                        const uint8_t *ip, uint32_t len);
 /* End idle flows (packet or wall time now_us); called by the capture loop between batches. */
 void ta_engine_expire(struct ta_engine *e, uint64_t now_us);
 /* End of input: settle and record every flow still under analysis. */
