@@ -100,7 +100,8 @@ static bool hello_ciphers(struct ta_hs *hs, struct ta_cur *body)
 
 /* ClientHello (RFC 8446 4.1.2): legacy_version, random, legacy_session_id<0..32>,
  * cipher_suites, legacy_compression_methods<1..2^8-1>, extensions. The session id is kept in
- * this direction's state so the ServerHello can tell a TLS <= 1.2 resumption. */
+ * this direction's state so the ServerHello can tell a TLS <= 1.2 resumption, and the start of
+ * the random so a second ClientHello that answers a HelloRetryRequest is known without it. */
 void ta__tls_client_hello(struct ta_ctx *ctx, enum ta_dir dir, struct ta_cur body,
                           uint16_t record_version)
 {
@@ -108,12 +109,14 @@ void ta__tls_client_hello(struct ta_ctx *ctx, enum ta_dir dir, struct ta_cur bod
     struct ta_client_hello *ch = &hs->ch;
     struct tls_dir_state *st = ta__tls_state(ctx, dir);
     struct ta_cur sid, comp;
-    struct ta_slice s;
+    struct ta_slice s, random;
     uint16_t ver;
-    if (!ta_cur_u16(&body, &ver) || !ta_cur_skip(&body, 32)) {
+    if (!ta_cur_u16(&body, &ver) || !ta_cur_slice(&body, 32, &random)) {
         hs->anomalies |= TA_AN_BAD_HANDSHAKE;
         return;
     }
+    memcpy(st->random8, random.ptr, sizeof st->random8);
+    st->flags |= TLS_F_RANDOM;
     ch->present = true;
     ch->record_version = record_version;
     ch->legacy_version = ver;

@@ -50,6 +50,8 @@ enum tls_phase {
 #define TLS_F_PENDING   0x08u  /* the last feed stopped inside a (probable) hello */
 #define TLS_F_SERVER    0x10u  /* this direction carried the ServerHello (or an HRR) */
 #define TLS_F_SID       0x20u  /* sid[] holds the session id of this direction's ClientHello */
+#define TLS_F_RANDOM    0x40u  /* random8[] holds the start of this direction's ClientHello random */
+#define TLS_F_RETRIED   0x80u  /* this direction sent the ClientHello answering a HelloRetryRequest */
 
 /* Per-direction state, stored in ctx->tls_state[dir] (no allocation). */
 struct tls_dir_state {
@@ -59,6 +61,7 @@ struct tls_dir_state {
     uint8_t sid_len;      /* client session id kept to detect a TLS <= 1.2 resumption */
     uint8_t reserved;
     uint8_t sid[32];
+    uint8_t random8[8];   /* first 8 bytes of the ClientHello's random (TLS_F_RANDOM) */
 };
 _Static_assert(sizeof(struct tls_dir_state) <= TA_TLS_STATE_SIZE, "TLS state must fit ctx->tls_state");
 

@@ -196,8 +196,10 @@ static int hs_message(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state 
         st->flags |= TLS_F_HELLO;
         if (!hs->ch.present)
             ta__tls_client_hello(ctx, dir, body, record_version);
-        else if (!hs->sh.hrr || hs->sh.present)
-            hs->anomalies |= TA_AN_DUPLICATE_HELLO;   /* inside a record, or past the cap */
+        else if (!hs->sh.hrr || hs->sh.present || (st->flags & TLS_F_RETRIED))
+            hs->anomalies |= TA_AN_DUPLICATE_HELLO;   /* inside a record, past the cap, a third */
+        else
+            st->flags |= TLS_F_RETRIED;
         /* The second ClientHello after a HelloRetryRequest is expected; the first one is kept
          * (fingerprints and offered lists describe the client's unprompted offer). Any other
          * repeated ClientHello at a record start was turned into TA_RESTART by hs_next. */
@@ -237,15 +239,41 @@ static int hs_message(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state 
     }
 }
 
-/* Whether a ClientHello arriving now begins another handshake on the connection: one was
- * already read and this is not the second ClientHello that answers a HelloRetryRequest. A
- * ClientHello that starts inside a record (after other messages) is never a restart point; nor
- * one past the per-connection cap. */
-static bool new_handshake(const struct ta_hs *hs)
+/* Whether the ClientHello msg (header and body) has the random of the first one of this
+ * direction. RFC 8446 4.1.2: the ClientHello that answers a HelloRetryRequest is the first one
+ * again, random included; a new handshake has a new random. 8 bytes of it tell them apart. */
+static bool same_random(const struct tls_dir_state *st, const uint8_t *msg, uint32_t mlen)
 {
-    if (!hs->ch.present || (hs->sh.hrr && !hs->sh.present))
+    struct ta_cur c = ta_cur_make(msg, 4 + (size_t)mlen);
+    struct ta_slice r;
+    return (st->flags & TLS_F_RANDOM) && ta_cur_skip(&c, 6) &&
+           ta_cur_slice(&c, sizeof st->random8, &r) &&
+           memcmp(r.ptr, st->random8, sizeof st->random8) == 0;
+}
+
+/* Whether a whole ClientHello msg of direction dir at a record start begins another handshake
+ * on the connection: one was already read, and this is not the second ClientHello of the
+ * handshake, the one that answers a HelloRetryRequest: the first after one was seen, or, in a
+ * capture that holds no packet of the other direction (a span port fed the clients' half of a
+ * link), one with the first one's random, which sets hrr (a client sends it only after a
+ * HelloRetryRequest; where the server's packets are there, the same random without one is
+ * Suricata's duplicate hello: two rows). A third with that random stays in the handshake
+ * (hs_message flags it). After a ServerHello every ClientHello begins another (a fatal alert
+ * wrote the record already); none does past the cap. */
+static bool new_handshake(struct ta_ctx *ctx, enum ta_dir dir, const struct tls_dir_state *st,
+                          const uint8_t *msg, uint32_t mlen)
+{
+    struct ta_hs *hs = &ctx->hs;
+    if (!hs->ch.present || hs->seq + 1 >= TA_MAX_HANDSHAKES_PER_FLOW)
         return false;
-    return hs->seq + 1 < TA_MAX_HANDSHAKES_PER_FLOW;
+    if (hs->sh.present)
+        return true;
+    if (hs->sh.hrr && !(st->flags & TLS_F_RETRIED))
+        return false;
+    if ((ctx->dirs_seen & (1u << (dir ^ 1u))) || !same_random(st, msg, mlen))
+        return true;
+    hs->sh.hrr = true;
+    return false;
 }
 
 /* Parse the next handshake message starting at *pos (inside a complete handshake record).
@@ -283,7 +311,7 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
     if (rc != TA_OK)
         return rc;
     *pending_hello = false;
-    if (t == TLS_HT_CLIENT_HELLO && pos->off == 0 && new_handshake(&ctx->hs))
+    if (t == TLS_HT_CLIENT_HELLO && pos->off == 0 && new_handshake(ctx, dir, st, msg, mlen))
         return TA_RESTART;   /* pos left at this record: the engine feeds it again */
     *pos = p;
     c = ta_cur_make(msg, 4 + (size_t)mlen);

@@ -35,11 +35,17 @@ ds=$(fresh_db servers)
 "$TA_BIN" capture -q --db "$dc" "${cside[@]}" || fail "clients' half: exit $?"
 "$TA_BIN" capture -q --db "$ds" "${sside[@]}" || fail "servers' half: exit $?"
 
-# versions DB COLUMN: client_port and COLUMN of the rows where COLUMN is known (distinct: the
-# clients' half cannot tell a ClientHello answering a HelloRetryRequest from a new handshake, and
-# makes two rows of tls13-hrr.pcap's one).
-versions() { sql "$1" "SELECT DISTINCT client_port, $2 FROM handshakes WHERE $2 IS NOT NULL
-                       ORDER BY client_port"; }
+# versions DB COLUMN: client_port and COLUMN of the rows where COLUMN is known.
+versions() { sql "$1" "SELECT client_port, $2 FROM handshakes WHERE $2 IS NOT NULL
+                       ORDER BY client_port, ts_us"; }
+# rows DB: rows per connection, and which ones had a HelloRetryRequest.
+rows() { sql "$1" "SELECT client_port, count(*), sum(hrr) FROM handshakes GROUP BY client_port
+                   ORDER BY client_port"; }
+ref=$(rows "$dw")
+assert_in "$ref" "|1|1" "(the whole captures have a handshake with a HelloRetryRequest)"
+# The clients' half of tls13-hrr.pcap: its second ClientHello has the first one's random, so it
+# answered a HelloRetryRequest (RFC 8446 4.1.2): one row with hrr, as from the whole capture.
+assert_eq "$(rows "$dc")" "$ref" "clients' half: one row per handshake, HelloRetryRequest known"
 # upgrades DB: the handshakes behind a plaintext dialogue, with their application.
 upgrades() { sql "$1" "SELECT DISTINCT client_port, app FROM handshakes WHERE starttls = 1
                        AND app IN ('smtp', 'imap', 'pop3', 'ftp') ORDER BY client_port"; }

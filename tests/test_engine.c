@@ -204,9 +204,10 @@ static uint32_t open_flow(struct ta_engine *e, uint64_t ts, uint16_t port, uint3
     return cisn + 1;
 }
 
-static struct bld ch2;
-static uint8_t ch2_rec[4096];
-static size_t ch2_len;
+#define CH_RANDOM 6   /* offset of the random in a ClientHello message (type, length, version) */
+static struct bld ch2, ch_retry;
+static uint8_t ch2_rec[4096], ch_retry_rec[4096];
+static size_t ch2_len, ch_retry_len;
 /* Fatal protocol_version alert (RFC 8446 6.2), and a warning close_notify. */
 static const uint8_t alert_fatal[] = { 21, 3, 3, 0, 2, 2, 70 };
 static const uint8_t alert_close[] = { 21, 3, 3, 0, 2, 1, 0 };
@@ -239,6 +240,67 @@ static void test_two_hellos(void)
     CHECK_INT(recs[1].ts_first_us, 300);
     ta_engine_flush(e);
     CHECK_INT(nrecs, 2);
+    ta_engine_free(e);
+}
+
+/* The clients' half of a TLS 1.3 handshake with a HelloRetryRequest (a span port fed one
+ * direction): the second ClientHello has the first one's random (RFC 8446 4.1.2), so it answers
+ * a HelloRetryRequest the capture does not hold: one record, with hrr and the first offer, no
+ * anomaly. A third ClientHello with that random is a duplicate; one with another random begins
+ * a new handshake. Where the server's packets are there and no HelloRetryRequest came, the same
+ * random is Suricata's duplicate hello: two records, as in test_two_hellos. */
+static void test_hrr_one_way(void)
+{
+    struct ta_engine *e = engine(1024);
+    uint32_t c = 1001;
+
+    send_pkt(e, 100, 1, 40150, 2, 443, 1000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 200, 1, 40150, 2, 443, c, 7001, TA_TCP_ACK, ch_rec, ch_len);
+    c += (uint32_t)ch_len;
+    send_pkt(e, 300, 1, 40150, 2, 443, c, 7001, TA_TCP_ACK, ch_retry_rec, ch_retry_len);
+    c += (uint32_t)ch_retry_len;
+    CHECK_INT(nrecs, 0);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 1);
+    CHECK(recs[0].ch.present && !recs[0].sh.present);
+    CHECK(recs[0].sh.hrr);
+    CHECK_INT(recs[0].ch.key_shares[0], 0x001D);
+    CHECK_INT(recs[0].anomalies, 0);
+    CHECK_INT(recs[0].client_port, 40150);
+    ta_engine_free(e);
+
+    e = engine(1024);
+    c = 1001;
+    send_pkt(e, 100, 1, 40151, 2, 443, 1000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, 200, 1, 40151, 2, 443, c, 7001, TA_TCP_ACK, ch_rec, ch_len);
+    c += (uint32_t)ch_len;
+    send_pkt(e, 300, 1, 40151, 2, 443, c, 7001, TA_TCP_ACK, ch_retry_rec, ch_retry_len);
+    c += (uint32_t)ch_retry_len;
+    send_pkt(e, 400, 1, 40151, 2, 443, c, 7001, TA_TCP_ACK, ch_retry_rec, ch_retry_len);
+    c += (uint32_t)ch_retry_len;
+    CHECK_INT(nrecs, 0);
+    send_pkt(e, 500, 1, 40151, 2, 443, c, 7001, TA_TCP_ACK, ch2_rec, ch2_len);
+    CHECK_INT(nrecs, 1);
+    CHECK(recs[0].sh.hrr);
+    CHECK(recs[0].anomalies & TA_AN_DUPLICATE_HELLO);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 2);
+    CHECK_INT(recs[1].seq, 1);
+    CHECK(!recs[1].sh.hrr);
+    CHECK_INT(recs[1].ch.key_shares[0], 0x0017);
+    ta_engine_free(e);
+
+    e = engine(1024);
+    c = open_flow(e, 100, 40152, 1000, 7000);
+    send_pkt(e, 200, 1, 40152, 2, 443, c, 7001, TA_TCP_ACK, ch_rec, ch_len);
+    c += (uint32_t)ch_len;
+    send_pkt(e, 300, 1, 40152, 2, 443, c, 7001, TA_TCP_ACK, ch_retry_rec, ch_retry_len);
+    CHECK_INT(nrecs, 1);
+    CHECK(!recs[0].sh.hrr);
+    ta_engine_flush(e);
+    CHECK_INT(nrecs, 2);
+    CHECK(!recs[1].sh.hrr);
+    CHECK_INT(recs[1].ch.key_shares[0], 0x0017);
     ta_engine_free(e);
 }
 
@@ -314,7 +376,10 @@ static void test_duplicate_limits(void)
     e = engine(1024);
     c = open_flow(e, 100, 40301, 1000, 7000);
     for (int i = 0; i < 3 * TA_MAX_HANDSHAKES_PER_FLOW; i++) {
-        send_pkt(e, 200 + (uint64_t)i, 1, 40301, 2, 443, c, s, TA_TCP_ACK, ch_rec, ch_len);
+        static uint8_t rec[4096];
+        memcpy(rec, ch_rec, ch_len);
+        rec[5 + CH_RANDOM] = (uint8_t)i;  /* each a new handshake: a new random */
+        send_pkt(e, 200 + (uint64_t)i, 1, 40301, 2, 443, c, s, TA_TCP_ACK, rec, ch_len);
         c += (uint32_t)ch_len;
     }
     CHECK_INT(nrecs, TA_MAX_HANDSHAKES_PER_FLOW - 1);
@@ -442,8 +507,12 @@ int main(void)
     b_server_hello(&sh, 0x11, 1, 0);
     sh_len = b_records(sh_rec, 22, sh.b, sh.n, 16384);
     b_client_hello(&ch2, 0x22, 0x0017);
+    ch2.b[CH_RANDOM] = 0xCD;              /* a new handshake: a new random */
     ch2_len = b_records(ch2_rec, 22, ch2.b, ch2.n, 16384);
+    b_client_hello(&ch_retry, 0x11, 0x0017); /* the answer to a HelloRetryRequest: same random */
+    ch_retry_len = b_records(ch_retry_rec, 22, ch_retry.b, ch_retry.n, 16384);
     test_split_out_of_order();
+    test_hrr_one_way();
     test_midstream_roles_and_rst();
     test_flood_and_eviction();
     test_idle_timeout();

@@ -184,6 +184,7 @@ static bool ctx_take(struct ta_engine *e, struct ta_flow *f)
             ta_stream_set_isn(&x->st[d], f->isn[d]);
     }
     x->c.hs.ts_first_us = f->ts_first_us;
+    x->c.dirs_seen = f->syn_seen;   /* the packets before this one: SYN, SYN+ACK */
     x->age_next = TA_FLOW_NONE;
     x->age_prev = e->age_tail;
     if (e->age_tail != TA_FLOW_NONE)
@@ -550,6 +551,7 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
         if (e->cls && !x->cls.done)
             ta_ndpi_packet(e->cls, &x->cls, ctx_nflow(x), pkt->l3, pkt->l3_len, pkt->ts_us);
         ctx_encap(x, pkt, dir);
+        x->c.dirs_seen |= (uint8_t)(1u << dir);
         if ((pkt->payload_len > 0 || pkt->payload_lost > 0) && !x->dir_done[dir] &&
             !x->st[dir].closed) {
             struct sink_arg sa = { e, x, dir, server_port };

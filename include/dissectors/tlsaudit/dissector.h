@@ -43,6 +43,7 @@ struct ta_ctx {
     struct ta_hs hs;
     struct ta_dis_mem *mem;                             /* the engine's; set by whoever owns ctx */
     uint8_t owner[2];                                   /* enum ta_dis per direction */
+    uint8_t dirs_seen;    /* 1 << enum ta_dir: the engine saw packets of that direction */
     _Alignas(8) uint8_t tls_state[2][TA_TLS_STATE_SIZE];
     _Alignas(8) uint8_t text_state[TA_TEXT_STATE_SIZE];
 };
