@@ -8,7 +8,8 @@
 # that is not a database, and a real database whose runs table was dropped (the path comes back
 # in the message with SQLite's own). Every message must exit non-zero, show ESC as \x1B and the
 # newline as \x0A (the name stays on the line that says what failed), and no raw ESC may reach
-# standard error. Central reads (postgresql:// names) are checked without a server: the refused
+# standard error; status's "not running" line for a database that does not exist (standard
+# output) escapes the name the same way. Central reads (postgresql:// names) are checked without a server: the refused
 # connection's libpq message quotes the socket folder.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +56,12 @@ for f in "$missing" "$text" "$norun"; do
         check_err "status, $kind" "tlsaudit status: $shown_f: " status --db "$f"
 done
 assert_in "$(cat "$IT_TMP/stderr")" ": no such table: runs" "status: the SQLite message follows"
+# ... and a database that does not exist is "not running", on standard output, the name escaped.
+"$TA_BIN" status --db "$missing" >"$IT_TMP/stdout" 2>"$IT_TMP/stderr"
+assert_eq "$?" 2 "status, missing folder: exit status (not running)"
+assert_eq "$(tr -cd '\033' <"$IT_TMP/stdout" | wc -c)" 0 "status, missing folder: no raw ESC on stdout"
+assert_eq "$(cat "$IT_TMP/stdout")" "tlsaudit: not running: ${missing//"$bad"/"$shown"}: no such database" \
+    "status, missing folder: the line shows the escaped name"
 
 # The other names a command quotes: an output file, a cursor file, an argument.
 check_err "report --out in a missing folder" "tlsaudit report: $IT_TMP/no${shown}such/r.html: " \

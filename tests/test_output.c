@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "tlsaudit/common.h"
 #include "tlsaudit/output.h"
 
 static const struct ta_out_col cols[] = { { "name", false }, { "n", true } };
@@ -155,6 +156,21 @@ static void test_utf8(void)
     free(buf);
 }
 
+/* Error and log lines (ta_fprint_err, in base) follow the same rule as the table: C0, DEL, C1
+ * (raw or as UTF-8), bidi overrides and bytes that start no UTF-8 sequence as \xNN; valid
+ * UTF-8 as it is. */
+static void test_error_line(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    ta_fprint_err(m, "tlsaudit: ", "db \x1b[2J\n|\x9b" "31m|\xc2\x9b|x\xe2\x80\xaey|caf\xc3\xa9|\x7f|\xc3");
+    fclose(m);
+    CHECK_STR(buf, "tlsaudit: db \\x1B[2J\\x0A|\\x9B31m|\\xC2\\x9B|x\\xE2\\x80\\xAEy|"
+                   "caf\xc3\xa9|\\x7F|\\xC3\n");
+    free(buf);
+}
+
 static void test_parse(void)
 {
     enum ta_out_format f = TA_OUT_TABLE;
@@ -174,6 +190,7 @@ int main(void)
     test_truncate();
     test_csv_formula();
     test_utf8();
+    test_error_line();
     test_parse();
     return CHECK_DONE();
 }

@@ -5,6 +5,7 @@
 
 #include "tlsaudit/common.h"
 #include "tlsaudit/embedded.h"
+#include "tlsaudit/utf8.h"
 
 _Atomic int ta_log_level = TA_LOG_WARN;
 static void (*log_observer)(void *arg, const char *line);
@@ -22,14 +23,20 @@ void ta_fprint_err(FILE *fp, const char *prefix, const char *msg)
 {
     static const char hex[] = "0123456789ABCDEF";
     char out[4 * TA_ERRBUF_SIZE + 2];
-    size_t n = 0;
+    size_t n = 0, k;
+    uint32_t cp;
 
-    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 6 < sizeof(out); p++) {
-        if (*p < 0x20 || *p == 0x7f) {
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 17 < sizeof(out); p += k) {
+        k = ta_utf8_seq(p, &cp);
+        if (k > 0 && !ta_utf8_term_control(cp)) {
+            memcpy(out + n, p, k);
+            n += k;
+            continue;
+        }
+        k = k ? k : 1;          /* a terminal control, or a byte that starts no sequence */
+        for (size_t i = 0; i < k; i++) {
             out[n++] = '\\', out[n++] = 'x';
-            out[n++] = hex[*p >> 4], out[n++] = hex[*p & 15];
-        } else {
-            out[n++] = (char)*p;
+            out[n++] = hex[p[i] >> 4], out[n++] = hex[p[i] & 15];
         }
     }
     out[n] = '\0';

@@ -451,7 +451,9 @@ int ta_cmd_status(int argc, char **argv)
     }
     memset(&st, 0, sizeof(st));
     if (stat(db_path, &sb) != 0) {
-        printf("tlsaudit: not running: %s: no such database\n", db_path);
+        fputs("tlsaudit: not running: ", stdout);
+        ta_out_table_text(stdout, db_path);
+        fputs(": no such database\n", stdout);
         return ST_DOWN;
     }
     if (ta_store_open_ro(db_path, &db, errbuf) != TA_OK) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tlsaudit/output.h"
+#include "tlsaudit/utf8.h"
 
 struct ta_out {
     FILE *fp;
@@ -20,55 +21,11 @@ struct ta_out {
     size_t cap_rows;
 };
 
-/* Length (1..4) of the valid UTF-8 sequence at s and its code point, or 0 when s[0] does not
- * start one. s is NUL-terminated, so reading continuation bytes stops at the NUL. */
-static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) { n = 2; v = c & 0x1f; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; v = c & 0x0f; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; v = c & 0x07; min = 0x10000; }
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
-/* Code points a terminal may act on: C0, DEL, C1, bidi embeddings/overrides/isolates. */
-static int is_term_control(uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-           (cp >= 0x2066 && cp <= 0x2069);
-}
-
 /* Print n bytes as \xNN each. */
 static void put_hex_bytes(FILE *fp, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         fprintf(fp, "\\x%02X", p[i]);
-}
-
-/* Length of the longest prefix of p that the table rule prints as it is (valid UTF-8, no
- * terminal control): ta_out_table_text writes it in one piece, table_cell copies it. */
-static size_t table_plain(const unsigned char *p)
-{
-    size_t off = 0, n;
-    uint32_t cp;
-    while (p[off] && (n = utf8_seq(p + off, &cp)) != 0 && !is_term_control(cp))
-        off += n;
-    return off;
 }
 
 /* See output.h (table rule). */
@@ -79,10 +36,10 @@ void ta_out_table_text(FILE *fp, const char *s)
     if (!s)
         return;
     while (*p) {
-        size_t n = table_plain(p);
+        size_t n = ta_utf8_plain(p);
         if (n > 0) {
             fwrite(p, 1, n, fp);
-        } else if ((n = utf8_seq(p, &cp)) == 0) {
+        } else if ((n = ta_utf8_seq(p, &cp)) == 0) {
             put_hex_bytes(fp, p, 1);
             n = 1;
         } else {
@@ -124,13 +81,13 @@ void ta_out_csv_cell(FILE *fp, const char *s)
     if (strchr("=+-@\t\r", s[0]) && s[0] && !is_plain_number(s))
         fputc('\'', fp);
     while (*p) {
-        size_t n = utf8_seq(p, &cp);
+        size_t n = ta_utf8_seq(p, &cp);
         if (n == 0) {
             fputs("\xEF\xBF\xBD", fp);
             n = 1;
         } else if (cp == '"') {
             fputs("\"\"", fp);
-        } else if (is_term_control(cp) && cp != '\t' && cp != '\r' && cp != '\n' &&
+        } else if (ta_utf8_term_control(cp) && cp != '\t' && cp != '\r' && cp != '\n' &&
                    cp < 0x2000) {
             put_hex_bytes(fp, p, n);
         } else {
@@ -149,7 +106,7 @@ void ta_out_json_string(FILE *fp, const char *s)
     uint32_t cp;
     fputc('"', fp);
     while (*p) {
-        size_t n = utf8_seq(p, &cp);
+        size_t n = ta_utf8_seq(p, &cp);
         if (n == 0) {
             fputs("\xEF\xBF\xBD", fp);
             n = 1;
@@ -245,7 +202,7 @@ static char *table_cell(const char *s)
 {
     char *buf = NULL;
     size_t len = strlen(s), chars = 0, i;
-    if (table_plain((const unsigned char *)s) == len) {
+    if (ta_utf8_plain((const unsigned char *)s) == len) {
         /* nothing to escape (the common case): a copy, without a memory stream per cell */
         if (!(buf = strdup(s)))
             return NULL;
@@ -423,7 +380,7 @@ void ta_out_html_text(FILE *fp, const char *s)
     if (!s)
         return;
     while (*p) {
-        size_t n = utf8_seq(p, &cp);
+        size_t n = ta_utf8_seq(p, &cp);
         if (n == 0) {
             put_hex_bytes(fp, p, 1);
             n = 1;
@@ -437,7 +394,7 @@ void ta_out_html_text(FILE *fp, const char *s)
             fputs("&quot;", fp);
         } else if (cp == '\'') {
             fputs("&#39;", fp);
-        } else if (is_term_control(cp) && cp != '\t' && cp != '\n') {
+        } else if (ta_utf8_term_control(cp) && cp != '\t' && cp != '\n') {
             put_hex_bytes(fp, p, n);
         } else {
             fwrite(p, 1, n, fp);
