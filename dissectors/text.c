@@ -70,24 +70,26 @@ static int text_skip(struct ta__text *st, enum ta_dir dir, struct ta_cur *cur)
     return TA_OK;
 }
 
-/* A server that answers in TLS where a text line was due: the upgrade happened, but the
- * command that asked for it was not seen (a capture of the server's direction only, as
- * asymmetric routing leaves it, or the client's segment lost). A strictly valid ServerHello at
- * a line start is taken as the hand-off: no text line begins with a TLS record header. Returns
- * TA_HANDOFF, TA_NEED_MORE (a hello may be arriving) or TA_UNSUPPORTED (text). */
-static int text_server_tls(const struct ta_cur *cur)
+/* A side that speaks TLS where a text line was due: the upgrade happened, but what asked for it
+ * or accepted it was not seen. A server's ServerHello: a capture of the server's direction only,
+ * as asymmetric routing leaves it, or the client's segment lost. A client's ClientHello after
+ * its first line: the segment with its STARTTLS lost (the capture missed it; the server's
+ * acknowledgement made the stream step over it). A strictly valid hello at a line start is taken
+ * as the hand-off: no text line begins with a TLS record header. Returns TA_HANDOFF,
+ * TA_NEED_MORE (a hello may be arriving) or TA_UNSUPPORTED (text). */
+static int text_tls_start(const struct ta_cur *cur, enum ta_dir dir)
 {
     uint8_t b;
     int rc;
 
     if (!ta_cur_peek8(cur, 0, &b) || b != 0x16)
         return TA_UNSUPPORTED;
-    rc = ta_tls_probe_hello(cur->p, ta_cur_left(cur), false);
+    rc = ta_tls_probe_hello(cur->p, ta_cur_left(cur), dir == TA_DIR_C2S);
     return rc == TA_OK ? TA_HANDOFF : rc;
 }
 
 /* One step of the reader: skip what must be skipped, or cut one line and give it to fn.
- * Returns fn's answer, TA_OK after a skip, TA_HANDOFF at a server's unannounced TLS, or
+ * Returns fn's answer, TA_OK after a skip, TA_HANDOFF at unannounced TLS, or
  * TA_NEED_MORE when only a partial line is left (nothing consumed). */
 static int text_step(ta__text_line_fn fn, struct ta_ctx *ctx, struct ta__text *st,
                      enum ta_dir dir, struct ta_cur *cur)
@@ -99,7 +101,7 @@ static int text_step(ta__text_line_fn fn, struct ta_ctx *ctx, struct ta__text *s
 
     if (rc != TA_NEED_MORE)
         return rc;
-    if (dir == TA_DIR_S2C && (rc = text_server_tls(cur)) != TA_UNSUPPORTED)
+    if ((rc = text_tls_start(cur, dir)) != TA_UNSUPPORTED)
         return rc;
     if (text_find_lf(cur, TA__TEXT_LINE_MAX + 2, &at)) {
         ta_cur_sub(cur, at, &line);

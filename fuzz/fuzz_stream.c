@@ -2,7 +2,7 @@
  * byte program. Two streams share one small buffer pool, so one stream can starve the other.
  *
  * Header: u8 pool buffers (1 + b % 3), u8 buffer size (64 << (b % 5)), u32 ISN.
- * Then ops, each one byte (op = b % 7) and its operands:
+ * Then ops, each one byte (op = b % 8) and its operands:
  *   0 segment   u8 stream, u16 offset from ISN + 1, u8 length (x 1..4 by the stream byte's
  *               high bits): payload is the pattern byte of each stream offset, so the sink can
  *               check that what it receives is exactly the stream, in order;
@@ -14,6 +14,9 @@
  *   6 skip      u8 stream (bit 1: the callback accepts; bit 2: the loss is not where the stream
  *               ends), u8 lost - 1: bytes a snap length cut off; the callback checks that the
  *               held bytes it is offered are the stream's.
+ *   7 ack gap   u8 stream (bit 1: the callback accepts), u16 ack distance from next_seq: a
+ *               segment the capture missed (ta_stream_skip_hole); on acceptance the oracle
+ *               steps over the lost bytes before the bytes beyond them are delivered.
  * Invariants checked after every op: the stream's held bytes within the buffer size, holes
  * within their cap, every delivery in order and never longer than the buffer size, the pool
  * never lends more buffers than it has, and all come back when both streams are released. */
@@ -91,6 +94,7 @@ static void fuzz_segment(struct ta_stream *s, struct ta_bufpool *bp, struct fuzz
 struct fuzz_gap {
     struct fuzz_sink *fs;
     int accept;
+    int advance;     /* on acceptance, move the oracle past the held and lost bytes */
 };
 
 static bool fuzz_gapcb(void *arg, const uint8_t *held, size_t len, uint32_t lost)
@@ -102,6 +106,8 @@ static bool fuzz_gapcb(void *arg, const uint8_t *held, size_t len, uint32_t lost
     for (size_t i = 0; g->fs->oracle && i < len; i++)
         if (held[i] != fuzz_pattern((uint32_t)(g->fs->delivered + i)))
             __builtin_trap();
+    if (g->accept && g->advance)
+        g->fs->delivered += len + lost;
     return g->accept;
 }
 
@@ -132,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ta_stream_set_isn(&st[i], fs[i].isn);
     }
     while (p < end) {
-        uint8_t op = fuzz_u8(&p, end) % 7u, sb = fuzz_u8(&p, end);
+        uint8_t op = fuzz_u8(&p, end) % 8u, sb = fuzz_u8(&p, end);
         int k = sb & 1;
         struct fuzz_sink *f = &fs[k];
         if (op == 0 || op == 1) {
@@ -152,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             f->delivered = 0;
             ta_stream_set_isn(&st[k], f->isn);
         } else if (op == 6) {
-            struct fuzz_gap g = { f, (sb >> 1) & 1 };
+            struct fuzz_gap g = { f, (sb >> 1) & 1, 0 };
             uint32_t lost = 1u + fuzz_u8(&p, end), held = st[k].held, total = st[k].total;
             uint32_t seq = st[k].next_seq + held + ((sb & 4) ? (uint32_t)fuzz_u8(&p, end) : 0u);
             bool skipped = ta_stream_skip(&st[k], bp, seq, lost, fuzz_gapcb, &g);
@@ -160,6 +166,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
             if (skipped)
                 f->delivered += held + lost;
+        } else if (op == 7) {
+            struct fuzz_gap g = { f, (sb >> 1) & 1, 1 };
+            uint32_t ack = st[k].next_seq + (fuzz_u32(&p, end) >> 16), total = st[k].total;
+            uint32_t first = st[k].nholes ? st[k].holes[0].start : 0;
+            bool stepped = false;
+            (void)ta_stream_skip_hole(&st[k], bp, ack, fuzz_gapcb, &g, fuzz_consume, f, &stepped);
+            if (stepped && (!st[k].gap || (int32_t)(st[k].total - (total + first)) < 0))
+                __builtin_trap();
         } else {
             uint32_t isn = fuzz_u32(&p, end);
             /* A late SYN is ignored only once bytes were consumed or held; before that the

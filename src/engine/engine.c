@@ -526,6 +526,22 @@ static void flow_after_data(struct ta_engine *e, struct ta_flow *f, struct ta_ec
         flow_settle(e, f);
 }
 
+/* A packet of the other direction acknowledged bytes of direction dir that the capture missed
+ * (ta_stream_skip_hole): the owner of dir decides, as for bytes a snap length cut, whether the
+ * stream steps over them; what then became contiguous is delivered. Returns whether the flow is
+ * still under analysis (the record may have been written and the context released). */
+static bool ack_gap(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *x, enum ta_dir dir,
+                    uint32_t ack, uint16_t server_port)
+{
+    struct sink_arg sa = { e, x, dir, server_port };
+    bool stepped = false;
+
+    ta_stream_skip_hole(&x->st[dir], e->bufs, ack, engine_gap, &sa, engine_sink, &sa, &stepped);
+    if (stepped)
+        flow_after_data(e, f, x, dir, server_port);
+    return f->state == TA_FLOW_ANALYZE;
+}
+
 /* TCP packet of flow f travelling in direction dir. */
 static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_pkt *pkt,
                        enum ta_dir dir)
@@ -552,8 +568,11 @@ static void tcp_packet(struct ta_engine *e, struct ta_flow *f, const struct ta_p
             ta_ndpi_packet(e->cls, &x->cls, ctx_nflow(x), pkt->l3, pkt->l3_len, pkt->ts_us);
         ctx_encap(x, pkt, dir);
         x->c.dirs_seen |= (uint8_t)(1u << dir);
-        if ((pkt->payload_len > 0 || pkt->payload_lost > 0) && !x->dir_done[dir] &&
-            !x->st[dir].closed) {
+        if ((fl & TA_TCP_ACK) && x->st[!dir].nholes && !x->dir_done[!dir] &&
+            !ack_gap(e, f, x, (enum ta_dir)!dir, pkt->ack, server_port)) {
+            /* the gap let the analysis end: the record is written, nothing more to read */
+        } else if ((pkt->payload_len > 0 || pkt->payload_lost > 0) && !x->dir_done[dir] &&
+                   !x->st[dir].closed) {
             struct sink_arg sa = { e, x, dir, server_port };
             if (pkt->truncated)
                 e->truncated++;

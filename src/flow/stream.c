@@ -390,6 +390,39 @@ int ta_stream_segment(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq,
     return stream_feed(s, bp, (uint32_t)d, data, len, sink, arg);
 }
 
+/* See stream.h. The buffer holds [0, held) and the out-of-order ranges at their offsets from
+ * next_seq: dropping the first holes[0].start bytes makes the first range the in-order start. */
+int ta_stream_skip_hole(struct ta_stream *s, struct ta_bufpool *bp, uint32_t ack,
+                        ta_stream_gap_fn fn, void *arg, ta_stream_sink sink, void *sink_arg,
+                        bool *stepped)
+{
+    uint32_t start, ext;
+    uint8_t *p;
+
+    *stepped = false;
+    if (s->closed || !s->started || s->nholes == 0 || s->buf == TA_STREAM_NOBUF)
+        return TA_OK;
+    start = s->holes[0].start;
+    if ((int32_t)(ack - (s->next_seq + start)) < 0)
+        return TA_OK;
+    p = pool_ptr(bp, s->buf);
+    if (!fn(arg, s->held ? p : NULL, s->held, start - s->held))
+        return TA_OK;
+    ext = stream_extent(s);
+    memmove(p, p + start, ext - start);
+    for (uint8_t i = 0; i < s->nholes; i++) {
+        s->holes[i].start -= start;
+        s->holes[i].end -= start;
+    }
+    s->next_seq += start;
+    s->total += start;
+    s->held = 0;
+    stream_add_range(s, 0, 0);     /* the first range is in order now: absorb it */
+    s->gap = true;
+    *stepped = true;
+    return stream_deliver(s, bp, sink, sink_arg);
+}
+
 int ta_stream_redeliver(struct ta_stream *s, struct ta_bufpool *bp, ta_stream_sink sink,
                         void *arg)
 {

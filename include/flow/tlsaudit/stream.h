@@ -82,6 +82,19 @@ typedef bool (*ta_stream_gap_fn)(void *arg, const uint8_t *held, size_t len, uin
 bool ta_stream_skip(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq, uint32_t lost,
                     ta_stream_gap_fn fn, void *arg);
 
+/* A segment the capture missed: the peer acknowledged (ack) bytes up to or beyond the start of
+ * the first out-of-order range this stream holds, so the bytes between what it has in order and
+ * that range were received and will not be sent again; a span port or a loaded sensor dropped
+ * them (Zeek's and Suricata's content gaps). fn is offered the held in-order bytes and the count
+ * lost, as for ta_stream_skip; if it accepts, the stream forgets them, steps over the lost
+ * bytes, sets gap, and delivers to sink what became contiguous. *stepped says whether it did.
+ * Returns TA_OK, or the sink's code as ta_stream_segment does. Nothing changes without an
+ * out-of-order range (bytes the capture will still bring, reordered between the directions,
+ * are never stepped over), on a closed stream, or when the ack is short of the range. */
+int ta_stream_skip_hole(struct ta_stream *s, struct ta_bufpool *bp, uint32_t ack,
+                        ta_stream_gap_fn fn, void *arg, ta_stream_sink sink, void *sink_arg,
+                        bool *stepped);
+
 /* Hand the held contiguous bytes to sink again (e.g. after a STARTTLS hand-off in the other
  * direction changed what the sink accepts). Returns as ta_stream_segment; TA_OK when nothing
  * is held or the stream is closed. */
