@@ -163,11 +163,34 @@ static int gen_feed(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *data, si
     return gen_scan(ctx, gs, dir, data, len, consumed);
 }
 
+/* .gap: bytes of a prelude were lost (cut by the snap length, or a segment the capture missed).
+ * They are plaintext passed over like the rest of the prelude: the scan goes on after them,
+ * within the budget. What was held (a split record header, a hello still arriving) is dropped
+ * with them: a hello a loss cut cannot be read. */
+static int gen_gap(struct ta_ctx *ctx, enum ta_dir dir, const uint8_t *partial, size_t len,
+                   uint32_t lost)
+{
+    struct gen_state *gs = gen_state(ctx);
+    uint64_t n;
+
+    (void)partial;
+    if ((unsigned)dir > TA_DIR_S2C || gs->state[dir] == GEN_HANDED)
+        return TA_NEED_MORE;
+    n = (uint64_t)gs->seen[dir] + len + lost;
+    if (gs->state[dir] == GEN_GAVE_UP || n >= TA__GEN_BUDGET) {
+        gs->state[dir] = GEN_GAVE_UP;
+        return TA_DONE;
+    }
+    gs->seen[dir] = (uint32_t)n;
+    return TA_OK;
+}
+
 const struct ta_dissector ta_dissector_generic = {
     .name = "generic",
     .id = TA_DIS_GENERIC,
     .probe = gen_probe,
     .start = gen_start,
     .feed = gen_feed,
+    .gap = gen_gap,
     .finish = NULL,
 };

@@ -222,9 +222,15 @@ int ta__text_gap(ta__text_line_fn fn, ta__text_gap_fn gap_fn, struct ta_ctx *ctx
         return TA_NEED_MORE;
     if (st->phase == TA__TX_DONE)
         return TA_DONE;
-    if (st->phase == TA__TX_HANDOFF ||
-        (dir == TA_DIR_C2S && (st->hold || st->c2s_tls || !st->c2s_seen)))
+    if (st->phase == TA__TX_HANDOFF || (dir == TA_DIR_C2S && (st->hold || st->c2s_tls)))
         return TA_NEED_MORE;
+    if (dir == TA_DIR_C2S && !st->c2s_seen) {
+        /* The client's first bytes were lost: it speaks text after them (a TLS hello cut at
+         * its start, implicit TLS, is waited for as at any hole). */
+        if (!ta_cur_empty(&line) && *line.p == 0x16)
+            return TA_NEED_MORE;
+        st->c2s_seen = 1;
+    }
     if (text_absorb(st, dir, lost) == lost && ta_cur_empty(&line))
         return TA_OK;       /* all of it inside a literal or chunk passed over */
     if (st->eol_skip[dir]) {  /* the over-long line being dropped ends with the loss */
