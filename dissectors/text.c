@@ -227,7 +227,8 @@ int ta__text_gap(ta__text_line_fn fn, ta__text_gap_fn gap_fn, struct ta_ctx *ctx
     if (dir == TA_DIR_C2S && !st->c2s_seen) {
         /* The client's first bytes were lost: it speaks text after them (a TLS hello cut at
          * its start, implicit TLS, is waited for as at any hole). */
-        if (!ta_cur_empty(&line) && *line.p == 0x16)
+        uint8_t b;
+        if (ta_cur_peek8(&line, 0, &b) && b == 0x16)
             return TA_NEED_MORE;
         st->c2s_seen = 1;
     }

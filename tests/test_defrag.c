@@ -189,6 +189,17 @@ static void test_id_reuse(void)
     check_udp(&r, 2000, 4);                        /* the seed-5 bytes, none of seed 4's */
     CHECK_INT(ta_defrag_stats(d)->reassembled, 2);
     CHECK_INT(ta_defrag_stats(d)->incomplete, 1);  /* the one whose fragment was lost */
+    /* A longer datagram under the same id, its last fragment first: beyond the whole one's end,
+     * so not a copy of it. */
+    {
+        static const uint32_t at3[] = { 0, 1480, 2960 };
+        udp_payload(3000, 6);
+        cut4(g_fr, g_fl, at3, 3, 3000, 0, 9);
+        CHECK_INT(feed(d, DLT_EN10MB, g_fr[2], g_fl[2], 4 * SEC).rc, TA_NEED_MORE);
+        CHECK_INT(feed(d, DLT_EN10MB, g_fr[0], g_fl[0], 4 * SEC).rc, TA_NEED_MORE);
+        r = feed(d, DLT_EN10MB, g_fr[1], g_fl[1], 4 * SEC);
+        check_udp(&r, 3000, 4);
+    }
     ta_defrag_free(d);
 }
 

@@ -270,14 +270,18 @@ int ta_defrag_add(struct ta_defrag *d, const struct ta_pkt *pkt, uint64_t ts_us,
         slot_release(d, s);                 /* a datagram that timed out between expiries */
         s = NULL;
     }
-    /* Bytes that contradict what came before under the same key: the identification was
-     * reused for a new datagram (it wraps in under a second on a busy mirror) after one whose
-     * fragment was lost, or the fragment is a copy of a whole datagram's. The new one starts
-     * over, so a lost fragment never corrupts the next datagram; a copy is ignored. */
-    if (s && !s->broken && !frag_agrees(d, s, pkt))
-        s = slot_take(d, s, pkt, &o, ts_us);
-    else if (s && s->state == DF_DONE)
-        return TA_NEED_MORE;
+    /* Bytes that contradict what came before under the same key, or reach beyond a whole
+     * datagram's end: the identification was reused for a new datagram (it wraps in under a
+     * second on a busy mirror) after one whose fragment was lost, or after a whole one. The new
+     * one starts over, so a lost fragment never corrupts the next datagram. A copy of a whole
+     * datagram's fragment is ignored. */
+    if (s && !s->broken) {
+        bool inside = s->state != DF_DONE || pkt->frag.offset + pkt->frag.len <= s->total;
+        if (!inside || !frag_agrees(d, s, pkt))
+            s = slot_take(d, s, pkt, &o, ts_us);
+        else if (s->state == DF_DONE)
+            return TA_NEED_MORE;
+    }
     if (!s)
         s = slot_take(d, NULL, pkt, &o, ts_us);
     if (s->broken)
