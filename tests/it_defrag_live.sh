@@ -31,13 +31,9 @@ nsx ip link set lo mtu 1280 || die "cannot set lo's MTU in $NS"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=frag.example.test" \
     -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" 2>/dev/null || die "openssl req failed"
 
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$TA_BIN" >"$IT_TMP/tlsaudit-ns"
-chmod +x "$IT_TMP/tlsaudit-ns"
-REAL_BIN=$TA_BIN
-TA_BIN=$IT_TMP/tlsaudit-ns
 db=$(fresh_db live)
-start_capture "$db" "$IT_TMP/live.out" -i lo -f "udp port 53 or tcp port 443 or (ip[6:2] & 0x1fff != 0)"
-TA_BIN=$REAL_BIN
+start_capture_ns "$NS" "$db" "$IT_TMP/live.out" -i lo \
+    -f "udp port 53 or tcp port 443 or (ip[6:2] & 0x1fff != 0)"
 
 # 1. The answer: outlook.office365.com -> five names of ~200 bytes -> A 127.0.6.10.
 pad=$(printf 'a%.0s' $(seq 60))

@@ -44,14 +44,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 mkdir -p "$IT_TMP/htdocs"
 echo "hello over QUIC" >"$IT_TMP/htdocs/index.html"
 
-# The capture runs inside the namespace: start_capture runs "$TA_BIN capture ...".
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$TA_BIN" >"$IT_TMP/tlsaudit-ns"
-chmod +x "$IT_TMP/tlsaudit-ns"
-REAL_BIN=$TA_BIN
-TA_BIN=$IT_TMP/tlsaudit-ns
 db=$(fresh_db quic)
-start_capture "$db" "$IT_TMP/live.out" -i lo -f "udp port 4433 or udp port 4434"
-TA_BIN=$REAL_BIN
+start_capture_ns "$NS" "$db" "$IT_TMP/live.out" -i lo -f "udp port 4433 or udp port 4434"
 
 ip netns exec "$NS" timeout 60 "$SERVER" -q -d "$IT_TMP/htdocs" 127.0.0.1 4433 \
     "$IT_TMP/k.pem" "$IT_TMP/c.pem" >"$IT_TMP/server1.log" 2>&1 &

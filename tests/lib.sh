@@ -149,6 +149,18 @@ start_capture() {
     kill -0 "$cap_pid" 2>/dev/null || die "capture did not start: $(cat "$out")"
 }
 
+# start_capture_ns NS DB OUTFILE ARGS...: start_capture inside the network namespace NS (a test
+# of its own made it), through a wrapper that runs the binary under `ip netns exec`.
+start_capture_ns() {
+    local ns=$1 real=$TA_BIN
+    shift
+    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$TA_BIN" >"$IT_TMP/tlsaudit-ns"
+    chmod +x "$IT_TMP/tlsaudit-ns"
+    TA_BIN=$IT_TMP/tlsaudit-ns
+    start_capture "$@"
+    TA_BIN=$real
+}
+
 # stop_capture PID OUTFILE: SIGINT a running capture, give it 10 s to finish (then SIGKILL, a
 # failure), and assert it exited 0 (OUTFILE, its output, is quoted in the message).
 stop_capture() {
