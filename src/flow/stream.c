@@ -391,13 +391,13 @@ int ta_stream_segment(struct ta_stream *s, struct ta_bufpool *bp, uint32_t seq,
 }
 
 /* See stream.h. The buffer holds [0, held) and the out-of-order ranges at their offsets from
- * next_seq: dropping the first holes[0].start bytes makes the first range the in-order start. */
+ * next_seq: dropping the first holes[0].start bytes (held ones and lost ones alike, as if all
+ * were held) makes the first range the in-order start. */
 int ta_stream_skip_hole(struct ta_stream *s, struct ta_bufpool *bp, uint32_t ack,
                         ta_stream_gap_fn fn, void *arg, ta_stream_sink sink, void *sink_arg,
                         bool *stepped)
 {
-    uint32_t start, ext;
-    uint8_t *p;
+    uint32_t start;
 
     *stepped = false;
     if (s->closed || !s->started || s->nholes == 0 || s->buf == TA_STREAM_NOBUF)
@@ -405,18 +405,10 @@ int ta_stream_skip_hole(struct ta_stream *s, struct ta_bufpool *bp, uint32_t ack
     start = s->holes[0].start;
     if ((int32_t)(ack - (s->next_seq + start)) < 0)
         return TA_OK;
-    p = pool_ptr(bp, s->buf);
-    if (!fn(arg, s->held ? p : NULL, s->held, start - s->held))
+    if (!fn(arg, s->held ? pool_ptr(bp, s->buf) : NULL, s->held, start - s->held))
         return TA_OK;
-    ext = stream_extent(s);
-    memmove(p, p + start, ext - start);
-    for (uint8_t i = 0; i < s->nholes; i++) {
-        s->holes[i].start -= start;
-        s->holes[i].end -= start;
-    }
-    s->next_seq += start;
-    s->total += start;
-    s->held = 0;
+    s->held = start;
+    stream_advance(s, bp, start);
     stream_add_range(s, 0, 0);     /* the first range is in order now: absorb it */
     s->gap = true;
     *stepped = true;
