@@ -14,6 +14,7 @@
  * Creation is atomic (create_new): a new database appears under its name already migrated. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,26 @@
 #endif
 
 #define BUSY_TIMEOUT_MS 5000
+
+/* Every connection of the store belongs to one thread at a time (the writer thread owns the
+ * capture's; see writer.c), so it needs none of SQLite's per-call mutexes: SQLITE_OPEN_NOMUTEX.
+ * In the default serialized mode each bind, step, column and reset takes and releases the
+ * connection's mutex, and with memory statistics on every allocation takes a global one: 8% of
+ * the CPU of a handshake-heavy capture (bench/RESULTS.md, session 12). Statistics are turned off
+ * once, before SQLite initialises; nothing here reads them. */
+#define OPEN_FLAGS SQLITE_OPEN_NOMUTEX
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void lib_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);   /* SQLITE_MISUSE if already initialised */
+}
+
+static void lib_init(void)
+{
+    (void)pthread_once(&lib_once, lib_setup);
+}
 
 /* Connection settings for the writer: WAL (checked: a file on a filesystem without shared memory
  * may refuse it), NORMAL sync (WAL keeps the database consistent; a power cut loses at most the
@@ -102,7 +123,8 @@ static int create_new(const char *path, char *errbuf)
     errbuf[0] = '\0';
     snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid());
     unlink(tmp);
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | OPEN_FLAGS, NULL) !=
+        SQLITE_OK) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: %s", path,
                  db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -142,6 +164,7 @@ static int create_new(const char *path, char *errbuf)
 static int open_rw_file(const char *path, sqlite3 **db, char *errbuf)
 {
     struct stat sb;
+    lib_init();
     bool existed = stat(path, &sb) == 0;
     mode_t old = umask(027);
     if (!existed && errno == ENOENT) {
@@ -152,7 +175,7 @@ static int open_rw_file(const char *path, sqlite3 **db, char *errbuf)
         }
         existed = true;
     }
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | OPEN_FLAGS, NULL);
     if (rc == SQLITE_OK && !existed && chmod(path, 0640) != 0)
         TA_LOG(TA_LOG_WARN, "%s: chmod 0640: %s", path, strerror(errno));
     if (rc == SQLITE_OK) {
@@ -231,7 +254,8 @@ int ta_store_open_ro(const char *path, sqlite3 **out, char *errbuf)
     sqlite3 *db = NULL;
     int rc;
     *out = NULL;
-    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    lib_init();
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | OPEN_FLAGS, NULL);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot open: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
