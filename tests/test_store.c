@@ -542,6 +542,51 @@ static void test_migrate_old(void)
     sqlite3_close(ro);
 }
 
+/* Four processes open one new file at the same instant (released together by a pipe), forty
+ * times over: every open succeeds. A file created in rollback mode was switched to WAL by its
+ * first opener; two openers switching at once each held a read lock and wanted to write, and
+ * SQLite answers that deadlock with "database is locked" at once, without the busy handler. */
+static void test_open_race(void)
+{
+    enum { ROUNDS = 40, PROCS = 4 };
+    int failed = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char name[32];
+        snprintf(name, sizeof name, "race%d.db", round);
+        const char *db = path_of(name);
+        int go[2];
+        pid_t pid[PROCS];
+        if (pipe(go) != 0) {
+            CHECK(!"pipe");
+            return;
+        }
+        for (int k = 0; k < PROCS; k++) {
+            pid[k] = fork();
+            if (pid[k] == 0) {
+                char err[TA_ERRBUF_SIZE], b;
+                struct ta_store *st = NULL;
+                close(go[1]);
+                if (read(go[0], &b, 1) != 0)     /* released when the parent closes the pipe */
+                    _exit(3);
+                if (ta_store_open(db, &st, err) != TA_OK) {
+                    fprintf(stderr, "round %d, process %d: %s\n", round, k, err);
+                    _exit(1);
+                }
+                ta_store_close(st);
+                _exit(0);
+            }
+        }
+        close(go[0]);
+        close(go[1]);
+        for (int k = 0; k < PROCS; k++) {
+            int status = -1;
+            waitpid(pid[k], &status, 0);
+            failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+    }
+    CHECK_INT(failed, 0);
+}
+
 /* Two writers on one file at once (two processes, both creating it): both succeed, every row
  * of both is there -- WAL, busy_timeout and BEGIN IMMEDIATE make the second one wait. */
 static void test_two_writers(void)
@@ -703,6 +748,7 @@ int main(void)
     test_refusals();
     test_migrate_old();
     test_two_writers();
+    test_open_race();
     test_text_formatters();
     check_dir_done(dir);
     return CHECK_DONE();

@@ -137,7 +137,10 @@ static int create_new(const char *path, char *errbuf)
     /* before the first table, or it takes a VACUUM: freed pages can be returned (retention.c) */
     sqlite3_exec(db, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=MEMORY; "
                  "PRAGMA synchronous=OFF", NULL, NULL, NULL);
-    if (ta__store_register_functions(db) == SQLITE_OK && ta__schema_migrate(db, path, errbuf) == TA_OK)
+    /* born in WAL mode: otherwise its first openers switch it, and two switching at once (each
+     * holding a read lock and wanting to write) get "database is locked" without waiting */
+    if (ta__store_register_functions(db) == SQLITE_OK && ta__schema_migrate(db, path, errbuf) == TA_OK &&
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK)
         rc = TA_OK;
     else if (errbuf[0] == '\0')
         snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot create: %s", path, sqlite3_errmsg(db));
