@@ -486,6 +486,84 @@ static void test_long_texts(void)
     sqlite3_close(ro);
 }
 
+/* The writer's idle work (ta_store_idle) writes aggregate entries ahead of the COMMIT: the
+ * inventory and rollups end exactly as when the batch is written at once, also for keys folded
+ * into again after they were written, and the rows are there before the COMMIT. */
+#define INV_COLS "sensor, client_ip, server_ip, server_port, transport, app, sni, version, " \
+    "cipher_id, cipher_v2, client_max_version, ja3, ja4, o365, o365_service, o365_reason, " \
+    "legacy, name, name_source, handshakes, established, refused, first_seen_us, first_seen, " \
+    "last_seen_us, last_seen, key_hash"
+#define DC_COLS "day, sensor, version, legacy, o365, o365_service, app, client_ip, handshakes"
+#define RL_COLS "day, sensor, version, legacy, o365, o365_service, app, handshakes, " \
+    "established, refused, clients"
+static void test_idle_writes(void)
+{
+    char err[TA_ERRBUF_SIZE];
+    struct ta_hs hs;
+    const char *name[2] = { "plain.db", "ahead.db" };
+    char paths[2][600];
+    int ahead_before_commit = -1, idle_after_all = -1, idle_written = 0;
+    for (int k = 0; k < 2; k++) {
+        struct ta_store *st = NULL;
+        snprintf(paths[k], sizeof paths[k], "%s", path_of(name[k]));
+        CHECK_INT(ta_store_open(paths[k], &st, err), TA_OK);
+        if (!st)
+            return;
+        ta_store_set_sensor(st, "unit");
+        /* 4,000 rows of 700 clients in batches of 1,000, rows of a key spread over batches and
+         * over the writes ahead (every third row), the first rows late in time */
+        for (int i = 0; i < 4000; i++) {
+            rec(&hs, (i * 7) % 4000, 700);
+            CHECK_INT(ta_store_add(st, &hs), TA_OK);
+            if (k == 1 && i % 3 == 2) {
+                int n = ta_store_idle(st);
+                CHECK(n >= 0 && n <= TA_STORE_IDLE_WRITES);
+                idle_written += n;
+            }
+            if (k == 1 && i == 500) {
+                while (ta_store_idle(st) > 0) {
+                }
+                ahead_before_commit = (int)one(ta_store_db(st), "SELECT sum(handshakes) FROM inventory");
+                idle_after_all = ta_store_idle(st);
+            }
+            if (i % 1000 == 999)
+                CHECK_INT(ta_store_commit(st), TA_OK);
+        }
+        ta_store_close(st);
+    }
+    CHECK_INT(ahead_before_commit, 501);      /* rows 0..500, all in the open batch */
+    CHECK_INT(idle_after_all, 0);             /* nothing left to write ahead */
+    CHECK(idle_written > 1000);
+    sqlite3 *db = NULL;
+    CHECK_INT(ta_store_open_ro(paths[0], &db, err), TA_OK);
+    if (!db)
+        return;
+    char sql[1400];
+    snprintf(sql, sizeof sql, "ATTACH '%s' AS b", paths[1]);
+    CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    static const char *const diff[] = {
+        "SELECT count(*) FROM (SELECT " INV_COLS " FROM main.inventory EXCEPT SELECT " INV_COLS
+        " FROM b.inventory)",
+        "SELECT count(*) FROM (SELECT " INV_COLS " FROM b.inventory EXCEPT SELECT " INV_COLS
+        " FROM main.inventory)",
+        "SELECT count(*) FROM (SELECT " DC_COLS " FROM main.daily_clients EXCEPT SELECT " DC_COLS
+        " FROM b.daily_clients)",
+        "SELECT count(*) FROM (SELECT " DC_COLS " FROM b.daily_clients EXCEPT SELECT " DC_COLS
+        " FROM main.daily_clients)",
+        "SELECT count(*) FROM (SELECT " RL_COLS " FROM main.daily_rollups EXCEPT SELECT " RL_COLS
+        " FROM b.daily_rollups)",
+        "SELECT count(*) FROM (SELECT " RL_COLS " FROM b.daily_rollups EXCEPT SELECT " RL_COLS
+        " FROM main.daily_rollups)",
+    };
+    for (size_t i = 0; i < sizeof diff / sizeof diff[0]; i++)
+        CHECK_INT(one(db, diff[i]), 0);
+    CHECK_INT(one(db, "SELECT count(*) FROM b.inventory"), one(db, "SELECT count(*) FROM main.inventory"));
+    CHECK_INT(one(db, "SELECT sum(handshakes) FROM b.inventory"), 4000);
+    CHECK_INT(one(db, "SELECT sum(clients) FROM b.daily_rollups"),
+              one(db, "SELECT count(*) FROM b.daily_clients"));
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_inventory.XXXXXX");
@@ -500,6 +578,7 @@ int main(void)
     test_hash_collisions();
     test_merge_collisions();
     test_long_texts();
+    test_idle_writes();
     check_dir_done(dir);
     return CHECK_DONE();
 }

@@ -117,6 +117,13 @@ static void *writer_main(void *arg)
         if (n == 0) {
             if (w->closing)
                 break;
+            pthread_mutex_unlock(&w->mu);
+            int did = ta_store_idle(w->st);
+            pthread_mutex_lock(&w->mu);
+            if (did > 0)
+                continue;              /* look at the queue again before more */
+            if (w->tail != w->head || w->closing)
+                continue;
             wait_for_work(w);
             pthread_mutex_unlock(&w->mu);
             writer_tick(w);

@@ -73,6 +73,8 @@ struct ta__inv {
     char *text;               /* TEXT_ARENA bytes: the entries' long texts, emptied per flush */
     char first_ts[32], last_ts[32];   /* the times of the entry being written, as text */
     size_t text_used;
+    uint32_t cur_inv, cur_dc;   /* where ta__inv_write_some goes on scanning */
+    uint32_t dirty_inv, dirty_dc;   /* entries folded into since they were last written */
 };
 
 #define ISIZE(m) sizeof(((struct inv_e *)0)->m)

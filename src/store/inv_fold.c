@@ -88,6 +88,8 @@ static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
         e->first_us = e->last_us = r->ts_us;
         t->ninv++;
     }
+    if (e->hs == 0)
+        t->dirty_inv++;
     e->hs++;
     e->est += r->established;
     if (r->ts_us < e->first_us)
@@ -126,6 +128,8 @@ static void day_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
         put(d->app, sizeof d->app, app), put(d->client, sizeof d->client, r->client);
         t->ndc++;
     }
+    if (d->hs == 0)
+        t->dirty_dc++;
     d->hs++;
     h = ta__inv_day_hash(day, r->version, legacy, o365, service, app, NULL);
     struct rl_e *l;

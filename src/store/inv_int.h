@@ -52,6 +52,14 @@ int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r);
  * transaction, then empty it. TA_OK or TA_ERR_IO. */
 int ta__inv_flush(struct ta_store *st);
 
+/* Write up to budget entries of the aggregate whose counts changed since they were last written
+ * (inventory keys, then daily clients, then rollups), inside the open batch transaction, and
+ * keep them as clean entries; the writer thread does this while its queue is empty, so that the
+ * flush at COMMIT or at a full table has little left to write. Returns how many were written
+ * (0: nothing left), or -1 on error (the aggregate is discarded: the caller's batch must be
+ * rolled back, as after a failed ta__inv_flush). */
+int ta__inv_write_some(struct ta_store *st, uint32_t budget);
+
 /* Forget the aggregate without writing it (its batch was rolled back). */
 void ta__inv_discard(struct ta_store *st);
 

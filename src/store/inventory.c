@@ -162,18 +162,20 @@ static bool write_entry(const struct ta_store *st, struct ta__inv *t, const stru
     return true;
 }
 
-/* Write every inventory entry with w. */
+/* Write every inventory entry with w and empty the table. A clean entry (its counts written by
+ * ta__inv_write_some, nothing folded since: hs = 0) is only emptied. */
 static bool flush_inv(struct ta_store *st, struct ta__inv *t, const struct writes *w, int64_t now)
 {
     for (uint32_t i = 0; i < INV_SLOTS && t->ninv; i++) {
         struct inv_e *e = &t->inv[i];
         if (!e->hash)
             continue;
-        if (!write_entry(st, t, w, e, now))
+        if (e->hs && !write_entry(st, t, w, e, now))
             return false;
         e->hash = 0;
         t->ninv--;
     }
+    t->dirty_inv = 0;
     return true;
 }
 
@@ -192,56 +194,77 @@ static struct rl_e *rl_of(struct ta__inv *t, const struct dc_e *d)
     }
 }
 
-/* Insert each daily client key (a new one counts one more client in its rollup) or add its
- * handshakes to the existing row. A key written by an earlier batch is remembered (dc_known),
- * and its update is tried first: one statement instead of a failed insert and an update. The
- * hint is only a guess: an update that changes nothing (retention or a rebuild deleted the row,
- * its batch was rolled back) goes on with the insert, so the counts never depend on it. */
+/* Insert the daily client key of d (a new one counts one more client in its rollup) or add its
+ * handshakes to the existing row. A key written before is remembered (dc_known), and its update
+ * is tried first: one statement instead of a failed insert and an update. The hint is only a
+ * guess: an update that changes nothing (retention or a rebuild deleted the row, its batch was
+ * rolled back) goes on with the insert, so the counts never depend on it. */
+static bool write_dc(struct ta_store *st, struct ta__inv *t, const struct dc_e *d)
+{
+    uint64_t *known = &t->dc_known[(uint32_t)(d->hash >> 20) & (DC_KNOWN - 1)];
+    int first = *known == d->hash;      /* 0: insert, then update; 1: update, then insert */
+    for (int k = first; k < first + 2; k++) {
+        sqlite3_stmt *s = k == 1 ? t->upd_dc : t->ins_dc;
+        bt(s, 1, d->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, d->version);
+        sqlite3_bind_int(s, 4, d->legacy), sqlite3_bind_int(s, 5, d->o365);
+        bt(s, 6, d->service), bt(s, 7, d->app), bt(s, 8, d->client);
+        sqlite3_bind_int64(s, 9, d->hs);
+        if (!run(s))
+            return false;
+        if (sqlite3_changes(st->db) != 1)
+            continue;                   /* insert ignored / nothing to update */
+        if (k != 1) {
+            struct rl_e *l = rl_of(t, d);
+            if (l)
+                l->clients++;
+        }
+        break;
+    }
+    *known = d->hash;
+    return true;
+}
+
+/* Write every daily client entry and empty the table (a clean one, hs = 0, is only emptied). */
 static bool flush_dc(struct ta_store *st, struct ta__inv *t)
 {
     for (uint32_t i = 0; i < DC_SLOTS && t->ndc; i++) {
         struct dc_e *d = &t->dc[i];
         if (!d->hash)
             continue;
-        uint64_t *known = &t->dc_known[(uint32_t)(d->hash >> 20) & (DC_KNOWN - 1)];
-        int first = *known == d->hash;      /* 0: insert, then update; 1: update, then insert */
-        for (int k = first; k < first + 2; k++) {
-            sqlite3_stmt *s = k == 1 ? t->upd_dc : t->ins_dc;
-            bt(s, 1, d->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, d->version);
-            sqlite3_bind_int(s, 4, d->legacy), sqlite3_bind_int(s, 5, d->o365);
-            bt(s, 6, d->service), bt(s, 7, d->app), bt(s, 8, d->client);
-            sqlite3_bind_int64(s, 9, d->hs);
-            if (!run(s))
-                return false;
-            if (sqlite3_changes(st->db) != 1)
-                continue;                   /* insert ignored / nothing to update */
-            if (k != 1) {
-                struct rl_e *l = rl_of(t, d);
-                if (l)
-                    l->clients++;
-            }
-            break;
-        }
-        *known = d->hash;
+        if (d->hs && !write_dc(st, t, d))
+            return false;
         d->hash = 0;
         t->ndc--;
     }
+    t->dirty_dc = 0;
     return true;
+}
+
+/* Add the counts of rollup entry l to its row (an upsert). */
+static bool write_rl(struct ta_store *st, struct ta__inv *t, const struct rl_e *l, int64_t now)
+{
+    sqlite3_stmt *s = t->up_rl;
+    bt(s, 1, l->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, l->version);
+    sqlite3_bind_int(s, 4, l->legacy), sqlite3_bind_int(s, 5, l->o365);
+    bt(s, 6, l->service), bt(s, 7, l->app);
+    sqlite3_bind_int64(s, 8, l->hs), sqlite3_bind_int64(s, 9, l->est);
+    sqlite3_bind_int64(s, 10, l->clients), sqlite3_bind_int64(s, 11, now);
+    return run(s);
+}
+
+/* Nothing folded into rollup entry l since its counts were last written. */
+static bool rl_clean(const struct rl_e *l)
+{
+    return l->hs == 0 && l->est == 0 && l->clients == 0;
 }
 
 static bool flush_rl(struct ta_store *st, struct ta__inv *t, int64_t now)
 {
-    sqlite3_stmt *s = t->up_rl;
     for (uint32_t i = 0; i < RL_SLOTS && t->nrl; i++) {
         struct rl_e *l = &t->rl[i];
         if (!l->hash)
             continue;
-        bt(s, 1, l->day), bt(s, 2, st->sensor), sqlite3_bind_int(s, 3, l->version);
-        sqlite3_bind_int(s, 4, l->legacy), sqlite3_bind_int(s, 5, l->o365);
-        bt(s, 6, l->service), bt(s, 7, l->app);
-        sqlite3_bind_int64(s, 8, l->hs), sqlite3_bind_int64(s, 9, l->est);
-        sqlite3_bind_int64(s, 10, l->clients), sqlite3_bind_int64(s, 11, now);
-        if (!run(s))
+        if (!rl_clean(l) && !write_rl(st, t, l, now))
             return false;
         l->hash = 0;
         t->nrl--;
@@ -267,6 +290,49 @@ int ta__inv_flush(struct ta_store *st)
     return TA_OK;
 }
 
+/* See inv_int.h. Entries stay in their tables (a fold finds them, and open addressing needs
+ * them in place), with their counts zeroed: clean until a row is folded into them again. Their
+ * first and last times stay, so a later write binds what one write of the whole batch would
+ * (min and max in the SQL make the repeat harmless). Rollups are left to the flush: a few
+ * hundred keys that nearly every row touches, written ahead they would be written again and
+ * again. The new clients that daily client inserts count wait in their rollup entries. */
+int ta__inv_write_some(struct ta_store *st, uint32_t budget)
+{
+    struct ta__inv *t = st->inv;
+    uint32_t done = 0, seen = 0;
+    if (!t)
+        return 0;
+    int64_t now = (int64_t)ta_clock_wall_us();
+    const struct writes w = { t->upd_id, t->ins_inv };
+    bool ok = true;
+    for (; ok && done < budget && t->dirty_inv && seen < INV_SLOTS; seen++) {
+        struct inv_e *e = &t->inv[t->cur_inv];
+        t->cur_inv = (t->cur_inv + 1) & (INV_SLOTS - 1);
+        if (e->hash && e->hs) {
+            ok = write_entry(st, t, &w, e, now);
+            e->hs = e->est = 0;
+            t->dirty_inv--;
+            done++;
+        }
+    }
+    for (seen = 0; ok && done < budget && t->dirty_dc && seen < DC_SLOTS; seen++) {
+        struct dc_e *d = &t->dc[t->cur_dc];
+        t->cur_dc = (t->cur_dc + 1) & (DC_SLOTS - 1);
+        if (d->hash && d->hs) {
+            ok = write_dc(st, t, d);
+            d->hs = 0;
+            t->dirty_dc--;
+            done++;
+        }
+    }
+    if (!ok) {
+        ta__store_row_error(st, "inventory");
+        ta__inv_discard(st);
+        return -1;
+    }
+    return (int)done;
+}
+
 /* See inv_int.h. */
 void ta__inv_discard(struct ta_store *st)
 {
@@ -277,6 +343,7 @@ void ta__inv_discard(struct ta_store *st)
     memset(t->dc, 0, DC_SLOTS * sizeof *t->dc);
     memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
     t->ninv = t->ndc = t->nrl = 0;
+    t->dirty_inv = t->dirty_dc = 0;
     t->text_used = 0;
 }
 

@@ -46,21 +46,26 @@ uint64_t ta_store_rows_lost(const struct ta_store *st)
     return st->rows_lost;
 }
 
+/* Give up the open batch: its inventory could not be written, and rows without their inventory
+ * would break its invariant. */
+static int batch_give_up(struct ta_store *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    ta__store_o365_unsure(st);
+    st->rows_lost += st->batch_n;
+    st->in_tx = false;
+    st->batch_n = st->batch_hs = 0;
+    st->batch_start_us = 0;
+    return TA_ERR_IO;
+}
+
 /* See store.h. Committing with no open batch is a no-op. */
 int ta_store_commit(struct ta_store *st)
 {
     if (!st->in_tx)
         return TA_OK;
-    if (ta__inv_flush(st) != TA_OK) {
-        /* rows without their inventory would break its invariant: give up the batch */
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        ta__store_o365_unsure(st);
-        st->rows_lost += st->batch_n;
-        st->in_tx = false;
-        st->batch_n = st->batch_hs = 0;
-        st->batch_start_us = 0;
-        return TA_ERR_IO;
-    }
+    if (ta__inv_flush(st) != TA_OK)
+        return batch_give_up(st);
     ta__retain_step(st);
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         ta__store_row_error(st, "commit");
@@ -94,4 +99,17 @@ int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us)
     if (st->batch_n >= st->batch_rows || now_us - st->batch_start_us >= TA_STORE_BATCH_US)
         return ta_store_commit(st);
     return TA_OK;
+}
+
+/* See store.h. */
+int ta_store_idle(struct ta_store *st)
+{
+    if (!st->in_tx)
+        return 0;
+    int n = ta__inv_write_some(st, TA_STORE_IDLE_WRITES);
+    if (n < 0) {
+        (void)batch_give_up(st);
+        return 0;
+    }
+    return n;
 }

@@ -56,6 +56,13 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
  * is a monotonic clock read by the caller (not per packet). */
 int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us);
 int ta_store_commit(struct ta_store *st);
+/* Work the writer does while nothing is queued: up to TA_STORE_IDLE_WRITES inventory and rollup
+ * entries of the open batch written ahead of its COMMIT (src/store/inventory.c), so that a
+ * commit or a full aggregate table does not stall the capture threads behind the writer.
+ * Returns how many were written; 0 when there is nothing to do (then wait for work). A failed
+ * write gives the batch up, as a failed commit does. */
+#define TA_STORE_IDLE_WRITES 64
+int ta_store_idle(struct ta_store *st);
 /* Rows written but not in the file: batches SQLite rolled back when their COMMIT failed, plus
  * the open batch. Non-zero after a failed ta_store_run_end means records were lost. */
 uint64_t ta_store_rows_unsaved(const struct ta_store *st);
