@@ -217,8 +217,8 @@ static void ctx_put(struct ta_engine *e, struct ta_flow *f)
     e->ctx_in_use--;
 }
 
-/* Endpoint a or b of the flow, by role. */
-static void fill_endpoints(const struct ta_flow *f, struct ta_hs *hs)
+/* See engine_quic.h. */
+void ta__engine_fill_endpoints(const struct ta_flow *f, struct ta_hs *hs)
 {
     const struct ta_flow_key *k = &f->key;
 
@@ -279,7 +279,7 @@ static void record_write(struct ta_engine *e, struct ta_flow *f, struct ta_ectx 
         if (x->st[d].gap)
             hs->anomalies |= TA_AN_STREAM_GAP;
     if (hello || (hs->seq == 0 && (hs->alert.present || hs->mail.present))) {
-        fill_endpoints(f, hs);
+        ta__engine_fill_endpoints(f, hs);
         ta_hs_fingerprint(hs);
         hs->enc = x->enc;
         if (e->cls)

@@ -148,25 +148,6 @@ static void ctx_put(struct ta__quic_engine *q, struct ta_flow *f)
     q->ctx_in_use--;
 }
 
-/* Endpoints by role and the flow's times (as the TCP path's fill_endpoints, which is private to
- * engine.c). */
-static void fill_endpoints(const struct ta_flow *f, struct ta_hs *hs)
-{
-    const struct ta_flow_key *k = &f->key;
-    hs->ipver = k->ipver;
-    hs->transport = k->l4;
-    if (f->client_is_a) {
-        hs->client = k->a; hs->client_port = k->pa;
-        hs->server = k->b; hs->server_port = k->pb;
-    } else {
-        hs->client = k->b; hs->client_port = k->pb;
-        hs->server = k->a; hs->server_port = k->pa;
-    }
-    if (!hs->ts_first_us)
-        hs->ts_first_us = f->ts_first_us;
-    hs->ts_last_us = f->ts_last_us;
-}
-
 /* The analysis of f is over: settle the dissector, write the record when a hello was read,
  * release the context, and mark the flow DONE (later packets cost an index probe). */
 static void flow_settle(struct ta__quic_engine *q, struct ta_flow *f)
@@ -181,7 +162,7 @@ static void flow_settle(struct ta__quic_engine *q, struct ta_flow *f)
     hs = &x->c.hs;
     ta_quic_finish(&x->c, &x->q);
     if (hs->ch.present || hs->sh.present) {
-        fill_endpoints(f, hs);
+        ta__engine_fill_endpoints(f, hs);
         ta_hs_fingerprint(hs);
         if (q->cls)
             ta_ndpi_finish(q->cls, &x->cls, qx_nflow(x), hs->ndpi_name, sizeof hs->ndpi_name);
