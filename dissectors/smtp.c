@@ -20,15 +20,23 @@ enum smtp_cmd {
 };
 
 /* Decide from the server greeting: "220 " or "220-", not on an FTP port and not an FTP banner.
- * Client-first bytes are not SMTP (the server always speaks first). */
+ * The server speaks first (RFC 5321 3.1), so client bytes come first only when the greeting was
+ * lost or the capture holds the clients' direction alone: then the client's first command,
+ * EHLO or HELO (RFC 5321 4.1.1.1), decides. */
 static int smtp_probe(enum ta_dir dir, const uint8_t *data, size_t len, uint16_t server_port)
 {
     struct ta_cur line;
-    bool partial;
+    bool partial, partial2;
     int rc;
 
-    if (dir != TA_DIR_S2C || server_port == 21 || server_port == 990)
+    if (server_port == 21 || server_port == 990)
         return TA_UNSUPPORTED;
+    if (dir == TA_DIR_C2S) {
+        if (ta__text_starts(data, len, "EHLO ", &partial) ||
+            ta__text_starts(data, len, "HELO ", &partial2))
+            return TA_OK;
+        return partial || partial2 ? TA_NEED_MORE : TA_UNSUPPORTED;
+    }
     if (!ta__text_starts(data, len, "220 ", &partial) &&
         !ta__text_starts(data, len, "220-", NULL))
         return partial ? TA_NEED_MORE : TA_UNSUPPORTED;
@@ -140,6 +148,11 @@ static int smtp_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur li
 
     if (!ta__text_reply(&text, &code, &sep))
         return TA_OK;  /* not a reply line: ignored */
+    /* When the client spoke first (smtp_probe), a 220 before any reply is still the greeting
+     * (the two directions were reordered); any other line answers the oldest command: the
+     * greeting was lost. */
+    if (!st->greeted && ta__text_peek(st) && (code != 220 || ta__text_peek(st) == SMTP_STARTTLS))
+        st->greeted = 1;
     if (!st->greeted) {
         if (!ctx->hs.mail.greeting[0]) {
             ta__text_greeting(ctx, line, code);

@@ -165,6 +165,25 @@ static int text_settle(struct ta_ctx *ctx, struct ta__text *st, int rc)
     return rc;
 }
 
+/* Client bytes held for the server's answer where the server's direction was never seen (a
+ * capture of the clients' side only): that answer never comes. The client's next bytes tell
+ * it: a TLS hello after STARTTLS means the upgrade was accepted (TA_HANDOFF); anything else
+ * after STARTTLS, that the client went on in plain text; after DATA, a body, which a client
+ * sends only after the server's 354. Returns TA_HANDOFF, TA_NEED_MORE (keep holding: a hello
+ * may be arriving) or TA_OK (the hold is released). */
+static int text_release_hold(struct ta__text *st, const uint8_t *data, size_t len)
+{
+    if (st->hold == TA__HOLD_DATA) {
+        st->body[TA_DIR_C2S] = 1;
+    } else {
+        int rc = ta_tls_probe_hello(data, len, true);
+        if (rc == TA_OK || rc == TA_NEED_MORE)
+            return rc == TA_OK ? TA_HANDOFF : TA_NEED_MORE;
+    }
+    st->hold = TA__HOLD_NONE;
+    return TA_OK;
+}
+
 /* The feed entry point shared by the text dissectors (see dissector.h for the codes). Client
  * bytes are held while a STARTTLS (or DATA) answer is pending; after the hand-off every feed of
  * the client direction answers TA_HANDOFF with nothing consumed, so the engine gives those bytes
@@ -187,6 +206,19 @@ int ta__text_feed(ta__text_line_fn fn, struct ta_ctx *ctx, enum ta_dir dir, cons
         rc = text_client_first(st, data, len);
         if (rc != TA_OK)
             return rc == TA_HANDOFF ? TA_HANDOFF : TA_OK;
+    }
+    if (dir == TA_DIR_C2S && st->hold && len && !(ctx->dirs_seen & (1u << TA_DIR_S2C))) {
+        rc = text_release_hold(st, data, len);
+        if (rc == TA_HANDOFF) {
+            /* the client's direction only: should the server's bytes turn up after all (the
+             * directions reordered), they are read as text up to their own hand-off */
+            st->c2s_tls = 1;
+            ctx->hs.starttls = true;
+            ctx->hs.mail.starttls_accepted = true;
+            return TA_HANDOFF;
+        }
+        if (rc != TA_OK)
+            return TA_OK;
     }
     while (rc == TA_OK && !ta_cur_empty(&cur) && !(dir == TA_DIR_C2S && st->hold))
         rc = text_step(fn, ctx, st, dir, &cur);

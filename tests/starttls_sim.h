@@ -94,6 +94,7 @@ static inline void sim_bytes(struct sim *s, enum ta_dir dir, const void *p, size
         n = SIM_BUF - s->len[dir];
     memcpy(s->buf[dir] + s->len[dir], p, n);
     s->len[dir] += n;
+    s->ctx.dirs_seen |= (uint8_t)(1u << dir);   /* as the engine marks each packet's direction */
     sim_run(s, dir);
 }
 

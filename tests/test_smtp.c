@@ -228,6 +228,91 @@ static void test_smtp_server_only(void)
     CHECK_INT(S.pos[TA_DIR_S2C], S.len[TA_DIR_S2C]);
 }
 
+/* The client spoke first. Only the clients' side was captured (a span of one direction,
+ * asymmetric routing): no server packet at all, so the answers the client waits for never
+ * come; what it sends next tells them. Or the greeting was lost, or came after the client's
+ * first line (the two directions reordered). */
+static const struct seg smtp_client_only[] = {
+    C("EHLO printer.example\r\n"),
+    C("STARTTLS\r\n"),
+    C(CH),
+};
+static const struct seg smtp_client_only_plain[] = {
+    C("EHLO printer.example\r\n"),
+    C("STARTTLS\r\n"),
+    C("MAIL FROM:<scan@example.org>\r\nRCPT TO:<a@example.org>\r\nDATA\r\n"),
+    C("Subject: scan\r\n\r\nAUTH PLAIN is body text here\r\n.\r\n"),
+    C("QUIT\r\n"),
+};
+static const struct seg smtp_server_late[] = {
+    C("EHLO c.example\r\n"),
+    C("STARTTLS\r\n"),
+    C(CH),
+    Sv("220 mx.example.com ESMTP\r\n"),
+    Sv("250 mx.example.com\r\n"),
+    Sv("220 2.0.0 Ready\r\n" SH),
+};
+static const struct seg smtp_greeting_lost[] = {
+    C("EHLO c.example\r\n"),
+    Sv("250-mx.example.com\r\n250-STARTTLS\r\n250 8BITMIME\r\n"),
+    C("STARTTLS\r\n"),
+    Sv("220 2.0.0 Ready\r\n" SH),
+    C(CH),
+};
+static const struct seg smtp_reordered[] = {
+    C("EHLO c.example\r\n"),
+    Sv("220 mx.example.com ESMTP\r\n"),
+    Sv("250-mx.example.com\r\n250 STARTTLS\r\n"),
+    C("STARTTLS\r\n"),
+    Sv("220 2.0.0 Ready\r\n" SH),
+    C(CH),
+};
+
+static void test_smtp_client_first(void)
+{
+    struct outcome o;
+    RUN(smtp_client_only, 587, &o);
+    CHECK(S.d == &ta_dissector_smtp);
+    CHECK_INT(S.handoff[TA_DIR_C2S], strlen("EHLO printer.example\r\nSTARTTLS\r\n"));
+    check_handoff(TA_DIR_C2S);
+    CHECK(o.starttls && o.mail.present && o.mail.starttls_sent && o.mail.starttls_accepted);
+    CHECK_STR(o.mail.client_name, "printer.example");
+    CHECK_STR(o.mail.greeting, "");
+    CHECK(!o.mail.starttls_offered && !o.mail.starttls_refused);
+
+    RUN(smtp_client_only_plain, 587, &o);
+    CHECK(S.d == &ta_dissector_smtp);
+    CHECK(S.handoff[TA_DIR_C2S] == NONE);
+    CHECK_INT(S.pos[TA_DIR_C2S], S.len[TA_DIR_C2S]);
+    CHECK(!o.starttls && o.mail.starttls_sent && !o.mail.starttls_accepted);
+    CHECK(o.mail.mail_in_clear);
+    CHECK(!o.mail.auth_in_clear);        /* the body after DATA is not read as commands */
+
+    /* every server byte after the client's hello: read as text up to its own hand-off */
+    RUN(smtp_server_late, 587, &o);
+    check_handoff(TA_DIR_C2S);
+    check_handoff(TA_DIR_S2C);
+    CHECK_INT(S.handoff[TA_DIR_S2C], strlen("220 mx.example.com ESMTP\r\n250 mx.example.com\r\n"
+                                            "220 2.0.0 Ready\r\n"));
+    CHECK_STR(o.mail.greeting, "220 mx.example.com ESMTP");
+    CHECK(o.starttls && o.mail.starttls_accepted && !o.mail.starttls_refused);
+
+    RUN(smtp_greeting_lost, 25, &o);
+    CHECK(S.d == &ta_dissector_smtp);
+    check_handoff(TA_DIR_C2S);
+    check_handoff(TA_DIR_S2C);
+    CHECK_STR(o.mail.greeting, "");
+    CHECK_STR(o.mail.capabilities, "STARTTLS 8BITMIME");
+    CHECK(o.mail.starttls_offered && o.mail.starttls_sent && o.mail.starttls_accepted);
+
+    RUN(smtp_reordered, 25, &o);
+    check_handoff(TA_DIR_C2S);
+    check_handoff(TA_DIR_S2C);
+    CHECK_STR(o.mail.greeting, "220 mx.example.com ESMTP");
+    CHECK_STR(o.mail.capabilities, "STARTTLS");
+    CHECK(o.mail.starttls_offered && o.mail.starttls_accepted);
+}
+
 int main(void)
 {
     build_hellos();
@@ -240,5 +325,6 @@ int main(void)
     test_smtp_long_lines();
     test_smtp_server_only();
     test_smtp_implicit_tls();
+    test_smtp_client_first();
     return CHECK_DONE();
 }

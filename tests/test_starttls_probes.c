@@ -15,6 +15,13 @@ static void test_probes(void)
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, smtp, 14, 25), TA_OK);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, smtp, 14, 21), TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, smtp, 14, 25), TA_UNSUPPORTED);
+    /* client first (greeting lost, or the clients' side only): its EHLO or HELO decides */
+    CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"EHLO pr\r\n", 9, 587), TA_OK);
+    CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"helo pr\r\n", 9, 25), TA_OK);
+    CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"EHL", 3, 587), TA_NEED_MORE);
+    CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"EHLOX", 5, 587), TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"EHLO pr\r\n", 9, 21), TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, (const uint8_t *)"EHLO pr\r\n", 9, 25), TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, smtp, 8, 25), TA_NEED_MORE);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, smtp, 2, 25), TA_NEED_MORE);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, ftp, 13, 2121), TA_UNSUPPORTED);

@@ -401,7 +401,10 @@ static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id,
     int i = 8;
     bind_endpoints(st, s, hs, ts_us, &rt);
     sqlite3_bind_text(s, i++, ta_app_name(hs), -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, i++, m->greeting_code);
+    if (m->greeting[0])
+        sqlite3_bind_int(s, i++, m->greeting_code);
+    else
+        sqlite3_bind_null(s, i++);    /* no greeting seen (lost, or the clients' side only) */
     bind_str(s, i++, m->greeting_host, sizeof m->greeting_host);
     bind_str(s, i++, m->greeting, sizeof m->greeting);
     bind_str(s, i++, m->client_name, sizeof m->client_name);
