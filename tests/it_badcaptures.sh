@@ -64,6 +64,29 @@ assert_eq "$rc" 1 "unsupported link type exit status"
 assert_in "$out" "unsupported link type" "unsupported link type message"
 assert_in "$out" "(147)" "unsupported link type is named by number"
 
+# A pcapng file whose interfaces have different link types (Ethernet, then raw IP, as dumpcap
+# writes for -i eth0 -i any): libpcap stops at the second interface's description, here before
+# the first packet. The message says why and what to do; the files before it are kept.
+if command -v mergecap >/dev/null && command -v editcap >/dev/null; then
+    editcap -T rawip "$TA_SRC/pcaps/tls11.pcap" "$tmp/raw.pcap" >/dev/null 2>&1 || die "editcap -T rawip"
+    mergecap -a -F pcapng -w "$tmp/mixed.pcapng" "$TA_SRC/pcaps/tls10.pcap" "$tmp/raw.pcap" ||
+        die "mergecap"
+    out=$("$BIN" capture -q --db "$tmp/mixed.db" -r "$src" -r "$tmp/mixed.pcapng" 2>&1); rc=$?
+    assert_eq "$rc" 1 "pcapng with two link types: exit status"
+    assert_in "$out" "mixed.pcapng: " "pcapng with two link types: the message names the file"
+    assert_in "$out" "different link types" "pcapng with two link types: the message says why"
+    assert_in "$out" "capture each interface to a file of its own" \
+        "pcapng with two link types: the message says what to do"
+    assert_in "$out" "(stopped after 0 packets)" \
+        "pcapng with two link types: the packets of this file, not of the run, are counted"
+    assert_eq "$(count "$tmp/mixed.db")" "$full" "pcapng with two link types: the file before it kept"
+    out=$("$BIN" capture -q --workers 2 --db "$tmp/mixed2.db" -r "$src" -r "$tmp/mixed.pcapng" 2>&1)
+    assert_eq "$?" 1 "pcapng with two link types, --workers 2: exit status"
+    assert_in "$out" "(stopped after 0 packets); its interfaces have different link types" \
+        "pcapng with two link types, --workers 2: the same message"
+    assert_eq "$(count "$tmp/mixed2.db")" "$full" "pcapng with two link types, --workers 2: kept"
+fi
+
 # Snaplen-cut packets: every packet cut to 80 bytes; no crash, exit 0, nothing invented.
 if command -v editcap >/dev/null; then
     editcap -s 80 "$src" "$tmp/snap.pcap" >/dev/null 2>&1

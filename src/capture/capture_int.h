@@ -146,6 +146,10 @@ bool ta__gz_is(const char *path);
 FILE *ta__gz_fopen(const char *path, char *pe);
 /* The same for a reader: NULL with a message naming the file in errbuf (TA_ERRBUF_SIZE). */
 pcap_t *ta__capture_open_named(const char *path, char *buf, char *errbuf);
+/* The message of a file that pcap_dispatch could not go on reading (PCAP_ERROR), after
+ * packets packets, naming name, into errbuf (TA_ERRBUF_SIZE), with what to do where there is
+ * something (a pcapng file with interfaces of different link types). */
+void ta__capture_read_error(pcap_t *p, const char *name, uint64_t packets, char *errbuf);
 /* One reader thread's share of a total, never below floor (0 stays 0: "the default"): how the
  * live workers and the file engine threads split --max-flows and --max-analyzing. */
 uint32_t ta__capture_share(uint32_t total, unsigned n, uint32_t floor);

@@ -147,6 +147,18 @@ pcap_t *ta__capture_open_named(const char *path, char *buf, char *errbuf)
     return p;
 }
 
+/* See capture_int.h. libpcap reads one link type per file: a pcapng file whose interfaces
+ * have different ones (dumpcap -i eth0 -i any) stops at the first interface of another type. */
+void ta__capture_read_error(pcap_t *p, const char *name, uint64_t packets, char *errbuf)
+{
+    const char *pe = pcap_geterr(p);
+    bool mixed = strstr(pe, "different from the type of the first interface") != NULL;
+    snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s (stopped after %llu packets)%s", name, pe,
+             (unsigned long long)packets,
+             mixed ? "; its interfaces have different link types, which libpcap cannot read "
+                     "in one file: capture each interface to a file of its own" : "");
+}
+
 /* See capture_int.h. */
 uint32_t ta__capture_share(uint32_t total, unsigned n, uint32_t floor)
 {

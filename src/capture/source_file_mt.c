@@ -175,13 +175,13 @@ static void *worker_main(void *arg)
 static int read_file(pcap_t *p, const char *name, struct mt_run *r, char *errbuf)
 {
     int rc = TA_OK;
+    uint64_t first = r->packets;    /* of the files before this one */
 
     ta__capture_watch(0, p);
     while (!ta__capture_stopping()) {
         int n = pcap_dispatch(p, TA_FILE_BATCH, on_packet, (u_char *)r);
         if (n == PCAP_ERROR) {
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s (stopped after %llu packets)", name,
-                     pcap_geterr(p), (unsigned long long)r->packets);
+            ta__capture_read_error(p, name, r->packets - first, errbuf);
             rc = TA_ERR_IO;
             break;
         }
