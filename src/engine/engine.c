@@ -217,25 +217,6 @@ static void ctx_put(struct ta_engine *e, struct ta_flow *f)
     e->ctx_in_use--;
 }
 
-/* See engine_quic.h. */
-void ta__engine_fill_endpoints(const struct ta_flow *f, struct ta_hs *hs)
-{
-    const struct ta_flow_key *k = &f->key;
-
-    hs->ipver = k->ipver;
-    hs->transport = k->l4;
-    if (f->client_is_a) {
-        hs->client = k->a; hs->client_port = k->pa;
-        hs->server = k->b; hs->server_port = k->pb;
-    } else {
-        hs->client = k->b; hs->client_port = k->pb;
-        hs->server = k->a; hs->server_port = k->pa;
-    }
-    if (!hs->ts_first_us)
-        hs->ts_first_us = f->ts_first_us;
-    hs->ts_last_us = f->ts_last_us;
-}
-
 #define ENC_TUNNEL 0x80      /* bit of enc_client for enc.tunnel */
 
 /* Keep the encapsulation context of a packet of the flow for its record: each field (tunnel,

@@ -35,8 +35,8 @@ void ta__quic_engine_usage(const struct ta__quic_engine *q, uint32_t *flows, uin
                            uint32_t *contexts, uint32_t *max_contexts);
 
 /* The record's endpoints by role (client, server, ports, IP version, transport) and the flow's
- * first and last times (the first kept when the record has one): the TCP and QUIC sides' own
- * (engine.c). */
+ * first and last times (the first kept when the record has one), for the TCP and QUIC sides
+ * (endpoints.c). */
 struct ta_flow;
 struct ta_hs;
 void ta__engine_fill_endpoints(const struct ta_flow *f, struct ta_hs *hs);
