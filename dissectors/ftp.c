@@ -9,15 +9,30 @@
 
 enum ftp_cmd { FTP_OTHER = 1, FTP_FEAT, FTP_AUTH_TLS, FTP_QUIT };
 
-/* Decide from a "220" greeting: on port 21, or elsewhere when the banner names FTP. */
+/* Decide from a "220" greeting: on port 21, or elsewhere when the banner names FTP. When the
+ * client's bytes come first: its AUTH TLS (or SSL, TLS-C, TLS-P: RFC 4217, RFC 2228), or USER
+ * or FEAT on port 21. */
 static int ftp_probe(enum ta_dir dir, const uint8_t *data, size_t len, uint16_t server_port)
 {
     struct ta_cur line;
     bool partial;
     int rc;
 
-    if (dir != TA_DIR_S2C)
-        return TA_UNSUPPORTED;
+    if (dir == TA_DIR_C2S) {
+        static const char *const first[] = { "AUTH", "USER", "FEAT", NULL };
+        struct ta_slice arg;
+        int which = 0;
+        rc = ta__text_probe_command(data, len, false, first, &which, &line);
+        if (rc != TA_OK)
+            return rc;
+        if (which > 0)
+            return server_port == 21 ? TA_OK : TA_UNSUPPORTED;
+        return ta__text_word(&line, &arg) &&
+                       (ta__text_is(arg, "TLS") || ta__text_is(arg, "SSL") ||
+                        ta__text_is(arg, "TLS-C") || ta__text_is(arg, "TLS-P"))
+                   ? TA_OK
+                   : TA_UNSUPPORTED;
+    }
     if (!ta__text_starts(data, len, "220 ", &partial) &&
         !ta__text_starts(data, len, "220-", NULL))
         return partial ? TA_NEED_MORE : TA_UNSUPPORTED;
@@ -134,6 +149,10 @@ static int ftp_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur lin
     }
     if (!is_reply)
         return TA_OK;
+    /* When the client spoke first (ftp_probe), a 220 before any reply is still the greeting (the
+     * directions reordered); any other reply answers the oldest command: the greeting was lost. */
+    if (!st->greeted && ta__text_peek(st) && (code != 220 || ta__text_peek(st) == FTP_AUTH_TLS))
+        st->greeted = 1;
     if (!st->greeted)
         ftp_greeting(ctx, line, text, code);
     if (sep == '-') {

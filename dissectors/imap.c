@@ -12,14 +12,21 @@
 
 enum imap_cmd { IMAP_STARTTLS = 1, IMAP_LOGOUT };
 
-/* Decide from the server greeting "* OK" or "* PREAUTH" (RFC 3501 7.1). */
+/* Decide from the server greeting "* OK" or "* PREAUTH" (RFC 3501 7.1), or, when the client's
+ * bytes come first, from its first command. */
 static int imap_probe(enum ta_dir dir, const uint8_t *data, size_t len, uint16_t server_port)
 {
     bool p1, p2;
 
     (void)server_port;
-    if (dir != TA_DIR_S2C)
-        return TA_UNSUPPORTED;
+    if (dir == TA_DIR_C2S) {
+        /* the client first (greeting lost, or its side only): a tagged opening command */
+        static const char *const first[] = { "CAPABILITY", "STARTTLS", "LOGIN", "AUTHENTICATE",
+                                             "ID", "NOOP", NULL };
+        struct ta_cur rest;
+        int which;
+        return ta__text_probe_command(data, len, true, first, &which, &rest);
+    }
     if (ta__text_starts(data, len, "* OK", &p1) || ta__text_starts(data, len, "* PREAUTH", &p2))
         return TA_OK;
     return (p1 || p2) ? TA_NEED_MORE : TA_UNSUPPORTED;
@@ -148,6 +155,14 @@ static int imap_greeting(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur 
     return ta__text_is(status, "BYE") ? TA_DONE : TA_OK;
 }
 
+/* A greeting's opening: "* OK", "* PREAUTH" or "* BYE" (RFC 3501 7.1). */
+static bool imap_greeting_like(struct ta_cur line)
+{
+    return ta__text_starts(line.p, ta_cur_left(&line), "* OK", NULL) ||
+           ta__text_starts(line.p, ta_cur_left(&line), "* PREAUTH", NULL) ||
+           ta__text_starts(line.p, ta_cur_left(&line), "* BYE", NULL);
+}
+
 /* One server line: untagged data, a continuation request, or a tagged completion. */
 static int imap_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur line)
 {
@@ -160,6 +175,8 @@ static int imap_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur li
         return TA_OK;
     }
     imap_literal(st, TA_DIR_S2C, line);
+    if (!st->greeted && !imap_greeting_like(line))
+        st->greeted = 1;   /* the client spoke first and the greeting was lost */
     if (!st->greeted)
         return imap_greeting(ctx, st, line);
     if (!ta__text_word(&rest, &tag) || !ta__text_word(&rest, &word))

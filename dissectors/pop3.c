@@ -14,14 +14,24 @@ enum pop3_cmd {
     POP3_QUIT
 };
 
-/* Decide from the server greeting "+OK" (RFC 1939 4). */
+/* Decide from the server greeting "+OK" (RFC 1939 4), or, when the client's bytes come first,
+ * from its first command: CAPA or STLS alone on the line (RFC 2449, RFC 2595), or USER, APOP
+ * and AUTH on port 110 (FTP and IRC have a USER too). */
 static int pop3_probe(enum ta_dir dir, const uint8_t *data, size_t len, uint16_t server_port)
 {
     bool partial;
 
-    (void)server_port;
-    if (dir != TA_DIR_S2C)
-        return TA_UNSUPPORTED;
+    if (dir == TA_DIR_C2S) {
+        static const char *const first[] = { "CAPA", "STLS", "USER", "APOP", "AUTH", NULL };
+        struct ta_cur rest;
+        int which = 0;
+        int rc = ta__text_probe_command(data, len, false, first, &which, &rest);
+        if (rc != TA_OK)
+            return rc;
+        if (which <= 1)
+            return ta_cur_empty(&rest) ? TA_OK : TA_UNSUPPORTED;
+        return server_port == 110 ? TA_OK : TA_UNSUPPORTED;
+    }
     if (ta__text_starts(data, len, "+OK", &partial))
         return TA_OK;
     return partial ? TA_NEED_MORE : TA_UNSUPPORTED;
@@ -94,6 +104,9 @@ static int pop3_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur li
         return pop3_body(ctx, st, line);
     if (!ta__text_word(&rest, &status))
         return TA_OK;
+    if (!st->greeted && (ta__text_peek(st) || st->extra))
+        st->greeted = 1;   /* the client spoke first: a status line answers it (a greeting
+                            * looks the same; one lost is far likelier than one reordered) */
     if (!st->greeted) {
         st->greeted = 1;
         ta__text_greeting(ctx, line, 0);

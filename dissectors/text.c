@@ -600,3 +600,41 @@ int ta__text_probe_line(const uint8_t *data, size_t len, struct ta_cur *line)
     *line = c;
     return TA_OK;
 }
+
+/* See text_int.h. Before the line is whole, a word that cannot begin any of cmds (the tag, a
+ * lone word's end, excepted) declines at once: a server's bytes, or another protocol's. */
+int ta__text_probe_command(const uint8_t *data, size_t len, bool tagged,
+                           const char *const cmds[], int *which, struct ta_cur *rest)
+{
+    struct ta_cur line;
+    struct ta_slice w;
+    int rc = ta__text_probe_line(data, len, &line);
+    bool whole = rc == TA_OK;
+
+    if (rc == TA_NEED_MORE) {
+        uint8_t b;
+        line = ta_cur_make(data, len);
+        if (ta_cur_peek8(&line, len - 1, &b) && b == '\r')
+            line.end--;    /* the LF is still to come */
+    } else if (rc != TA_OK) {
+        return rc;
+    }
+    if (tagged && !ta__text_word(&line, &w))
+        return whole ? TA_UNSUPPORTED : TA_NEED_MORE;
+    if (tagged && w.len > TA__TEXT_TAG_MAX)
+        return TA_UNSUPPORTED;
+    if (!ta__text_word(&line, &w))
+        return whole ? TA_UNSUPPORTED : TA_NEED_MORE;
+    for (int i = 0; cmds[i]; i++) {
+        bool partial = false;
+        if (ta__text_is(w, cmds[i])) {
+            *which = i;
+            *rest = line;
+            return whole ? TA_OK : TA_NEED_MORE;
+        }
+        if (!whole && ta_cur_empty(&line) &&
+            !ta__text_starts(w.ptr, w.len, cmds[i], &partial) && partial)
+            return TA_NEED_MORE;   /* the word may be a command cut short */
+    }
+    return TA_UNSUPPORTED;
+}

@@ -97,5 +97,12 @@ void ta__text_starttls_refused(struct ta_ctx *ctx, struct ta__text *st);
 /* Probe helper: the first line of data (up to the LF, or all of data), or TA_NEED_MORE while it
  * is incomplete and shorter than the engine's probe window. */
 int ta__text_probe_line(const uint8_t *data, size_t len, struct ta_cur *line);
+/* Probe helper for a client that speaks first (the server's greeting was lost, or the capture
+ * holds the clients' side only): TA_OK when the first whole line of data is a command of cmds
+ * (NULL-terminated; its first word, or its second after a tag of at most TA__TEXT_TAG_MAX bytes
+ * when tagged), with its index in *which and the words after it in *rest; TA_NEED_MORE while
+ * the line is incomplete; else TA_UNSUPPORTED. */
+int ta__text_probe_command(const uint8_t *data, size_t len, bool tagged,
+                           const char *const cmds[], int *which, struct ta_cur *rest);
 
 #endif

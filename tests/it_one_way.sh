@@ -4,7 +4,7 @@
 # capture (real openssl, swaks and Python traffic) is split by tshark into what the clients sent
 # and what the servers sent, and each half is read alone:
 #  - the clients' half gives every ClientHello's offered version, behind STARTTLS too, and every
-#    SMTP session with what the client said in it (EHLO name, STARTTLS, AUTH and mail in clear);
+#    mail session with what the client said in it (EHLO name, STARTTLS, AUTH and mail in clear);
 #  - the servers' half gives every negotiated version, behind STARTTLS too: a server that answers
 #    in TLS where a reply line was due has accepted an upgrade whose command was not seen; and
 #    every refusal: a server whose first bytes are a plaintext alert refused a hello not seen;
@@ -73,17 +73,19 @@ assert_eq "$(sql "$ds" "SELECT count(*) FROM handshakes WHERE app = 'other'")" 0
 assert_eq "$(sql "$ds" "SELECT count(*) FROM mail_sessions WHERE starttls_accepted = 1")" \
     "$(sql "$dw" "SELECT count(*) FROM mail_sessions WHERE starttls_accepted = 1")" \
     "servers' half: each accepted upgrade is recorded as accepted"
-# The clients' half of SMTP: the client's EHLO names the protocol; what the client said is as in
-# the whole capture (its name, STARTTLS, AUTH and mail in clear, the upgrade taken: a TLS hello
-# after STARTTLS), what only the server says is unknown.
-said() { sql "$1" "SELECT client_port, client_name, starttls_sent, starttls_accepted, auth_in_clear,
-                   mail_in_clear, handshake_id IS NOT NULL FROM mail_sessions WHERE app = 'smtp'
+# The clients' half of the mail protocols: the client's first command names the protocol; what
+# the client said is as in the whole capture (its name, STARTTLS, AUTH and mail in clear, the
+# upgrade taken: a TLS hello after STARTTLS), what only the server says is unknown.
+said() { sql "$1" "SELECT client_port, app, client_name, starttls_sent, starttls_accepted,
+                   auth_in_clear, mail_in_clear, handshake_id IS NOT NULL FROM mail_sessions
                    ORDER BY client_port"; }
 ref=$(said "$dw")
-assert_ge "$(wc -l <<<"$ref")" 6 "(the whole captures have SMTP sessions)"
-assert_eq "$(said "$dc")" "$ref" "clients' half: every SMTP session, with what the client said"
-assert_eq "$(sql "$dc" "SELECT count(*) FROM mail_sessions WHERE app = 'smtp' AND
-                        (greeting_code IS NOT NULL OR greeting <> '' OR capabilities <> '')")" 0 \
+for app in smtp imap pop3 ftp; do
+    assert_in "$ref" "|$app|" "(the whole captures have $app sessions)"
+done
+assert_eq "$(said "$dc")" "$ref" "clients' half: every mail session, with what the client said"
+assert_eq "$(sql "$dc" "SELECT count(*) FROM mail_sessions WHERE
+                        greeting_code IS NOT NULL OR greeting <> '' OR capabilities <> ''")" 0 \
     "clients' half: no greeting and no capabilities invented"
 for d in "$dc" "$ds"; do
     assert_in "$(query "$d" legacy --all | csv_cols client_ip,versions)" "TLS 1.0" \

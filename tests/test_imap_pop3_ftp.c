@@ -265,6 +265,97 @@ static void test_cut_dialogues(void)
     CHECK(S.handoff[S2C] != NONE && S.handoff[C2S] != NONE);
 }
 
+/* ---- The client first: the greeting lost, or the clients' side alone captured ---- */
+
+static const struct seg imap_client_only[] = {
+    C("a1 CAPABILITY\r\n"),
+    C("a2 STARTTLS\r\n"),
+    C(CH),
+};
+static const struct seg imap_greeting_lost[] = {
+    C("a1 CAPABILITY\r\n"),
+    Sv("* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n"),
+    C("a2 STARTTLS\r\n"),
+    Sv("a2 OK Begin TLS negotiation now\r\n" SH),
+    C(CH),
+};
+static const struct seg pop3_client_only[] = {
+    C("CAPA\r\n"),
+    C("STLS\r\n"),
+    C(CH),
+};
+static const struct seg pop3_greeting_lost[] = {
+    C("CAPA\r\n"),
+    Sv("+OK Capability list follows\r\nUSER\r\nSTLS\r\n.\r\n"),
+    C("STLS\r\n"),
+    Sv("+OK Begin TLS\r\n" SH),
+    C(CH),
+};
+static const struct seg pop3_client_only_plain[] = {
+    C("USER scanner\r\n"),
+    C("PASS secret\r\n"),
+    C("RETR 1\r\n"),
+};
+static const struct seg ftp_client_only[] = {
+    C("AUTH TLS\r\n"),
+    C(CH),
+};
+static const struct seg ftp_greeting_lost[] = {
+    C("FEAT\r\n"),
+    Sv("211-Features:\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n"),
+    C("AUTH TLS\r\n"),
+    Sv("234 AUTH TLS OK.\r\n" SH),
+    C(CH),
+};
+
+static void test_client_first(void)
+{
+    struct outcome o;
+
+    RUN(imap_client_only, 143, &o);
+    CHECK(S.d == &ta_dissector_imap);
+    CHECK_INT(S.handoff[TA_DIR_C2S], strlen("a1 CAPABILITY\r\na2 STARTTLS\r\n"));
+    check_handoff(TA_DIR_C2S);
+    CHECK(o.starttls && o.mail.starttls_sent && o.mail.starttls_accepted);
+    CHECK_STR(o.mail.greeting, "");
+    RUN(imap_greeting_lost, 143, &o);
+    CHECK(S.d == &ta_dissector_imap);
+    check_handoff(TA_DIR_C2S);
+    check_handoff(TA_DIR_S2C);
+    CHECK_STR(o.mail.greeting, "");
+    CHECK_STR(o.mail.capabilities, "IMAP4rev1 STARTTLS");
+    CHECK(o.mail.starttls_offered && o.mail.starttls_accepted);
+
+    RUN(pop3_client_only, 110, &o);
+    CHECK(S.d == &ta_dissector_pop3);
+    check_handoff(TA_DIR_C2S);
+    CHECK(o.starttls && o.mail.starttls_sent && o.mail.starttls_accepted);
+    RUN(pop3_greeting_lost, 110, &o);
+    CHECK(S.d == &ta_dissector_pop3);
+    check_handoff(TA_DIR_C2S);
+    check_handoff(TA_DIR_S2C);
+    CHECK_STR(o.mail.greeting, "");
+    CHECK_STR(o.mail.capabilities, "USER STLS");
+    CHECK(o.mail.starttls_offered && o.mail.starttls_accepted);
+    RUN(pop3_client_only_plain, 110, &o);
+    CHECK(S.d == &ta_dissector_pop3);
+    CHECK(o.mail.auth_in_clear && o.mail.mail_in_clear && !o.mail.starttls_sent);
+    CHECK_INT(S.pos[TA_DIR_C2S], S.len[TA_DIR_C2S]);
+    RUN(pop3_client_only_plain, 2110, &o);   /* USER elsewhere than port 110: not claimed */
+    CHECK(S.d != &ta_dissector_pop3);
+
+    RUN(ftp_client_only, 21, &o);
+    CHECK(S.d == &ta_dissector_ftp);
+    check_handoff(TA_DIR_C2S);
+    CHECK(o.starttls && o.mail.starttls_sent && o.mail.starttls_accepted);
+    RUN(ftp_greeting_lost, 21, &o);
+    CHECK(S.d == &ta_dissector_ftp);
+    check_handoff(TA_DIR_C2S);
+    check_handoff(TA_DIR_S2C);
+    CHECK_STR(o.mail.greeting, "");
+    CHECK(o.mail.starttls_accepted && !o.mail.starttls_refused);
+}
+
 int main(void)
 {
     build_hellos();
@@ -273,5 +364,6 @@ int main(void)
     test_pop3();
     test_ftp();
     test_cut_dialogues();
+    test_client_first();
     return CHECK_DONE();
 }

@@ -22,6 +22,20 @@ static void test_probes(void)
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"EHLOX", 5, 587), TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_C2S, (const uint8_t *)"EHLO pr\r\n", 9, 21), TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, (const uint8_t *)"EHLO pr\r\n", 9, 25), TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"a1 STARTTLS\r\n", 13, 143), TA_OK);
+    CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"a1 STAR", 7, 143), TA_NEED_MORE);
+    CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"a1 FETCH 1\r\n", 12, 143),
+              TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_pop3.probe(TA_DIR_C2S, (const uint8_t *)"CAPA\r\n", 6, 8110), TA_OK);
+    CHECK_INT(ta_dissector_pop3.probe(TA_DIR_C2S, (const uint8_t *)"CAPA x\r\n", 8, 110),
+              TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_pop3.probe(TA_DIR_C2S, (const uint8_t *)"USER a\r\n", 8, 110), TA_OK);
+    CHECK_INT(ta_dissector_pop3.probe(TA_DIR_C2S, (const uint8_t *)"USER a\r\n", 8, 21),
+              TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_ftp.probe(TA_DIR_C2S, (const uint8_t *)"AUTH TLS\r\n", 10, 2121), TA_OK);
+    CHECK_INT(ta_dissector_ftp.probe(TA_DIR_C2S, (const uint8_t *)"AUTH PLAIN\r\n", 12, 21),
+              TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_ftp.probe(TA_DIR_C2S, (const uint8_t *)"USER a\r\n", 8, 21), TA_OK);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, smtp, 8, 25), TA_NEED_MORE);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, smtp, 2, 25), TA_NEED_MORE);
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, ftp, 13, 2121), TA_UNSUPPORTED);
