@@ -601,6 +601,21 @@ int ta__text_probe_line(const uint8_t *data, size_t len, struct ta_cur *line)
     return TA_OK;
 }
 
+/* An IMAP tag (RFC 9051 9: astring characters but "+"): printable ASCII without "(){ %*\"\\]",
+ * at most TA__TEXT_TAG_MAX bytes. Binary openings (PostgreSQL's SSLRequest ...) fail at once. */
+static bool text_tag_ok(struct ta_slice w)
+{
+    struct ta_cur c = ta_cur_make(w.ptr, w.len);
+    uint8_t b;
+
+    if (w.len > TA__TEXT_TAG_MAX)
+        return false;
+    while (ta_cur_u8(&c, &b))
+        if (b < 0x21 || b > 0x7e || strchr("(){%*\"\\]+", b))
+            return false;
+    return true;
+}
+
 /* See text_int.h. Before the line is whole, a word that cannot begin any of cmds (the tag, a
  * lone word's end, excepted) declines at once: a server's bytes, or another protocol's. */
 int ta__text_probe_command(const uint8_t *data, size_t len, bool tagged,
@@ -621,7 +636,7 @@ int ta__text_probe_command(const uint8_t *data, size_t len, bool tagged,
     }
     if (tagged && !ta__text_word(&line, &w))
         return whole ? TA_UNSUPPORTED : TA_NEED_MORE;
-    if (tagged && w.len > TA__TEXT_TAG_MAX)
+    if (tagged && !text_tag_ok(w))
         return TA_UNSUPPORTED;
     if (!ta__text_word(&line, &w))
         return whole ? TA_UNSUPPORTED : TA_NEED_MORE;

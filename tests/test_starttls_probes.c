@@ -24,6 +24,13 @@ static void test_probes(void)
     CHECK_INT(ta_dissector_smtp.probe(TA_DIR_S2C, (const uint8_t *)"EHLO pr\r\n", 9, 25), TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"a1 STARTTLS\r\n", 13, 143), TA_OK);
     CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"a1 STAR", 7, 143), TA_NEED_MORE);
+    /* PostgreSQL's SSLRequest: binary, not a tag; declined at once, not waited on */
+    CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"\0\0\0\x08\x04\xd2\x16\x2f", 8, 5432),
+              TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_pop3.probe(TA_DIR_C2S, (const uint8_t *)"\0\0\0\x08\x04\xd2\x16\x2f", 8, 5432),
+              TA_UNSUPPORTED);
+    CHECK_INT(ta_dissector_ftp.probe(TA_DIR_C2S, (const uint8_t *)"\0\0\0\x08\x04\xd2\x16\x2f", 8, 5432),
+              TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_imap.probe(TA_DIR_C2S, (const uint8_t *)"a1 FETCH 1\r\n", 12, 143),
               TA_UNSUPPORTED);
     CHECK_INT(ta_dissector_pop3.probe(TA_DIR_C2S, (const uint8_t *)"CAPA\r\n", 6, 8110), TA_OK);
