@@ -141,7 +141,9 @@ if command -v setpriv >/dev/null; then
         stop "$raw"
         assert_eq "$STOP_RC" 0 "CAP_NET_RAW-only capture exits 0 on SIGINT"
         assert_eq "$(sql "$db2" "SELECT sni, version FROM handshakes")" "netraw.example.test|771" \
-            "CAP_NET_RAW-only capture records the handshake"
+            "CAP_NET_RAW-only capture records the handshake (capture: $(tail -3 "$IT_TMP/raw.out" |
+            tr '\n' ' '); run: $(sql "$db2" "SELECT packets, flows, handshakes, error FROM runs");
+            client: $(grep -E 'Protocol|CONNECTED|error' "$IT_TMP/client.log" | tail -3 | tr '\n' ' '))"
     else
         fail "capture as nobody with only CAP_NET_RAW did not start: $(cat "$IT_TMP/raw.out")"
     fi
