@@ -25,18 +25,15 @@ enum smtp_cmd {
  * EHLO or HELO (RFC 5321 4.1.1.1), decides. */
 static int smtp_probe(enum ta_dir dir, const uint8_t *data, size_t len, uint16_t server_port)
 {
+    static const char *const first[] = { "EHLO", "HELO", NULL };
     struct ta_cur line;
-    bool partial, partial2;
-    int rc;
+    bool partial;
+    int rc, which;
 
     if (server_port == 21 || server_port == 990)
         return TA_UNSUPPORTED;
-    if (dir == TA_DIR_C2S) {
-        if (ta__text_starts(data, len, "EHLO ", &partial) ||
-            ta__text_starts(data, len, "HELO ", &partial2))
-            return TA_OK;
-        return partial || partial2 ? TA_NEED_MORE : TA_UNSUPPORTED;
-    }
+    if (dir == TA_DIR_C2S)
+        return ta__text_probe_command(data, len, false, first, &which, &line);
     if (!ta__text_starts(data, len, "220 ", &partial) &&
         !ta__text_starts(data, len, "220-", NULL))
         return partial ? TA_NEED_MORE : TA_UNSUPPORTED;
