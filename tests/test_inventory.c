@@ -564,6 +564,58 @@ static void test_idle_writes(void)
     sqlite3_close(db);
 }
 
+/* A write ahead that fails (here a trigger refuses new inventory rows, as a full disk would
+ * refuse pages) gives the open batch up, as a failed COMMIT does: its rows are counted lost,
+ * the batches committed before it are all there, and the next batch is written whole. */
+static void test_idle_write_fails(void)
+{
+    const char *db = path_of("idlefail.db");
+    char err[TA_ERRBUF_SIZE];
+    struct ta_store *st = NULL;
+    struct ta_hs hs;
+    sqlite3 *rw = NULL;
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    for (int i = 0; i < 100; i++) {           /* committed before the failure */
+        rec(&hs, i, 50);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    ta_store_close(st);
+    CHECK_INT(sqlite3_open(db, &rw), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(rw, "CREATE TRIGGER refuse BEFORE INSERT ON inventory BEGIN "
+                               "SELECT RAISE(ABORT, 'refused'); END", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(rw);
+    st = NULL;
+    CHECK_INT(ta_store_open(db, &st, err), TA_OK);
+    if (!st)
+        return;
+    for (int i = 0; i < 10; i++) {            /* new keys: their write ahead is an insert */
+        rec(&hs, 1000 + i, 5000);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK_INT(ta_store_idle(st), 0);          /* failed: nothing written, the batch given up */
+    CHECK_INT((int)ta_store_rows_lost(st), 10);
+    CHECK_INT(sqlite3_exec(ta_store_db(st), "DROP TRIGGER refuse", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 0; i < 20; i++) {            /* the next batch */
+        rec(&hs, 2000 + i, 5000);
+        CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    }
+    CHECK(ta_store_idle(st) > 0);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    CHECK_INT((int)ta_store_rows_lost(st), 10);
+    ta_store_close(st);
+    sqlite3 *ro = NULL;
+    CHECK_INT(ta_store_open_ro(db, &ro, err), TA_OK);
+    if (!ro)
+        return;
+    CHECK_INT(one(ro, "SELECT count(*) FROM handshakes"), 120);
+    CHECK_INT(one(ro, "SELECT sum(handshakes) FROM inventory"), 120);
+    CHECK_INT(one(ro, "SELECT count(*) FROM inventory"), one(ro, ROW_KEYS));
+    sqlite3_close(ro);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ta_test_inventory.XXXXXX");
@@ -579,6 +631,7 @@ int main(void)
     test_merge_collisions();
     test_long_texts();
     test_idle_writes();
+    test_idle_write_fails();
     check_dir_done(dir);
     return CHECK_DONE();
 }
