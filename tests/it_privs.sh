@@ -36,6 +36,9 @@ exec 9<>"$IT_TMP/hold"
 
 # handshake SNI: one TLS 1.2 handshake through a fresh s_server on ADDR:PORT.
 handshake() {
+    # Empty the log first: the server's own redirect runs in the background job, and the wait
+    # below would otherwise find the previous call's ACCEPT and connect before it listens.
+    : >"$IT_TMP/server.log"
     timeout 20 openssl s_server -accept "$ADDR:$PORT" -cert "$IT_TMP/c.pem" -key "$IT_TMP/k.pem" \
         -naccept 1 <&9 >"$IT_TMP/server.log" 2>&1 &
     local srv=$!

@@ -33,6 +33,7 @@ tls_once() {
     local port=$1 sni=$2 try srv
     shift 2
     for try in 1 2; do
+        : >"$IT_TMP/server-$port.log" # not the previous try's ACCEPT (the job's redirect may lag)
         in_ns timeout 30 openssl s_server -accept "127.0.0.1:$port" -cert "$IT_TMP/c.pem" \
             -key "$IT_TMP/k.pem" -naccept 1 -cipher 'DEFAULT:@SECLEVEL=0' <&9 \
             >"$IT_TMP/server-$port.log" 2>&1 &
