@@ -4,12 +4,18 @@
 set -eu
 cd "$(dirname "$0")/.."
 status=0
+# skipped DIR: ctest prints no output of a skipped test; say why each one skipped.
+skipped() {
+    grep -h '^SKIPPED: ' "$1/Testing/Temporary/LastTest.log" 2>/dev/null | sed "s|^|$1: |" || true
+}
 sh scripts/build.sh build
 (cd build && ctest --output-on-failure -j2) || status=1
+skipped build
 if [ "${TA_SKIP_ASAN:-0}" != 1 ]; then
     sh scripts/build.sh build-asan -DTA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2) || status=1
+    skipped build-asan
     # Short libFuzzer runs (clang, ASan + UBSan) of every fuzz target: TA_FUZZ_SECONDS each
     # (default 30, two at a time; 0 skips). Longer runs by hand: sh scripts/fuzz.sh 600.
     if [ "${TA_FUZZ_SECONDS:-30}" != 0 ]; then
