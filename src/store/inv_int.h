@@ -96,6 +96,14 @@ void ta__retain_free(struct ta_store *st);
     "COALESCE(h.ja3, ''), COALESCE(h.ja4, ''), h.o365, COALESCE(h.o365_service, ''), "          \
     "COALESCE(h.o365_reason, '')"
 #define TA__INV_KEY_SQL TA__INV_KEY16_SQL ", ta_inv_key_hash(" TA__INV_KEY16_SQL ")"
+/* The name of an inventory row without SNI or certificate name (schema/README.md, inventory.name):
+ * that of the latest passive-DNS answer for the server address addr at or before the key's last
+ * handshake (bound), the latest stored of answers at the same microsecond. One expression for
+ * the writer's insert and update (inv_open.c) and the rebuild (inv_refresh.c), so the name does
+ * not depend on when a key was written; NULL when no answer is retained. */
+#define TA__INV_DNS_NAME(addr, bound)                                                           \
+    "(SELECT d.name FROM dns_answers AS d WHERE d.addr = " addr " AND d.ts_us <= " bound        \
+    " ORDER BY d.ts_us DESC, d.id DESC LIMIT 1)"
 #define TA__INV_KEY16_COLS                                                                       \
     "sensor, client_ip, server_ip, server_port, transport, app, sni, version, cipher_id, "      \
     "cipher_v2, client_max_version, ja3, ja4, o365, o365_service, o365_reason"

@@ -5,11 +5,12 @@
 #include "inv_agg.h"
 
 /* A new row of entry e (?27 = its key_hash); its name from SNI, certificate or, without both,
- * the latest DNS answer for the server seen by then. One row of VALUES, not INSERT ... SELECT:
- * a single-row insert needs no statement journal (bench/RESULTS.md, "The inventory's keys"). */
-#define INV_DNS_NAME                                                                           \
-    "(SELECT name FROM dns_answers WHERE addr = ?3 AND ts_us <= ?23 "                          \
-    "ORDER BY ts_us DESC, id DESC LIMIT 1)"
+ * the latest DNS answer for the server up to the entry's last handshake. One row of VALUES, not
+ * INSERT ... SELECT: a single-row insert needs no statement journal (bench/RESULTS.md, "The
+ * inventory's keys"). */
+#define INV_DNS_NAME TA__INV_DNS_NAME("?3", "?23")
+/* The same answer for an update: up to the row's last handshake with this entry's. */
+#define UPD_DNS_NAME TA__INV_DNS_NAME("?3", "max(last_seen_us, ?23)")
 #define INS_INV_SQL                                                                            \
     "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "       \
     "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "   \
@@ -27,8 +28,10 @@ static const char INS_INV[] = INS_INV_SQL;
     "first_seen_us = min(first_seen_us, ?21), "                                                \
     "last_seen = CASE WHEN ?23 >= last_seen_us THEN ?24 ELSE last_seen END, "                  \
     "last_seen_us = max(last_seen_us, ?23), "                                                  \
-    "name = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN ?18 ELSE name END, "       \
+    "name = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN ?18 "                     \
+    "WHEN name_source IN ('', 'dns') THEN COALESCE(" UPD_DNS_NAME ", name) ELSE name END, "    \
     "name_source = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN 'cert' "            \
+    "WHEN name_source = '' AND " UPD_DNS_NAME " IS NOT NULL THEN 'dns' "                       \
     "ELSE name_source END, updated_us = ?25 "
 #define KEY_EQ                                                                                 \
     "client_ip = ?2 AND server_ip = ?3 AND server_port = ?4 AND transport = ?5 AND "           \

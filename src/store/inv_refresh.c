@@ -79,6 +79,9 @@ static const char INV_ADD_SET[] =
     "name_source = CASE WHEN x.name <> '' THEN x.name_source ELSE i.name_source END, "
     "updated_us = x.updated_us";
 
+/* The DNS name of an inventory row (TA__INV_DNS_NAME) up to its last handshake. */
+#define INV_DNS TA__INV_DNS_NAME("inventory.server_ip", "inventory.last_seen_us")
+
 /* Rebuild the inventory rows of the clients of run (all clients when run <= 0). */
 static int rebuild_inventory(sqlite3 *db, int64_t run, int64_t now, char *errbuf)
 {
@@ -100,6 +103,13 @@ static int rebuild_inventory(sqlite3 *db, int64_t run, int64_t now, char *errbuf
             snprintf(errbuf, TA_ERRBUF_SIZE, "inventory rebuild: %s", sqlite3_errmsg(db));
             rc = TA_ERR_IO;
         }
+    }
+    if (rc == TA_OK) {      /* rows without SNI or certificate: their DNS name, as the writer's */
+        snprintf(sql, sizeof sql, "UPDATE inventory SET name = COALESCE(" INV_DNS ", name), "
+                 "name_source = CASE WHEN name_source = '' AND " INV_DNS " IS NOT NULL THEN "
+                 "'dns' ELSE name_source END, updated_us = ?2 WHERE name_source IN ('', 'dns') "
+                 "AND %s", where);
+        rc = exec_run(db, sql, run, now, errbuf);
     }
     return rc;
 }

@@ -1,0 +1,118 @@
+#!/bin/bash
+# it_inventory_names.sh - the inventory names a destination that shows no name of its own by
+# passive DNS, from real traffic on loopback: TLS 1.3 without SNI (openssl s_client
+# -noservername), whose certificate is encrypted, after a real DNS exchange (a UDP server on
+# 127.0.9.53:53 answering for 127.0.9.25).
+#   1. First capture: an answer names 127.0.9.25 "first...", a handshake follows. Second capture,
+#      into the same database: a new answer renames it "second...", a handshake of the same key
+#      follows, then a third answer. The inventory row says "second" (the latest answer up to
+#      the key's last handshake), not the name it had when the row was made, nor the answer
+#      after the last handshake.
+#   2. `endpoints import` of a list that puts 127.0.9.25 in an Office 365 range re-classifies the
+#      rows and rebuilds the inventory: the row, now under an Office 365 key, keeps its DNS name.
+# Root only (port 53, tcpdump on lo). Traffic only on 127.0.0.0/8.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (a DNS server on port 53, tcpdump)"
+[ -e /sys/class/net/lo ] || skip "no loopback interface 'lo'"
+for tool in openssl tcpdump; do
+    command -v "$tool" >/dev/null || skip "$tool not installed (scripts/install-deps.sh)"
+done
+
+DNS=127.0.9.53
+SRV=127.0.9.25
+PORT=$((44000 + $$ % 1000))
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=cert.names.example.test" -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" \
+    2>/dev/null || die "openssl req failed"
+mkfifo "$IT_TMP/hold"
+exec 9<>"$IT_TMP/hold"
+
+# answer NAME: one real DNS exchange on lo; the answer says NAME has the address SRV.
+answer() {
+    python3 - "$DNS" "$SRV" "$1" <<'EOF' || die "DNS exchange for $1 failed"
+import socket, struct, sys
+dns, addr, name = sys.argv[1], sys.argv[2], sys.argv[3]
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+srv.bind((dns, 53))
+cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+cli.settimeout(5)
+srv.settimeout(5)
+qname = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+question = qname + struct.pack("!HH", 1, 1)
+cli.sendto(struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + question, (dns, 53))
+query, peer = srv.recvfrom(512)
+answer = struct.pack("!HHHLH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton(addr)
+srv.sendto(struct.pack("!HHHHHH", 0x4242, 0x8180, 1, 1, 0, 0) + question + answer, peer)
+reply = cli.recv(512)
+sys.exit(0 if reply[:2] == b"\x42\x42" else 1)
+EOF
+}
+
+# hello: one TLS 1.3 handshake without SNI to SRV:PORT.
+hello() {
+    : >"$IT_TMP/server.log"
+    timeout 20 openssl s_server -accept "$SRV:$PORT" -cert "$IT_TMP/c.pem" -key "$IT_TMP/k.pem" \
+        -tls1_3 -naccept 1 <&9 >"$IT_TMP/server.log" 2>&1 &
+    local srv=$!
+    IT_CLEANUP_PIDS+=("$srv")
+    for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server.log" && break; sleep 0.05; done
+    { sleep 0.5; } | timeout 10 openssl s_client -connect "$SRV:$PORT" -noservername -tls1_3 \
+        >"$IT_TMP/client.log" 2>&1
+    grep -q '^SSL handshake has read' "$IT_TMP/client.log" ||
+        die "TLS 1.3 handshake failed: $(tail -3 "$IT_TMP/client.log")"
+    for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+}
+
+# capture FILE STEPS...: tcpdump on lo (DNS and TLS of the test only) around the steps.
+capture() {
+    local file=$1 pid
+    shift
+    : >"$file.log"
+    tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" "host $DNS or host $SRV" \
+        >"$file.log" 2>&1 &
+    pid=$!
+    IT_CLEANUP_PIDS+=("$pid")
+    for _ in $(seq 100); do grep -q "listening on" "$file.log" && break; sleep 0.05; done
+    grep -q "listening on" "$file.log" || die "tcpdump did not start: $(cat "$file.log")"
+    "$@"
+    sleep 0.5
+    kill -INT "$pid"
+    wait "$pid" 2>/dev/null
+}
+
+first() { answer first.names.example.test; sleep 0.1; hello; }
+second() {
+    answer second.names.example.test; sleep 0.1; hello; sleep 0.1
+    answer third.names.example.test   # after the last handshake: not the key's name
+}
+capture "$IT_TMP/one.pcap" first
+capture "$IT_TMP/two.pcap" second
+
+db=$(fresh_db names)
+ROW="SELECT name || '|' || name_source || '|' || handshakes || '|' || o365 FROM inventory
+     WHERE server_ip = '$SRV'"
+ta_capture "$db" "$IT_TMP/one.pcap" || die "capture 1 failed: $(cat "$IT_TMP/capture.err")"
+assert_eq "$(sql "$db" "SELECT count(*) || '|' || count(sni) FROM handshakes WHERE version = 772
+                        AND server_ip = '$SRV'")" "1|0" "capture 1: one TLS 1.3 handshake, no SNI"
+assert_eq "$(sql "$db" "$ROW")" "first.names.example.test|dns|1|0" "capture 1: the DNS name"
+ta_capture "$db" "$IT_TMP/two.pcap" || die "capture 2 failed: $(cat "$IT_TMP/capture.err")"
+assert_eq "$(sql "$db" "SELECT count(*) FROM dns_answers WHERE addr = '$SRV'")" 3 "three answers stored"
+assert_eq "$(sql "$db" "$ROW")" "second.names.example.test|dns|2|0" \
+    "capture 2: the latest answer up to the last handshake"
+
+# An endpoint list that puts SRV in an Office 365 range: the rows are re-classified (ip rule)
+# and the inventory rebuilt under their new keys.
+cat >"$IT_TMP/list.json" <<EOF
+[{"id": 9901, "serviceArea": "Exchange", "serviceAreaDisplayName": "Exchange Online",
+  "urls": ["nothing.names.example.invalid"], "ips": ["$SRV/32"], "tcpPorts": "443,$PORT",
+  "expressRoute": false, "category": "Optimize", "required": true}]
+EOF
+out=$("$TA_BIN" endpoints import --db "$db" "$IT_TMP/list.json" 2>&1)
+assert_eq "$?" 0 "endpoints import ($out)"
+assert_eq "$(sql "$db" "SELECT o365 || '|' || o365_reason FROM handshakes WHERE server_ip = '$SRV'
+                        GROUP BY 1")" "1|ip:$SRV/32" "re-classified by the ip rule"
+assert_eq "$(sql "$db" "SELECT count(*) FROM store_meta WHERE key = 'refresh'")" 0 "rebuild done"
+assert_eq "$(sql "$db" "$ROW")" "second.names.example.test|dns|2|1" "after the rebuild: the same DNS name"
+it_done

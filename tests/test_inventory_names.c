@@ -1,0 +1,140 @@
+/* test_inventory_names.c - the inventory's name for a destination without SNI or certificate
+ * name: the passive-DNS answer for its server address at or before the key's last handshake
+ * (schema/README.md, inventory.name). On real SQLite files:
+ *   - a key written ahead of its batch's COMMIT (ta_store_idle) and folded again after a newer
+ *     answer takes the newer name; a key first seen before any answer gets one when it recurs;
+ *     an answer after the last handshake is not taken; a key with an SNI keeps it;
+ *   - the same records written with a COMMIT after each one and no write ahead give the same
+ *     names: they do not depend on when a key was written;
+ *   - the rebuild after a re-classification (ta_store_refresh) gives every row the same name
+ *     again, instead of dropping the DNS names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "hs_fixture.h"
+#include "store_fixture.h"
+#include "tlsaudit/store.h"
+
+#define T0 1767600000000000LL   /* 2026-01-05T08:00:00Z */
+
+/* The name and its source of the inventory row of client cli (one row each here). */
+static void name_of(sqlite3 *db, const char *cli, char *out, size_t cap)
+{
+    sqlite3_stmt *s = NULL;
+    snprintf(out, cap, "(no row)");
+    if (sqlite3_prepare_v2(db, "SELECT name || '|' || name_source FROM inventory WHERE "
+                           "client_ip = ?1", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, cli, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+}
+
+/* One DNS answer: name resolves to the IPv4 address addr at T0 + dt. */
+static void answer(struct ta_store *st, long long dt, const char *name, const char *addr)
+{
+    struct ta_addr a;
+    hs_fixture_addr(&a, addr);
+    CHECK_INT(ta_store_add_dns(st, (uint64_t)(T0 + dt), name, 4, &a, NULL), TA_OK);
+}
+
+/* One TLS 1.2 handshake from cli to srv:443 at T0 + dt, with sni or none (NULL). */
+static void hello(struct ta_store *st, long long dt, const char *cli, const char *srv,
+                  const char *sni)
+{
+    struct ta_hs hs;
+    hs_fixture(&hs, cli, 40000, srv, 443);
+    hs.ch.present = true;
+    hs.ch.ts_us = (uint64_t)(T0 + dt);
+    hs.ch.legacy_version = 0x0303;
+    hs.ch.ciphers[0] = 0x002f;
+    hs.ch.nciphers = 1;
+    if (sni)
+        snprintf(hs.ch.sni, sizeof hs.ch.sni, "%s", sni);
+    hs.sh.present = true;
+    hs.sh.legacy_version = 0x0303;
+    hs.sh.cipher = 0x002f;
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+}
+
+/* Step k of the capture, in time order. ahead: write the aggregate ahead where a writer with
+ * an empty queue would; otherwise COMMIT after every record. */
+static void step(struct ta_store *st, bool ahead)
+{
+    if (ahead) {
+        while (ta_store_idle(st) > 0) {
+        }
+    } else {
+        CHECK_INT(ta_store_commit(st), TA_OK);
+    }
+}
+
+/* Rows without SNI or certificate whose name is not the latest answer up to their last
+ * handshake (or '' without one). */
+static const char WRONG_NAMES[] =
+    "SELECT count(*) FROM inventory i WHERE i.name_source IN ('', 'dns') AND i.name IS NOT "
+    "COALESCE((SELECT d.name FROM dns_answers d WHERE d.addr = i.server_ip AND d.ts_us <= "
+    "i.last_seen_us ORDER BY d.ts_us DESC, d.id DESC LIMIT 1), '')";
+
+static long long one(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Write the capture (ahead or not) into a new store; check its names, then rebuild and check
+ * them again. */
+static void run(bool ahead)
+{
+    char dir[] = "/tmp/ta-test-invnames.XXXXXX", path[128], err[TA_ERRBUF_SIZE], got[300];
+    struct ta_store *st = fixture_store(dir, "names.db", path, sizeof path);
+    if (!st)
+        return;
+    ta_store_set_sensor(st, "unit");
+    answer(st, 10, "a-old.example.net", "192.0.2.10");
+    hello(st, 100, "10.0.0.1", "192.0.2.10", NULL);          /* a-old, for now */
+    hello(st, 120, "10.0.0.2", "198.51.100.7", NULL);        /* nothing answered yet */
+    step(st, ahead);
+    answer(st, 200, "a-new.example.net", "192.0.2.10");
+    answer(st, 210, "b.example.net", "198.51.100.7");
+    answer(st, 210, "b-same-time.example.net", "198.51.100.7"); /* stored later: it wins */
+    hello(st, 300, "10.0.0.1", "192.0.2.10", NULL);
+    hello(st, 310, "10.0.0.2", "198.51.100.7", NULL);
+    hello(st, 320, "10.0.0.3", "192.0.2.10", "sni.example.org");
+    step(st, ahead);
+    answer(st, 1000, "a-after.example.net", "192.0.2.10");   /* after every handshake */
+    hello(st, 900, "10.0.0.4", "203.0.113.9", NULL);          /* never answered */
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    sqlite3 *db = ta_store_db(st);
+    for (int pass = 0; pass < 2; pass++) {
+        name_of(db, "10.0.0.1", got, sizeof got);
+        CHECK_STR(got, "a-new.example.net|dns");
+        name_of(db, "10.0.0.2", got, sizeof got);
+        CHECK_STR(got, "b-same-time.example.net|dns");
+        name_of(db, "10.0.0.3", got, sizeof got);
+        CHECK_STR(got, "sni.example.org|sni");
+        name_of(db, "10.0.0.4", got, sizeof got);
+        CHECK_STR(got, "|");
+        CHECK_INT(one(db, WRONG_NAMES), 0);
+        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 4);
+        if (pass == 0) {     /* a re-classification of everything: the inventory is rebuilt */
+            CHECK_INT(ta_store_refresh_mark(db, 0, err), TA_OK);
+            CHECK_INT(ta_store_refresh(db, err), TA_OK);
+        }
+    }
+    ta_store_close(st);
+    check_dir_done(dir);
+}
+
+int main(void)
+{
+    run(true);
+    run(false);
+    return CHECK_DONE();
+}
