@@ -3,11 +3,12 @@
  * (schema/README.md, inventory.name). On real SQLite files:
  *   - a key written ahead of its batch's COMMIT (ta_store_idle) and folded again after a newer
  *     answer takes the newer name; a key first seen before any answer gets one when it recurs;
- *     an answer after the last handshake is not taken; a key with an SNI keeps it;
+ *     an answer after the last handshake is not taken; a key with an SNI keeps it; a key whose
+ *     certificate was renewed under another name takes the latest certificate's name;
  *   - the same records written with a COMMIT after each one and no write ahead give the same
  *     names: they do not depend on when a key was written;
  *   - the rebuild after a re-classification (ta_store_refresh) gives every row the same name
- *     again, instead of dropping the DNS names. */
+ *     again, instead of dropping the DNS names and taking the greatest certificate name. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,10 @@ static void answer(struct ta_store *st, long long dt, const char *name, const ch
     CHECK_INT(ta_store_add_dns(st, (uint64_t)(T0 + dt), name, 4, &a, NULL), TA_OK);
 }
 
-/* One TLS 1.2 handshake from cli to srv:443 at T0 + dt, with sni or none (NULL). */
-static void hello(struct ta_store *st, long long dt, const char *cli, const char *srv,
-                  const char *sni)
+/* One TLS 1.2 handshake from cli to srv:443 at T0 + dt, with sni or none (NULL), and a
+ * certificate named cn or none (NULL). */
+static void hello_cert(struct ta_store *st, long long dt, const char *cli, const char *srv,
+                       const char *sni, const char *cn)
 {
     struct ta_hs hs;
     hs_fixture(&hs, cli, 40000, srv, 443);
@@ -56,7 +58,17 @@ static void hello(struct ta_store *st, long long dt, const char *cli, const char
     hs.sh.present = true;
     hs.sh.legacy_version = 0x0303;
     hs.sh.cipher = 0x002f;
+    if (cn) {
+        hs.cert.present = true;
+        snprintf(hs.cert.subject_cn, sizeof hs.cert.subject_cn, "%s", cn);
+    }
     CHECK_INT(ta_store_add(st, &hs), TA_OK);
+}
+
+static void hello(struct ta_store *st, long long dt, const char *cli, const char *srv,
+                  const char *sni)
+{
+    hello_cert(st, dt, cli, srv, sni, NULL);
 }
 
 /* Step k of the capture, in time order. ahead: write the aggregate ahead where a writer with
@@ -107,6 +119,9 @@ static void run(bool ahead)
     hello(st, 300, "10.0.0.1", "192.0.2.10", NULL);
     hello(st, 310, "10.0.0.2", "198.51.100.7", NULL);
     hello(st, 320, "10.0.0.3", "192.0.2.10", "sni.example.org");
+    hello_cert(st, 330, "10.0.0.5", "192.0.2.10", NULL, "zzz-old.example.net");
+    step(st, ahead);
+    hello_cert(st, 340, "10.0.0.5", "192.0.2.10", NULL, "aaa-new.example.net"); /* renewed */
     step(st, ahead);
     answer(st, 1000, "a-after.example.net", "192.0.2.10");   /* after every handshake */
     hello(st, 900, "10.0.0.4", "203.0.113.9", NULL);          /* never answered */
@@ -121,8 +136,10 @@ static void run(bool ahead)
         CHECK_STR(got, "sni.example.org|sni");
         name_of(db, "10.0.0.4", got, sizeof got);
         CHECK_STR(got, "|");
+        name_of(db, "10.0.0.5", got, sizeof got);      /* the latest certificate's name */
+        CHECK_STR(got, "aaa-new.example.net|cert");
         CHECK_INT(one(db, WRONG_NAMES), 0);
-        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 4);
+        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 5);
         if (pass == 0) {     /* a re-classification of everything: the inventory is rebuilt */
             CHECK_INT(ta_store_refresh_mark(db, 0, err), TA_OK);
             CHECK_INT(ta_store_refresh(db, err), TA_OK);

@@ -55,14 +55,19 @@ int ta_store_refresh_mark(sqlite3 *db, int64_t run_id, char *errbuf)
 /* The client filters: all clients, or those of run ?1. */
 #define CL_RUN "client_ip IN (SELECT client_ip FROM handshakes WHERE run_id = ?1)"
 
+/* The certificate name of the key's latest row that has one, as the writer keeps it (the
+ * greatest name at the same microsecond); NULL without one. A format string: %% is one %. */
+#define LATEST_CN                                                                              \
+    "substr(max(CASE WHEN h.cert_cn <> '' THEN printf('%%020d', h.ts_us) || h.cert_cn END), 21)"
+
 /* The retained rows of the clients, added back (ta__inv_merge: ?1 = run, ?2 = now). */
 static const char INV_ADD_COLS[] =
     TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, established, refused, "
     "first_seen_us, first_seen, last_seen_us, last_seen, updated_us";
 static const char INV_ADD_FMT[] =
     "SELECT " TA__INV_KEY_SQL ", max(" TA__INV_LEGACY_SQL "), "
-    "CASE WHEN COALESCE(h.sni, '') <> '' THEN h.sni ELSE COALESCE(max(h.cert_cn), '') END, "
-    "CASE WHEN COALESCE(h.sni, '') <> '' THEN 'sni' WHEN max(h.cert_cn) IS NOT NULL THEN 'cert' "
+    "CASE WHEN COALESCE(h.sni, '') <> '' THEN h.sni ELSE COALESCE(" LATEST_CN ", '') END, "
+    "CASE WHEN COALESCE(h.sni, '') <> '' THEN 'sni' WHEN " LATEST_CN " IS NOT NULL THEN 'cert' "
     "ELSE '' END, count(*), sum(h.established), count(*) - sum(h.established), min(h.ts_us), "
     "min(h.ts), max(h.ts_us), max(h.ts), ?2 FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id "
     "WHERE %s GROUP BY " TA__INV_KEY_SQL;
