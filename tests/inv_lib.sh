@@ -63,6 +63,28 @@ SELECT
   + (SELECT count(*) FROM (SELECT * FROM dc_act EXCEPT SELECT * FROM dc_exp));"
 }
 
+# inv_name_mismatch DB: print the number of inventory rows, among those whose handshakes are all
+# retained, whose name or name_source is not the one schema/README.md defines, recomputed from
+# the rows: the SNI; else the subject CN of the key's latest row with a certificate (the greatest
+# at the same microsecond); else the latest passive-DNS answer for server_ip at or before the
+# key's last handshake; else ''. A row named by DNS or by nothing is left out when no answer up
+# to its last handshake is retained (retention may have deleted the one it was named by).
+inv_name_mismatch() {
+    sqlite3 -batch -noheader "$1" "
+WITH k($INV_KEY_I, last, cn) AS (
+  SELECT $INV_KEY_H, max(h.ts_us),
+         substr(max(CASE WHEN h.cert_cn <> '' THEN printf('%020d', h.ts_us) || h.cert_cn END), 21)
+  FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id GROUP BY $INV_KEY_H),
+e AS (
+  SELECT $INV_KEY_I, CASE WHEN sni <> '' THEN sni || '|sni' WHEN cn IS NOT NULL THEN cn || '|cert'
+         ELSE COALESCE((SELECT d.name || '|dns' FROM dns_answers d WHERE d.addr = k.server_ip
+                        AND d.ts_us <= k.last ORDER BY d.ts_us DESC, d.id DESC LIMIT 1), '-')
+         END AS want
+  FROM k)
+SELECT count(*) FROM inventory i JOIN e USING ($INV_KEY_I)
+WHERE i.pruned_handshakes = 0 AND e.want <> '-' AND i.name || '|' || i.name_source <> e.want"
+}
+
 # build_gen: compile the bench generator into $IT_TMP/gen (echo its path), or return 1.
 build_gen() {
     command -v gcc >/dev/null || return 1

@@ -88,5 +88,6 @@ after=$(sql "$cont" "SELECT sum(handshakes) FROM inventory")
 assert_eq "$((after - before))" "$(wc -l <"$IT_TMP/ref.rows")" \
     "a clean capture after the kills adds exactly its handshakes to the inventory"
 assert_eq "$(inv_mismatch "$cont")" "0 0 0" "after the kills and a clean capture: invariant holds"
+assert_eq "$(inv_name_mismatch "$cont")" 0 "after the kills and a clean capture: names as the rows say"
 assert_ge "$(sql "$cont" "SELECT sum(pruned_handshakes) FROM inventory")" 1 "retention deleted rows meanwhile"
 it_done

@@ -4,8 +4,8 @@
 # output format and filter, on every bundled capture (pcaps/), every shared capture
 # ($TA_SHARED_PCAPS), all bundled captures in one database (several runs), and a bench-generated
 # capture spread over 30 simulated days (also with --since/--until on whole days, answered from
-# daily_clients). Each database also satisfies the invariant recomputed in SQL (inv_lib.sh), and a
-# tampered inventory is detected by it. Finally the inventory answers alone: with the rows deleted,
+# daily_clients). Each database also satisfies the invariant recomputed in SQL (inv_lib.sh), names
+# included, and a tampered inventory is detected by it. Finally the inventory answers alone: with the rows deleted,
 # `legacy` and `summary` still print the same, --from-rows nothing.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +48,7 @@ compare() {
     done
     [ $bad = 0 ] && pass
     assert_eq "$(inv_mismatch "$db")" "0 0 0" "$label: inventory = recomputation from the rows"
+    assert_eq "$(inv_name_mismatch "$db")" 0 "$label: inventory names = recomputation from the rows"
 }
 
 files=("$TA_PCAPS"/*.pcap "$TA_PCAPS"/*.pcapng)
@@ -111,6 +112,10 @@ t=$(fresh_db tamper)
 cp "$all" "$t"
 sql "$t" "UPDATE inventory SET handshakes = handshakes + 1 WHERE id = (SELECT min(id) FROM inventory)"
 [ "$(inv_mismatch "$t" | cut -d' ' -f1)" -ge 1 ] && pass || fail "a tampered inventory row is not detected"
+cp "$all" "$t"
+sql "$t" "UPDATE inventory SET name = 'tampered.example' WHERE id = (SELECT min(id) FROM inventory
+          WHERE name <> '')"
+assert_eq "$(inv_name_mismatch "$t")" 1 "a tampered inventory name is detected"
 
 # The inventory answers alone: rows gone (no pruning bookkeeping), the reports stay.
 before_l=$("$TA_BIN" query legacy --all --db "$all" --format csv)
