@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "hs_fixture.h"
+#include "store_fixture.h"
 #include "tlsaudit/store.h"
 
 #define T0 1767600000000000LL   /* 2026-01-05T08:00:00Z */
@@ -25,17 +26,6 @@ static const char *path_of(const char *name)
     return p;
 }
 
-static long long one(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    else
-        fprintf(stderr, "sql failed: %s: %s\n", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return v;
-}
 
 static void test_parse_size(void)
 {

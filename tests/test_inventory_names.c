@@ -90,15 +90,6 @@ static const char WRONG_NAMES[] =
     "COALESCE((SELECT d.name FROM dns_answers d WHERE d.addr = i.server_ip AND d.ts_us <= "
     "i.last_seen_us ORDER BY d.ts_us DESC, d.id DESC LIMIT 1), '')";
 
-static long long one(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
 
 /* Write the capture (ahead or not) into a new store; check its names, then rebuild and check
  * them again. */

@@ -223,15 +223,6 @@ static const char *verdict(sqlite3 *db, const char *table, int64_t id)
     return buf;
 }
 
-static long long scalar(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
 
 static char *slurp(const char *path)
 {
@@ -380,21 +371,21 @@ static void check_builtin(sqlite3 *db, const struct rows *r)
     CHECK_STR(verdict(db, "handshakes", r->ndpi_azure), "0|-|-");
     CHECK_STR(verdict(db, "handshakes", r->ndpi_teamspeak), "0|-|-");
     CHECK_STR(verdict(db, "handshakes", r->ndpi_hotmail), "0|-|-");
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_service "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_service "
                      "IS NOT NULL"), 0);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE builtin = 1 AND "
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets WHERE builtin = 1 AND "
                      "instance = 'Worldwide' AND source = 'built-in'"), 1);
     /* Every set, pattern and range of data/o365_endpoints.json (worldwide endpoints version
      * 2025013000 less the sets left out, plus 9001) was imported: none was dropped. */
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2025013000'"), 1);
-    CHECK_INT(scalar(db, "SELECT count(DISTINCT endpoint_id) FROM (SELECT endpoint_id FROM "
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2025013000'"), 1);
+    CHECK_INT(one(db, "SELECT count(DISTINCT endpoint_id) FROM (SELECT endpoint_id FROM "
                      "endpoint_urls UNION ALL SELECT endpoint_id FROM endpoint_ips)"), 61);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls"), 168);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_ips WHERE ipver = 4"), 53);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_ips WHERE ipver = 6"), 78);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls WHERE pattern IN ('*.mx.microsoft', "
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_urls"), 168);
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_ips WHERE ipver = 4"), 53);
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_ips WHERE ipver = 6"), 78);
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_urls WHERE pattern IN ('*.mx.microsoft', "
                      "'*.cloud.microsoft', 'outlook.cloud.microsoft', 'teams.cloud.microsoft')"), 4);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_urls WHERE pattern = "
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_urls WHERE pattern = "
                      "'smtp-legacy.office365.com' AND endpoint_id > 9000"), 1);
 }
 
@@ -409,10 +400,10 @@ static void check_listed_names(sqlite3 *db)
             "'192.168.1.11', 1, '192.0.2.250', 443, 4, 'tcp', replace(pattern, '*', 'x') "
             "FROM endpoint_urls WHERE set_id = (SELECT max(id) FROM endpoint_sets)");
     CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
-    CHECK(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250'") > 150);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250' AND "
+    CHECK(one(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250'") > 150);
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250' AND "
                      "(o365 = 0 OR o365_reason NOT LIKE 'sni:%')"), 0);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250' AND "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE server_ip = '192.0.2.250' AND "
                      "sni IN ('g.live.com', 'platform.linkedin.com', 'x.officeapps.live.com', "
                      "'www.outlook.com', 'x.skype.com') AND o365 = 1"), 5);
     exec_id(db, "DELETE FROM handshakes WHERE server_ip = '192.0.2.250'");
@@ -436,8 +427,8 @@ static void check_import(sqlite3 *db, const struct rows *r)
     CHECK_STR(verdict(db, "handshakes", r->mailprot), "1|Exchange|sni:*.outlook.com");
     /* smtp.office365.com and 52.96.1.1 are not in the sample: back to not Office 365. */
     CHECK_STR(verdict(db, "handshakes", r->smtp), "0|-|-");
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets"), 1);   /* built-in replaced */
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2099010100' AND "
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets"), 1);   /* built-in replaced */
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2099010100' AND "
                      "builtin = 0 AND source = 'endpoints-sample.json'"), 1);
 
     /* Not an array: the version web method's answer. Refused, previous list kept. */
@@ -457,8 +448,8 @@ static void check_import(sqlite3 *db, const struct rows *r)
     CHECK(strstr(errbuf, "\"40.96.0.0/40\" is not an address range") != NULL);
     CHECK_INT(ta_o365_import(db, "[]", "Worldwide", "1", "empty.json", false, errbuf),
               TA_MALFORMED);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2099010100'"), 1);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets"), 1);
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets WHERE version = '2099010100'"), 1);
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets"), 1);
     CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
     CHECK_STR(verdict(db, "handshakes", r->evil), "1|Exchange|ip:198.51.100.0/24");
 }
@@ -506,9 +497,9 @@ static void check_cli(const char *db_path)
     if (!st)
         return;
     sqlite3 *db = ta_store_db(st);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM endpoint_sets"), 2);
+    CHECK_INT(one(db, "SELECT count(*) FROM endpoint_sets"), 2);
     /* No --version and no YYYYMMDDNN in the file name: today's date. */
-    CHECK_INT(scalar(db, "SELECT instance = 'China' AND version = strftime('%Y%m%d00', 'now') "
+    CHECK_INT(one(db, "SELECT instance = 'China' AND version = strftime('%Y%m%d00', 'now') "
                      "AND source LIKE '%endpoints-sample.json' AND builtin = 0 "
                      "FROM endpoint_sets ORDER BY id DESC LIMIT 1"), 1);
     ta_store_close(st);
@@ -543,14 +534,14 @@ static void check_speed(sqlite3 *db)
     printf("classified %d rows in %.3f s\n", n, secs);
     /* No limit on secs here: speed is the benchmark's business (bench/), never a timed test. */
     /* 3 of 5 SNIs match; of the SNI-less fifth, the rows with a DNS answer match. */
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE ts_us >= 1700000000000000 AND "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE ts_us >= 1700000000000000 AND "
                      "server_ip LIKE '10.%' AND o365 = 1"), n / 5 * 3 + n / 50);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE server_ip LIKE '10.%' AND "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE server_ip LIKE '10.%' AND "
                      "o365_reason LIKE 'dns:host%.outlook.com'"), n / 50);
     /* A second pass with nothing to change is cheaper still and changes nothing. */
-    long long before = scalar(db, "SELECT total_changes()");
+    long long before = one(db, "SELECT total_changes()");
     CHECK_INT(ta_o365_classify(db, errbuf), TA_OK);
-    CHECK_INT(scalar(db, "SELECT total_changes()"), before);
+    CHECK_INT(one(db, "SELECT total_changes()"), before);
 }
 
 /* ---- verdicts written at insert time (store_o365.c) ---- */
@@ -617,7 +608,7 @@ static const char *last_verdict(sqlite3 *db, const char *table, int64_t run)
     char sql[160];
     snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s WHERE run_id = %lld", table,
              (long long)run);
-    return verdict(db, table, scalar(db, sql));
+    return verdict(db, table, one(db, sql));
 }
 
 /* Not asked for: rows keep o365 = 0 and the run needs the pass. */
@@ -699,9 +690,9 @@ static void check_live_equal(struct ta_store *st)
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(!ta_store_run_needs_classify(st));
     snprintf(before, sizeof(before), "%s", run_verdicts(db, run));
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 1 AND run_id = "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE o365 = 1 AND run_id = "
                      "(SELECT max(id) FROM runs)"), 7);
-    CHECK_INT(scalar(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_reason LIKE "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE o365 = 0 AND o365_reason LIKE "
                      "'excluded-name: %' AND run_id = (SELECT max(id) FROM runs)"), 3);
     int changes = sqlite3_total_changes(db);
     CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "hs_fixture.h"
+#include "store_fixture.h"
 #include "tlsaudit/store.h"
 #include "tlsaudit/writer.h"
 
@@ -27,18 +28,6 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* One integer from sql on db (-1 on error). */
-static long long q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    else
-        fprintf(stderr, "q_int: %s: %s\n", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return v;
-}
 
 /* A DNS response for name with one A answer 192.0.2.(n % 250 + 1) (RFC 1035 4.1). Returns the
  * message length. */
@@ -166,15 +155,15 @@ static void test_two_producers(void)
     CHECK(ticks > 0);
     CHECK_INT(ta_store_commit(st), TA_OK);
     db = ta_store_db(st);
-    CHECK_INT(q_int(db, "SELECT count(*) FROM handshakes"), 2 * PER_PRODUCER);
-    CHECK_INT(q_int(db, "SELECT count(DISTINCT client_ip || ' ' || client_port) FROM handshakes"),
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes"), 2 * PER_PRODUCER);
+    CHECK_INT(one(db, "SELECT count(DISTINCT client_ip || ' ' || client_port) FROM handshakes"),
               2 * PER_PRODUCER);
-    CHECK_INT(q_int(db, "SELECT count(*) FROM handshakes WHERE sni = 'p' || "
+    CHECK_INT(one(db, "SELECT count(*) FROM handshakes WHERE sni = 'p' || "
                         "substr(client_ip, 6, 1) || '-' || (client_port - 1000) || '.example.test'"),
               2 * PER_PRODUCER);
-    CHECK_INT(q_int(db, "SELECT count(*) FROM dns_answers"), 2 * PER_PRODUCER / DNS_EVERY);
-    CHECK_INT(q_int(db, "SELECT count(DISTINCT name) FROM dns_answers"), 2 * PER_PRODUCER / DNS_EVERY);
-    CHECK_INT(q_int(db, "SELECT count(*) FROM dns_answers WHERE name = 'p2-2990.example.test' "
+    CHECK_INT(one(db, "SELECT count(*) FROM dns_answers"), 2 * PER_PRODUCER / DNS_EVERY);
+    CHECK_INT(one(db, "SELECT count(DISTINCT name) FROM dns_answers"), 2 * PER_PRODUCER / DNS_EVERY);
+    CHECK_INT(one(db, "SELECT count(*) FROM dns_answers WHERE name = 'p2-2990.example.test' "
                         "AND addr = '192.0.2.241'"), 1);
     ta_store_close(st);
 }
@@ -213,7 +202,7 @@ static void test_full_blocks(void)
     CHECK_INT(wc.records, 50);
     CHECK(wc.full_waits >= 1);
     CHECK_INT(ta_store_commit(st), TA_OK);
-    CHECK_INT(q_int(ta_store_db(st), "SELECT count(*) FROM handshakes"), 50);
+    CHECK_INT(one(ta_store_db(st), "SELECT count(*) FROM handshakes"), 50);
     ta_store_close(st);
 }
 
@@ -236,7 +225,7 @@ static void test_idle_commit(void)
     t0 = now_us();
     ta_writer_record(w, &hs);
     while (now_us() - t0 < 3000000u) {
-        if (q_int(ro, "SELECT count(*) FROM handshakes") == 1) {
+        if (one(ro, "SELECT count(*) FROM handshakes") == 1) {
             seen = now_us() - t0;
             break;
         }
@@ -272,7 +261,7 @@ static void test_store_errors(void)
     CHECK_INT(wc.store_errors, 20);
     CHECK_INT(ta_store_commit(st), TA_OK);      /* the batch holds nothing: commits */
     CHECK_INT(sqlite3_exec(ta_store_db(st), "PRAGMA query_only = 0", NULL, NULL, NULL), SQLITE_OK);
-    CHECK_INT(q_int(ta_store_db(st), "SELECT count(*) FROM handshakes"), 0);
+    CHECK_INT(one(ta_store_db(st), "SELECT count(*) FROM handshakes"), 0);
     ta_store_close(st);
 }
 
