@@ -10,15 +10,28 @@
 #      after the last handshake.
 #   2. `endpoints import` of a list that puts 127.0.9.25 in an Office 365 range re-classifies the
 #      rows and rebuilds the inventory: the row, now under an Office 365 key, keeps its DNS name.
-# Root only (port 53, tcpdump on lo). Traffic only on 127.0.0.0/8.
+# Root only. All of it runs on the loopback of a network namespace the test creates, so a DNS
+# server of the host on port 53 cannot be in the way.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (a DNS server on port 53, tcpdump)"
-[ -e /sys/class/net/lo ] || skip "no loopback interface 'lo'"
-for tool in openssl tcpdump; do
+[ "$(id -u)" -eq 0 ] || skip "needs root (a network namespace, port 53, tcpdump)"
+for tool in openssl tcpdump ip; do
     command -v "$tool" >/dev/null || skip "$tool not installed (scripts/install-deps.sh)"
 done
+NS=ta-names-$$
+ip netns add "$NS" 2>"$IT_TMP/netns.err" ||
+    skip "cannot create a network namespace: $(cat "$IT_TMP/netns.err")"
+ns_cleanup() {
+    it_cleanup
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+}
+trap ns_cleanup EXIT
+ip netns exec "$NS" ip link set lo up || die "cannot bring up lo in $NS"
+# in_ns CMD...: CMD in the namespace. Not for a background job: its $! would be a subshell's,
+# which a signal does not reach the command through (those call ip netns exec themselves).
+in_ns() { ip netns exec "$NS" "$@"; }
 
 DNS=127.0.9.53
 SRV=127.0.9.25
@@ -29,9 +42,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 mkfifo "$IT_TMP/hold"
 exec 9<>"$IT_TMP/hold"
 
-# answer NAME: one real DNS exchange on lo; the answer says NAME has the address SRV.
+# answer NAME: one real DNS exchange on the namespace's lo: NAME has the address SRV.
 answer() {
-    python3 - "$DNS" "$SRV" "$1" <<'EOF' || die "DNS exchange for $1 failed"
+    in_ns python3 - "$DNS" "$SRV" "$1" <<'EOF' || die "DNS exchange for $1 failed"
 import socket, struct, sys
 dns, addr, name = sys.argv[1], sys.argv[2], sys.argv[3]
 srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -53,25 +66,26 @@ EOF
 # hello: one TLS 1.3 handshake without SNI to SRV:PORT.
 hello() {
     : >"$IT_TMP/server.log"
-    timeout 20 openssl s_server -accept "$SRV:$PORT" -cert "$IT_TMP/c.pem" -key "$IT_TMP/k.pem" \
-        -tls1_3 -naccept 1 <&9 >"$IT_TMP/server.log" 2>&1 &
+    ip netns exec "$NS" timeout 20 openssl s_server -accept "$SRV:$PORT" -cert "$IT_TMP/c.pem" \
+        -key "$IT_TMP/k.pem" -tls1_3 -naccept 1 <&9 >"$IT_TMP/server.log" 2>&1 &
     local srv=$!
     IT_CLEANUP_PIDS+=("$srv")
     for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server.log" && break; sleep 0.05; done
-    { sleep 0.5; } | timeout 10 openssl s_client -connect "$SRV:$PORT" -noservername -tls1_3 \
+    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "$SRV:$PORT" -noservername -tls1_3 \
         >"$IT_TMP/client.log" 2>&1
     grep -q '^SSL handshake has read' "$IT_TMP/client.log" ||
         die "TLS 1.3 handshake failed: $(tail -3 "$IT_TMP/client.log")"
     for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
 }
 
-# capture FILE STEPS...: tcpdump on lo (DNS and TLS of the test only) around the steps.
+# capture FILE STEPS...: tcpdump on the namespace's lo (DNS and TLS of the test only) around
+# the steps.
 capture() {
     local file=$1 pid
     shift
     : >"$file.log"
-    tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" "host $DNS or host $SRV" \
-        >"$file.log" 2>&1 &
+    ip netns exec "$NS" tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" \
+        "host $DNS or host $SRV" >"$file.log" 2>&1 &
     pid=$!
     IT_CLEANUP_PIDS+=("$pid")
     for _ in $(seq 100); do grep -q "listening on" "$file.log" && break; sleep 0.05; done
