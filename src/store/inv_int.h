@@ -53,7 +53,7 @@ int ta__inv_add(struct ta_store *st, const struct ta__inv_row *r);
 int ta__inv_flush(struct ta_store *st);
 
 /* Write up to budget entries of the aggregate whose counts changed since they were last written
- * (inventory keys, then daily clients, then rollups), inside the open batch transaction, and
+ * (inventory keys, then daily clients; rollups wait for the flush), inside the open batch, and
  * keep them as clean entries; the writer thread does this while its queue is empty, so that the
  * flush at COMMIT or at a full table has little left to write. Returns how many were written
  * (0: nothing left), or -1 on error (the aggregate is discarded: the caller's batch must be

@@ -56,9 +56,10 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
  * is a monotonic clock read by the caller (not per packet). */
 int ta_store_maybe_commit(struct ta_store *st, uint64_t now_us);
 int ta_store_commit(struct ta_store *st);
-/* Work the writer does while nothing is queued: up to TA_STORE_IDLE_WRITES inventory and rollup
- * entries of the open batch written ahead of its COMMIT (src/store/inventory.c), so that a
- * commit or a full aggregate table does not stall the capture threads behind the writer.
+/* Work the writer does while nothing is queued: up to TA_STORE_IDLE_WRITES inventory and daily
+ * client entries of the open batch written ahead of its COMMIT (src/store/inventory.c; the
+ * rollups wait for the COMMIT), so that a commit or a full aggregate table does not stall the
+ * capture threads behind the writer.
  * Returns how many were written; 0 when there is nothing to do (then wait for work). A failed
  * write gives the batch up, as a failed commit does. */
 #define TA_STORE_IDLE_WRITES 64
