@@ -46,16 +46,23 @@ uint64_t ta_store_rows_lost(const struct ta_store *st)
     return st->rows_lost;
 }
 
+/* The open batch is over: committed, or (lost) rolled back with its rows. */
+static void batch_end(struct ta_store *st, bool lost)
+{
+    if (lost)
+        st->rows_lost += st->batch_n;
+    st->in_tx = false;
+    st->batch_n = st->batch_hs = 0;
+    st->batch_start_us = 0;
+}
+
 /* Give up the open batch: its inventory could not be written, and rows without their inventory
  * would break its invariant. */
 static int batch_give_up(struct ta_store *st)
 {
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     ta__store_o365_unsure(st);
-    st->rows_lost += st->batch_n;
-    st->in_tx = false;
-    st->batch_n = st->batch_hs = 0;
-    st->batch_start_us = 0;
+    batch_end(st, true);
     return TA_ERR_IO;
 }
 
@@ -70,18 +77,11 @@ int ta_store_commit(struct ta_store *st)
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         ta__store_row_error(st, "commit");
         ta__store_o365_unsure(st);
-        if (sqlite3_get_autocommit(st->db)) {
-            /* SQLite rolled the batch back (disk full, I/O error): its rows are gone. */
-            st->rows_lost += st->batch_n;
-            st->in_tx = false;
-            st->batch_n = st->batch_hs = 0;
-            st->batch_start_us = 0;
-        }
+        if (sqlite3_get_autocommit(st->db))
+            batch_end(st, true);   /* SQLite rolled it back (disk full, I/O error) */
         return TA_ERR_IO;
     }
-    st->in_tx = false;
-    st->batch_n = st->batch_hs = 0;
-    st->batch_start_us = 0;
+    batch_end(st, false);
     return TA_OK;
 }
 
