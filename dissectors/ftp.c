@@ -149,10 +149,7 @@ static int ftp_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur lin
     }
     if (!is_reply)
         return TA_OK;
-    /* When the client spoke first (ftp_probe), a 220 before any reply is still the greeting (the
-     * directions reordered); any other reply answers the oldest command: the greeting was lost. */
-    if (!st->greeted && ta__text_peek(st) && (code != 220 || ta__text_peek(st) == FTP_AUTH_TLS))
-        st->greeted = 1;
+    ta__text_lost_greeting(st, code, FTP_AUTH_TLS);    /* the client spoke first (ftp_probe) */
     if (!st->greeted)
         ftp_greeting(ctx, line, text, code);
     if (sep == '-') {

@@ -145,11 +145,7 @@ static int smtp_server(struct ta_ctx *ctx, struct ta__text *st, struct ta_cur li
 
     if (!ta__text_reply(&text, &code, &sep))
         return TA_OK;  /* not a reply line: ignored */
-    /* When the client spoke first (smtp_probe), a 220 before any reply is still the greeting
-     * (the two directions were reordered); any other line answers the oldest command: the
-     * greeting was lost. */
-    if (!st->greeted && ta__text_peek(st) && (code != 220 || ta__text_peek(st) == SMTP_STARTTLS))
-        st->greeted = 1;
+    ta__text_lost_greeting(st, code, SMTP_STARTTLS);   /* the client spoke first (smtp_probe) */
     if (!st->greeted) {
         if (!ctx->hs.mail.greeting[0]) {
             ta__text_greeting(ctx, line, code);

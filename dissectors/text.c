@@ -148,6 +148,13 @@ static int text_client_first(struct ta__text *st, const uint8_t *data, size_t le
     return rc == TA_OK ? TA_HANDOFF : TA_OK;
 }
 
+/* The upgrade to TLS was accepted (the record says so). */
+static void text_accepted(struct ta_ctx *ctx)
+{
+    ctx->hs.starttls = true;
+    ctx->hs.mail.starttls_accepted = true;
+}
+
 /* Apply a line handler's answer to the session: the hand-off to TLS, or its end. Returns the
  * answer (TA_OK for anything else). */
 static int text_settle(struct ta_ctx *ctx, struct ta__text *st, int rc)
@@ -155,8 +162,7 @@ static int text_settle(struct ta_ctx *ctx, struct ta__text *st, int rc)
     if (rc == TA_HANDOFF) {
         st->phase = TA__TX_HANDOFF;
         st->hold = TA__HOLD_NONE;
-        ctx->hs.starttls = true;
-        ctx->hs.mail.starttls_accepted = true;
+        text_accepted(ctx);
     } else if (rc == TA_DONE) {
         st->phase = TA__TX_DONE;
     } else {
@@ -213,8 +219,7 @@ int ta__text_feed(ta__text_line_fn fn, struct ta_ctx *ctx, enum ta_dir dir, cons
             /* the client's direction only: should the server's bytes turn up after all (the
              * directions reordered), they are read as text up to their own hand-off */
             st->c2s_tls = 1;
-            ctx->hs.starttls = true;
-            ctx->hs.mail.starttls_accepted = true;
+            text_accepted(ctx);
             return TA_HANDOFF;
         }
         if (rc != TA_OK)
@@ -311,6 +316,14 @@ void ta__text_push(struct ta__text *st, uint8_t kind)
 uint8_t ta__text_peek(const struct ta__text *st)
 {
     return st->qlen ? st->queue[st->qhead] : 0;
+}
+
+/* See text_int.h. */
+void ta__text_lost_greeting(struct ta__text *st, uint16_t code, uint8_t upgrade)
+{
+    uint8_t pending = ta__text_peek(st);
+    if (!st->greeted && pending && (code != 220 || pending == upgrade))
+        st->greeted = 1;
 }
 
 /* Take the oldest pending command off the queue: its final reply arrived. */

@@ -89,6 +89,11 @@ bool ta__text_contains(const uint8_t *data, size_t len, const char *lit);
 /* Recording into hs.mail: copies are capped and never hold credentials. */
 void ta__text_copy(char *dst, size_t cap, const uint8_t *src, size_t len);
 void ta__text_greeting(struct ta_ctx *ctx, struct ta_cur line, uint16_t code);
+/* SMTP and FTP, whose greeting is a 220: when the client spoke first (a command is pending) and
+ * no greeting was read, a reply code other than 220, or a 220 while the pending command is the
+ * upgrade (STARTTLS, AUTH TLS) it answers, means the greeting was lost: mark it greeted. A 220
+ * otherwise is the greeting, the two directions reordered. */
+void ta__text_lost_greeting(struct ta__text *st, uint16_t code, uint8_t upgrade);
 bool ta__text_hostlike(struct ta_slice w);
 void ta__text_banner_host(struct ta_ctx *ctx, struct ta_cur c);
 void ta__text_cap_add(struct ta_ctx *ctx, struct ta_cur c, const char *arg_kw);
