@@ -112,7 +112,8 @@ assert_eq "$(sql "$db" "SELECT count(*) || '|' || count(sni) FROM handshakes WHE
                         AND server_ip = '$SRV'")" "1|0" "capture 1: one TLS 1.3 handshake, no SNI"
 assert_eq "$(sql "$db" "$ROW")" "first.names.example.test|dns|1|0" "capture 1: the DNS name"
 ta_capture "$db" "$IT_TMP/two.pcap" || die "capture 2 failed: $(cat "$IT_TMP/capture.err")"
-assert_eq "$(sql "$db" "SELECT count(*) FROM dns_answers WHERE addr = '$SRV'")" 3 "three answers stored"
+assert_eq "$(sql "$db" "SELECT count(*) FROM dns_answers WHERE addr = '$SRV'")" 3 \
+    "three answers stored"
 assert_eq "$(sql "$db" "$ROW")" "second.names.example.test|dns|2|0" \
     "capture 2: the latest answer up to the last handshake"
 
@@ -128,5 +129,6 @@ assert_eq "$?" 0 "endpoints import ($out)"
 assert_eq "$(sql "$db" "SELECT o365 || '|' || o365_reason FROM handshakes WHERE server_ip = '$SRV'
                         GROUP BY 1")" "1|ip:$SRV/32" "re-classified by the ip rule"
 assert_eq "$(sql "$db" "SELECT count(*) FROM store_meta WHERE key = 'refresh'")" 0 "rebuild done"
-assert_eq "$(sql "$db" "$ROW")" "second.names.example.test|dns|2|1" "after the rebuild: the same DNS name"
+assert_eq "$(sql "$db" "$ROW")" "second.names.example.test|dns|2|1" \
+    "after the rebuild: the same DNS name"
 it_done

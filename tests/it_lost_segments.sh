@@ -11,8 +11,9 @@
 # offered versions; the row carries the stream_gap anomaly; the legacy list equals the whole
 # capture's; the mail session row is kept. Without the server's greeting the protocol is
 # recognised by the client's first command (EHLO, a tagged CAPABILITY, CAPA, AUTH TLS ...);
-# without the client's first command the dialogue goes on from the next one. Deleting the ServerHello's own segment still loses that
-# hello (a TLS record cannot be resumed in its middle).
+# without the client's first command the dialogue goes on from the next one. Deleting the
+# ServerHello's own segment still loses that hello (a TLS record cannot be resumed in its
+# middle).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -562,7 +562,10 @@ static void test_open_race(void)
         }
         for (int k = 0; k < PROCS; k++) {
             pid[k] = fork();
-            if (pid[k] == 0) {
+            if (pid[k] < 0) {
+                perror("fork");
+                failed++;
+            } else if (pid[k] == 0) {
                 char err[TA_ERRBUF_SIZE], b;
                 struct ta_store *st = NULL;
                 close(go[1]);
@@ -580,6 +583,8 @@ static void test_open_race(void)
         close(go[1]);
         for (int k = 0; k < PROCS; k++) {
             int status = -1;
+            if (pid[k] < 0)
+                continue;           /* counted above; waitpid(-1) would reap another child */
             waitpid(pid[k], &status, 0);
             failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         }
