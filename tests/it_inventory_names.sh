@@ -10,6 +10,10 @@
 #      after the last handshake.
 #   2. `endpoints import` of a list that puts 127.0.9.25 in an Office 365 range re-classifies the
 #      rows and rebuilds the inventory: the row, now under an Office 365 key, keeps its DNS name.
+#   3. A hostile answer (quotes, <script>) renames the address, then a TLS 1.0 client without SNI
+#      is captured from its side only (no certificate seen): its legacy row is named by that
+#      answer, stored as the bytes sent, and the HTML report shows it escaped. The TLS 1.3 row,
+#      with no handshake after the answer, keeps its name.
 # Root only. All of it runs on the loopback of a network namespace the test creates, so a DNS
 # server of the host on port 53 cannot be in the way.
 # shellcheck source=tests/lib.sh
@@ -63,29 +67,32 @@ sys.exit(0 if reply[:2] == b"\x42\x42" else 1)
 EOF
 }
 
-# hello: one TLS 1.3 handshake without SNI to SRV:PORT.
+# hello [VERSION]: one handshake without SNI to SRV:PORT, TLS 1.3 or (tls1) TLS 1.0.
 hello() {
+    local v=${1:-tls1_3}
     : >"$IT_TMP/server.log"
     ip netns exec "$NS" timeout 20 openssl s_server -accept "$SRV:$PORT" -cert "$IT_TMP/c.pem" \
-        -key "$IT_TMP/k.pem" -tls1_3 -naccept 1 <&9 >"$IT_TMP/server.log" 2>&1 &
+        -key "$IT_TMP/k.pem" "-$v" -cipher 'DEFAULT:@SECLEVEL=0' -naccept 1 <&9 \
+        >"$IT_TMP/server.log" 2>&1 &
     local srv=$!
     IT_CLEANUP_PIDS+=("$srv")
     for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server.log" && break; sleep 0.05; done
-    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "$SRV:$PORT" -noservername -tls1_3 \
-        >"$IT_TMP/client.log" 2>&1
+    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "$SRV:$PORT" -noservername "-$v" \
+        -cipher 'DEFAULT:@SECLEVEL=0' >"$IT_TMP/client.log" 2>&1
     grep -q '^SSL handshake has read' "$IT_TMP/client.log" ||
-        die "TLS 1.3 handshake failed: $(tail -3 "$IT_TMP/client.log")"
+        die "$v handshake failed: $(tail -3 "$IT_TMP/client.log")"
     for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
 }
 
-# capture FILE STEPS...: tcpdump on the namespace's lo (DNS and TLS of the test only) around
-# the steps.
+# capture FILE STEPS...: tcpdump on the namespace's lo (DNS and TLS of the test only; with
+# ONE_WAY set, of the TLS only what the client sends) around the steps.
 capture() {
-    local file=$1 pid
+    local file=$1 pid filter="host $DNS or host $SRV"
     shift
+    [ -n "${ONE_WAY:-}" ] && filter="host $DNS or dst host $SRV"
     : >"$file.log"
-    ip netns exec "$NS" tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" \
-        "host $DNS or host $SRV" >"$file.log" 2>&1 &
+    ip netns exec "$NS" tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" "$filter" \
+        >"$file.log" 2>&1 &
     pid=$!
     IT_CLEANUP_PIDS+=("$pid")
     for _ in $(seq 100); do grep -q "listening on" "$file.log" && break; sleep 0.05; done
@@ -131,4 +138,24 @@ assert_eq "$(sql "$db" "SELECT o365 || '|' || o365_reason FROM handshakes WHERE 
 assert_eq "$(sql "$db" "SELECT count(*) FROM store_meta WHERE key = 'refresh'")" 0 "rebuild done"
 assert_eq "$(sql "$db" "$ROW")" "second.names.example.test|dns|2|1" \
     "after the rebuild: the same DNS name"
+
+# A hostile name, then a legacy client seen from its side only.
+EVIL=$'"><script>alert(8)</script>\'.evil.example.test'
+third() { answer "$EVIL"; sleep 0.1; hello tls1; }
+ONE_WAY=1 capture "$IT_TMP/three.pcap" third
+ta_capture "$db" "$IT_TMP/three.pcap" || die "capture 3 failed: $(cat "$IT_TMP/capture.err")"
+assert_eq "$(sql "$db" "SELECT hex(CAST(name AS BLOB)) || '|' || name_source || '|' || o365
+                        FROM inventory WHERE server_ip = '$SRV' AND legacy = 1")" \
+    "$(printf '%s' "$EVIL" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)|dns|1" \
+    "legacy client, no SNI, no certificate seen: named by the hostile answer, as sent"
+assert_eq "$(sql "$db" "$ROW AND legacy = 0")" "second.names.example.test|dns|2|1" \
+    "the TLS 1.3 row, no handshake since the answer, keeps its name"
+"$TA_BIN" report --db "$db" --out "$IT_TMP/report.html" 2>"$IT_TMP/report.err" ||
+    fail "report: $(cat "$IT_TMP/report.err")"
+html=$(cat "$IT_TMP/report.html")
+assert_in "$html" "&lt;script&gt;alert(8)&lt;/script&gt;" "report: the hostile name, escaped"
+case $html in
+*"<script>alert(8)"*) fail "report: the hostile name raw in the HTML" ;;
+*) pass ;;
+esac
 it_done
