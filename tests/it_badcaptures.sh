@@ -64,27 +64,29 @@ assert_eq "$rc" 1 "unsupported link type exit status"
 assert_in "$out" "unsupported link type" "unsupported link type message"
 assert_in "$out" "(147)" "unsupported link type is named by number"
 
-# A pcapng file whose interfaces have different link types (Ethernet, then raw IP, as dumpcap
-# writes for -i eth0 -i any): libpcap stops at the second interface's description, here before
-# the first packet. The message says why and what to do; the files before it are kept.
-if command -v mergecap >/dev/null && command -v editcap >/dev/null; then
-    editcap -T rawip "$TA_SRC/pcaps/tls11.pcap" "$tmp/raw.pcap" >/dev/null 2>&1 || die "editcap -T rawip"
-    mergecap -a -F pcapng -w "$tmp/mixed.pcapng" "$TA_SRC/pcaps/tls10.pcap" "$tmp/raw.pcap" ||
-        die "mergecap"
-    out=$("$BIN" capture -q --db "$tmp/mixed.db" -r "$src" -r "$tmp/mixed.pcapng" 2>&1); rc=$?
-    assert_eq "$rc" 1 "pcapng with two link types: exit status"
-    assert_in "$out" "mixed.pcapng: " "pcapng with two link types: the message names the file"
-    assert_in "$out" "different link types" "pcapng with two link types: the message says why"
-    assert_in "$out" "capture each interface to a file of its own" \
-        "pcapng with two link types: the message says what to do"
-    assert_in "$out" "(stopped after 0 packets)" \
-        "pcapng with two link types: the packets of this file, not of the run, are counted"
-    assert_eq "$(count "$tmp/mixed.db")" "$full" "pcapng with two link types: the file before it kept"
-    out=$("$BIN" capture -q --workers 2 --db "$tmp/mixed2.db" -r "$src" -r "$tmp/mixed.pcapng" 2>&1)
-    assert_eq "$?" 1 "pcapng with two link types, --workers 2: exit status"
-    assert_in "$out" "(stopped after 0 packets); its interfaces have different link types" \
-        "pcapng with two link types, --workers 2: the same message"
-    assert_eq "$(count "$tmp/mixed2.db")" "$full" "pcapng with two link types, --workers 2: kept"
+# A pcapng file cut inside a block (a capture copied while dumpcap still wrote it): tlsaudit's
+# pcapng reader stops there. The message names the file and says why, the packets counted are
+# this file's, the file before it and this file's packets before the cut are kept. (A pcapng
+# file with interfaces of different link types is read whole: tests/it_pcapng_mixed.sh.)
+if command -v mergecap >/dev/null && command -v capinfos >/dev/null; then
+    t10=$TA_SRC/pcaps/tls10.pcap
+    mergecap -F pcapng -w "$tmp/first.pcapng" "$t10" || die "mergecap"
+    mergecap -a -F pcapng -w "$tmp/whole.pcapng" "$t10" "$TA_SRC/pcaps/tls11.pcap" || die "mergecap"
+    # both Ethernet: one interface, so the second file's packets start where first.pcapng ends
+    head -c $(( $(stat -c %s "$tmp/first.pcapng") + 10 )) "$tmp/whole.pcapng" > "$tmp/cut.pcapng"
+    pk=$(capinfos -c -M "$t10" | awk '/Number of packets/ {print $NF}')
+    "$BIN" capture -q --db "$tmp/t10.db" -r "$t10" || die "capture of tls10.pcap"
+    n10=$(count "$tmp/t10.db")
+    for w in 1 2; do
+        out=$("$BIN" capture -q --workers "$w" --db "$tmp/cut$w.db" -r "$src" -r "$tmp/cut.pcapng" 2>&1)
+        assert_eq "$?" 1 "pcapng cut inside a block, --workers $w: exit status"
+        assert_in "$out" "cut.pcapng: " "pcapng cut, --workers $w: the message names the file"
+        assert_in "$out" "truncated: the file ends inside a block" "pcapng cut, --workers $w: the message says why"
+        assert_in "$out" "(stopped after $pk packets)" \
+            "pcapng cut, --workers $w: the packets of this file before the cut, not of the run"
+        assert_eq "$(count "$tmp/cut$w.db")" $((full + n10)) \
+            "pcapng cut, --workers $w: the file before it and the handshakes before the cut kept"
+    done
 fi
 
 # Snaplen-cut packets: every packet cut to 80 bytes; no crash, exit 0, nothing invented.

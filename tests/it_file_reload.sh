@@ -13,6 +13,8 @@
 # first packet of part 2 may still meet the old filter: that is the filler's job.
 # Expected: the tls12 handshake (before), the SMTP one (after), not the tls13 one (filtered), and
 # the run reads both parts: its packet count includes part 2's packets that passed.
+# The same stream as a pcapng file (tlsaudit's own reader, src/capture/pcapng.c, which follows
+# the wake-up as libpcap's broken loop does): without --workers and with --workers 2.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/service_lib.sh
@@ -23,7 +25,8 @@ need_pcap "$TA_PCAPS/tls13.pcap"
 need_pcap "$TA_PCAPS/smtp-starttls-tls12.pcap"
 command -v python3 >/dev/null || skip "python3 not installed (writes the pcap parts)"
 
-# parts.py OUT1 OUT2 PCAPS_DIR: the two parts of the stream (pcap, Ethernet, microseconds).
+# parts.py OUT1 OUT2 PCAPS_DIR [pcapng]: the two parts of the stream (pcap, or pcapng with one
+# Ethernet interface; microseconds).
 cat >"$IT_TMP/parts.py" <<'PY'
 import struct, sys
 out1, out2, d = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -55,12 +58,26 @@ def filler(sec):
     frame = b'\x00' * 12 + b'\x08\x00' + ip + udp
     return (sec, 0, frame, len(frame))
 
+ng = len(sys.argv) > 4 and sys.argv[4] == 'pcapng'
+
+def block(btype, body):
+    body += b'\0' * (-len(body) % 4)
+    return struct.pack('<II', btype, 12 + len(body)) + body + struct.pack('<I', 12 + len(body))
+
 def write(path, recs, header):
     with open(path, 'wb') as f:
-        if header:
+        if header and ng:
+            f.write(block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1)))
+            f.write(block(1, struct.pack('<HHI', 1, 0, 65535)))
+        elif header:
             f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for sec, usec, frame, wire in recs:
-            f.write(struct.pack('<IIII', sec, usec, len(frame), wire) + frame)
+            if ng:
+                t = sec * 1000000 + usec
+                f.write(block(6, struct.pack('<IIIII', 0, t >> 32, t & 0xFFFFFFFF, len(frame),
+                                             wire) + frame))
+            else:
+                f.write(struct.pack('<IIII', sec, usec, len(frame), wire) + frame)
 
 a = packets(d + '/tls12.pcap')
 b = packets(d + '/tls13.pcap') + packets(d + '/smtp-starttls-tls12.pcap')
@@ -72,12 +89,16 @@ write(out2, [filler(t0 + 1)] + b, False)
 PY
 python3 "$IT_TMP/parts.py" "$IT_TMP/part1" "$IT_TMP/part2" "$TA_PCAPS" ||
     die "cannot write the pcap parts"
+python3 "$IT_TMP/parts.py" "$IT_TMP/ng-part1" "$IT_TMP/ng-part2" "$TA_PCAPS" pcapng ||
+    die "cannot write the pcapng parts"
 
-# one_run WORKERS: the scenario above with --workers WORKERS (0: without --workers, the reader's
-# own engine, source_file.c; otherwise source_file_mt.c)
+# one_run WORKERS [ng-]: the scenario above with --workers WORKERS (0: without --workers, the
+# reader's own engine, source_file.c; otherwise source_file_mt.c), from the pcap parts or (ng-)
+# the pcapng ones
 one_run() {
-    local w=$1 fifo=$IT_TMP/in-$1.pcap db=$IT_TMP/reload-$1.db conf=$IT_TMP/reload-$1.conf
-    local out=$IT_TMP/cap-$1.out cap fd
+    local w=$1 pre=${2:-}
+    local fifo=$IT_TMP/in-$pre$w.pcap db=$IT_TMP/reload-$pre$w.db
+    local conf=$IT_TMP/reload-$pre$w.conf out=$IT_TMP/cap-$pre$w.out cap fd
     rm -f "$fifo"
     mkfifo "$fifo"
     printf 'db = %s\nfilter = tcp port 443 or udp port 9\nlog-level = info\n' "$db" >"$conf"
@@ -87,23 +108,25 @@ one_run() {
     cap=$!
     IT_CLEANUP_PIDS+=("$cap")
     exec {fd}>"$fifo"
-    cat "$IT_TMP/part1" >&"$fd"
-    wait_sql "$db" "SELECT count(*) FROM runs" 1 || die "workers $w: capture did not start: $(cat "$out")"
+    cat "$IT_TMP/${pre}part1" >&"$fd"
+    wait_sql "$db" "SELECT count(*) FROM runs" 1 || die "${pre}workers $w: capture did not start: $(cat "$out")"
     printf 'db = %s\nfilter = tcp port 587 or udp port 9\nlog-level = info\n' "$db" >"$conf"
     kill -HUP "$cap"
     wait_log "$out" "SIGHUP: config re-read" ||
-        { exec {fd}>&-; die "workers $w: no reload logged: $(cat "$out")"; }
-    cat "$IT_TMP/part2" >&"$fd"
+        { exec {fd}>&-; die "${pre}workers $w: no reload logged: $(cat "$out")"; }
+    cat "$IT_TMP/${pre}part2" >&"$fd"
     exec {fd}>&-
-    wait "$cap" || fail "workers $w: capture exited with $?: $(tail -3 "$out")"
+    wait "$cap" || fail "${pre}workers $w: capture exited with $?: $(tail -3 "$out")"
     assert_eq "$(sql "$db" "SELECT server_port, COALESCE(sni, '') FROM handshakes ORDER BY ts_us")" \
         "443|www.example.test
-587|" "workers $w: before SIGHUP port 443 stored, after it port 587 stored and 443 filtered"
-    assert_eq "$(sql "$db" "SELECT count(*) FROM runs")" 1 "workers $w: one run"
-    assert_in "$(cat "$out")" "applied: filter" "workers $w: the log names the filter as applied"
+587|" "${pre}workers $w: before SIGHUP port 443 stored, after it port 587 stored and 443 filtered"
+    assert_eq "$(sql "$db" "SELECT count(*) FROM runs")" 1 "${pre}workers $w: one run"
+    assert_in "$(cat "$out")" "applied: filter" "${pre}workers $w: the log names the filter as applied"
 }
 
 one_run 0
 one_run 1
 one_run 2
+one_run 0 ng-
+one_run 2 ng-
 it_done

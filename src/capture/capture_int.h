@@ -125,6 +125,9 @@ void ta__capture_stop(void);
  * PCAP_ERROR_BREAK while no stop was asked goes on reading (SIGHUP wakes the readers so that an
  * idle one installs a new filter at once). Any thread. */
 void ta__capture_wake(void);
+/* How many wakes so far: a reader without a libpcap handle (a pcapng file, rfile.c) ends its
+ * read after the packet at hand when this moved, as a broken handle does. Any thread. */
+unsigned ta__capture_wakes(void);
 /* Watch handle p in slot i (< TA_MAX_WORKERS) so a stop breaks its loop; NULL unwatches. Only
  * the main thread calls this, while no reader of that slot runs. */
 void ta__capture_watch(unsigned i, pcap_t *p);
@@ -137,19 +140,50 @@ bool ta__capture_reload_take(void);
 int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf);
 
 #define TA_FILE_BUFFER (1u << 20)     /* stdio buffer of a capture file */
-/* Open a capture file ("-" is stdin) with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio
- * buffer; buf must outlive pcap_close. NULL with libpcap's or errno's message in pe. */
-pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe);
 /* gz_file.c: does path begin with the gzip magic; and path opened as a stream of its
  * decompressed bytes (NULL with a message in pe, PCAP_ERRBUF_SIZE). */
 bool ta__gz_is(const char *path);
 FILE *ta__gz_fopen(const char *path, char *pe);
-/* The same for a reader: NULL with a message naming the file in errbuf (TA_ERRBUF_SIZE). */
-pcap_t *ta__capture_open_named(const char *path, char *buf, char *errbuf);
-/* The message of a file that pcap_dispatch could not go on reading (PCAP_ERROR), after
- * packets packets, naming name, into errbuf (TA_ERRBUF_SIZE), with what to do where there is
- * something (a pcapng file with interfaces of different link types). */
-void ta__capture_read_error(pcap_t *p, const char *name, uint64_t packets, char *errbuf);
+
+/* One capture file of -r being read (rfile.c): a pcap file through libpcap, a pcapng file
+ * through pcapng.c, whose packets each carry their interface's link type (libpcap 1.10 reads
+ * one per file). The filter is compiled once per link type a pcapng file has. */
+#define TA__RFILE_PROGS 8             /* link types with a program in one file */
+struct ta__rfile_prog {
+    int dlt;
+    struct bpf_program bpf;
+};
+struct ta__ng_reader;
+struct ta__rfile {
+    pcap_t *p;                        /* a pcap file, or NULL */
+    struct ta__ng_reader *ng;         /* a pcapng file, or NULL */
+    FILE *f;                          /* what either reads (progress) */
+    int dlt;                          /* a pcap file's link type */
+    char filter[TA_FILTER_MAX];       /* pcapng: the filter in force, "" = none */
+    struct ta__rfile_prog prog[TA__RFILE_PROGS], *last;
+    unsigned nprog;
+    int warned[TA__RFILE_PROGS];      /* link types said to be not decoded */
+    unsigned nwarned;
+};
+/* A packet of a file and its link type. */
+typedef void (*ta__rfile_fn)(void *user, int dlt, const struct pcap_pkthdr *h,
+                             const uint8_t *bytes);
+/* Open path ("-" is stdin) with buf (TA_FILE_BUFFER bytes, or NULL) as its stdio buffer; buf
+ * must outlive ta__rfile_close. TA_OK, or TA_ERR_* with a message naming the file in errbuf. */
+int ta__rfile_open(struct ta__rfile *rf, const char *path, char *buf, char *errbuf);
+/* Check a pcap file's link type; install the filter (NULL = none; on a pcapng file it must
+ * compile for Ethernet now, and for each other link type at its first packet). */
+int ta__rfile_prepare(struct ta__rfile *rf, const char *name, const char *filter, char *errbuf);
+/* Up to max packets that pass the filter to fn, as pcap_dispatch: how many, 0 at the end,
+ * PCAP_ERROR with the reason in errbuf (what came before stands), PCAP_ERROR_BREAK. */
+int ta__rfile_dispatch(struct ta__rfile *rf, int max, ta__rfile_fn fn, void *user,
+                       const char *name, char *errbuf);
+/* ta__filter_follow for a file. */
+void ta__rfile_follow(struct ta__filter_box *fb, struct ta__rfile *rf, const char *name,
+                      unsigned *seen);
+/* "name: why (stopped after N packets)" into errbuf (TA_ERRBUF_SIZE). */
+void ta__rfile_read_error(const char *why, const char *name, uint64_t packets, char *errbuf);
+void ta__rfile_close(struct ta__rfile *rf);
 /* One reader thread's share of a total, never below floor (0 stays 0: "the default"): how the
  * live workers and the file engine threads split --max-flows and --max-analyzing. */
 uint32_t ta__capture_share(uint32_t total, unsigned n, uint32_t floor);
@@ -200,8 +234,8 @@ struct ta__progress {
     uint64_t start_us, next_us;
 };
 void ta__progress_start(struct ta__progress *pg, const struct ta__capture_opts *o);
-void ta__progress_show(struct ta__progress *pg, pcap_t *p, uint64_t now_us, uint64_t handshakes);
-void ta__progress_file_done(struct ta__progress *pg, pcap_t *p);
+void ta__progress_show(struct ta__progress *pg, FILE *f, uint64_t now_us, uint64_t handshakes);
+void ta__progress_file_done(struct ta__progress *pg, FILE *f);
 void ta__progress_end(struct ta__progress *pg);
 /* The line every capture ends with unless -q (progress.c): packets, flows, handshakes, legacy
  * clients toward Office 365 in this run and the command that lists them. */

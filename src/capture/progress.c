@@ -33,10 +33,9 @@ void ta__progress_start(struct ta__progress *pg, const struct ta__capture_opts *
     }
 }
 
-/* Bytes read so far of p's file, or 0 when it cannot be told (a pipe). */
-static uint64_t file_pos(pcap_t *p)
+/* Bytes read so far of f, or 0 when it cannot be told (a pipe). */
+static uint64_t file_pos(FILE *f)
 {
-    FILE *f = p ? pcap_file(p) : NULL;
     long pos = f ? ftell(f) : -1;
     return pos > 0 ? (uint64_t)pos : 0;
 }
@@ -54,7 +53,7 @@ static void human(double bytes, char *buf, size_t cap)
 }
 
 /* See capture_int.h. */
-void ta__progress_show(struct ta__progress *pg, pcap_t *p, uint64_t now_us, uint64_t handshakes)
+void ta__progress_show(struct ta__progress *pg, FILE *f, uint64_t now_us, uint64_t handshakes)
 {
     char done_s[32], total_s[32], rate_s[32], eta[32] = "";
     double secs, rate;
@@ -69,7 +68,7 @@ void ta__progress_show(struct ta__progress *pg, pcap_t *p, uint64_t now_us, uint
     if ((now_us < pg->next_us && !pg->every) || now_us == pg->start_us)
         return;                       /* (at the first call there is no rate to show yet) */
     pg->next_us = now_us + 1000000u / TA_PROGRESS_HZ;
-    done = pg->before + file_pos(p);
+    done = pg->before + file_pos(f);
     secs = (double)(now_us - pg->start_us) / 1e6;
     rate = secs > 0 ? (double)done / secs : 0;
     human((double)done, done_s, sizeof(done_s));
@@ -92,10 +91,10 @@ void ta__progress_show(struct ta__progress *pg, pcap_t *p, uint64_t now_us, uint
 }
 
 /* See capture_int.h. */
-void ta__progress_file_done(struct ta__progress *pg, pcap_t *p)
+void ta__progress_file_done(struct ta__progress *pg, FILE *f)
 {
     if (pg->on)
-        pg->before += file_pos(p);
+        pg->before += file_pos(f);
 }
 
 /* See capture_int.h. Clears the line so what follows starts on a clean one. */

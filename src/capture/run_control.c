@@ -1,7 +1,7 @@
 /* run_control.c - what every packet reader of a capture shares: the stop flag and the handles a
  * stop must break out of (set from a signal handler or another thread), the checks every
- * libpcap handle gets before it is read (link type, filter), how a capture file is opened, and
- * how the reader threads split the caps. */
+ * libpcap handle gets before it is read (link type, filter), and how the reader threads split
+ * the caps. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -15,6 +15,7 @@
 /* Lock-free atomics: safe in a signal handler and between threads. */
 static atomic_int stop_requested;
 static atomic_int reload_requested;   /* SIGHUPs not yet taken */
+static atomic_uint wakes;             /* ta__capture_wake calls (readers without a handle) */
 static pcap_t *volatile watched[TA_MAX_WORKERS];
 
 /* See capture_int.h. */
@@ -36,8 +37,15 @@ void ta__capture_stop(void)
 }
 
 /* See capture_int.h. */
+unsigned ta__capture_wakes(void)
+{
+    return atomic_load_explicit(&wakes, memory_order_acquire);
+}
+
+/* See capture_int.h. */
 void ta__capture_wake(void)
 {
+    atomic_fetch_add_explicit(&wakes, 1, memory_order_release);
     for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
         pcap_t *p = watched[i];
         if (p)
@@ -102,61 +110,6 @@ int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dl
     }
     pcap_freecode(&prog);
     return TA_OK;
-}
-
-/* See capture_int.h. Why the buffer: libpcap reads each record through fread, and with glibc's
- * default 4 KiB buffer a 2 GB file costs half a million read(2) calls. A gzip-compressed file is
- * read through zlib (gz_file.c). */
-pcap_t *ta__capture_open_file(const char *path, char *buf, char *pe)
-{
-    FILE *f;
-    pcap_t *p;
-
-    if (strcmp(path, "-") == 0)
-        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    if (ta__gz_is(path)) {
-        f = ta__gz_fopen(path, pe);
-        if (!f)
-            return NULL;
-    } else {
-        f = fopen(path, "rb");
-    }
-    if (!f) {
-        snprintf(pe, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (buf)
-        (void)setvbuf(f, buf, _IOFBF, TA_FILE_BUFFER);
-    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    if (!p)
-        fclose(f);
-    return p;
-}
-
-/* See capture_int.h. libpcap's message usually names the file already; make sure it does. */
-pcap_t *ta__capture_open_named(const char *path, char *buf, char *errbuf)
-{
-    char pe[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = ta__capture_open_file(path, buf, pe);
-    if (!p) {
-        if (strstr(pe, path))
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
-        else
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, pe);
-    }
-    return p;
-}
-
-/* See capture_int.h. libpcap reads one link type per file: a pcapng file whose interfaces
- * have different ones (dumpcap -i eth0 -i any) stops at the first interface of another type. */
-void ta__capture_read_error(pcap_t *p, const char *name, uint64_t packets, char *errbuf)
-{
-    const char *pe = pcap_geterr(p);
-    bool mixed = strstr(pe, "different from the type of the first interface") != NULL;
-    snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s (stopped after %llu packets)%s", name, pe,
-             (unsigned long long)packets,
-             mixed ? "; its interfaces have different link types, which libpcap cannot read "
-                     "in one file: capture each interface to a file of its own" : "");
 }
 
 /* See capture_int.h. */

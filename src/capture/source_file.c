@@ -17,7 +17,6 @@
 struct offline_run {
     const struct ta__capture_opts *o;
     struct ta_engine *engine;
-    int dlt;
     uint64_t packets;
     unsigned filter_seen;             /* generation of o->filters installed */
     struct ta__progress progress;     /* on a terminal: bytes read, rate, ETA */
@@ -30,7 +29,7 @@ struct offline_run {
 /* Between two batches: publish the counters every second (the writer's tick puts them in the
  * run row, so `tlsaudit status` sees a long file being read), show the progress, and install a
  * filter a SIGHUP changed. */
-static void between_batches(struct offline_run *r, pcap_t *p, const char *name)
+static void between_batches(struct offline_run *r, struct ta__rfile *rf, const char *name)
 {
     uint64_t now = ta_clock_mono_us();
     struct ta_run_stats cur = { 0 };
@@ -46,8 +45,8 @@ static void between_batches(struct offline_run *r, pcap_t *p, const char *name)
         pthread_mutex_unlock(&r->snap_mu);
         r->next_snap_us = now + SNAP_INTERVAL_US;
     }
-    ta__progress_show(&r->progress, p, now, cur.handshakes);
-    ta__filter_follow(r->o->filters, p, name, &r->filter_seen);
+    ta__progress_show(&r->progress, rf->f, now, cur.handshakes);
+    ta__rfile_follow(r->o->filters, rf, name, &r->filter_seen);
 }
 
 /* Writer tick: every TA_STATS_INTERVAL_S, the run row gets the reader's latest counters. */
@@ -67,34 +66,35 @@ static void file_tick(void *arg, struct ta_store *st, uint64_t now_us)
     (void)ta_store_run_update(st, &cur);
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const uint8_t *bytes)
 {
-    struct offline_run *r = (struct offline_run *)(void *)user;
+    struct offline_run *r = user;
     uint64_t ts = ta__pcap_ts_us(&h->ts);
 
     r->packets++;
-    ta_engine_packet(r->engine, r->dlt, ts, bytes, h->caplen, h->len);
+    ta_engine_packet(r->engine, dlt, ts, bytes, h->caplen, h->len);
 }
 
 /* Read one file until EOF, error or stop. Returns TA_OK, or TA_ERR_IO with a message (data lost). */
-static int read_file(pcap_t *p, const char *name, struct offline_run *r, char *errbuf)
+static int read_file(struct ta__rfile *rf, const char *name, struct offline_run *r, char *errbuf)
 {
     int rc = TA_OK;
     uint64_t first = r->packets;    /* of the files before this one */
+    char why[TA_ERRBUF_SIZE];
 
-    ta__capture_watch(0, p);
+    ta__capture_watch(0, rf->p);
     while (!ta__capture_stopping()) {
-        int n = pcap_dispatch(p, TA_DISPATCH_BATCH, on_packet, (u_char *)r);
+        int n = ta__rfile_dispatch(rf, TA_DISPATCH_BATCH, on_packet, r, name, why);
         if (n == PCAP_ERROR) {
-            ta__capture_read_error(p, name, r->packets - first, errbuf);
+            ta__rfile_read_error(why, name, r->packets - first, errbuf);
             rc = TA_ERR_IO;
             break;
         }
         if ((n == PCAP_ERROR_BREAK && ta__capture_stopping()) || n == 0)
             break;
-        between_batches(r, p, name);
+        between_batches(r, rf, name);
     }
-    ta__progress_file_done(&r->progress, p);
+    ta__progress_file_done(&r->progress, rf->f);
     ta__capture_watch(0, NULL);
     return rc;
 }
@@ -110,16 +110,15 @@ static int read_files(void *state, char *errbuf)
     char *buf = malloc(TA_FILE_BUFFER);   /* one for all files; without it, stdio's default */
 
     for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
-        pcap_t *p = ta__capture_open_named(o->files[i], buf, errbuf);
-        if (!p) {
-            rc = TA_ERR_IO;
+        struct ta__rfile rf;
+        rc = ta__rfile_open(&rf, o->files[i], buf, errbuf);
+        if (rc != TA_OK)
             break;
-        }
-        rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
+        rc = ta__rfile_prepare(&rf, o->files[i], o->filter, errbuf);
         r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
-            rc = read_file(p, o->files[i], r, errbuf);
-        pcap_close(p);
+            rc = read_file(&rf, o->files[i], r, errbuf);
+        ta__rfile_close(&rf);
     }
     free(buf);
     ta_engine_flush(r->engine);

@@ -47,7 +47,6 @@ struct mt_run {
     uint64_t now_us;                  /* latest packet time read */
     uint32_t since_tick;
     unsigned filter_seen;             /* generation of o->filters installed */
-    int dlt;
     struct mt_worker w[TA_MAX_WORKERS];
     uint8_t dgram[sizeof(struct ta_pkt_outer) + TA_DGRAM_MAX]; /* a datagram on its way out */
 };
@@ -89,13 +88,13 @@ static struct mt_worker *route_pkt(struct mt_run *r, const struct ta_pkt *pkt)
 
 /* Which engine takes this frame: the reader's own (NULL) for DNS and for what does not decode,
  * and for IP fragments (its engine rebuilds their datagrams and gives them to mt_datagram). */
-static struct mt_worker *route(struct mt_run *r, const uint8_t *data, uint32_t caplen)
+static struct mt_worker *route(struct mt_run *r, int dlt, const uint8_t *data, uint32_t caplen)
 {
     struct ta_decode_stats scratch;
     struct ta_pkt pkt;
 
     memset(&scratch, 0, sizeof(scratch));
-    if (ta_decode(r->dlt, data, caplen, &pkt, &scratch) != TA_OK || pkt.ip_fragment)
+    if (ta_decode(dlt, data, caplen, &pkt, &scratch) != TA_OK || pkt.ip_fragment)
         return NULL;
     return route_pkt(r, &pkt);
 }
@@ -123,19 +122,19 @@ static bool mt_datagram(void *arg, uint64_t ts_us, const struct ta_pkt_outer *ou
     return true;
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const uint8_t *bytes)
 {
-    struct mt_run *r = (struct mt_run *)(void *)user;
+    struct mt_run *r = user;
     uint64_t ts = ta__pcap_ts_us(&h->ts);
-    struct mt_worker *wk = route(r, bytes, h->caplen);
+    struct mt_worker *wk = route(r, dlt, bytes, h->caplen);
 
     r->packets++;
     if (ts > r->now_us)
         r->now_us = ts;
     if (wk)
-        ta__ring_put(&wk->ring, TA__RING_PACKET, r->dlt, ts, bytes, h->caplen, h->len);
+        ta__ring_put(&wk->ring, TA__RING_PACKET, dlt, ts, bytes, h->caplen, h->len);
     else
-        ta_engine_packet(r->local, r->dlt, ts, bytes, h->caplen, h->len);
+        ta_engine_packet(r->local, dlt, ts, bytes, h->caplen, h->len);
     if (++r->since_tick >= TA_FILE_TICK) {
         r->since_tick = 0;
         for (unsigned i = 0; i < r->n; i++)
@@ -172,16 +171,17 @@ static void *worker_main(void *arg)
 
 
 /* Read one file until EOF, error or stop. TA_OK, or TA_ERR_IO with a message (data lost). */
-static int read_file(pcap_t *p, const char *name, struct mt_run *r, char *errbuf)
+static int read_file(struct ta__rfile *rf, const char *name, struct mt_run *r, char *errbuf)
 {
     int rc = TA_OK;
     uint64_t first = r->packets;    /* of the files before this one */
+    char why[TA_ERRBUF_SIZE];
 
-    ta__capture_watch(0, p);
+    ta__capture_watch(0, rf->p);
     while (!ta__capture_stopping()) {
-        int n = pcap_dispatch(p, TA_FILE_BATCH, on_packet, (u_char *)r);
+        int n = ta__rfile_dispatch(rf, TA_FILE_BATCH, on_packet, r, name, why);
         if (n == PCAP_ERROR) {
-            ta__capture_read_error(p, name, r->packets - first, errbuf);
+            ta__rfile_read_error(why, name, r->packets - first, errbuf);
             rc = TA_ERR_IO;
             break;
         }
@@ -189,7 +189,7 @@ static int read_file(pcap_t *p, const char *name, struct mt_run *r, char *errbuf
          * watched handle): the file goes on, under the new filter from the next batch. */
         if ((n == PCAP_ERROR_BREAK && ta__capture_stopping()) || n == 0)
             break;
-        ta__filter_follow(r->o->filters, p, name, &r->filter_seen);
+        ta__rfile_follow(r->o->filters, rf, name, &r->filter_seen);
     }
     ta__capture_watch(0, NULL);
     return rc;
@@ -203,16 +203,15 @@ static int read_all(struct mt_run *r, char *errbuf)
     int rc = TA_OK;
 
     for (int i = 0; i < o->nfiles && !ta__capture_stopping() && rc == TA_OK; i++) {
-        pcap_t *p = ta__capture_open_named(o->files[i], buf, errbuf);
-        if (!p) {
-            rc = TA_ERR_IO;
+        struct ta__rfile rf;
+        rc = ta__rfile_open(&rf, o->files[i], buf, errbuf);
+        if (rc != TA_OK)
             break;
-        }
-        rc = ta__capture_prepare(p, o->files[i], o->filter, &r->dlt, errbuf);
+        rc = ta__rfile_prepare(&rf, o->files[i], o->filter, errbuf);
         r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
-            rc = read_file(p, o->files[i], r, errbuf);
-        pcap_close(p);
+            rc = read_file(&rf, o->files[i], r, errbuf);
+        ta__rfile_close(&rf);
     }
     free(buf);
     return rc;

@@ -1,0 +1,394 @@
+/* pcapng.c - pcapng blocks parsed through the cursor, and a stream of them read block by block
+ * (pcapng.h). The block parser is pure: bytes in, a packet or a section change out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/dlt.h>
+
+#include "pcapng.h"
+#include "tlsaudit/cursor.h"
+
+#define BT_SHB TA__NG_MAGIC
+#define BT_IDB 1u
+#define BT_OPB 2u               /* obsolete Packet Block */
+#define BT_SPB 3u
+#define BT_EPB 6u
+#define BOM 0x1A2B3C4Du         /* the SHB's byte-order magic as written by its writer */
+#define OPT_END 0u
+#define OPT_TSRESOL 9u
+#define OPT_TSOFFSET 14u
+#define LINKTYPE_RAW 101        /* the file's value; libpcap gives DLT_RAW for it */
+#define LINKTYPE_ATM_RFC1483 100
+#define BUF_START (256u * 1024u + 64u)
+
+static uint32_t sw32(uint32_t v)
+{
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+/* Unsigned integers in the section's byte order (the cursor reads big-endian). */
+static bool rd32(struct ta_cur *c, const struct ta__ng_section *s, uint32_t *v)
+{
+    if (!ta_cur_u32(c, v))
+        return false;
+    if (s->swap)
+        *v = sw32(*v);
+    return true;
+}
+
+static bool rd16(struct ta_cur *c, const struct ta__ng_section *s, uint16_t *v)
+{
+    if (!ta_cur_u16(c, v))
+        return false;
+    if (s->swap)
+        *v = (uint16_t)((*v >> 8) | (*v << 8));
+    return true;
+}
+
+static bool rd64(struct ta_cur *c, const struct ta__ng_section *s, uint64_t *v)
+{
+    uint32_t a, b;
+    if (!rd32(c, s, &a) || !rd32(c, s, &b))
+        return false;
+    *v = s->swap ? ((uint64_t)b << 32) | a : ((uint64_t)a << 32) | b;
+    return true;
+}
+
+static int bad(char *err, const char *why)
+{
+    snprintf(err, TA__NG_ERR, "%s", why);
+    return -1;
+}
+
+/* See pcapng.h. */
+uint32_t ta__ng_block_len(const struct ta__ng_section *s, const uint8_t *hdr)
+{
+    struct ta_cur c = ta_cur_make(hdr, 12);
+    struct ta__ng_section sec = *s;
+    uint32_t type, len, bom;
+
+    (void)ta_cur_u32(&c, &type);
+    if (type == BT_SHB) {
+        struct ta_cur m = ta_cur_make(hdr + 8, 4);
+        (void)ta_cur_u32(&m, &bom);
+        if (bom == BOM)
+            sec.swap = false;
+        else if (bom == sw32(BOM))
+            sec.swap = true;
+        else
+            return 0;
+    }
+    (void)rd32(&c, &sec, &len);
+    return len;
+}
+
+/* See pcapng.h. The integer part and the fraction are scaled apart, so no product overflows. */
+uint64_t ta__ng_ts_us(const struct ta__ng_if *i, uint64_t units)
+{
+    unsigned e = i->tsresol & 0x7fu;
+    uint64_t us;
+    if (i->tsresol & 0x80u) {               /* units of 2^-e s */
+        if (e >= 64)
+            us = 0;
+        else {
+            uint64_t sec = e ? units >> e : units, frac = e ? units & ((1ull << e) - 1) : 0;
+            unsigned __int128 f = (unsigned __int128)frac * 1000000u;
+            us = sec * 1000000u + (uint64_t)(f >> e);
+            if (sec > UINT64_MAX / 1000000u)
+                us = UINT64_MAX;
+        }
+    } else if (e <= 6) {                    /* units of 10^-e s: multiply up to microseconds */
+        uint64_t m = 1;
+        for (unsigned k = e; k < 6; k++)
+            m *= 10;
+        us = units > UINT64_MAX / m ? UINT64_MAX : units * m;
+    } else {
+        uint64_t d = 1;
+        for (unsigned k = 6; k < e && d <= UINT64_MAX / 10; k++)
+            d *= 10;
+        us = e - 6 > 19 ? 0 : units / d;
+    }
+    if (i->tsoffset > 0) {
+        uint64_t add = (uint64_t)i->tsoffset > UINT64_MAX / 1000000u
+                       ? UINT64_MAX : (uint64_t)i->tsoffset * 1000000u;
+        us = us > UINT64_MAX - add ? UINT64_MAX : us + add;
+    } else if (i->tsoffset < 0) {
+        uint64_t sub = (uint64_t)-(i->tsoffset + 1) + 1;    /* no overflow at INT64_MIN */
+        sub = sub > UINT64_MAX / 1000000u ? UINT64_MAX : sub * 1000000u;
+        us = us < sub ? 0 : us - sub;
+    }
+    return us;
+}
+
+/* Options of an IDB: if_tsresol and if_tsoffset; the rest are skipped. Every option's value
+ * is padded to 4 bytes; the list may end without opt_endofopt. */
+static int idb_options(struct ta_cur *c, const struct ta__ng_section *s, struct ta__ng_if *i,
+                       char *err)
+{
+    while (ta_cur_left(c) >= 4) {
+        uint16_t code, len;
+        struct ta_cur v;
+        (void)rd16(c, s, &code);
+        (void)rd16(c, s, &len);
+        if (code == OPT_END)
+            break;
+        if (!ta_cur_sub(c, len, &v) || !ta_cur_skip(c, (4u - (len & 3u)) & 3u))
+            return bad(err, "interface option longer than its block");
+        if (code == OPT_TSRESOL && len >= 1)
+            (void)ta_cur_u8(&v, &i->tsresol);
+        else if (code == OPT_TSOFFSET && len >= 8) {
+            uint64_t off;
+            (void)rd64(&v, s, &off);
+            i->tsoffset = (int64_t)off;
+        }
+    }
+    return 0;
+}
+
+static int read_shb(struct ta__ng_section *s, struct ta_cur *body, char *err)
+{
+    uint32_t bom;
+    uint16_t major;
+    (void)ta_cur_u32(body, &bom);           /* the length check let at least 16 bytes through */
+    if (bom != BOM && bom != sw32(BOM))
+        return bad(err, "section header with a bad byte-order magic");
+    s->swap = bom != BOM;
+    if (!rd16(body, s, &major) || major != 1)
+        return bad(err, "section header of an unknown pcapng major version");
+    s->seen = true;
+    s->nif = 0;                             /* a new section describes its interfaces anew */
+    return 0;
+}
+
+static int read_idb(struct ta__ng_section *s, struct ta_cur *body, char *err)
+{
+    uint16_t lt, reserved;
+    struct ta__ng_if i = { .tsresol = 6 };
+    if (!rd16(body, s, &lt) || !rd16(body, s, &reserved) || !rd32(body, s, &i.snaplen))
+        return bad(err, "interface description block too short");
+    if (s->nif >= TA__NG_MAX_IF)
+        return bad(err, "more interfaces in one section than tlsaudit reads (4096)");
+    i.dlt = lt == LINKTYPE_RAW ? DLT_RAW : lt == LINKTYPE_ATM_RFC1483 ? DLT_ATM_RFC1483 : lt;
+    if (idb_options(body, s, &i, err) < 0)
+        return -1;
+    s->ifs[s->nif++] = i;
+    return 0;
+}
+
+/* The interface a packet names, or NULL (said in err). */
+static const struct ta__ng_if *iface(const struct ta__ng_section *s, uint32_t id, char *err)
+{
+    if (id < s->nif)
+        return &s->ifs[id];
+    snprintf(err, TA__NG_ERR, "packet on interface %u, which the section does not describe", id);
+    return NULL;
+}
+
+/* EPB: interface, time, captured and original lengths, the bytes. OPB: the same with a 16-bit
+ * interface and a drops count. */
+static int read_epb(const struct ta__ng_section *s, struct ta_cur *body, bool obsolete,
+                    struct ta__ng_pkt *pkt, char *err)
+{
+    uint32_t id, hi, lo;
+    const struct ta__ng_if *i;
+    struct ta_slice data;
+    if (obsolete) {
+        uint16_t id16, drops;
+        if (!rd16(body, s, &id16) || !rd16(body, s, &drops))
+            return bad(err, "packet block too short");
+        id = id16;
+    } else if (!rd32(body, s, &id)) {
+        return bad(err, "packet block too short");
+    }
+    if (!rd32(body, s, &hi) || !rd32(body, s, &lo) || !rd32(body, s, &pkt->caplen) ||
+        !rd32(body, s, &pkt->len))
+        return bad(err, "packet block too short");
+    if (!(i = iface(s, id, err)))
+        return -1;
+    if (!ta_cur_slice(body, pkt->caplen, &data))
+        return bad(err, "packet longer than its block");
+    pkt->ifid = id;
+    pkt->dlt = i->dlt;
+    pkt->ts_us = ta__ng_ts_us(i, ((uint64_t)hi << 32) | lo);
+    pkt->data = data.ptr;
+    return 1;
+}
+
+/* SPB: interface 0, no time; the bytes are the original length cut to the snap length and to
+ * what the block holds (its padding included: the format has no captured length). */
+static int read_spb(const struct ta__ng_section *s, struct ta_cur *body, struct ta__ng_pkt *pkt,
+                    char *err)
+{
+    const struct ta__ng_if *i;
+    if (!rd32(body, s, &pkt->len))
+        return bad(err, "simple packet block too short");
+    if (!(i = iface(s, 0, err)))
+        return -1;
+    size_t n = pkt->len;
+    if (i->snaplen && n > i->snaplen)
+        n = i->snaplen;
+    if (n > ta_cur_left(body))
+        n = ta_cur_left(body);
+    pkt->caplen = (uint32_t)n;
+    pkt->data = body->p;
+    pkt->ifid = 0;
+    pkt->dlt = i->dlt;
+    pkt->ts_us = 0;
+    return 1;
+}
+
+/* See pcapng.h. */
+int ta__ng_block(struct ta__ng_section *s, const uint8_t *b, size_t n, struct ta__ng_pkt *pkt,
+                 char *err)
+{
+    struct ta_cur c = ta_cur_make(b, n), body;
+    uint32_t type, len, trail;
+    struct ta__ng_section sec = *s;
+
+    if (n < 12 || (n & 3u))
+        return bad(err, "block length not a multiple of 4 of at least 12 bytes");
+    (void)rd32(&c, s, &type);              /* the SHB's type reads the same either way */
+    if (type == BT_SHB) {
+        if (n < 28)
+            return bad(err, "section header block too short");
+        if (read_shb(&sec, &(struct ta_cur){ b + 8, b + n }, err) < 0)
+            return -1;
+    } else if (!s->seen) {
+        return bad(err, "block before the first section header");
+    }
+    (void)rd32(&c, &sec, &len);
+    if (len != n)
+        return bad(err, "block length differs from its size");
+    if (!ta_cur_sub(&c, n - 12, &body) || !rd32(&c, &sec, &trail) || trail != len)
+        return bad(err, "block's trailing length differs from its leading one");
+    switch (type) {
+    case BT_SHB:
+        *s = sec;
+        return 0;
+    case BT_IDB:
+        return read_idb(s, &body, err);
+    case BT_EPB:
+    case BT_OPB:
+        return read_epb(s, &body, type == BT_OPB, pkt, err);
+    case BT_SPB:
+        return read_spb(s, &body, pkt, err);
+    default:
+        return 0;                           /* NRB, ISB, DSB, custom: nothing tlsaudit uses */
+    }
+}
+
+/* See pcapng.h. */
+struct ta__ng_reader *ta__ng_open(FILE *f)
+{
+    struct ta__ng_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->buf = malloc(BUF_START))) {
+        free(r);
+        return NULL;
+    }
+    r->cap = BUF_START;
+    r->f = f;
+    r->sec.ifs = r->ifs;
+    /* the caller read the first SHB's type to tell the format: put it back in the buffer */
+    r->buf[0] = 0x0A, r->buf[1] = 0x0D, r->buf[2] = 0x0D, r->buf[3] = 0x0A;
+    r->blocks = 0;
+    return r;
+}
+
+/* Read n bytes into p: true, or false with why in r->err (at_end: what an end of file means). */
+static bool get(struct ta__ng_reader *r, uint8_t *p, size_t n, const char *at_end)
+{
+    size_t got = fread(p, 1, n, r->f);
+    if (got == n)
+        return true;
+    if (ferror(r->f))
+        snprintf(r->err, sizeof r->err, "error reading the file");
+    else
+        snprintf(r->err, sizeof r->err, "%s", at_end);
+    return false;
+}
+
+/* The bytes of a block longer than any kept whole are read and dropped (a huge custom or
+ * name-resolution block); a packet or interface block that long is malformed. */
+static int skip_block(struct ta__ng_reader *r, uint64_t left)
+{
+    while (left > 0) {
+        size_t k = left > r->cap ? r->cap : (size_t)left;
+        if (!get(r, r->buf, k, "truncated: the file ends inside a block"))
+            return -1;
+        left -= k;
+    }
+    return 0;
+}
+
+/* See pcapng.h. */
+int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
+{
+    for (;;) {
+        uint32_t len, type;
+        size_t have = 0;
+        if (r->blocks == 0) {
+            have = 4;                       /* the SHB type the caller read */
+        } else {
+            int ch = fgetc(r->f);
+            if (ch == EOF) {
+                if (ferror(r->f)) {
+                    snprintf(r->err, sizeof r->err, "error reading the file");
+                    return -1;
+                }
+                return 0;                   /* the end, at a block boundary */
+            }
+            r->buf[0] = (uint8_t)ch;
+            have = 1;
+        }
+        if (!get(r, r->buf + have, 12 - have, "truncated: the file ends inside a block header"))
+            return -1;
+        r->blocks++;
+        struct ta_cur c = ta_cur_make(r->buf, 4);
+        (void)rd32(&c, &r->sec, &type);
+        if (type != BT_SHB && !r->sec.seen) {
+            snprintf(r->err, sizeof r->err, "not a pcapng file: no section header first");
+            return -1;
+        }
+        len = ta__ng_block_len(&r->sec, r->buf);
+        if (len < 12 || (len & 3u) || (type == BT_SHB && len < 28)) {
+            snprintf(r->err, sizeof r->err, "block %llu: bad block length %u",
+                     (unsigned long long)r->blocks, len);
+            return -1;
+        }
+        if (len > r->cap) {
+            bool keep = type == BT_SHB || type == BT_IDB || type == BT_EPB || type == BT_SPB ||
+                        type == BT_OPB;
+            if (!keep) {
+                if (skip_block(r, len - 12) < 0)
+                    return -1;
+                continue;
+            }
+            uint8_t *nb = len <= TA__NG_BLOCK_MAX ? realloc(r->buf, len) : NULL;
+            if (!nb) {
+                snprintf(r->err, sizeof r->err, "block %llu: %u bytes, more than tlsaudit "
+                         "reads in one block", (unsigned long long)r->blocks, len);
+                return -1;
+            }
+            r->buf = nb;
+            r->cap = len;
+        }
+        if (!get(r, r->buf + 12, len - 12, "truncated: the file ends inside a block"))
+            return -1;
+        char why[TA__NG_ERR];
+        int rc = ta__ng_block(&r->sec, r->buf, len, pkt, why);
+        if (rc < 0) {
+            snprintf(r->err, sizeof r->err, "block %llu: %s", (unsigned long long)r->blocks, why);
+            return -1;
+        }
+        if (rc == 1)
+            return 1;
+    }
+}
+
+void ta__ng_close(struct ta__ng_reader *r)
+{
+    if (!r)
+        return;
+    free(r->buf);
+    free(r);
+}
