@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"tls packet stream mail dns endpoints quic"}
+targets=${*:-"tls packet stream mail dns endpoints quic pcapng"}
 build=${TA_FUZZ_BUILD:-build-fuzz}
 jobs=${TA_FUZZ_JOBS:-$(nproc)}
 command -v clang >/dev/null || { echo "fuzz.sh: clang not found" >&2; exit 1; }
