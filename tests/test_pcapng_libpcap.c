@@ -125,11 +125,11 @@ static void rewrite_pcaps(const char *pcaps, const char *tmp)
     struct dirent **names;
     int n = scandir(pcaps, &names, NULL, alphasort), files = 0;
     for (int i = 0; i < n; i++) {
-        char in[1024], out[1100], e[PCAP_ERRBUF_SIZE];
+        char in[1400], out[1400], e[PCAP_ERRBUF_SIZE];
         struct pcap_pkthdr *h;
         const u_char *d;
         long packets = 0, after;
-        snprintf(in, sizeof in, "%s/%s", pcaps, names[i]->d_name);
+        snprintf(in, sizeof in, "%.1000s/%s", pcaps, names[i]->d_name);
         snprintf(out, sizeof out, "%s/%sng", tmp, names[i]->d_name);
         pcap_t *p = has_suffix(in, ".pcap")
             ? pcap_open_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_NANO, e) : NULL;

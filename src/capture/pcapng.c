@@ -65,7 +65,7 @@ uint32_t ta__ng_block_len(const struct ta__ng_section *s, const uint8_t *hdr)
 {
     struct ta_cur c = ta_cur_make(hdr, 12);
     struct ta__ng_section sec = *s;
-    uint32_t type, len, bom;
+    uint32_t type = 0, len = 0, bom = 0;
 
     (void)ta_cur_u32(&c, &type);
     if (type == BT_SHB) {
@@ -126,7 +126,7 @@ static int idb_options(struct ta_cur *c, const struct ta__ng_section *s, struct 
                        char *err)
 {
     while (ta_cur_left(c) >= 4) {
-        uint16_t code, len;
+        uint16_t code = 0, len = 0;
         struct ta_cur v;
         (void)rd16(c, s, &code);
         (void)rd16(c, s, &len);
@@ -137,7 +137,7 @@ static int idb_options(struct ta_cur *c, const struct ta__ng_section *s, struct 
         if (code == OPT_TSRESOL && len >= 1)
             (void)ta_cur_u8(&v, &i->tsresol);
         else if (code == OPT_TSOFFSET && len >= 8) {
-            uint64_t off;
+            uint64_t off = 0;
             (void)rd64(&v, s, &off);
             i->tsoffset = (int64_t)off;
         }
@@ -147,8 +147,8 @@ static int idb_options(struct ta_cur *c, const struct ta__ng_section *s, struct 
 
 static int read_shb(struct ta__ng_section *s, struct ta_cur *body, char *err)
 {
-    uint32_t bom;
-    uint16_t major;
+    uint32_t bom = 0;
+    uint16_t major = 0;
     (void)ta_cur_u32(body, &bom);           /* the length check let at least 16 bytes through */
     if (bom != BOM && bom != sw32(BOM))
         return bad(err, "section header with a bad byte-order magic");
@@ -162,7 +162,7 @@ static int read_shb(struct ta__ng_section *s, struct ta_cur *body, char *err)
 
 static int read_idb(struct ta__ng_section *s, struct ta_cur *body, char *err)
 {
-    uint16_t lt, reserved;
+    uint16_t lt = 0, reserved = 0;
     struct ta__ng_if i = { .tsresol = 6 };
     if (!rd16(body, s, &lt) || !rd16(body, s, &reserved) || !rd32(body, s, &i.snaplen))
         return bad(err, "interface description block too short");
@@ -189,11 +189,11 @@ static const struct ta__ng_if *iface(const struct ta__ng_section *s, uint32_t id
 static int read_epb(const struct ta__ng_section *s, struct ta_cur *body, bool obsolete,
                     struct ta__ng_pkt *pkt, char *err)
 {
-    uint32_t id, hi, lo;
+    uint32_t id = 0, hi = 0, lo = 0;
     const struct ta__ng_if *i;
     struct ta_slice data;
     if (obsolete) {
-        uint16_t id16, drops;
+        uint16_t id16 = 0, drops = 0;
         if (!rd16(body, s, &id16) || !rd16(body, s, &drops))
             return bad(err, "packet block too short");
         id = id16;
@@ -242,7 +242,7 @@ int ta__ng_block(struct ta__ng_section *s, const uint8_t *b, size_t n, struct ta
                  char *err)
 {
     struct ta_cur c = ta_cur_make(b, n), body;
-    uint32_t type, len, trail;
+    uint32_t type = 0, len = 0, trail = 0;
     struct ta__ng_section sec = *s;
 
     if (n < 12 || (n & 3u))
@@ -324,7 +324,7 @@ static int skip_block(struct ta__ng_reader *r, uint64_t left)
 int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
 {
     for (;;) {
-        uint32_t len, type;
+        uint32_t len = 0, type = 0;
         size_t have = 0;
         if (r->blocks == 0) {
             have = 4;                       /* the SHB type the caller read */
