@@ -14,10 +14,16 @@
 #      is captured from its side only (no certificate seen): its legacy row is named by that
 #      answer, stored as the bytes sent, and the HTML report shows it escaped. The TLS 1.3 row,
 #      with no handshake after the answer, keeps its name.
+#   4. A certificate renewed under another name: TLS 1.2 without SNI (the certificate in clear),
+#      one capture before the renewal, one after, read newest first (two runs) into a new
+#      database. The row is named by the newer certificate, as the rebuild names it (schema
+#      016), not by the older one read last; inv_name_mismatch (tests/inv_lib.sh) agrees.
 # Root only. All of it runs on the loopback of a network namespace the test creates, so a DNS
 # server of the host on port 53 cannot be in the way.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/inv_lib.sh
+. "$(dirname "$0")/inv_lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (a network namespace, port 53, tcpdump)"
 for tool in openssl tcpdump ip; do
@@ -67,12 +73,14 @@ sys.exit(0 if reply[:2] == b"\x42\x42" else 1)
 EOF
 }
 
-# hello [VERSION]: one handshake without SNI to SRV:PORT, TLS 1.3 or (tls1) TLS 1.0.
+# hello [VERSION [CERT KEY]]: one handshake without SNI to SRV:PORT, TLS 1.3 or (tls1) TLS 1.0,
+# the server with c.pem or CERT.
 hello() {
     local v=${1:-tls1_3}
     : >"$IT_TMP/server.log"
-    ip netns exec "$NS" timeout 20 openssl s_server -accept "$SRV:$PORT" -cert "$IT_TMP/c.pem" \
-        -key "$IT_TMP/k.pem" "-$v" -cipher 'DEFAULT:@SECLEVEL=0' -naccept 1 <&9 \
+    ip netns exec "$NS" timeout 20 openssl s_server -accept "$SRV:$PORT" \
+        -cert "${2:-$IT_TMP/c.pem}" -key "${3:-$IT_TMP/k.pem}" "-$v" -cipher 'DEFAULT:@SECLEVEL=0' \
+        -naccept 1 <&9 \
         >"$IT_TMP/server.log" 2>&1 &
     local srv=$!
     IT_CLEANUP_PIDS+=("$srv")
@@ -158,4 +166,29 @@ case $html in
 *"<script>alert(8)"*) fail "report: the hostile name raw in the HTML" ;;
 *) pass ;;
 esac
+
+# A renewed certificate, the captures read out of time order.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=renewed.names.example.test" -keyout "$IT_TMP/k2.pem" -out "$IT_TMP/c2.pem" \
+    2>/dev/null || die "openssl req failed"
+before() { hello tls1_2; }
+after() { hello tls1_2 "$IT_TMP/c2.pem" "$IT_TMP/k2.pem"; }
+capture "$IT_TMP/four.pcap" before
+capture "$IT_TMP/five.pcap" after
+db=$(fresh_db renewed)
+for f in five four; do       # two runs: the older file's rows come in a batch of their own
+    ta_capture "$db" "$IT_TMP/$f.pcap" || die "capture of $f failed: $(cat "$IT_TMP/capture.err")"
+done
+assert_eq "$(sql "$db" "SELECT count(*) || '|' || group_concat(DISTINCT cert_cn) FROM (SELECT
+                        cert_cn FROM handshakes WHERE server_ip = '$SRV' ORDER BY ts_us)")" \
+    "2|cert.names.example.test,renewed.names.example.test" \
+    "two TLS 1.2 handshakes of one key, each certificate seen"
+assert_eq "$(sql "$db" "SELECT count(*) || '|' || name || '|' || name_source || '|' || handshakes
+                        FROM inventory WHERE server_ip = '$SRV'")" \
+    "1|renewed.names.example.test|cert|2" \
+    "newest first: the row is named by the newer certificate, not the one read last"
+assert_eq "$(inv_name_mismatch "$db")" 0 "the names are the ones the rows define"
+assert_eq "$(sql "$db" "SELECT name_us = (SELECT max(ts_us) FROM handshakes WHERE server_ip = '$SRV')
+                        FROM inventory WHERE server_ip = '$SRV'")" 1 \
+    "name_us is the newer certificate's handshake time"
 it_done

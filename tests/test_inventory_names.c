@@ -4,7 +4,9 @@
  *   - a key written ahead of its batch's COMMIT (ta_store_idle) and folded again after a newer
  *     answer takes the newer name; a key first seen before any answer gets one when it recurs;
  *     an answer after the last handshake is not taken; a key with an SNI keeps it; a key whose
- *     certificate was renewed under another name takes the latest certificate's name;
+ *     certificate was renewed under another name takes the latest certificate's name, also
+ *     when the older certificate's rows come in a later batch (files read out of time order),
+ *     and at the same microsecond the greater name, whichever comes first (schema 016);
  *   - the same records written with a COMMIT after each one and no write ahead give the same
  *     names: they do not depend on when a key was written;
  *   - the rebuild after a re-classification (ta_store_refresh) gives every row the same name
@@ -113,6 +115,17 @@ static void run(bool ahead)
     hello_cert(st, 330, "10.0.0.5", "192.0.2.10", NULL, "zzz-old.example.net");
     step(st, ahead);
     hello_cert(st, 340, "10.0.0.5", "192.0.2.10", NULL, "aaa-new.example.net"); /* renewed */
+    hello_cert(st, 500, "10.0.0.6", "192.0.2.20", NULL, "late.example.net");
+    hello_cert(st, 600, "10.0.0.7", "192.0.2.20", NULL, "bbb-tie.example.net");
+    hello_cert(st, 600, "10.0.0.8", "192.0.2.20", NULL, "aaa-tie.example.net");
+    hello_cert(st, 700, "10.0.0.9", "192.0.2.20", NULL, "x-late.example.net");
+    hello_cert(st, 650, "10.0.0.9", "192.0.2.20", NULL, "y-early.example.net"); /* same batch */
+    step(st, ahead);
+    /* a file of older rows read after a later one: their certificates do not rename the keys */
+    hello_cert(st, 450, "10.0.0.6", "192.0.2.20", NULL, "early.example.net");
+    hello(st, 460, "10.0.0.6", "192.0.2.20", NULL);          /* a resumed session, no cert */
+    hello_cert(st, 600, "10.0.0.7", "192.0.2.20", NULL, "aaa-tie.example.net");
+    hello_cert(st, 600, "10.0.0.8", "192.0.2.20", NULL, "bbb-tie.example.net");
     step(st, ahead);
     answer(st, 1000, "a-after.example.net", "192.0.2.10");   /* after every handshake */
     hello(st, 900, "10.0.0.4", "203.0.113.9", NULL);          /* never answered */
@@ -129,8 +142,20 @@ static void run(bool ahead)
         CHECK_STR(got, "|");
         name_of(db, "10.0.0.5", got, sizeof got);      /* the latest certificate's name */
         CHECK_STR(got, "aaa-new.example.net|cert");
+        name_of(db, "10.0.0.6", got, sizeof got);      /* by time, not by the order read */
+        CHECK_STR(got, "late.example.net|cert");
+        CHECK_INT(one(db, "SELECT name_us - 1767600000000000 FROM inventory WHERE client_ip = "
+                          "'10.0.0.6'"), 500);
+        name_of(db, "10.0.0.7", got, sizeof got);      /* the same microsecond: the greater */
+        CHECK_STR(got, "bbb-tie.example.net|cert");
+        name_of(db, "10.0.0.8", got, sizeof got);
+        CHECK_STR(got, "bbb-tie.example.net|cert");
+        name_of(db, "10.0.0.9", got, sizeof got);
+        CHECK_STR(got, "x-late.example.net|cert");
+        CHECK_INT(one(db, "SELECT count(*) FROM inventory WHERE (name_source = 'cert') <> "
+                          "(name_us IS NOT NULL)"), 0);
         CHECK_INT(one(db, WRONG_NAMES), 0);
-        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 5);
+        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 9);
         if (pass == 0) {     /* a re-classification of everything: the inventory is rebuilt */
             CHECK_INT(ta_store_refresh_mark(db, 0, err), TA_OK);
             CHECK_INT(ta_store_refresh(db, err), TA_OK);

@@ -43,6 +43,7 @@ struct inv_e {
     uint16_t port;
     int version, cipher_id, cipher_v2, cmax, o365;
     int64_t hs, est, first_us, last_us;
+    int64_t cn_us;            /* time of the row cn came from (the latest with a certificate) */
 };
 
 struct dc_e {

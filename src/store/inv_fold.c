@@ -94,12 +94,16 @@ static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
     e->est += r->established;
     if (r->ts_us < e->first_us)
         e->first_us = r->ts_us;
-    if (r->ts_us >= e->last_us) {
+    if (r->ts_us > e->last_us)
         e->last_us = r->ts_us;
-        if (r->cert_cn && *r->cert_cn && !same(e->cn, CN_CAP, r->cert_cn))
+    /* the name of the latest certificate by time, whatever order rows come in; at the same
+     * microsecond the greater name (as the rebuild and the update's SQL choose) */
+    if (r->cert_cn && *r->cert_cn &&
+        (!e->cn[0] || r->ts_us > e->cn_us ||
+         (r->ts_us == e->cn_us && strncmp(r->cert_cn, e->cn, CN_CAP) > 0))) {
+        if (!same(e->cn, CN_CAP, r->cert_cn))
             e->cn = arena_put(t, r->cert_cn, CN_CAP);
-    } else if (!e->cn[0] && r->cert_cn && *r->cert_cn) {
-        e->cn = arena_put(t, r->cert_cn, CN_CAP);
+        e->cn_us = r->ts_us;
     }
 }
 

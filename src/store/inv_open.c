@@ -12,15 +12,22 @@
 /* The same answer for an update: up to the row's last handshake with this entry's. */
 #define UPD_DNS_NAME TA__INV_DNS_NAME("?3", "max(last_seen_us, ?23)")
 #define INS_INV_SQL                                                                            \
-    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, "       \
-    "established, refused, first_seen_us, first_seen, last_seen_us, last_seen, updated_us) "   \
+    "INSERT INTO inventory(" TA__INV_KEY_COLS ", legacy, name, name_source, name_us, "          \
+    "handshakes, established, refused, first_seen_us, first_seen, last_seen_us, last_seen, "   \
+    "updated_us) "                                                                             \
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?27, ?17, " \
     "CASE WHEN ?7 <> '' THEN ?7 WHEN ?18 IS NOT NULL THEN ?18 "                                \
     "ELSE COALESCE(" INV_DNS_NAME ", '') END, "                                                \
     "CASE WHEN ?7 <> '' THEN 'sni' WHEN ?18 IS NOT NULL THEN 'cert' "                          \
     "WHEN " INV_DNS_NAME " IS NOT NULL THEN 'dns' ELSE '' END, "                               \
-    "?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25)"
+    "CASE WHEN ?7 = '' THEN ?28 END, ?19, ?20, ?19 - ?20, ?21, ?22, ?23, ?24, ?25)"
 static const char INS_INV[] = INS_INV_SQL;
+/* The entry's certificate (?18, seen at ?28) names the row: no SNI, and no certificate name of
+ * a later handshake stored (at the same microsecond, the greater name); NULL name_us is a row
+ * named before schema 016. Every SET term reads the row as it was. */
+#define CN_NAMES                                                                               \
+    "(?18 IS NOT NULL AND name_source <> 'sni' AND (name_source <> 'cert' OR name_us IS NULL " \
+    "OR ?28 > name_us OR (?28 = name_us AND ?18 >= name)))"
 #define UPD_SET                                                                                \
     "UPDATE inventory SET handshakes = handshakes + ?19, established = established + ?20, "     \
     "refused = refused + (?19 - ?20), "                                                        \
@@ -28,11 +35,12 @@ static const char INS_INV[] = INS_INV_SQL;
     "first_seen_us = min(first_seen_us, ?21), "                                                \
     "last_seen = CASE WHEN ?23 >= last_seen_us THEN ?24 ELSE last_seen END, "                  \
     "last_seen_us = max(last_seen_us, ?23), "                                                  \
-    "name = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN ?18 "                     \
+    "name = CASE WHEN " CN_NAMES " THEN ?18 "                                                 \
     "WHEN name_source IN ('', 'dns') THEN COALESCE(" UPD_DNS_NAME ", name) ELSE name END, "    \
-    "name_source = CASE WHEN ?18 IS NOT NULL AND name_source <> 'sni' THEN 'cert' "            \
+    "name_source = CASE WHEN " CN_NAMES " THEN 'cert' "                                       \
     "WHEN name_source = '' AND " UPD_DNS_NAME " IS NOT NULL THEN 'dns' "                       \
-    "ELSE name_source END, updated_us = ?25 "
+    "ELSE name_source END, name_us = CASE WHEN " CN_NAMES " THEN ?28 ELSE name_us END, "        \
+    "updated_us = ?25 "
 #define KEY_EQ                                                                                 \
     "client_ip = ?2 AND server_ip = ?3 AND server_port = ?4 AND transport = ?5 AND "           \
     "app = ?6 AND sni = ?7 AND version = ?8 AND cipher_id = ?9 AND cipher_v2 = ?10 AND "       \

@@ -60,15 +60,21 @@ int ta_store_refresh_mark(sqlite3 *db, int64_t run_id, char *errbuf)
 #define LATEST_CN                                                                              \
     "substr(max(CASE WHEN h.cert_cn <> '' THEN printf('%%020d', h.ts_us) || h.cert_cn END), 21)"
 
+/* ... and the time of that row (schema 016), NULL without one. */
+#define LATEST_CN_US                                                                           \
+    "CAST(substr(max(CASE WHEN h.cert_cn <> '' THEN printf('%%020d', h.ts_us) || h.cert_cn "    \
+    "END), 1, 20) AS INTEGER)"
+
 /* The retained rows of the clients, added back (ta__inv_merge: ?1 = run, ?2 = now). */
 static const char INV_ADD_COLS[] =
-    TA__INV_KEY_COLS ", legacy, name, name_source, handshakes, established, refused, "
+    TA__INV_KEY_COLS ", legacy, name, name_source, name_us, handshakes, established, refused, "
     "first_seen_us, first_seen, last_seen_us, last_seen, updated_us";
 static const char INV_ADD_FMT[] =
     "SELECT " TA__INV_KEY_SQL ", max(" TA__INV_LEGACY_SQL "), "
     "CASE WHEN COALESCE(h.sni, '') <> '' THEN h.sni ELSE COALESCE(" LATEST_CN ", '') END, "
     "CASE WHEN COALESCE(h.sni, '') <> '' THEN 'sni' WHEN " LATEST_CN " IS NOT NULL THEN 'cert' "
-    "ELSE '' END, count(*), sum(h.established), count(*) - sum(h.established), min(h.ts_us), "
+    "ELSE '' END, CASE WHEN COALESCE(h.sni, '') = '' THEN " LATEST_CN_US " END, count(*), "
+    "sum(h.established), count(*) - sum(h.established), min(h.ts_us), "
     "min(h.ts), max(h.ts_us), max(h.ts), ?2 FROM handshakes h LEFT JOIN runs r ON r.id = h.run_id "
     "WHERE %s GROUP BY " TA__INV_KEY_SQL;
 static const char INV_ADD_SET[] =
@@ -82,6 +88,7 @@ static const char INV_ADD_SET[] =
     "x.last_seen_us ELSE max(i.last_seen_us, x.last_seen_us) END, "
     "name = CASE WHEN x.name <> '' THEN x.name ELSE i.name END, "
     "name_source = CASE WHEN x.name <> '' THEN x.name_source ELSE i.name_source END, "
+    "name_us = CASE WHEN x.name <> '' THEN x.name_us ELSE i.name_us END, "
     "updated_us = x.updated_us";
 
 /* The DNS name of an inventory row (TA__INV_DNS_NAME) up to its last handshake. */

@@ -54,10 +54,13 @@ static void bind_entry(sqlite3_stmt *s, const struct ta__inv *t, const struct in
     bt(s, 12, e->ja3), bt(s, 13, e->ja4), sqlite3_bind_int(s, 14, e->o365);
     bt(s, 15, e->service), bt(s, 16, e->reason);
     sqlite3_bind_int(s, 17, ta__inv_legacy_of(e->version, e->cmax));
-    if (e->cn[0])
+    if (e->cn[0]) {
         bt(s, 18, e->cn);
-    else
+        sqlite3_bind_int64(s, 28, e->cn_us);
+    } else {
         sqlite3_bind_null(s, 18);
+        sqlite3_bind_null(s, 28);
+    }
     sqlite3_bind_int64(s, 19, e->hs), sqlite3_bind_int64(s, 20, e->est);
     sqlite3_bind_int64(s, 21, e->first_us), bt(s, 22, t->first_ts);
     sqlite3_bind_int64(s, 23, e->last_us), bt(s, 24, t->last_ts);

@@ -1,0 +1,12 @@
+-- 016_name_time.sql - schema version 16: the time of the certificate an inventory row is named by.
+--   - A row without SNI is named by the subject CN of the latest certificate seen with its key
+--     (schema/README.md, inventory.name). The writer replaced the name with each batch's own
+--     latest certificate, so files read out of time order (`-r b.pcap -r a.pcap`, a sensor
+--     that syncs an older file later) could leave an older certificate's name, where the
+--     rebuild takes the latest by time.
+--   - `name_us` holds the handshake time of the certificate that named the row; a batch's
+--     certificate replaces the name only when it is as late or later (at the same microsecond,
+--     the greater name, as the rebuild chooses).
+--   - Rows named before 016 have NULL: the next certificate names them, as before.
+-- Every column: schema/README.md, "Schema 016".
+ALTER TABLE inventory ADD COLUMN name_us INTEGER;
