@@ -294,17 +294,25 @@ struct ta__ng_reader *ta__ng_open(FILE *f)
     return r;
 }
 
-/* Read n bytes into p: true, or false with why in r->err (at_end: what an end of file means). */
-static bool get(struct ta__ng_reader *r, uint8_t *p, size_t n, const char *at_end)
+/* Read n bytes into p: true, or false with why in r->err (at_end: what an end of file means).
+ * *got (may be NULL) says how many came. The stream is this thread's alone: no stdio lock. */
+static bool get_n(struct ta__ng_reader *r, uint8_t *p, size_t n, const char *at_end, size_t *got)
 {
-    size_t got = fread(p, 1, n, r->f);
-    if (got == n)
+    size_t k = fread_unlocked(p, 1, n, r->f);
+    if (got)
+        *got = k;
+    if (k == n)
         return true;
-    if (ferror(r->f))
+    if (ferror_unlocked(r->f))
         snprintf(r->err, sizeof r->err, "error reading the file");
     else
         snprintf(r->err, sizeof r->err, "%s", at_end);
     return false;
+}
+
+static bool get(struct ta__ng_reader *r, uint8_t *p, size_t n, const char *at_end)
+{
+    return get_n(r, p, n, at_end, NULL);
 }
 
 /* The bytes of a block longer than any kept whole are read and dropped (a huge custom or
@@ -325,23 +333,14 @@ int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
 {
     for (;;) {
         uint32_t len = 0, type = 0;
-        size_t have = 0;
-        if (r->blocks == 0) {
-            have = 4;                       /* the SHB type the caller read */
-        } else {
-            int ch = fgetc(r->f);
-            if (ch == EOF) {
-                if (ferror(r->f)) {
-                    snprintf(r->err, sizeof r->err, "error reading the file");
-                    return -1;
-                }
-                return 0;                   /* the end, at a block boundary */
-            }
-            r->buf[0] = (uint8_t)ch;
-            have = 1;
+        size_t have = r->blocks == 0 ? 4 : 0, got = 0;   /* (the SHB type the caller read) */
+        if (!get_n(r, r->buf + have, 12 - have, "truncated: the file ends inside a block header",
+                   &got)) {
+            if (got > 0 || have > 0 || ferror_unlocked(r->f))
+                return -1;
+            r->err[0] = '\0';
+            return 0;                       /* the end, at a block boundary */
         }
-        if (!get(r, r->buf + have, 12 - have, "truncated: the file ends inside a block header"))
-            return -1;
         r->blocks++;
         struct ta_cur c = ta_cur_make(r->buf, 4);
         (void)rd32(&c, &r->sec, &type);
