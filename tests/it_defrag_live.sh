@@ -13,20 +13,10 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "live capture in a network namespace needs root"
-command -v ip >/dev/null || skip "ip(8) not installed"
 command -v openssl >/dev/null || skip "openssl not installed"
 
-NS=defrag-it-$$
-ip netns add "$NS" 2>"$IT_TMP/netns.err" || skip "cannot create a network namespace: $(cat "$IT_TMP/netns.err")"
-ns_cleanup() {
-    it_cleanup
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
-nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up || die "cannot bring up lo in $NS"
-nsx ip link set lo mtu 1280 || die "cannot set lo's MTU in $NS"
+ns_start defrag-it
+in_ns ip link set lo mtu 1280 || die "cannot set lo's MTU in $NS"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=frag.example.test" \
     -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" 2>/dev/null || die "openssl req failed"
@@ -45,12 +35,12 @@ for i in 1 2 3 4 5; do
     prev=$name
 done
 args+=(--a "$prev=127.0.6.10")
-nsx timeout 20 python3 "$TA_SRC/pcaps/loophelpers.py" dns-server --listen 127.0.0.53 "${args[@]}" \
+in_ns timeout 20 python3 "$TA_SRC/pcaps/loophelpers.py" dns-server --listen 127.0.0.53 "${args[@]}" \
     --ready-file "$IT_TMP/dns.ready" >"$IT_TMP/dns.log" 2>&1 &
 IT_CLEANUP_PIDS+=("$!")
 for _ in $(seq 100); do [ -s "$IT_TMP/dns.ready" ] && break; sleep 0.05; done
 [ -s "$IT_TMP/dns.ready" ] || die "DNS server did not start: $(cat "$IT_TMP/dns.log")"
-size=$(nsx timeout 10 python3 -c '
+size=$(in_ns timeout 10 python3 -c '
 import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
@@ -64,11 +54,11 @@ assert_ge "$size" 1300 "the DNS answer is longer than lo's MTU ($size bytes)"
 # 2. TLS 1.0 to the answered address, no SNI.
 mkfifo "$IT_TMP/hold"
 exec 9<>"$IT_TMP/hold"
-nsx timeout 20 openssl s_server -accept 127.0.6.10:443 -naccept 1 -cert "$IT_TMP/c.pem" \
+in_ns timeout 20 openssl s_server -accept 127.0.6.10:443 -naccept 1 -cert "$IT_TMP/c.pem" \
     -key "$IT_TMP/k.pem" -cipher 'DEFAULT:@SECLEVEL=0' <&9 >"$IT_TMP/server.log" 2>&1 &
 IT_CLEANUP_PIDS+=("$!")
 for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server.log" && break; sleep 0.05; done
-{ sleep 1; } | nsx timeout 10 openssl s_client -connect 127.0.6.10:443 -noservername -tls1 \
+{ sleep 1; } | in_ns timeout 10 openssl s_client -connect 127.0.6.10:443 -noservername -tls1 \
     -cipher 'DEFAULT:@SECLEVEL=0' >"$IT_TMP/client.log" 2>&1
 grep -q "Protocol  *: TLSv1$" "$IT_TMP/client.log" || die "the TLS 1.0 handshake failed: $(tail -5 "$IT_TMP/client.log")"
 sleep 0.5

@@ -29,28 +29,12 @@
 for tool in openssl tcpdump ip; do
     command -v "$tool" >/dev/null || skip "$tool not installed (scripts/install-deps.sh)"
 done
-NS=ta-names-$$
-ip netns add "$NS" 2>"$IT_TMP/netns.err" ||
-    skip "cannot create a network namespace: $(cat "$IT_TMP/netns.err")"
-ns_cleanup() {
-    it_cleanup
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
-ip netns exec "$NS" ip link set lo up || die "cannot bring up lo in $NS"
-# in_ns CMD...: CMD in the namespace. Not for a background job: its $! would be a subshell's,
-# which a signal does not reach the command through (those call ip netns exec themselves).
-in_ns() { ip netns exec "$NS" "$@"; }
+ns_start ta-names
 
 DNS=127.0.9.53
 SRV=127.0.9.25
 PORT=$((44000 + $$ % 1000))
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=cert.names.example.test" -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" \
-    2>/dev/null || die "openssl req failed"
-mkfifo "$IT_TMP/hold"
-exec 9<>"$IT_TMP/hold"
+ns_cert cert.names.example.test "$IT_TMP/c.pem" "$IT_TMP/k.pem"
 
 # answer NAME: one real DNS exchange on the namespace's lo: NAME has the address SRV.
 answer() {
@@ -76,20 +60,7 @@ EOF
 # hello [VERSION [CERT KEY]]: one handshake without SNI to SRV:PORT, TLS 1.3 or (tls1) TLS 1.0,
 # the server with c.pem or CERT.
 hello() {
-    local v=${1:-tls1_3}
-    : >"$IT_TMP/server.log"
-    ip netns exec "$NS" timeout 20 openssl s_server -accept "$SRV:$PORT" \
-        -cert "${2:-$IT_TMP/c.pem}" -key "${3:-$IT_TMP/k.pem}" "-$v" -cipher 'DEFAULT:@SECLEVEL=0' \
-        -naccept 1 <&9 \
-        >"$IT_TMP/server.log" 2>&1 &
-    local srv=$!
-    IT_CLEANUP_PIDS+=("$srv")
-    for _ in $(seq 100); do grep -q ACCEPT "$IT_TMP/server.log" && break; sleep 0.05; done
-    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "$SRV:$PORT" -noservername "-$v" \
-        -cipher 'DEFAULT:@SECLEVEL=0' >"$IT_TMP/client.log" 2>&1
-    grep -q '^SSL handshake has read' "$IT_TMP/client.log" ||
-        die "$v handshake failed: $(tail -3 "$IT_TMP/client.log")"
-    for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+    ns_hello "$SRV" "$PORT" "${1:-tls1_3}" "${2:-$IT_TMP/c.pem}" "${3:-$IT_TMP/k.pem}" -noservername
 }
 
 # capture FILE STEPS...: tcpdump on the namespace's lo (DNS and TLS of the test only; with
@@ -168,9 +139,7 @@ case $html in
 esac
 
 # A renewed certificate, the captures read out of time order.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=renewed.names.example.test" -keyout "$IT_TMP/k2.pem" -out "$IT_TMP/c2.pem" \
-    2>/dev/null || die "openssl req failed"
+ns_cert renewed.names.example.test "$IT_TMP/c2.pem" "$IT_TMP/k2.pem"
 before() { hello tls1_2; }
 after() { hello tls1_2 "$IT_TMP/c2.pem" "$IT_TMP/k2.pem"; }
 capture "$IT_TMP/four.pcap" before

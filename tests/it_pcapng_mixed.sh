@@ -25,27 +25,13 @@
 for tool in openssl tcpdump ip mergecap capinfos gzip; do
     command -v "$tool" >/dev/null || skip "$tool not installed (scripts/install-deps.sh)"
 done
-NS=ta-ngmix-$$
-ip netns add "$NS" 2>"$IT_TMP/netns.err" ||
-    skip "cannot create a network namespace: $(cat "$IT_TMP/netns.err")"
-ns_cleanup() {
-    it_cleanup
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
-ip netns exec "$NS" ip link set lo up || die "cannot bring up lo in $NS"
-in_ns() { ip netns exec "$NS" "$@"; }
+ns_start ta-ngmix
 
 SRV1=127.0.8.10 SRV2=127.0.8.12
 P1=$((46000 + $$ % 1000))
 P2=$((P1 + 1))
 SNI1=legacy.mixed.example.test SNI2=modern.mixed.example.test
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=mixed.example.test" -keyout "$IT_TMP/k.pem" -out "$IT_TMP/c.pem" \
-    2>/dev/null || die "openssl req failed"
-mkfifo "$IT_TMP/hold"
-exec 9<>"$IT_TMP/hold"
+ns_cert mixed.example.test "$IT_TMP/c.pem" "$IT_TMP/k.pem"
 
 # tcpdump_start NAME IFACE PORT: tcpdump on IFACE of the namespace, port PORT only, into
 # $IT_TMP/NAME.pcap; its pid in TCPDUMP_PID once it listens.
@@ -61,20 +47,7 @@ tcpdump_start() {
 }
 
 # hello ADDR PORT SNI VERSION: one handshake (openssl s_client -VERSION) to ADDR:PORT.
-hello() {
-    local log=$IT_TMP/server-$2.log
-    : >"$log"
-    ip netns exec "$NS" timeout 20 openssl s_server -accept "$1:$2" -cert "$IT_TMP/c.pem" \
-        -key "$IT_TMP/k.pem" -cipher 'DEFAULT:@SECLEVEL=0' -naccept 1 <&9 >"$log" 2>&1 &
-    local srv=$!
-    IT_CLEANUP_PIDS+=("$srv")
-    for _ in $(seq 100); do grep -q ACCEPT "$log" && break; sleep 0.05; done
-    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "$1:$2" -servername "$3" "-$4" \
-        -cipher 'DEFAULT:@SECLEVEL=0' >"$IT_TMP/client-$2.log" 2>&1
-    grep -q '^SSL handshake has read' "$IT_TMP/client-$2.log" ||
-        die "$4 handshake failed: $(tail -3 "$IT_TMP/client-$2.log")"
-    for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
-}
+hello() { ns_hello "$1" "$2" "$4" "$IT_TMP/c.pem" "$IT_TMP/k.pem" -servername "$3"; }
 
 # Both captures run across both handshakes; each port filter keeps one handshake per file.
 tcpdump_start a lo "$P1"

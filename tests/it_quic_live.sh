@@ -25,17 +25,8 @@ SERVER=$(command -v gtlsserver || echo /usr/sbin/gtlsserver)
     skip "ngtcp2 tools missing (apt-get install ngtcp2-client ngtcp2-server)"
 command -v openssl >/dev/null || skip "openssl not installed"
 
-NS=quic-it-$$
-ip netns add "$NS" 2>"$IT_TMP/netns.err" || skip "cannot create a network namespace: $(cat "$IT_TMP/netns.err")"
+ns_start quic-it
 mkdir -p "/etc/netns/$NS"
-ns_cleanup() {
-    it_cleanup
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "/etc/netns/$NS"
-}
-trap ns_cleanup EXIT
-ip netns exec "$NS" ip link set lo up || die "cannot bring up lo in $NS"
 echo "127.0.0.1 outlook.office365.com retry.example.test" >"/etc/netns/$NS/hosts"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \

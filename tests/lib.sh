@@ -42,6 +42,54 @@ it_cleanup() {
 }
 trap it_cleanup EXIT
 
+# ns_start PREFIX: a network namespace of the test's own, NS=PREFIX-PID, its loopback up; it is
+# removed when the test exits, with what still runs in it and /etc/netns/NS (its hosts file, for
+# a test that writes one). Skips the test when no namespace can be made (not root, no ip(8)).
+# in_ns CMD...: CMD in it. Not for a background job, whose $! would be a subshell's that a
+# signal does not reach the command through: those call ip netns exec "$NS" themselves.
+ns_start() {
+    command -v ip >/dev/null || skip "ip(8) not installed (scripts/install-deps.sh)"
+    NS=$1-$$
+    ip netns add "$NS" 2>"$IT_TMP/netns.err" ||
+        skip "cannot create a network namespace: $(cat "$IT_TMP/netns.err")"
+    trap ns_cleanup EXIT
+    in_ns ip link set lo up || die "cannot bring up lo in $NS"
+}
+ns_cleanup() {
+    it_cleanup
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "/etc/netns/$NS"
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# ns_cert CN CERT KEY: a self-signed P-256 certificate for CN in CERT, its key in KEY; fd 9 is
+# opened (once) on a FIFO that keeps ns_hello's s_server reading.
+ns_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=$1" -keyout "$3" -out "$2" 2>/dev/null || die "openssl req failed"
+    [ -e "$IT_TMP/hold" ] || { mkfifo "$IT_TMP/hold" && exec 9<>"$IT_TMP/hold"; }
+}
+
+# ns_hello ADDR PORT VERSION CERT KEY [S_CLIENT-ARGS...]: one TLS handshake on the namespace's
+# loopback: an openssl s_server for one connection at ADDR:PORT with CERT and KEY, and an
+# s_client -VERSION (tls1, tls1_2, tls1_3, ...) with ARGS, both at security level 0 (TLS 1.0 on
+# Debian 12's OpenSSL). Dies when the handshake fails; returns once the server has gone.
+ns_hello() {
+    local addr=$1 port=$2 v=$3 cert=$4 key=$5 slog=$IT_TMP/server-$2.log clog=$IT_TMP/client-$2.log
+    shift 5
+    : >"$slog"
+    ip netns exec "$NS" timeout 20 openssl s_server -accept "$addr:$port" -cert "$cert" \
+        -key "$key" "-$v" -cipher 'DEFAULT:@SECLEVEL=0' -naccept 1 <&9 >"$slog" 2>&1 &
+    local srv=$!
+    IT_CLEANUP_PIDS+=("$srv")
+    for _ in $(seq 100); do grep -q ACCEPT "$slog" && break; sleep 0.05; done
+    { sleep 0.5; } | in_ns timeout 10 openssl s_client -connect "$addr:$port" "-$v" \
+        -cipher 'DEFAULT:@SECLEVEL=0' "$@" >"$clog" 2>&1
+    grep -q '^SSL handshake has read' "$clog" || die "$v handshake failed: $(tail -3 "$clog")"
+    for _ in $(seq 100); do kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
+}
+
 pass() { IT_PASS=$((IT_PASS + 1)); }
 fail() {
     IT_FAIL=$((IT_FAIL + 1))

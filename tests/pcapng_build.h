@@ -98,10 +98,18 @@ static inline void idb(struct blk *w, uint16_t linktype, uint32_t snaplen, int t
 
 static const uint8_t DATA[256] = "\x45\x00 any bytes will do: the reader never looks inside a packet";
 
-static inline void epb(struct blk *w, uint32_t ifid, uint64_t units, uint32_t caplen, uint32_t len)
+/* A packet block of type 6 (EPB: a 32-bit interface id) or 2 (the obsolete Packet Block: a
+ * 16-bit interface id and a 16-bit drop count), caplen bytes of DATA. */
+static inline void pkt_block(struct blk *w, uint32_t type, uint32_t ifid, uint64_t units,
+                             uint32_t caplen, uint32_t len)
 {
-    open_block(w, 6);
-    put(w, ifid, 4);
+    open_block(w, type);
+    if (type == 2) {
+        put(w, ifid, 2);
+        put(w, 0, 2);
+    } else {
+        put(w, ifid, 4);
+    }
     put(w, units >> 32, 4);
     put(w, units & 0xFFFFFFFFu, 4);
     put(w, caplen, 4);
@@ -110,18 +118,14 @@ static inline void epb(struct blk *w, uint32_t ifid, uint64_t units, uint32_t ca
     close_block(w);
 }
 
-/* The obsolete Packet Block: a 16-bit interface id and a drop count. */
+static inline void epb(struct blk *w, uint32_t ifid, uint64_t units, uint32_t caplen, uint32_t len)
+{
+    pkt_block(w, 6, ifid, units, caplen, len);
+}
+
 static inline void opb(struct blk *w, uint16_t ifid, uint64_t units, uint32_t caplen, uint32_t len)
 {
-    open_block(w, 2);
-    put(w, ifid, 2);
-    put(w, 0, 2);
-    put(w, units >> 32, 4);
-    put(w, units & 0xFFFFFFFFu, 4);
-    put(w, caplen, 4);
-    put(w, len, 4);
-    put_bytes(w, DATA, caplen);
-    close_block(w);
+    pkt_block(w, 2, ifid, units, caplen, len);
 }
 
 static inline void spb(struct blk *w, uint32_t len, uint32_t present)
