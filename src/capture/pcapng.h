@@ -23,13 +23,16 @@
 
 #define TA__NG_MAGIC 0x0A0D0D0Au        /* the Section Header block type, first in every file */
 #define TA__NG_MAX_IF 4096u             /* interfaces per section (dumpcap's limit is far below) */
-#define TA__NG_BLOCK_MAX (16u << 20)    /* longest block kept whole (libpcap's limit too) */
+#define TA__NG_BLOCK_MAX (16u << 20)    /* longest section, interface or packet block read;
+                                         * longer blocks of other types are skipped */
 #define TA__NG_ERR 160                  /* room for a message */
 
 /* One interface of the current section. */
 struct ta__ng_if {
-    int dlt;                            /* LINKTYPE_ value, as libpcap's DLT_ (the same below 147
-                                         * except where libpcap maps them: pcap_datalink_ext) */
+    int dlt;                            /* the file's LINKTYPE_ value, but DLT_RAW for
+                                         * LINKTYPE_RAW (101) and DLT_ATM_RFC1483 for 100, as
+                                         * libpcap maps them (the few others it maps, BSD/OS
+                                         * SLIP and PPP, no decoder here reads) */
     uint32_t snaplen;
     uint8_t tsresol;                    /* if_tsresol: bit 7 clear 10^-n, set 2^-n; default 6 */
     int64_t tsoffset;                   /* if_tsoffset: seconds added to every time */
@@ -47,7 +50,8 @@ struct ta__ng_pkt {
 /* The state of a section: byte order and interfaces. Zeroed = before the first SHB. */
 struct ta__ng_section {
     bool seen;                          /* an SHB was read */
-    bool swap;                          /* the section is little-endian */
+    bool swap;                          /* the section is little-endian (the cursor reads
+                                         * big-endian: its integers are swapped) */
     uint32_t nif;
     struct ta__ng_if *ifs;              /* TA__NG_MAX_IF entries, the caller's */
 };
