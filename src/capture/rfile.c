@@ -32,7 +32,8 @@ static bool peek_magic(FILE *f, uint32_t *magic)
 
 /* See capture_int.h. Why the buffer: libpcap reads each record through fread, and with glibc's
  * default 4 KiB buffer a 2 GB file costs half a million read(2) calls. A gzip-compressed file is
- * read through zlib (gz_file.c). */
+ * read through zlib (gz_file.c). libpcap's and zlib's messages often name the file already:
+ * it is named once. */
 int ta__rfile_open(struct ta__rfile *rf, const char *path, char *buf, char *errbuf)
 {
     char pe[PCAP_ERRBUF_SIZE] = "";
@@ -47,7 +48,7 @@ int ta__rfile_open(struct ta__rfile *rf, const char *path, char *buf, char *errb
     else if (!(f = fopen(path, "rb")))
         snprintf(pe, sizeof pe, "%s", strerror(errno));
     if (!f) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, pe);
+        snprintf(errbuf, TA_ERRBUF_SIZE, strstr(pe, path) ? "%.0s%s" : "%s: %s", path, pe);
         return TA_ERR_IO;
     }
     if (buf && f != stdin)
@@ -63,10 +64,7 @@ int ta__rfile_open(struct ta__rfile *rf, const char *path, char *buf, char *errb
     }
     rf->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
     if (!rf->p) {
-        if (strstr(pe, path))
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%s", pe);
-        else
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%s: %s", path, pe);
+        snprintf(errbuf, TA_ERRBUF_SIZE, strstr(pe, path) ? "%.0s%s" : "%s: %s", path, pe);
         ta__rfile_close(rf);
         return TA_ERR_IO;
     }
