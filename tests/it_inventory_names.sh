@@ -66,20 +66,13 @@ hello() {
 # capture FILE STEPS...: tcpdump on the namespace's lo (DNS and TLS of the test only; with
 # ONE_WAY set, of the TLS only what the client sends) around the steps.
 capture() {
-    local file=$1 pid filter="host $DNS or host $SRV"
+    local file=$1 filter="host $DNS or host $SRV"
     shift
     [ -n "${ONE_WAY:-}" ] && filter="host $DNS or dst host $SRV"
-    : >"$file.log"
-    ip netns exec "$NS" tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" "$filter" \
-        >"$file.log" 2>&1 &
-    pid=$!
-    IT_CLEANUP_PIDS+=("$pid")
-    for _ in $(seq 100); do grep -q "listening on" "$file.log" && break; sleep 0.05; done
-    grep -q "listening on" "$file.log" || die "tcpdump did not start: $(cat "$file.log")"
+    ns_tcpdump "$file" lo "$filter"
     "$@"
     sleep 0.5
-    kill -INT "$pid"
-    wait "$pid" 2>/dev/null
+    ns_tcpdump_stop "$TCPDUMP_PID" "$file"
 }
 
 first() { answer first.names.example.test; sleep 0.1; hello; }

@@ -33,33 +33,20 @@ P2=$((P1 + 1))
 SNI1=legacy.mixed.example.test SNI2=modern.mixed.example.test
 ns_cert mixed.example.test "$IT_TMP/c.pem" "$IT_TMP/k.pem"
 
-# tcpdump_start NAME IFACE PORT: tcpdump on IFACE of the namespace, port PORT only, into
-# $IT_TMP/NAME.pcap; its pid in TCPDUMP_PID once it listens.
-tcpdump_start() {
-    local log=$IT_TMP/$1.log
-    : >"$log"
-    ip netns exec "$NS" tcpdump -i "$2" --immediate-mode -U -n -s 0 -w "$IT_TMP/$1.pcap" \
-        "tcp port $3" >"$log" 2>&1 &
-    TCPDUMP_PID=$!
-    IT_CLEANUP_PIDS+=("$TCPDUMP_PID")
-    for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
-    grep -q "listening on" "$log" || die "tcpdump -i $2 did not start: $(cat "$log")"
-}
-
 # hello ADDR PORT SNI VERSION: one handshake (openssl s_client -VERSION) to ADDR:PORT.
 hello() { ns_hello "$1" "$2" "$4" "$IT_TMP/c.pem" "$IT_TMP/k.pem" -servername "$3"; }
 
 # Both captures run across both handshakes; each port filter keeps one handshake per file.
-tcpdump_start a lo "$P1"
+ns_tcpdump "$IT_TMP/a.pcap" lo "tcp port $P1"
 pid_a=$TCPDUMP_PID
-tcpdump_start b any "$P2"
+ns_tcpdump "$IT_TMP/b.pcap" any "tcp port $P2"
 pid_b=$TCPDUMP_PID
 hello "$SRV1" "$P1" "$SNI1" tls1
 sleep 0.3    # handshake 2's packets all come after handshake 1's in the merged file
 hello "$SRV2" "$P2" "$SNI2" tls1_2
 sleep 0.5
-kill -INT "$pid_a" "$pid_b"
-wait "$pid_a" "$pid_b" 2>/dev/null
+ns_tcpdump_stop "$pid_a" "$IT_TMP/a.pcap"
+ns_tcpdump_stop "$pid_b" "$IT_TMP/b.pcap"
 
 # ngwalk FILE idb|cut: the link types of FILE's interface descriptions, one a line; or (cut) the
 # offset of the middle of its first packet block (EPB 6, OPB 2) on interface 1.

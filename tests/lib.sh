@@ -63,6 +63,27 @@ ns_cleanup() {
 }
 in_ns() { ip netns exec "$NS" "$@"; }
 
+# ns_tcpdump FILE IFACE FILTER: tcpdump on IFACE of the namespace into FILE (its log FILE.log),
+# its pid in TCPDUMP_PID once it listens. A 32 MiB buffer and a 64 KiB snap length: with -s 0
+# and the default 2 MiB a loaded machine saw the kernel drop a whole server flight.
+# ns_tcpdump_stop PID FILE: stop it; dies if the kernel dropped packets (the capture would not
+# hold the traffic the test made, and its checks would fail for that reason).
+ns_tcpdump() {
+    : >"$1.log"
+    ip netns exec "$NS" tcpdump -i "$2" --immediate-mode -U -n -B 32768 -s 65535 -w "$1" "$3" \
+        >"$1.log" 2>&1 &
+    TCPDUMP_PID=$!
+    IT_CLEANUP_PIDS+=("$TCPDUMP_PID")
+    for _ in $(seq 100); do grep -q "listening on" "$1.log" && break; sleep 0.05; done
+    grep -q "listening on" "$1.log" || die "tcpdump -i $2 did not start: $(cat "$1.log")"
+}
+ns_tcpdump_stop() {
+    kill -INT "$1"
+    wait "$1" 2>/dev/null
+    grep -q "^0 packets dropped by kernel" "$2.log" ||
+        die "tcpdump lost packets of the test's own traffic: $(tr '\n' ' ' <"$2.log")"
+}
+
 # ns_cert CN CERT KEY: a self-signed P-256 certificate for CN in CERT, its key in KEY; fd 9 is
 # opened (once) on a FIFO that keeps ns_hello's s_server reading.
 ns_cert() {
