@@ -111,10 +111,13 @@ enc_mpls_up() {
 }
 
 # enc_cap_start NS IFACE FILE [FILTER]: tcpdump on IFACE inside NS into FILE until enc_cap_stop.
+# A 32 MiB buffer: with -s 0 tcpdump's default 2 MiB holds eight packets, which a loaded
+# machine can overflow (lib.sh, ns_tcpdump).
 enc_cap_start() {
     local ns=$1 ifc=$2 file=$3
     shift 3
-    ip netns exec "$ns" timeout 120 tcpdump -i "$ifc" --immediate-mode -U -n -s 0 -w "$file" "$@" \
+    ip netns exec "$ns" timeout 120 tcpdump -i "$ifc" --immediate-mode -U -n -B 32768 -s 0 \
+        -w "$file" "$@" \
         >"$file.log" 2>&1 &
     ENC_TCPDUMP_PIDS+=("$!")
     for _ in $(seq 100); do grep -q "listening on" "$file.log" 2>/dev/null && return 0; sleep 0.05; done
