@@ -16,13 +16,16 @@
 #   3. --workers 2, stdin (-r -) and the file gzipped give the same handshakes;
 #   4. the file cut in the middle of the first packet block of interface 1 (handshake 2's first
 #      packet): exit 1, a message naming the file that says "truncated", handshake 1 kept and
-#      the run row marking the damage (as it_badcaptures.sh asks of a cut pcap).
+#      the run row marking the damage (as it_badcaptures.sh asks of a cut pcap);
+#   5. handshake 3 recorded by dumpcap: its pcapng ends with an Interface Statistics block that
+#      says 0 dropped (no drops counted, no warning); with its isb_ifdrop set to 5 the run counts
+#      5 drops, the capture warns and the HTML report says so (one and two engine threads).
 # Root only (a network namespace, tcpdump).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (a network namespace, tcpdump)"
-for tool in openssl tcpdump ip mergecap capinfos gzip; do
+for tool in openssl tcpdump ip mergecap capinfos gzip dumpcap; do
     command -v "$tool" >/dev/null || skip "$tool not installed (scripts/install-deps.sh)"
 done
 ns_start ta-ngmix
@@ -48,12 +51,46 @@ sleep 0.5
 ns_tcpdump_stop "$pid_a" "$IT_TMP/a.pcap"
 ns_tcpdump_stop "$pid_b" "$IT_TMP/b.pcap"
 
-# ngwalk FILE idb|cut: the link types of FILE's interface descriptions, one a line; or (cut) the
-# offset of the middle of its first packet block (EPB 6, OPB 2) on interface 1.
+# Handshake 3 recorded by dumpcap, Wireshark's recorder: a pcapng of its own making, which ends
+# with an Interface Statistics block (isb_ifdrop: what it lost).
+P3=$((P1 + 2))
+: >"$IT_TMP/dumpcap.log"
+ip netns exec "$NS" timeout 60 dumpcap -q -i lo -f "tcp port $P3" -w "$IT_TMP/dc.pcapng" \
+    >"$IT_TMP/dumpcap.log" 2>&1 &
+pid_dc=$!
+IT_CLEANUP_PIDS+=("$pid_dc")
+for _ in $(seq 200); do grep -q "Capturing on" "$IT_TMP/dumpcap.log" && break; sleep 0.05; done
+grep -q "Capturing on" "$IT_TMP/dumpcap.log" || die "dumpcap did not start: $(cat "$IT_TMP/dumpcap.log")"
+hello "$SRV1" "$P3" "$SNI1" tls1_2
+sleep 0.5
+kill -INT "$pid_dc"
+wait "$pid_dc" 2>/dev/null
+
+# ngwalk FILE idb|cut|isb [OUT]: the link types of FILE's interface descriptions, one a line;
+# or (cut) the offset of the middle of its first packet block (EPB 6, OPB 2) on interface 1; or
+# (isb) the isb_ifdrop of each Interface Statistics block, after FILE is copied to OUT with each
+# of them set to 5.
 ngwalk() {
     python3 - "$@" <<'EOF'
 import struct, sys
 b, what = open(sys.argv[1], "rb").read(), sys.argv[2]
+if what == "isb":
+    out, off = bytearray(b), 0
+    while off + 12 <= len(b):
+        end = "<" if b[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+        btype, blen = struct.unpack_from(end + "II", b, off)
+        o = off + 20
+        while btype == 5 and o + 4 <= off + blen - 4:
+            code, olen = struct.unpack_from(end + "HH", b, o)
+            if code == 0:
+                break
+            if code == 5 and olen == 8:
+                print(struct.unpack_from(end + "Q", b, o + 4)[0])
+                struct.pack_into(end + "Q", out, o + 4, 5)
+            o += 4 + olen + (-olen % 4)
+        off += blen
+    open(sys.argv[3], "wb").write(out)
+    sys.exit(0)
 off, end = 0, "<"
 while off + 12 <= len(b):
     if b[off:off + 4] == b"\x0a\x0d\x0d\x0a":
@@ -143,5 +180,34 @@ assert_in "$out" "truncated" "... and says why"
 assert_eq "$(hs "$db")" "$H1" "... handshake 1, before the cut, is kept"
 assert_eq "$(sql "$db" "SELECT clean, error LIKE '%cut.pcapng%' FROM runs")" "0|1" \
     "... the run row marks the damage and names the file"
+
+# --- 5. what the recorder dropped ------------------------------------------------------------------
+# dumpcap's file says it lost nothing: no drops counted, no warning. The same file saying it
+# lost 5 (its isb_ifdrop set so): the run counts them, the capture warns, the report says so.
+H3="$P3|$SNI1|771|771"
+assert_eq "$(ngwalk "$IT_TMP/dc.pcapng" isb "$IT_TMP/dropped.pcapng")" 0 \
+    "dumpcap wrote one Interface Statistics block, 0 dropped"
+db=$(fresh_db dumpcap)
+out=$("$TA_BIN" capture --db "$db" -r "$IT_TMP/dc.pcapng" 2>&1)
+assert_eq "$?" 0 "dumpcap's pcapng: exit 0 ($out)"
+assert_eq "$(hs "$db")" "$H3" "dumpcap's pcapng: its handshake"
+assert_eq "$(sql "$db" "SELECT drops || '|' || if_drops FROM runs")" "0|0" "... nothing dropped"
+case $out in
+*incomplete*) fail "dumpcap's pcapng: a warning of drops that did not happen: $out" ;;
+*) pass ;;
+esac
+for w in 1 2; do
+    db=$(fresh_db "dropped-$w")
+    out=$("$TA_BIN" capture --workers "$w" --db "$db" -r "$IT_TMP/dropped.pcapng" 2>&1)
+    assert_eq "$?" 0 "a recorder that dropped 5, --workers $w: exit 0 ($out)"
+    assert_eq "$(hs "$db")" "$H3" "... --workers $w: the handshake"
+    assert_eq "$(sql "$db" "SELECT drops FROM runs")" 5 "... --workers $w: 5 drops in the run"
+    assert_in "$out" "the capture was incomplete: 5 packets were dropped" \
+        "... --workers $w: the capture says so"
+done
+"$TA_BIN" report --db "$db" --out "$IT_TMP/report.html" 2>"$IT_TMP/report.err" ||
+    fail "report: $(cat "$IT_TMP/report.err")"
+assert_in "$(tr -d '\n' <"$IT_TMP/report.html")" "5 packets were dropped by the kernel or the interface" \
+    "the report's warning counts them"
 
 it_done

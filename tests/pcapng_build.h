@@ -128,6 +128,22 @@ static inline void opb(struct blk *w, uint16_t ifid, uint64_t units, uint32_t ca
     pkt_block(w, 2, ifid, units, caplen, len);
 }
 
+/* An Interface Statistics Block for ifid: isb_ifdrop and isb_osdrop when not negative. */
+static inline void isb(struct blk *w, uint32_t ifid, int64_t ifdrop, int64_t osdrop)
+{
+    open_block(w, 5);
+    put(w, ifid, 4);
+    put(w, 0, 4);
+    put(w, 0, 4);
+    put(w, 4, 2), put(w, 8, 2), put(w, 1000, 8);           /* isb_ifrecv, not read */
+    if (ifdrop >= 0)
+        put(w, 5, 2), put(w, 8, 2), put(w, (uint64_t)ifdrop, 8);
+    if (osdrop >= 0)
+        put(w, 7, 2), put(w, 8, 2), put(w, (uint64_t)osdrop, 8);
+    put(w, 0, 4);                       /* opt_endofopt */
+    close_block(w);
+}
+
 static inline void spb(struct blk *w, uint32_t len, uint32_t present)
 {
     open_block(w, 3);

@@ -6,7 +6,8 @@
  *   3. hostile blocks: each one -1 with a message. Every block is placed against a page that
  *      cannot be read, so a read past its end crashes the test instead of passing unseen;
  *   4. streams (fmemopen): the file ending at a block boundary is its end (0), inside a block
- *      an error (-1). */
+ *      an error (-1);
+ *   5. Interface Statistics blocks: the drops the recorder counted, per interface and section. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,7 +202,7 @@ static void t_links(void)
     packet(&s, 276, 1, 4, 33, 70, "OPB on a Linux cooked v2 interface");
     other(&k, 4);                                           /* name resolution */
     CHECK_INT(feed(&s, &pkt), 0);
-    other(&k, 5);                                           /* interface statistics */
+    isb(&k, 0, -1, -1);                                     /* interface statistics */
     CHECK_INT(feed(&s, &pkt), 0);
     other(&k, 0x40000BAD);                                  /* custom */
     CHECK_INT(feed(&s, &pkt), 0);
@@ -332,6 +333,58 @@ static void t_block_len(void)
     k.n = 0;
 }
 
+/* Interface Statistics: each ISB's isb_ifdrop + isb_osdrop replace its interface's count (they
+ * count from the start); an ISB of an interface not described is skipped, one whose option runs
+ * past it is refused; a reader sums the sections. */
+static void t_isb(void)
+{
+    static const uint16_t lt[] = { LT_EN10MB, LT_SLL2 };
+    struct ta__ng_section s;
+    struct ta__ng_pkt pkt;
+    start(&s, 2, lt);
+    isb(&k, 0, 3, 4);
+    CHECK_INT(feed(&s, &pkt), 0);
+    CHECK(ta__ng_section_drops(&s) == 7);
+    isb(&k, 0, 5, -1);                                  /* the later one holds the total */
+    CHECK_INT(feed(&s, &pkt), 0);
+    isb(&k, 1, -1, 2);
+    CHECK_INT(feed(&s, &pkt), 0);
+    isb(&k, 9, 100, 100);                               /* no interface 9: skipped */
+    CHECK_INT(feed(&s, &pkt), 0);
+    isb(&k, 1, -1, -1);                                 /* no drop options: no change */
+    CHECK_INT(feed(&s, &pkt), 0);
+    CHECK(ta__ng_section_drops(&s) == 7);
+    isb(&k, 0, 5, -1);
+    set32(&k, k.start + 32, k.be ? 0x00050100u : 0x01000005u);  /* isb_ifdrop of 256 bytes */
+    hostile(&s, "statistics option past its block");
+    isb(&k, 0, INT64_MAX, INT64_MAX);                  /* held, not wrapped */
+    CHECK_INT(feed(&s, &pkt), 0);
+    CHECK(ta__ng_section_drops(&s) == UINT64_MAX);
+
+    /* a stream of two sections: 7 in the first, 1 in the second */
+    k.n = 0;
+    shb(&k, 1), idb(&k, LT_EN10MB, 65535, -1, 0), idb(&k, LT_SLL2, 65535, -1, 0);
+    isb(&k, 0, 5, -1), isb(&k, 1, -1, 2);
+    shb(&k, 1), idb(&k, LT_EN10MB, 65535, -1, 0), epb(&k, 0, 1, 20, 20), isb(&k, 0, 1, 0);
+    FILE *f = fmemopen(k.b, k.n, "r");
+    uint8_t magic[4];
+    if (!f || fread(magic, 1, 4, f) != 4) {
+        perror("fmemopen");
+        exit(2);
+    }
+    struct ta__ng_reader *r = ta__ng_open(f);
+    int rc, n = 0;
+    while (r && (rc = ta__ng_next(r, &pkt)) == 1) {
+        CHECK(ta__ng_drops(r) == 7);                    /* the second section's ISB not read */
+        n++;
+    }
+    CHECK_INT(n, 1);
+    CHECK(r && ta__ng_drops(r) == 8);
+    ta__ng_close(r);
+    fclose(f);
+    k.n = 0;
+}
+
 /* --- 4. streams ------------------------------------------------------------------------------ */
 
 /* k's bytes [0, n) read as a file through fmemopen: the packets got; the last return in *last,
@@ -413,6 +466,7 @@ int main(void)
         t_links();
         t_hostile();
         t_block_len();
+        t_isb();
         t_streams();
     }
     return CHECK_DONE();

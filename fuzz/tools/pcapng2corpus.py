@@ -7,7 +7,8 @@ writes, in both byte orders:
   mixed-<order>: interface 0 Ethernet (microseconds), interface 1 raw IP (LINKTYPE_RAW, the
     Ethernet header cut off; nanoseconds, if_tsresol 9) with an if_tsoffset, interface 2
     Ethernet in units of 2^-20 s; Enhanced Packet blocks on each, a Simple Packet block, an
-    obsolete Packet block, a name-resolution block (skipped), and a second section.
+    obsolete Packet block, a name-resolution block (skipped), an Interface Statistics block
+    (isb_ifdrop, isb_osdrop), and a second section.
 """
 import struct
 import sys
@@ -70,6 +71,8 @@ def seed(e, pkts):
     units = sec * 1000000 + usec
     s += block(e, 2, struct.pack(e + "HHIIII", 0, 0, units >> 32, units & 0xFFFFFFFF, len(data),
                                  len(data)) + pad(data))
+    s += block(e, 5, struct.pack(e + "III", 0, 0, 0) + option(e, 5, struct.pack(e + "Q", 3)) +
+               option(e, 7, struct.pack(e + "Q", 4)) + option(e, 0, b""))
     s += shb(e) + idb(e, 101) + epb(e, 0, sec * 1000000 + usec, pkts[-1][2][14:])
     return s[4:]
 

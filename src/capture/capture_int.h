@@ -181,6 +181,9 @@ int ta__rfile_dispatch(struct ta__rfile *rf, int max, ta__rfile_fn fn, void *use
 /* ta__filter_follow for a file. */
 void ta__rfile_follow(struct ta__filter_box *fb, struct ta__rfile *rf, const char *name,
                       unsigned *seen);
+/* Packets the tool that recorded the file says it dropped: the Interface Statistics of a
+ * pcapng file (pcapng.h); 0 for a pcap file, which has no place for them. */
+uint64_t ta__rfile_drops(const struct ta__rfile *rf);
 /* "name: why (stopped after N packets)" into errbuf (TA_ERRBUF_SIZE). */
 void ta__rfile_read_error(const char *why, const char *name, uint64_t packets, char *errbuf);
 void ta__rfile_close(struct ta__rfile *rf);

@@ -12,11 +12,14 @@
 #define BT_IDB 1u
 #define BT_OPB 2u               /* obsolete Packet Block */
 #define BT_SPB 3u
+#define BT_ISB 5u
 #define BT_EPB 6u
 #define BOM 0x1A2B3C4Du         /* the SHB's byte-order magic as written by its writer */
 #define OPT_END 0u
 #define OPT_TSRESOL 9u
 #define OPT_TSOFFSET 14u
+#define OPT_ISB_IFDROP 5u
+#define OPT_ISB_OSDROP 7u
 #define LINKTYPE_RAW 101        /* the file's value; libpcap gives DLT_RAW for it */
 #define LINKTYPE_ATM_RFC1483 100
 #define BUF_START (256u * 1024u + 64u)
@@ -237,6 +240,45 @@ static int read_spb(const struct ta__ng_section *s, struct ta_cur *body, struct 
     return 1;
 }
 
+/* ISB: interface, time, options. Its drop counts replace the interface's (each ISB counts from
+ * the start); one about an interface not described is skipped (statistics only). */
+static int read_isb(struct ta__ng_section *s, struct ta_cur *body, char *err)
+{
+    uint32_t id = 0, hi = 0, lo = 0;
+    uint64_t ifdrop = 0, osdrop = 0;
+    bool said = false;
+    if (!rd32(body, s, &id) || !rd32(body, s, &hi) || !rd32(body, s, &lo))
+        return bad(err, "interface statistics block too short");
+    while (ta_cur_left(body) >= 4) {
+        uint16_t code = 0, len = 0;
+        struct ta_cur v;
+        (void)rd16(body, s, &code);
+        (void)rd16(body, s, &len);
+        if (code == OPT_END)
+            break;
+        if (!ta_cur_sub(body, len, &v) || !ta_cur_skip(body, (4u - (len & 3u)) & 3u))
+            return bad(err, "statistics option longer than its block");
+        if ((code == OPT_ISB_IFDROP || code == OPT_ISB_OSDROP) && len >= 8) {
+            uint64_t n = 0;
+            (void)rd64(&v, s, &n);
+            *(code == OPT_ISB_IFDROP ? &ifdrop : &osdrop) = n;
+            said = true;
+        }
+    }
+    if (said && id < s->nif)
+        s->ifs[id].drops = ifdrop > UINT64_MAX - osdrop ? UINT64_MAX : ifdrop + osdrop;
+    return 0;
+}
+
+/* See pcapng.h. */
+uint64_t ta__ng_section_drops(const struct ta__ng_section *s)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->nif; i++)
+        n = s->ifs[i].drops > UINT64_MAX - n ? UINT64_MAX : n + s->ifs[i].drops;
+    return n;
+}
+
 /* See pcapng.h. */
 int ta__ng_block(struct ta__ng_section *s, const uint8_t *b, size_t n, struct ta__ng_pkt *pkt,
                  char *err)
@@ -272,6 +314,8 @@ int ta__ng_block(struct ta__ng_section *s, const uint8_t *b, size_t n, struct ta
         return read_epb(s, &body, type == BT_OPB, pkt, err);
     case BT_SPB:
         return read_spb(s, &body, pkt, err);
+    case BT_ISB:
+        return read_isb(s, &body, err);
     default:
         return 0;                           /* NRB, ISB, DSB, custom: nothing tlsaudit uses */
     }
@@ -356,7 +400,7 @@ int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
         }
         if (len > r->cap) {
             bool keep = type == BT_SHB || type == BT_IDB || type == BT_EPB || type == BT_SPB ||
-                        type == BT_OPB;
+                        type == BT_OPB || type == BT_ISB;
             if (!keep) {
                 if (skip_block(r, len - 12) < 0)
                     return -1;
@@ -374,7 +418,11 @@ int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
         if (!get(r, r->buf + 12, len - 12, "truncated: the file ends inside a block"))
             return -1;
         char why[TA__NG_ERR];
+        uint64_t before = type == BT_SHB ? ta__ng_section_drops(&r->sec) : 0;
         int rc = ta__ng_block(&r->sec, r->buf, len, pkt, why);
+        if (rc == 0 && type == BT_SHB)          /* the section before it has ended */
+            r->drops_before = before > UINT64_MAX - r->drops_before ? UINT64_MAX
+                                                                    : r->drops_before + before;
         if (rc < 0) {
             snprintf(r->err, sizeof r->err, "block %llu: %s", (unsigned long long)r->blocks, why);
             return -1;
@@ -382,6 +430,13 @@ int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
         if (rc == 1)
             return 1;
     }
+}
+
+/* See pcapng.h. */
+uint64_t ta__ng_drops(const struct ta__ng_reader *r)
+{
+    uint64_t n = ta__ng_section_drops(&r->sec);
+    return n > UINT64_MAX - r->drops_before ? UINT64_MAX : n + r->drops_before;
 }
 
 void ta__ng_close(struct ta__ng_reader *r)

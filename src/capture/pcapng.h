@@ -9,6 +9,9 @@
  *   - Interface Description (IDB): link type, snap length, if_tsresol (9), if_tsoffset (14);
  *   - Enhanced Packet (EPB), Simple Packet (SPB, interface 0, no time), and the obsolete Packet
  *     Block (OPB);
+ *   - Interface Statistics (ISB): the packets the recording tool says were dropped on the
+ *     interface (isb_ifdrop, 5) and by the OS (isb_osdrop, 7), counted since its start: the
+ *     latest ISB of an interface holds its total;
  *   - any other block type is skipped whole (name resolution, statistics, decryption secrets,
  *     custom blocks).
  * Every length is checked against the block it is in: a packet is hostile input, and so is the
@@ -36,6 +39,7 @@ struct ta__ng_if {
     uint32_t snaplen;
     uint8_t tsresol;                    /* if_tsresol: bit 7 clear 10^-n, set 2^-n; default 6 */
     int64_t tsoffset;                   /* if_tsoffset: seconds added to every time */
+    uint64_t drops;                     /* isb_ifdrop + isb_osdrop of its latest ISB, 0 = none */
 };
 
 /* What one block said. */
@@ -68,6 +72,9 @@ int ta__ng_block(struct ta__ng_section *s, const uint8_t *b, size_t n, struct ta
  * then holds 12 bytes). 0 when the header is not a block: the SHB's magic is neither order. */
 uint32_t ta__ng_block_len(const struct ta__ng_section *s, const uint8_t *hdr);
 
+/* The drops section s's interfaces have recorded so far (the sum of their latest ISBs). */
+uint64_t ta__ng_section_drops(const struct ta__ng_section *s);
+
 /* Microseconds since the epoch of a timestamp in units of interface i (tsresol, tsoffset),
  * held between 0 and UINT64_MAX. */
 uint64_t ta__ng_ts_us(const struct ta__ng_if *i, uint64_t units);
@@ -80,6 +87,7 @@ struct ta__ng_reader {
     uint8_t *buf;                       /* the current block; grown up to TA__NG_BLOCK_MAX */
     size_t cap;
     uint64_t blocks;                    /* blocks read, for messages */
+    uint64_t drops_before;              /* drops recorded by the sections before this one */
     char err[TA__NG_ERR + 32];          /* "block N: " and the block's reason */
 };
 
@@ -89,6 +97,8 @@ struct ta__ng_reader *ta__ng_open(FILE *f);
 /* The next packet: 1 (pkt filled, its data valid until the next call), 0 at the end of the
  * file, -1 on a malformed block or a read error (why in r->err; what came before stands). */
 int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt);
+/* Packets the recording tool said it dropped (ISBs), in every section read so far. */
+uint64_t ta__ng_drops(const struct ta__ng_reader *r);
 void ta__ng_close(struct ta__ng_reader *r);
 
 #endif

@@ -257,6 +257,12 @@ void ta__rfile_follow(struct ta__filter_box *fb, struct ta__rfile *rf, const cha
 }
 
 /* See capture_int.h. */
+uint64_t ta__rfile_drops(const struct ta__rfile *rf)
+{
+    return rf->ng ? ta__ng_drops(rf->ng) : 0;
+}
+
+/* See capture_int.h. */
 void ta__rfile_read_error(const char *why, const char *name, uint64_t packets, char *errbuf)
 {
     snprintf(errbuf, TA_ERRBUF_SIZE, "%.200s: %.700s (stopped after %llu packets)", name, why,

@@ -18,6 +18,7 @@ struct offline_run {
     const struct ta__capture_opts *o;
     struct ta_engine *engine;
     uint64_t packets;
+    uint64_t file_drops;              /* what the files' recorders dropped (ta__rfile_drops) */
     unsigned filter_seen;             /* generation of o->filters installed */
     struct ta__progress progress;     /* on a terminal: bytes read, rate, ETA */
     uint64_t next_snap_us;            /* reader thread */
@@ -118,6 +119,7 @@ static int read_files(void *state, char *errbuf)
         r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
             rc = read_file(&rf, o->files[i], r, errbuf);
+        r->file_drops += ta__rfile_drops(&rf);
         ta__rfile_close(&rf);
     }
     free(buf);
@@ -154,6 +156,7 @@ static void file_stats(const void *state, struct ta_run_stats *rs)
 {
     const struct offline_run *r = state;
     rs->packets += r->packets;
+    rs->drops += r->file_drops;
     if (r->engine)
         ta_engine_stats(r->engine, rs);
 }

@@ -44,6 +44,7 @@ struct mt_run {
     struct ta_engine_config ecfg;     /* one engine thread's share */
     struct ta_engine *local;          /* the reader's: DNS, frames that do not decode */
     uint64_t packets;
+    uint64_t file_drops;              /* what the files' recorders dropped (ta__rfile_drops) */
     uint64_t now_us;                  /* latest packet time read */
     uint32_t since_tick;
     unsigned filter_seen;             /* generation of o->filters installed */
@@ -211,6 +212,7 @@ static int read_all(struct mt_run *r, char *errbuf)
         r->filter_seen = 0;           /* a filter a SIGHUP installed applies to this file too */
         if (rc == TA_OK)
             rc = read_file(&rf, o->files[i], r, errbuf);
+        r->file_drops += ta__rfile_drops(&rf);
         ta__rfile_close(&rf);
     }
     free(buf);
@@ -310,6 +312,7 @@ static void mt_stats(const void *state, struct ta_run_stats *rs)
     const struct mt_run *r = state;
 
     rs->packets += r->packets;
+    rs->drops += r->file_drops;
     if (r->local)
         ta_engine_stats(r->local, rs);
     for (unsigned i = 0; i < r->n; i++)

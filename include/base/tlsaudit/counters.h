@@ -13,7 +13,7 @@
 #define TA_RUN_COUNTERS(XX)                                                                     \
     XX(packets, SUM)          /* packets read */                                                \
     XX(bytes, SUM)            /* bytes on the wire of those packets */                          \
-    XX(drops, SUM)            /* pcap_stats ps_drop (live only) */                              \
+    XX(drops, SUM)            /* live: pcap_stats ps_drop; files: a pcapng's recorded drops */  \
     XX(if_drops, MAX)         /* pcap_stats ps_ifdrop: the interface's, same on every handle */ \
     XX(flows, SUM)            /* flows tracked */                                               \
     XX(flows_evicted, SUM)    /* pushed out because the flow table was full */                  \
