@@ -123,29 +123,44 @@ uint64_t ta__ng_ts_us(const struct ta__ng_if *i, uint64_t units)
     return us;
 }
 
-/* Options of an IDB: if_tsresol and if_tsoffset; the rest are skipped. Every option's value
- * is padded to 4 bytes; the list may end without opt_endofopt. */
+/* The next option of a block's option list c: 1 with its code and value (v), 0 at the end
+ * (opt_endofopt, or fewer than 4 bytes left: the list may end without it), -1 when its value
+ * runs past the block (why in err, what names the block). Values are padded to 4 bytes. */
+static int next_option(struct ta_cur *c, const struct ta__ng_section *s, uint16_t *code,
+                       struct ta_cur *v, const char *what, char *err)
+{
+    uint16_t len = 0;
+    *code = 0;
+    if (ta_cur_left(c) < 4)
+        return 0;
+    (void)rd16(c, s, code);
+    (void)rd16(c, s, &len);
+    if (*code == OPT_END)
+        return 0;
+    if (!ta_cur_sub(c, len, v) || !ta_cur_skip(c, (4u - (len & 3u)) & 3u)) {
+        snprintf(err, TA__NG_ERR, "%s option longer than its block", what);
+        return -1;
+    }
+    return 1;
+}
+
+/* Options of an IDB: if_tsresol and if_tsoffset; the rest are skipped. */
 static int idb_options(struct ta_cur *c, const struct ta__ng_section *s, struct ta__ng_if *i,
                        char *err)
 {
-    while (ta_cur_left(c) >= 4) {
-        uint16_t code = 0, len = 0;
-        struct ta_cur v;
-        (void)rd16(c, s, &code);
-        (void)rd16(c, s, &len);
-        if (code == OPT_END)
-            break;
-        if (!ta_cur_sub(c, len, &v) || !ta_cur_skip(c, (4u - (len & 3u)) & 3u))
-            return bad(err, "interface option longer than its block");
-        if (code == OPT_TSRESOL && len >= 1)
+    uint16_t code = 0;
+    struct ta_cur v;
+    int rc;
+    while ((rc = next_option(c, s, &code, &v, "interface", err)) == 1) {
+        if (code == OPT_TSRESOL && ta_cur_left(&v) >= 1)
             (void)ta_cur_u8(&v, &i->tsresol);
-        else if (code == OPT_TSOFFSET && len >= 8) {
+        else if (code == OPT_TSOFFSET && ta_cur_left(&v) >= 8) {
             uint64_t off = 0;
             (void)rd64(&v, s, &off);
             i->tsoffset = (int64_t)off;
         }
     }
-    return 0;
+    return rc;
 }
 
 static int read_shb(struct ta__ng_section *s, struct ta_cur *body, char *err)
@@ -247,24 +262,21 @@ static int read_isb(struct ta__ng_section *s, struct ta_cur *body, char *err)
     uint32_t id = 0, hi = 0, lo = 0;
     uint64_t ifdrop = 0, osdrop = 0;
     bool said = false;
+    uint16_t code = 0;
+    struct ta_cur v;
+    int rc;
     if (!rd32(body, s, &id) || !rd32(body, s, &hi) || !rd32(body, s, &lo))
         return bad(err, "interface statistics block too short");
-    while (ta_cur_left(body) >= 4) {
-        uint16_t code = 0, len = 0;
-        struct ta_cur v;
-        (void)rd16(body, s, &code);
-        (void)rd16(body, s, &len);
-        if (code == OPT_END)
-            break;
-        if (!ta_cur_sub(body, len, &v) || !ta_cur_skip(body, (4u - (len & 3u)) & 3u))
-            return bad(err, "statistics option longer than its block");
-        if ((code == OPT_ISB_IFDROP || code == OPT_ISB_OSDROP) && len >= 8) {
+    while ((rc = next_option(body, s, &code, &v, "statistics", err)) == 1) {
+        if ((code == OPT_ISB_IFDROP || code == OPT_ISB_OSDROP) && ta_cur_left(&v) >= 8) {
             uint64_t n = 0;
             (void)rd64(&v, s, &n);
             *(code == OPT_ISB_IFDROP ? &ifdrop : &osdrop) = n;
             said = true;
         }
     }
+    if (rc < 0)
+        return -1;
     if (said && id < s->nif)
         s->ifs[id].drops = ifdrop > UINT64_MAX - osdrop ? UINT64_MAX : ifdrop + osdrop;
     return 0;
