@@ -1,8 +1,9 @@
 #!/bin/bash
 # it_badcaptures.sh - damaged input: a capture cut mid-record, a corrupt header, a zero-length
-# file, a file that is not a capture, a missing file, an unsupported link type, and packets cut by
-# a small snaplen. Each must end with a clear error naming the file (non-zero exit where data was
-# lost) and keep in the database what was read before the damage.
+# file, a file that is not a capture, a missing file, an unsupported link type, a pcapng file cut
+# inside a block, and packets cut by a small snaplen. Each must end with a clear error naming the
+# file (non-zero exit where data was lost) and keep in the database what was read before the
+# damage. A pcapng interface of a link type not decoded is named, and the rest of the file read.
 . "$(dirname "$0")/lib.sh"
 BIN=$TA_BIN
 
@@ -87,6 +88,22 @@ if command -v mergecap >/dev/null && command -v capinfos >/dev/null; then
         assert_eq "$(count "$tmp/cut$w.db")" $((full + n10)) \
             "pcapng cut, --workers $w: the file before it and the handshakes before the cut kept"
     done
+    # A pcapng interface of a link type tlsaudit does not decode (USER0, 147) beside an Ethernet
+    # one: named once on stderr, its packets counted; the Ethernet interface is analysed.
+    if command -v editcap >/dev/null; then
+        editcap -T user0 "$TA_SRC/pcaps/tls11.pcap" "$tmp/user0.pcap" || die "editcap -T user0"
+        mergecap -F pcapng -w "$tmp/user0.pcapng" "$t10" "$tmp/user0.pcap" || die "mergecap"
+        all=$(capinfos -c -M "$tmp/user0.pcapng" | awk '/Number of packets/ {print $NF}')
+        out=$("$BIN" capture --db "$tmp/user0.db" -r "$tmp/user0.pcapng" 2>&1)
+        assert_eq "$?" 0 "pcapng with an undecodable interface: exit 0 ($out)"
+        assert_eq "$(printf '%s\n' "$out" | grep -c 'which tlsaudit does not decode')" 1 \
+            "... the interface named once"
+        assert_in "$out" "user0.pcapng: interface 1 has link type" "... the file and interface"
+        assert_in "$out" "(147)" "... the link type by number"
+        assert_eq "$(count "$tmp/user0.db")" "$n10" "... the Ethernet interface's handshakes"
+        assert_eq "$(sqlite3 "$tmp/user0.db" "SELECT packets FROM runs")" "$all" \
+            "... every packet counted"
+    fi
 fi
 
 # Snaplen-cut packets: every packet cut to 80 bytes; no crash, exit 0, nothing invented.
