@@ -158,8 +158,11 @@ fresh_db() {
 
 # sql DB QUERY: run QUERY with the sqlite3 CLI, '|' between columns, no header.
 # (The ta_version()/ta_cipher() SQL functions exist only inside tlsaudit: use raw columns.)
+# A busy timeout: a test may read while another reader opens the file, and the first to open a
+# WAL file whose -shm is gone rebuilds it under a lock (it_pcaps reads with tlsaudit and sqlite3
+# at once); without one, sqlite3 fails at once with "database is locked".
 sql() {
-    sqlite3 -batch -noheader -separator '|' "$1" "$2"
+    sqlite3 -batch -noheader -separator '|' -cmd '.timeout 10000' "$1" "$2"
 }
 
 # query DB REPORT [OPTS...]: tlsaudit query REPORT --db DB --format csv OPTS...
