@@ -222,6 +222,9 @@ struct ta__filter_box {
 /* Called by a reader between two reads of p: when the filter changed since *seen, install it
  * (an error is logged and the previous filter stays). fb may be NULL. */
 void ta__filter_follow(struct ta__filter_box *fb, pcap_t *p, const char *name, unsigned *seen);
+/* The filter's text into text when it changed since *seen (then *seen moves); false when it did
+ * not (or fb is NULL). What ta__filter_follow and ta__rfile_follow install. */
+bool ta__filter_take(struct ta__filter_box *fb, unsigned *seen, char text[TA_FILTER_MAX]);
 
 /* Progress of `capture -r` on a terminal (progress.c): bytes read of the total, rate, ETA and
  * handshakes so far on one stderr line, redrawn at most TA_PROGRESS_HZ times a second, from the

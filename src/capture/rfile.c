@@ -230,18 +230,13 @@ void ta__rfile_follow(struct ta__filter_box *fb, struct ta__rfile *rf, const cha
                       unsigned *seen)
 {
     char text[TA_FILTER_MAX], why[TA_ERRBUF_SIZE];
-    unsigned g;
 
     if (rf->p) {
         ta__filter_follow(fb, rf->p, name, seen);
         return;
     }
-    if (!fb || (g = atomic_load_explicit(&fb->gen, memory_order_acquire)) == *seen)
+    if (!ta__filter_take(fb, seen, text))
         return;
-    *seen = g;
-    pthread_mutex_lock(&fb->mu);
-    memcpy(text, fb->text, sizeof(text));
-    pthread_mutex_unlock(&fb->mu);
     /* every link type met so far must take it, or the previous filter stays */
     for (unsigned i = 0; i < rf->nprog; i++) {
         struct bpf_program bpf;

@@ -217,18 +217,26 @@ void ta__service_free(struct ta__service *s)
 }
 
 /* See capture_int.h. */
+bool ta__filter_take(struct ta__filter_box *fb, unsigned *seen, char text[TA_FILTER_MAX])
+{
+    unsigned g;
+    if (!fb || (g = atomic_load_explicit(&fb->gen, memory_order_acquire)) == *seen)
+        return false;
+    *seen = g;
+    pthread_mutex_lock(&fb->mu);
+    memcpy(text, fb->text, TA_FILTER_MAX);
+    pthread_mutex_unlock(&fb->mu);
+    return true;
+}
+
+/* See capture_int.h. */
 void ta__filter_follow(struct ta__filter_box *fb, pcap_t *p, const char *name, unsigned *seen)
 {
     char text[TA_FILTER_MAX];
     struct bpf_program prog;
-    unsigned g;
 
-    if (!fb || (g = atomic_load_explicit(&fb->gen, memory_order_acquire)) == *seen)
+    if (!ta__filter_take(fb, seen, text))
         return;
-    *seen = g;
-    pthread_mutex_lock(&fb->mu);
-    memcpy(text, fb->text, sizeof(text));
-    pthread_mutex_unlock(&fb->mu);
     if (pcap_compile(p, &prog, text, 1, PCAP_NETMASK_UNKNOWN) < 0) {
         TA_LOG(TA_LOG_ERROR, "%s: new filter '%s': %s (the previous one stays)", name, text,
                pcap_geterr(p));
