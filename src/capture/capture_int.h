@@ -158,7 +158,7 @@ struct ta__rfile {
     pcap_t *p;                        /* a pcap file, or NULL */
     struct ta__ng_reader *ng;         /* a pcapng file, or NULL */
     FILE *f;                          /* what either reads (progress) */
-    int dlt;                          /* a pcap file's link type */
+    int dlt;                          /* a pcap file's link type; a pcapng's last packet's */
     char filter[TA_FILTER_MAX];       /* pcapng: the filter in force, "" = none */
     struct ta__rfile_prog prog[TA__RFILE_PROGS], *last;
     unsigned nprog;

@@ -108,25 +108,6 @@ static int compile_for(int dlt, const char *text, struct bpf_program *bpf, char 
     return rc;
 }
 
-/* See capture_int.h. */
-int ta__rfile_prepare(struct ta__rfile *rf, const char *name, const char *filter, char *errbuf)
-{
-    if (rf->p)
-        return ta__capture_prepare(rf->p, name, filter, &rf->dlt, errbuf);
-    drop_programs(rf);
-    snprintf(rf->filter, sizeof rf->filter, "%s", filter ? filter : "");
-    if (rf->filter[0]) {               /* said now, not at the first packet: Ethernet's program */
-        struct bpf_program bpf;
-        char why[TA_ERRBUF_SIZE];
-        if (compile_for(DLT_EN10MB, rf->filter, &bpf, why) != TA_OK) {
-            snprintf(errbuf, TA_ERRBUF_SIZE, "%.200s: %.700s", name, why);
-            return TA_ERR_IO;
-        }
-        pcap_freecode(&bpf);
-    }
-    return TA_OK;
-}
-
 /* The program of link type dlt (compiled at its first packet), or NULL with errbuf set. */
 static struct ta__rfile_prog *program(struct ta__rfile *rf, int dlt, const char *name,
                                       char *errbuf)
@@ -150,6 +131,17 @@ static struct ta__rfile_prog *program(struct ta__rfile *rf, int dlt, const char 
     pr->dlt = dlt;
     rf->nprog++;
     return rf->last = pr;
+}
+
+/* See capture_int.h. */
+int ta__rfile_prepare(struct ta__rfile *rf, const char *name, const char *filter, char *errbuf)
+{
+    if (rf->p)
+        return ta__capture_prepare(rf->p, name, filter, &rf->dlt, errbuf);
+    drop_programs(rf);
+    snprintf(rf->filter, sizeof rf->filter, "%s", filter ? filter : "");
+    /* a filter that cannot be is said now, not at the first packet: Ethernet's program, kept */
+    return rf->filter[0] && !program(rf, DLT_EN10MB, name, errbuf) ? TA_ERR_IO : TA_OK;
 }
 
 /* A link type the decoder does not know is said once per file: its frames are counted as
@@ -206,8 +198,11 @@ int ta__rfile_dispatch(struct ta__rfile *rf, int max, ta__rfile_fn fn, void *use
                     .tv_usec = (suseconds_t)(pkt.ts_us % 1000000u) },
             .caplen = pkt.caplen, .len = pkt.len,
         };
-        if (!ta_decode_linktype_supported(pkt.dlt))
-            warn_linktype(rf, pkt.dlt, pkt.ifid, name);
+        if (pkt.dlt != rf->dlt) {      /* the link type changed: one the decoder knows? */
+            rf->dlt = pkt.dlt;
+            if (!ta_decode_linktype_supported(pkt.dlt))
+                warn_linktype(rf, pkt.dlt, pkt.ifid, name);
+        }
         if (rf->filter[0]) {
             struct ta__rfile_prog *pr = program(rf, pkt.dlt, name, errbuf);
             if (!pr)
