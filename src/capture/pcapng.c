@@ -57,6 +57,21 @@ static bool rd64(struct ta_cur *c, const struct ta__ng_section *s, uint64_t *v)
     return true;
 }
 
+/* a + b, held at UINT64_MAX (drop counts and times from a file can be anything). */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* The byte order a Section Header's byte-order magic says: false when it is neither. */
+static bool bom_order(uint32_t bom, bool *swap)
+{
+    if (bom != BOM && bom != sw32(BOM))
+        return false;
+    *swap = bom != BOM;
+    return true;
+}
+
 static int bad(char *err, const char *why)
 {
     snprintf(err, TA__NG_ERR, "%s", why);
@@ -74,11 +89,7 @@ uint32_t ta__ng_block_len(const struct ta__ng_section *s, const uint8_t *hdr)
     if (type == BT_SHB) {
         struct ta_cur m = ta_cur_make(hdr + 8, 4);
         (void)ta_cur_u32(&m, &bom);
-        if (bom == BOM)
-            sec.swap = false;
-        else if (bom == sw32(BOM))
-            sec.swap = true;
-        else
+        if (!bom_order(bom, &sec.swap))
             return 0;
     }
     (void)rd32(&c, &sec, &len);
@@ -114,7 +125,7 @@ uint64_t ta__ng_ts_us(const struct ta__ng_if *i, uint64_t units)
     if (i->tsoffset > 0) {
         uint64_t add = (uint64_t)i->tsoffset > UINT64_MAX / 1000000u
                        ? UINT64_MAX : (uint64_t)i->tsoffset * 1000000u;
-        us = us > UINT64_MAX - add ? UINT64_MAX : us + add;
+        us = sat_add(us, add);
     } else if (i->tsoffset < 0) {
         uint64_t sub = (uint64_t)-(i->tsoffset + 1) + 1;    /* no overflow at INT64_MIN */
         sub = sub > UINT64_MAX / 1000000u ? UINT64_MAX : sub * 1000000u;
@@ -168,9 +179,8 @@ static int read_shb(struct ta__ng_section *s, struct ta_cur *body, char *err)
     uint32_t bom = 0;
     uint16_t major = 0;
     (void)ta_cur_u32(body, &bom);           /* the length check let at least 16 bytes through */
-    if (bom != BOM && bom != sw32(BOM))
+    if (!bom_order(bom, &s->swap))
         return bad(err, "section header with a bad byte-order magic");
-    s->swap = bom != BOM;
     if (!rd16(body, s, &major) || major != 1)
         return bad(err, "section header of an unknown pcapng major version");
     s->seen = true;
@@ -243,12 +253,14 @@ static int read_spb(const struct ta__ng_section *s, struct ta_cur *body, struct 
     if (!(i = iface(s, 0, err)))
         return -1;
     size_t n = pkt->len;
+    struct ta_slice data;
     if (i->snaplen && n > i->snaplen)
         n = i->snaplen;
     if (n > ta_cur_left(body))
         n = ta_cur_left(body);
+    (void)ta_cur_slice(body, n, &data);     /* n is at most what is left */
     pkt->caplen = (uint32_t)n;
-    pkt->data = body->p;
+    pkt->data = data.ptr;
     pkt->ifid = 0;
     pkt->dlt = i->dlt;
     pkt->ts_us = 0;
@@ -278,7 +290,7 @@ static int read_isb(struct ta__ng_section *s, struct ta_cur *body, char *err)
     if (rc < 0)
         return -1;
     if (said && id < s->nif)
-        s->ifs[id].drops = ifdrop > UINT64_MAX - osdrop ? UINT64_MAX : ifdrop + osdrop;
+        s->ifs[id].drops = sat_add(ifdrop, osdrop);
     return 0;
 }
 
@@ -287,7 +299,7 @@ uint64_t ta__ng_section_drops(const struct ta__ng_section *s)
 {
     uint64_t n = 0;
     for (uint32_t i = 0; i < s->nif; i++)
-        n = s->ifs[i].drops > UINT64_MAX - n ? UINT64_MAX : n + s->ifs[i].drops;
+        n = sat_add(n, s->ifs[i].drops);
     return n;
 }
 
@@ -433,8 +445,7 @@ int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
         uint64_t before = type == BT_SHB ? ta__ng_section_drops(&r->sec) : 0;
         int rc = ta__ng_block(&r->sec, r->buf, len, pkt, why);
         if (rc == 0 && type == BT_SHB)          /* the section before it has ended */
-            r->drops_before = before > UINT64_MAX - r->drops_before ? UINT64_MAX
-                                                                    : r->drops_before + before;
+            r->drops_before = sat_add(r->drops_before, before);
         if (rc < 0) {
             snprintf(r->err, sizeof r->err, "block %llu: %s", (unsigned long long)r->blocks, why);
             return -1;
@@ -447,8 +458,7 @@ int ta__ng_next(struct ta__ng_reader *r, struct ta__ng_pkt *pkt)
 /* See pcapng.h. */
 uint64_t ta__ng_drops(const struct ta__ng_reader *r)
 {
-    uint64_t n = ta__ng_section_drops(&r->sec);
-    return n > UINT64_MAX - r->drops_before ? UINT64_MAX : n + r->drops_before;
+    return sat_add(ta__ng_section_drops(&r->sec), r->drops_before);
 }
 
 void ta__ng_close(struct ta__ng_reader *r)
