@@ -55,15 +55,14 @@ int ta_store_refresh_mark(sqlite3 *db, int64_t run_id, char *errbuf)
 /* The client filters: all clients, or those of run ?1. */
 #define CL_RUN "client_ip IN (SELECT client_ip FROM handshakes WHERE run_id = ?1)"
 
-/* The certificate name of the key's latest row that has one, as the writer keeps it (the
- * greatest name at the same microsecond); NULL without one. A format string: %% is one %. */
-#define LATEST_CN                                                                              \
-    "substr(max(CASE WHEN h.cert_cn <> '' THEN printf('%%020d', h.ts_us) || h.cert_cn END), 21)"
-
-/* ... and the time of that row (schema 016), NULL without one. */
-#define LATEST_CN_US                                                                           \
-    "CAST(substr(max(CASE WHEN h.cert_cn <> '' THEN printf('%%020d', h.ts_us) || h.cert_cn "    \
-    "END), 1, 20) AS INTEGER)"
+/* The key's latest row with a certificate name, as the writer keeps it (the greatest name at
+ * the same microsecond): its time in 20 digits, then the name; NULL without one. A format
+ * string: %% is one %. */
+#define LATEST_CN_KEY                                                                          \
+    "max(CASE WHEN h.cert_cn <> '' THEN printf('%%020d', h.ts_us) || h.cert_cn END)"
+/* ... its name, and its time (schema 016) */
+#define LATEST_CN "substr(" LATEST_CN_KEY ", 21)"
+#define LATEST_CN_US "CAST(substr(" LATEST_CN_KEY ", 1, 20) AS INTEGER)"
 
 /* The retained rows of the clients, added back (ta__inv_merge: ?1 = run, ?2 = now). */
 static const char INV_ADD_COLS[] =
