@@ -108,26 +108,23 @@ static int compile_for(int dlt, const char *text, struct bpf_program *bpf, char 
     return rc;
 }
 
-/* The program of link type dlt (compiled at its first packet), or NULL with errbuf set. */
-static struct ta__rfile_prog *program(struct ta__rfile *rf, int dlt, const char *name,
-                                      char *errbuf)
+/* The program of link type dlt (compiled at its first packet), or NULL with why in errbuf (the
+ * caller names the file). */
+static struct ta__rfile_prog *program(struct ta__rfile *rf, int dlt, char *errbuf)
 {
-    char why[TA_ERRBUF_SIZE];
     if (rf->last && rf->last->dlt == dlt)
         return rf->last;
     for (unsigned i = 0; i < rf->nprog; i++)
         if (rf->prog[i].dlt == dlt)
             return rf->last = &rf->prog[i];
     if (rf->nprog == TA__RFILE_PROGS) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: more than %d link types in one file", name,
-                 TA__RFILE_PROGS);
+        snprintf(errbuf, TA_ERRBUF_SIZE, "filter '%.300s': more than %d link types in one file",
+                 rf->filter, TA__RFILE_PROGS);
         return NULL;
     }
     struct ta__rfile_prog *pr = &rf->prog[rf->nprog];
-    if (compile_for(dlt, rf->filter, &pr->bpf, why) != TA_OK) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%.200s: %.700s", name, why);
+    if (compile_for(dlt, rf->filter, &pr->bpf, errbuf) != TA_OK)
         return NULL;
-    }
     pr->dlt = dlt;
     rf->nprog++;
     return rf->last = pr;
@@ -141,7 +138,12 @@ int ta__rfile_prepare(struct ta__rfile *rf, const char *name, const char *filter
     drop_programs(rf);
     snprintf(rf->filter, sizeof rf->filter, "%s", filter ? filter : "");
     /* a filter that cannot be is said now, not at the first packet: Ethernet's program, kept */
-    return rf->filter[0] && !program(rf, DLT_EN10MB, name, errbuf) ? TA_ERR_IO : TA_OK;
+    char why[TA_ERRBUF_SIZE];
+    if (rf->filter[0] && !program(rf, DLT_EN10MB, why)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%.200s: %.700s", name, why);
+        return TA_ERR_IO;
+    }
+    return TA_OK;
 }
 
 /* A link type the decoder does not know is said once per file: its frames are counted as
@@ -204,7 +206,7 @@ int ta__rfile_dispatch(struct ta__rfile *rf, int max, ta__rfile_fn fn, void *use
                 warn_linktype(rf, pkt.dlt, pkt.ifid, name);
         }
         if (rf->filter[0]) {
-            struct ta__rfile_prog *pr = program(rf, pkt.dlt, name, errbuf);
+            struct ta__rfile_prog *pr = program(rf, pkt.dlt, errbuf);
             if (!pr)
                 return PCAP_ERROR;
             if (!pcap_offline_filter(&pr->bpf, &h, pkt.data))
