@@ -79,10 +79,12 @@ if command -v mergecap >/dev/null && command -v capinfos >/dev/null; then
     "$BIN" capture -q --db "$tmp/t10.db" -r "$t10" || die "capture of tls10.pcap"
     n10=$(count "$tmp/t10.db")
     for w in 1 2; do
-        out=$("$BIN" capture -q --workers "$w" --db "$tmp/cut$w.db" -r "$src" -r "$tmp/cut.pcapng" 2>&1)
+        out=$("$BIN" capture -q --workers "$w" --db "$tmp/cut$w.db" -r "$src" \
+              -r "$tmp/cut.pcapng" 2>&1)
         assert_eq "$?" 1 "pcapng cut inside a block, --workers $w: exit status"
         assert_in "$out" "cut.pcapng: " "pcapng cut, --workers $w: the message names the file"
-        assert_in "$out" "truncated: the file ends inside a block" "pcapng cut, --workers $w: the message says why"
+        assert_in "$out" "truncated: the file ends inside a block" \
+            "pcapng cut, --workers $w: the message says why"
         assert_in "$out" "(stopped after $pk packets)" \
             "pcapng cut, --workers $w: the packets of this file before the cut, not of the run"
         assert_eq "$(count "$tmp/cut$w.db")" $((full + n10)) \
@@ -103,7 +105,41 @@ if command -v mergecap >/dev/null && command -v capinfos >/dev/null; then
         assert_eq "$(count "$tmp/user0.db")" "$n10" "... the Ethernet interface's handshakes"
         assert_eq "$(sqlite3 "$tmp/user0.db" "SELECT packets FROM runs")" "$all" \
             "... every packet counted"
+
+        # A filter that compiles for Ethernet but not for the file's raw IP interface: the file
+        # stops at the first raw packet, saying which link type, the Ethernet handshakes kept.
+        editcap -T rawip "$TA_SRC/pcaps/tls11.pcap" "$tmp/raw11.pcap" || die "editcap -T rawip"
+        mergecap -a -F pcapng -w "$tmp/ethraw.pcapng" "$t10" "$tmp/raw11.pcap" || die "mergecap"
+        f="ether host 02:00:00:00:00:01 or tcp"
+        out=$("$BIN" capture -q --db "$tmp/ethraw.db" --filter "$f" -r "$tmp/ethraw.pcapng" 2>&1)
+        assert_eq "$?" 1 "a filter one link type cannot take: exit 1"
+        assert_in "$out" "ethraw.pcapng: filter '$f' on link type RAW (12): " \
+            "... the filter and the link type said"
+        assert_eq "$(grep -o 'ethraw\.pcapng' <<<"$out" | wc -l)" 1 "... the file named once"
+        assert_in "$out" "(stopped after $pk packets)" "... after the Ethernet interface's packets"
+        assert_eq "$(count "$tmp/ethraw.db")" "$n10" "... whose handshakes are kept"
     fi
+
+    # With a filter, at most 8 link types in one file (a program each): a ninth stops the file.
+    python3 - "$tmp/ten.pcapng" <<'PY' || die "cannot write ten.pcapng"
+import struct, sys
+def block(t, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+lts = [1, 101, 113, 276, 0, 108, 228, 229, 105, 127]     # link types libpcap compiles for
+out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+out += b"".join(block(1, struct.pack("<HHI", lt, 0, 65535)) for lt in lts)
+frame = b"\x45" + b"\0" * 39
+out += b"".join(block(6, struct.pack("<IIIII", i, 0, i, 40, 40) + frame) for i in range(len(lts)))
+open(sys.argv[1], "wb").write(out)
+PY
+    out=$("$BIN" capture -q --db "$tmp/ten.db" --filter "ip or not ip" -r "$tmp/ten.pcapng" 2>&1)
+    assert_eq "$?" 1 "ten link types and a filter: exit 1"
+    assert_in "$out" "ten.pcapng: filter 'ip or not ip': more than 8 link types in one file" \
+        "... says why"
+    assert_eq "$(sqlite3 "$tmp/ten.db" "SELECT packets FROM runs")" 8 "... the packets before kept"
+    out=$("$BIN" capture -q --db "$tmp/ten-all.db" -r "$tmp/ten.pcapng" 2>&1)
+    assert_eq "$?" 0 "ten link types, no filter: read whole ($out)"
 fi
 
 # Snaplen-cut packets: every packet cut to 80 bytes; no crash, exit 0, nothing invented.

@@ -6,7 +6,8 @@
  *     an answer after the last handshake is not taken; a key with an SNI keeps it; a key whose
  *     certificate was renewed under another name takes the latest certificate's name, also
  *     when the older certificate's rows come in a later batch (files read out of time order),
- *     and at the same microsecond the greater name, whichever comes first (schema 016);
+ *     and at the same microsecond the greater name, whichever comes first (schema 016); a
+ *     certificate name with quotes and SQL in it is stored as it came;
  *   - the same records written with a COMMIT after each one and no write ahead give the same
  *     names: they do not depend on when a key was written;
  *   - the rebuild after a re-classification (ta_store_refresh) gives every row the same name
@@ -20,6 +21,8 @@
 #include "tlsaudit/store.h"
 
 #define T0 1767600000000000LL   /* 2026-01-05T08:00:00Z */
+/* A certificate name that would end an SQL string and a statement if it were spliced in. */
+#define EVIL_CN "x'); DROP TABLE inventory; -- \"<b>"
 
 /* The name and its source of the inventory row of client cli (one row each here). */
 static void name_of(sqlite3 *db, const char *cli, char *out, size_t cap)
@@ -126,6 +129,7 @@ static void run(bool ahead)
     hello(st, 460, "10.0.0.6", "192.0.2.20", NULL);          /* a resumed session, no cert */
     hello_cert(st, 600, "10.0.0.7", "192.0.2.20", NULL, "aaa-tie.example.net");
     hello_cert(st, 600, "10.0.0.8", "192.0.2.20", NULL, "bbb-tie.example.net");
+    hello_cert(st, 610, "10.0.0.10", "192.0.2.20", NULL, EVIL_CN);  /* a hostile certificate */
     step(st, ahead);
     answer(st, 1000, "a-after.example.net", "192.0.2.10");   /* after every handshake */
     hello(st, 900, "10.0.0.4", "203.0.113.9", NULL);          /* never answered */
@@ -152,10 +156,12 @@ static void run(bool ahead)
         CHECK_STR(got, "bbb-tie.example.net|cert");
         name_of(db, "10.0.0.9", got, sizeof got);
         CHECK_STR(got, "x-late.example.net|cert");
+        name_of(db, "10.0.0.10", got, sizeof got);     /* bound, never spliced into SQL */
+        CHECK_STR(got, EVIL_CN "|cert");
         CHECK_INT(one(db, "SELECT count(*) FROM inventory WHERE (name_source = 'cert') <> "
                           "(name_us IS NOT NULL)"), 0);
         CHECK_INT(one(db, WRONG_NAMES), 0);
-        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 9);
+        CHECK_INT(one(db, "SELECT count(*) FROM inventory"), 10);
         if (pass == 0) {     /* a re-classification of everything: the inventory is rebuilt */
             CHECK_INT(ta_store_refresh_mark(db, 0, err), TA_OK);
             CHECK_INT(ta_store_refresh(db, err), TA_OK);
