@@ -8,7 +8,8 @@ set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-# tshark asks whether non-root users may capture; answer once, non-interactively.
+# tshark asks whether non-root users may capture; answer once, non-interactively. (wireshark-common
+# is named too: the pcapng tests call its dumpcap, mergecap, editcap and capinfos.)
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
@@ -16,7 +17,8 @@ $SUDO apt-get install -y --no-install-recommends \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl zlib1g-dev gzip \
     libpq-dev postgresql postgresql-client \
     clang libclang-rt-14-dev \
-    tcpdump tshark tcpreplay socat swaks python3 python3-scapy dnsutils iproute2 procps \
+    tcpdump tshark wireshark-common tcpreplay socat swaks python3 python3-scapy dnsutils \
+    iproute2 procps \
     valgrind time libndpi-bin \
     ngtcp2-client ngtcp2-server systemd util-linux curl systemd-container debootstrap \
     chromium poppler-utils
