@@ -272,7 +272,7 @@ static int print_client(struct ta_out *out, struct lclient *c, bool narrow)
     }
     /* "2026-11-23T10:25:05.188488Z" -> "2026-11-23 10:25" */
     copy_cut(minute, 17, c->last_ts);
-    if (minute[10] == 'T')
+    if (strlen(minute) > 10 && minute[10] == 'T')   /* a short text (a hand edit) has no T */
         minute[10] = ' ';
     for (size_t i = 0; i < TA_ARRAY_LEN(narrow_from); i++)
         ncells[i] = narrow_from[i] == 8 ? minute : narrow_from[i] == 4 ? ndest
