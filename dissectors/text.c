@@ -104,8 +104,8 @@ static int text_step(ta__text_line_fn fn, struct ta_ctx *ctx, struct ta__text *s
     if ((rc = text_tls_start(cur, dir)) != TA_UNSUPPORTED)
         return rc;
     if (text_find_lf(cur, TA__TEXT_LINE_MAX + 2, &at)) {
-        ta_cur_sub(cur, at, &line);
-        ta_cur_skip(cur, 1);
+        if (!ta_cur_sub(cur, at, &line) || !ta_cur_skip(cur, 1))
+            return TA_NEED_MORE;   /* cannot happen: the LF is at offset at */
         if (at > 0 && ta_cur_peek8(&line, at - 1, &last) && last == '\r')
             line.end--;
         if (ta_cur_left(&line) > TA__TEXT_LINE_MAX) {
@@ -118,7 +118,8 @@ static int text_step(ta__text_line_fn fn, struct ta_ctx *ctx, struct ta__text *s
         return TA_NEED_MORE;
     /* No LF in sight: hand over the head, drop the rest of the line as it comes. */
     ctx->hs.anomalies |= TA_AN_LONG_LINE;
-    ta_cur_sub(cur, TA__TEXT_LINE_MAX, &line);
+    if (!ta_cur_sub(cur, TA__TEXT_LINE_MAX, &line))
+        return TA_NEED_MORE;       /* cannot happen: more than that is left (checked above) */
     st->eol_skip[dir] = 1;
     rc = fn(ctx, st, dir, line);
     if (rc == TA_HANDOFF) {

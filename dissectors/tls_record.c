@@ -90,8 +90,10 @@ static int hs_gather(struct ta_ctx *ctx, const uint8_t *data, size_t len, struct
         size_t take = (size_t)r.len - p.off;
         if (take > n - got)
             take = n - got;
-        (void)ta_cur_skip(&pay, p.off);
-        (void)ta_cur_slice(&pay, take, &s);
+        if (!ta_cur_skip(&pay, p.off) || !ta_cur_slice(&pay, take, &s)) {
+            hs->anomalies |= TA_AN_BAD_RECORD;   /* p.off past its record: cannot happen */
+            return TA_MALFORMED;
+        }
         if (got == 0 && take == n) {
             *out = s.ptr;
         } else if (ctx->mem) {
@@ -315,8 +317,8 @@ static int hs_next(struct ta_ctx *ctx, enum ta_dir dir, struct tls_dir_state *st
         return TA_RESTART;   /* pos left at this record: the engine feeds it again */
     *pos = p;
     c = ta_cur_make(msg, 4 + (size_t)mlen);
-    (void)ta_cur_skip(&c, 4);
-    (void)ta_cur_sub(&c, mlen, &body);
+    if (!ta_cur_skip(&c, 4) || !ta_cur_sub(&c, mlen, &body))
+        return TA_MALFORMED;  /* cannot happen: hs_gather gave 4 + mlen bytes */
     return hs_message(ctx, dir, st, t, body, record_version);
 }
 

@@ -136,7 +136,8 @@ static bool v2_client_hello(struct ta_ctx *ctx, enum ta_dir dir, struct ta_cur c
     }
     v2_client_specs(hs, specs, ver == SSLV2_VERSION);
     hs->ch.session_id_len = (uint8_t)sid_len;
-    (void)ta_cur_slice(&sid, sid_len, &s);
+    if (!ta_cur_slice(&sid, sid_len, &s))
+        return ver == SSLV2_VERSION;   /* cannot happen: sid holds sid_len bytes */
     memcpy(st->sid, s.ptr, s.len);
     st->sid_len = (uint8_t)s.len;
     st->flags |= TLS_F_SID;

@@ -34,7 +34,7 @@ static bool key_is(const char *name, const char *key, size_t len)
 /* Index of the long option called name (len bytes) in longs, or -1. */
 static int key_index(const struct option *longs, const char *name, size_t len)
 {
-    for (int i = 0; longs[i].name && i < TA_CONFIG_MAX_KEYS; i++)
+    for (int i = 0; i < TA_CONFIG_MAX_KEYS && longs[i].name; i++)
         if (key_is(longs[i].name, name, len))
             return i;
     return -1;
@@ -234,7 +234,7 @@ void ta__config_given(int argc, char **argv, const struct option *longs,
                 given[idx] = true;
             continue;
         }
-        for (int i = 0; longs[i].name && i < TA_CONFIG_MAX_KEYS; i++)
+        for (int i = 0; i < TA_CONFIG_MAX_KEYS && longs[i].name; i++)
             if (longs[i].val == ch)
                 given[i] = true;
     }

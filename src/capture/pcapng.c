@@ -258,7 +258,8 @@ static int read_spb(const struct ta__ng_section *s, struct ta_cur *body, struct 
         n = i->snaplen;
     if (n > ta_cur_left(body))
         n = ta_cur_left(body);
-    (void)ta_cur_slice(body, n, &data);     /* n is at most what is left */
+    if (!ta_cur_slice(body, n, &data))      /* n is at most what is left: cannot fail */
+        return bad(err, "simple packet block too short");
     pkt->caplen = (uint32_t)n;
     pkt->data = data.ptr;
     pkt->ifid = 0;

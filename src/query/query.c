@@ -92,7 +92,7 @@ static void usage(FILE *fp, int r)
 /* See query.h. Spaces, '_' and a 'v' after the tls/ssl prefix are ignored, case too. */
 unsigned ta_query_parse_version(const char *s)
 {
-    char b[32];
+    char b[32] = { 0 };
     size_t n = 0;
     const char *rest;
     bool ssl = false;

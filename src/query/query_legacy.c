@@ -253,7 +253,7 @@ static int print_client(struct ta_out *out, struct lclient *c, bool narrow)
     const char *cells[] = { c->ip, versions, c->maxv, apps, dests, nh, nr, c->first_ts,
                             c->last_ts, reasons, ja3, ja4, ciphers, sensors };
     const char *ncells[TA_ARRAY_LEN(narrow_from)];
-    char minute[24], ndest[NARROW_DEST + 32] = "";
+    char minute[24] = "", ndest[NARROW_DEST + 32] = "";   /* minute: zeros past its text */
     /* sorted as set_join does: the first destination, then how many others */
     if (narrow && c->dests.n > 0) {
         size_t dlen = 0;
@@ -272,7 +272,7 @@ static int print_client(struct ta_out *out, struct lclient *c, bool narrow)
     }
     /* "2026-11-23T10:25:05.188488Z" -> "2026-11-23 10:25" */
     copy_cut(minute, 17, c->last_ts);
-    if (strlen(minute) > 10 && minute[10] == 'T')   /* a short text (a hand edit) has no T */
+    if (minute[10] == 'T')     /* a text shorter than that (a hand edit) leaves a zero there */
         minute[10] = ' ';
     for (size_t i = 0; i < TA_ARRAY_LEN(narrow_from); i++)
         ncells[i] = narrow_from[i] == 8 ? minute : narrow_from[i] == 4 ? ndest

@@ -385,6 +385,7 @@ static int add_handshake(struct ta_store *st, const struct ta_hs *hs, struct ta_
     if (rc == TA_OK)
         rc = inventory_add(st, hs, r, &rt, &v, ts_us);
     *vp = v;
+    r->server_ip = NULL;       /* rt ends with this call; add_mail sets its own */
     return rc;
 }
 
@@ -424,6 +425,7 @@ static int add_mail(struct ta_store *st, const struct ta_hs *hs, int64_t hs_id,
     r->greeting_host = rule_str(m->greeting_host, sizeof m->greeting_host, sp->ghost);
     r->greeting = rule_str(m->greeting, sizeof m->greeting, sp->greeting);
     ta__store_o365_bind_mail(st, s, M_O365, r, hs_id ? hv : NULL, &v);
+    r->server_ip = NULL;       /* rt ends with this call */
     return step_reset(st, s, "mail session");
 }
 
