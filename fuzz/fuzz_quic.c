@@ -90,7 +90,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = size;
         data += len;
         size -= len;
-        n = len;
         if ((hdr & 0x4000) && (n = fuzz_seal(v, dir, d, len, pn[dir]++)) > 0)
             d = fuzz_pkt;
         else

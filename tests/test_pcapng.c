@@ -373,11 +373,12 @@ static void t_isb(void)
         exit(2);
     }
     struct ta__ng_reader *r = ta__ng_open(f);
-    int rc, n = 0;
+    int rc = -2, n = 0;
     while (r && (rc = ta__ng_next(r, &pkt)) == 1) {
         CHECK(ta__ng_drops(r) == 7);                    /* the second section's ISB not read */
         n++;
     }
+    CHECK_INT(rc, 0);                                   /* the end, not an error */
     CHECK_INT(n, 1);
     CHECK(r && ta__ng_drops(r) == 8);
     ta__ng_close(r);

@@ -201,6 +201,7 @@ static void test_cut_hellos(void)
         memset(&bb, 0, sizeof bb);
         b_server_hello(&bb, 0x11, 0, 0);
         len = b_records(wire, 22, bb.b, bb.n, 16384);
+        CHECK(len > 11);           /* fed below cut to its first 11 bytes */
         wire[9] = 3, wire[10] = (uint8_t)v;
         ctx_reset(&ctx);
         sim_feed(&ctx, TA_DIR_S2C, &sim_s, wire, 11);
@@ -214,6 +215,7 @@ static void test_cut_hellos(void)
     memset(&bb, 0, sizeof bb);
     b_u8(&bb, 11); b_u24(&bb, 300); b_u16(&bb, 0x0301); b_fill(&bb, 0, 298);
     len = b_records(wire, 22, bb.b, bb.n, 16384);
+    CHECK(len > 20);               /* fed below cut to its first 20 bytes */
     ctx_reset(&ctx);
     sim_feed(&ctx, TA_DIR_S2C, &sim_s, wire, 20);
     ta_dissector_tls.finish(&ctx);
@@ -547,6 +549,7 @@ static void test_misc(void)
     wire[5 + 4 + 2 + 32] = 33;   /* session id length */
     CHECK_INT(ta_tls_probe_hello(wire, len, true), TA_UNSUPPORTED);
     len = make_ch(60);           /* hello spans records: checks inside the first one suffice */
+    CHECK(len > 65);
     CHECK_INT(ta_tls_probe_hello(wire, 65, true), TA_OK);
     memset(&bb, 0, sizeof bb);
     b_server_hello(&bb, 0, 0, 0);
