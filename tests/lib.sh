@@ -256,6 +256,31 @@ need_shared() {
         skip "shared captures not found (TA_SHARED_PCAPS='${TA_SHARED_PCAPS:-}')"
 }
 
+# need_memcheck: skip in a sanitizer build (valgrind cannot run an ASan binary; the normal build
+# runs the test); die without valgrind (scripts/install-deps.sh installs it).
+need_memcheck() {
+    if nm -C "$TA_BIN" 2>/dev/null | grep -q __asan_init || ldd "$TA_BIN" | grep -q libasan; then
+        skip "sanitizer build: valgrind cannot run an ASan binary (the normal build runs this test)"
+    fi
+    command -v valgrind >/dev/null || die "valgrind is needed (scripts/install-deps.sh installs it)"
+}
+
+# memcheck CHECK_NAME EXPECTED_STATUS CMD...: run CMD under memcheck; errors exit with 99.
+# NONEMPTY=1 (the default) also asks for some output on stdout.
+memcheck() {
+    local what=$1 want=$2 rc
+    shift 2
+    valgrind -q --error-exitcode=99 --leak-check=no "$@" >"$IT_TMP/out" 2>"$IT_TMP/err"
+    rc=$?
+    if [ "$rc" = 99 ]; then
+        fail "$what: memcheck found errors:"
+        grep -m 12 '^==' "$IT_TMP/err" >&2
+        return
+    fi
+    assert_eq "$rc" "$want" "$what: exit status ($(tail -n 2 "$IT_TMP/err" | tr '\n' ' '))"
+    [ "${NONEMPTY:-1}" = 0 ] || assert_ge "$(wc -c <"$IT_TMP/out")" 1 "$what: prints something"
+}
+
 # it_done: the summary line and the exit status.
 it_done() {
     echo "$IT_NAME: done"
