@@ -11,7 +11,8 @@
 # 1. capture, under memcheck: every bundled capture (one engine thread and two), the hostile
 #    captures, every tunnel and mirror capture of tests/data/encap, a pcapng rewrite and a gzip
 #    copy of a capture (the shared corpus: it_memcheck_shared.sh);
-# 2. the readers, under memcheck, on the database of part 1 and on a copy edited into odd values.
+# 2. the readers, under memcheck, on the database of part 1 and on a copy edited into odd values
+#    (query, report, status, export, then an endpoint list imported into the copy).
 # For each run: memcheck reports no error (its exit status 99 is reserved for that), the command
 # ends as it should (0; 2 for `status` of a file no capture is writing) and, for the readers,
 # prints something. Skipped in sanitizer builds (valgrind cannot run an ASan binary); the normal
@@ -86,6 +87,15 @@ for file in "$db" "$odd"; do
     done
     memcheck "$name: report --format json" 0 "$TA_BIN" report --db "$file" --format json
     memcheck "$name: status (no capture running)" 2 "$TA_BIN" status --db "$file"
+    memcheck "$name: export --format ecs" 0 "$TA_BIN" export --db "$file" --format ecs
+    memcheck "$name: query plaintext" 0 "$TA_BIN" query plaintext --db "$file"
+    memcheck "$name: query runs" 0 "$TA_BIN" query runs --db "$file"
 done
+# An endpoint list imported into the odd copy re-classifies its rows and rebuilds the
+# inventory from them; then the list is shown and the legacy clients listed again.
+memcheck "odd: endpoints import" 0 "$TA_BIN" endpoints import "$TA_DATA/endpoints-sample.json" \
+    --db "$odd" --version 2026120101
+memcheck "odd: endpoints show --list" 0 "$TA_BIN" endpoints show --db "$odd" --list
+memcheck "odd: query legacy after the import" 0 "$TA_BIN" query legacy --db "$odd" --all
 
 it_done
