@@ -5,8 +5,9 @@
 # ($TA_SHARED_PCAPS), all bundled captures in one database (several runs), and a bench-generated
 # capture spread over 30 simulated days (also with --since/--until on whole days, answered from
 # daily_clients). Each database also satisfies the invariant recomputed in SQL (inv_lib.sh), names
-# included, and a tampered inventory is detected by it. Finally the inventory answers alone: with the rows deleted,
-# `legacy` and `summary` still print the same, --from-rows nothing.
+# included, and a tampered inventory is detected by it. The default legacy form's rows come from
+# the covering index (schema 017) in client order. Finally the inventory answers alone: with the
+# rows deleted, `legacy` and `summary` still print the same, --from-rows nothing.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/inv_lib.sh
@@ -103,6 +104,23 @@ if [ -n "$gen" ]; then
         "summary --since 2026-01-07 --format csv --app https" \
         "summary --until 2026-01-12 --format json --client 10.16.0.0/12" \
         "summary --since 2026-01-10T12:00 --until 2026-01-11 --format csv"
+    # The default table reads inventory_legacy_cover alone (schema 017: the Office 365 legacy
+    # rows only, its condition and the query's both said with IS), in client order; the other
+    # legacy rows have no entry, and the --all forms compared above read around it.
+    plan=$(sql "$month" "EXPLAIN QUERY PLAN SELECT 1 FROM inventory h WHERE h.legacy IS 1
+                         AND h.o365 IS 1 ORDER BY h.client_ip")
+    assert_in "$plan" "COVERING INDEX inventory_legacy_cover" \
+        "the default legacy form's rows come from the covering index"
+    case "$plan" in *"TEMP B-TREE"*) fail "the covering index is read out of client order: $plan" ;;
+    *) pass ;; esac
+    assert_eq "$(sql "$month" "SELECT count(*) FROM inventory INDEXED BY inventory_legacy_cover
+                               WHERE legacy IS 1 AND o365 IS 1")" \
+        "$(sql "$month" "SELECT count(*) FROM inventory WHERE legacy = 1 AND o365 = 1")" \
+        "the covering index holds every Office 365 legacy row"
+    assert_ge "$(sql "$month" "SELECT count(*) FROM inventory WHERE legacy = 1 AND o365 = 0")" 1 \
+        "the month has legacy rows that are not Office 365 (the index leaves them out)"
+    assert_in "$(sql "$month" "SELECT sql FROM sqlite_master WHERE name = 'inventory_legacy_cover'")" \
+        "WHERE legacy IS 1 AND o365 IS 1" "the covering index is over the Office 365 legacy rows only"
 else
     fail "cannot build bench/gen.c: $(head -c 300 "$IT_TMP/gen.err" 2>/dev/null)"
 fi

@@ -500,7 +500,9 @@ static int inv_rows(struct ta_rd *src, const struct ta_rd_filter *f, const char 
 
 static int sq_legacy_rows(struct ta_rd *src, const struct ta_rd_filter *f, struct ta_rd_vec *inv)
 {
-    /* legacy IS 1: the condition of the partial index inventory_legacy_cover (schema 011) */
+    /* legacy IS 1, as the partial index inventory_legacy_cover says it (schema 011); since
+     * schema 017 it holds the Office 365 rows only, and this reads through inventory_clients,
+     * the report as fast at full size (bench/RESULTS.md, session 15) */
     return inv_rows(src, f, INV_COLS " WHERE i.legacy IS 1 AND (:all OR i.o365 = 1) AND"
                     INV_PERIOD " ORDER BY i.client_ip, i.first_seen_us", NULL, inv);
 }
