@@ -342,7 +342,7 @@ int ta__ng_block(struct ta__ng_section *s, const uint8_t *b, size_t n, struct ta
     case BT_ISB:
         return read_isb(s, &body, err);
     default:
-        return 0;                           /* NRB, ISB, DSB, custom: nothing tlsaudit uses */
+        return 0;                           /* NRB, DSB, custom: nothing tlsaudit uses */
     }
 }
 

@@ -12,8 +12,8 @@
  *   - Interface Statistics (ISB): the packets the recording tool says were dropped on the
  *     interface (isb_ifdrop, 5) and by the OS (isb_osdrop, 7), counted since its start: the
  *     latest ISB of an interface holds its total;
- *   - any other block type is skipped whole (name resolution, statistics, decryption secrets,
- *     custom blocks).
+ *   - any other block type is skipped whole (name resolution, decryption secrets, custom
+ *     blocks).
  * Every length is checked against the block it is in: a packet is hostile input, and so is the
  * file that holds it. */
 #ifndef TLSAUDIT_CAPTURE_PCAPNG_H
