@@ -38,7 +38,7 @@ assert_eq "$rc" 0 "capture of the flood exits 0 ($(grep -v '^	' "$IT_TMP/time.tx
 
 rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$IT_TMP/time.txt")
 echo "peak RSS: ${rss:-?} kB (ceiling $RSS_CEILING_KB kB)"
-if nm -C "$TA_BIN" 2>/dev/null | grep -q __asan_init || ldd "$TA_BIN" | grep -q libasan; then
+if sanitizer_build; then
     echo "sanitizer build: peak RSS not checked (ASan shadow memory)"
 else
     if [ -n "$rss" ] && [ "$rss" -lt "$RSS_CEILING_KB" ]; then

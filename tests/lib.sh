@@ -256,10 +256,15 @@ need_shared() {
         skip "shared captures not found (TA_SHARED_PCAPS='${TA_SHARED_PCAPS:-}')"
 }
 
+# sanitizer_build: true when TA_BIN was built with ASan (TA_SANITIZE=ON).
+sanitizer_build() {
+    nm -C "$TA_BIN" 2>/dev/null | grep -q __asan_init || ldd "$TA_BIN" | grep -q libasan
+}
+
 # need_memcheck: skip in a sanitizer build (valgrind cannot run an ASan binary; the normal build
 # runs the test); die without valgrind (scripts/install-deps.sh installs it).
 need_memcheck() {
-    if nm -C "$TA_BIN" 2>/dev/null | grep -q __asan_init || ldd "$TA_BIN" | grep -q libasan; then
+    if sanitizer_build; then
         skip "sanitizer build: valgrind cannot run an ASan binary (the normal build runs this test)"
     fi
     command -v valgrind >/dev/null || die "valgrind is needed (scripts/install-deps.sh installs it)"
