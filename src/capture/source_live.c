@@ -11,6 +11,7 @@
  * shared object. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ struct live_worker {
     char errbuf[TA_ERRBUF_SIZE];
     pthread_mutex_t snap_mu;
     struct ta_run_stats snap;         /* latest counters, for the periodic run row; under snap_mu */
+    unsigned nworkers;
+    atomic_bool *frag_told;           /* the run's one fragment warning is given (ta__live's) */
 };
 
 struct ta__live {
@@ -54,6 +57,7 @@ struct ta__live {
     struct ta_engine_config ecfg;     /* one worker's share */
     uint64_t next_update_us;          /* writer thread only */
     uint64_t next_wake_us;            /* writer thread only */
+    atomic_bool frag_told;
     struct live_worker w[TA_MAX_WORKERS];
 };
 
@@ -126,6 +130,8 @@ static int live_open(const struct ta__capture_opts *o, void **state, char *errbu
         struct live_worker *wk = &lv->w[i];
         wk->idx = i;
         wk->o = o;
+        wk->nworkers = lv->n;
+        wk->frag_told = &lv->frag_told;
         pthread_mutex_init(&wk->snap_mu, NULL);
         wk->p = open_handle(o, errbuf);
         if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) != TA_OK ||
@@ -151,6 +157,22 @@ static int live_engines(void *state, const struct ta_engine_sink *sink, char *er
     return TA_OK;
 }
 
+/* With several workers the kernel rebuilds outer IPv4 datagrams before it spreads them
+ * (FLAG_DEFRAG), so a fragment that reaches an engine is IPv6, inside a tunnel, or behind a VLAN
+ * tag the interface did not strip. The kernel spreads those by their addresses alone, while the
+ * rest of their flow goes by ports: the engine that rebuilds the datagram may not be the one that
+ * holds its flow, and that flow's handshake may be read in part. Say so once per run, as an
+ * error: it reaches the log, the run row's last_error and `tlsaudit status` (degraded). */
+static void fragments_check(struct live_worker *wk, const struct ta_run_stats *cur)
+{
+    if (wk->nworkers < 2 || cur->ip_fragments == 0 || atomic_exchange(wk->frag_told, true))
+        return;
+    TA_LOG(TA_LOG_ERROR, "%s: IP fragments (IPv6, tunnelled or VLAN-tagged) seen with --workers "
+           "%u: the kernel spreads them by address alone, so the flows they belong to may be "
+           "read in part; capture this link with one worker (the default)", wk->o->iface,
+           wk->nworkers);
+}
+
 /* Publish the worker's counters for the periodic run-row update. */
 static void worker_snapshot(struct live_worker *wk)
 {
@@ -163,6 +185,7 @@ static void worker_snapshot(struct live_worker *wk)
         cur.if_drops = ps.ps_ifdrop;
     }
     ta_engine_stats(wk->e, &cur);
+    fragments_check(wk, &cur);
     pthread_mutex_lock(&wk->snap_mu);
     wk->snap = cur;
     pthread_mutex_unlock(&wk->snap_mu);
