@@ -132,13 +132,12 @@ static struct df_slot *slot_take(struct ta_defrag *d, struct df_slot *s, const s
                                  const struct ta_pkt_outer *outer, uint64_t ts_us)
 {
     if (!s) {
-        for (unsigned i = 0; i < TA_DEFRAG_SLOTS; i++) {
+        s = &d->slots[0];
+        for (unsigned i = 1; i < TA_DEFRAG_SLOTS && s->state != DF_FREE; i++) {
             struct df_slot *c = &d->slots[i];
-            if (!s || slot_rank(c) < slot_rank(s) ||
+            if (slot_rank(c) < slot_rank(s) ||
                 (slot_rank(c) == slot_rank(s) && c->first_us < s->first_us))
                 s = c;
-            if (s->state == DF_FREE)
-                break;
         }
     }
     if (s->state != DF_FREE)

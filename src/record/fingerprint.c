@@ -325,7 +325,8 @@ int ta_ja4(const struct ta_client_hello *ch, char transport, char out[TA_JA4_LEN
         if (!ta_is_grease(ch->ciphers[i]))
             sorted[nc++] = ch->ciphers[i];
     }
-    qsort(sorted, nc, sizeof(sorted[0]), u16_cmp);
+    if (nc > 1)
+        qsort(sorted, nc, sizeof(sorted[0]), u16_cmp);
     sb_init(&b, text, sizeof(text));
     for (size_t i = 0; i < nc; i++)
         sb_hex4(&b, i ? ',' : 0, sorted[i]);
@@ -342,7 +343,8 @@ int ta_ja4(const struct ta_client_hello *ch, char transport, char out[TA_JA4_LEN
         if (e != 0x0000 && e != 0x0010)
             sorted[ne++] = e;
     }
-    qsort(sorted, ne, sizeof(sorted[0]), u16_cmp);
+    if (ne > 1)
+        qsort(sorted, ne, sizeof(sorted[0]), u16_cmp);
     sb_init(&b, text, sizeof(text));
     for (size_t i = 0; i < ne; i++)
         sb_hex4(&b, i ? ',' : 0, sorted[i]);
