@@ -16,7 +16,7 @@ $SUDO apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config git ca-certificates \
     libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libssl-dev openssl zlib1g-dev gzip \
     libpq-dev postgresql postgresql-client \
-    clang libclang-rt-14-dev clang-tools \
+    clang libclang-rt-14-dev clang-tools cppcheck \
     tcpdump tshark wireshark-common tcpreplay socat swaks python3 python3-scapy dnsutils \
     iproute2 procps \
     valgrind time libndpi-bin \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test.sh - build and run the whole test suite: a normal build (warnings are errors), the clang
-# static analyzer, then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, then
-# short fuzz runs.
+# static analyzer and cppcheck, then the same suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then short fuzz runs.
 set -eu
 cd "$(dirname "$0")/.."
 status=0
@@ -12,9 +12,10 @@ skipped() {
 sh scripts/build.sh build
 (cd build && ctest --output-on-failure -j2) || status=1
 skipped build
-# scan-build over every target; TA_SKIP_ANALYZE=1 skips it.
+# scan-build over every target and cppcheck over every C file; TA_SKIP_ANALYZE=1 skips both.
 if [ "${TA_SKIP_ANALYZE:-0}" != 1 ]; then
     sh scripts/analyze.sh build-analyze || status=1
+    sh scripts/cppcheck.sh || status=1
 fi
 if [ "${TA_SKIP_ASAN:-0}" != 1 ]; then
     sh scripts/build.sh build-asan -DTA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
