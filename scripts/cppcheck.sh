@@ -6,7 +6,10 @@
 # a `// cppcheck-suppress ID` comment that says why. Run by scripts/test.sh.
 set -eu
 cd "$(dirname "$0")/.."
-command -v cppcheck >/dev/null || { echo "cppcheck.sh: cppcheck not installed (scripts/install-deps.sh)" >&2; exit 2; }
+if ! command -v cppcheck >/dev/null; then
+    echo "cppcheck.sh: cppcheck not installed (scripts/install-deps.sh)" >&2
+    exit 2
+fi
 incs=
 for d in include/*/; do incs="$incs -I $d"; done
 # shellcheck disable=SC2086
