@@ -135,6 +135,10 @@ void ta__capture_watch(unsigned i, pcap_t *p);
 void ta__capture_signals(void);
 /* True once per SIGHUP received since the last call. Any thread. */
 bool ta__capture_reload_take(void);
+/* Join p's packet socket to PACKET_FANOUT group id, which spreads packets by their pair of IP
+ * addresses (fanout.c); set_prog: give the group its program (the first member). TA_OK, or
+ * TA_ERR_IO with a message naming iface in errbuf (TA_ERRBUF_SIZE). */
+int ta__fanout_join(pcap_t *p, const char *iface, uint16_t id, bool set_prog, char *errbuf);
 /* Check p's link type and install the filter (NULL = none). TA_OK, or TA_ERR_IO with a message
  * naming name in errbuf (TA_ERRBUF_SIZE). */
 int ta__capture_prepare(pcap_t *p, const char *name, const char *filter, int *dlt, char *errbuf);

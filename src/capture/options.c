@@ -22,7 +22,7 @@ static void usage(FILE *out)
         "                     order); the arguments after the options are files too\n"
         "  -i, --interface IFACE  capture live on IFACE (promiscuous)\n"
         "  --workers N        live capture threads, 1 to %d (default 1): N capture handles in\n"
-        "                     one PACKET_FANOUT group, flows spread by hash; with -r, one\n"
+        "                     one PACKET_FANOUT group, spread by IP address pair; with -r, one\n"
         "                     reader thread and N engine threads, flows spread by hash\n"
         "  -f, --filter BPF   capture filter (pcap-filter(7)); SIGHUP re-reads it from --config\n"
         "  -s, --snaplen N    snapshot length for live capture (default 65535)\n"

@@ -1,7 +1,7 @@
 /* source_file_mt.c - the file source of `tlsaudit capture -r FILE ... --workers N`: the calling
  * thread reads the files in order and hands each packet to one of N engine threads, chosen by a
- * symmetric hash of the flow (both directions of a connection reach the same engine, as the
- * kernel's PACKET_FANOUT_HASH does for the live source). Each engine thread has an engine of its
+ * symmetric hash of the flow (both directions of a connection reach the same engine; the live
+ * source spreads by address pair instead, fanout.c). Each engine thread has an engine of its
  * own, exactly as a live worker; records go to the one store writer thread (writer.h).
  *
  * What stays on the reader: DNS (TCP or UDP port 53) and what the engine would only count (frames

@@ -1,8 +1,8 @@
 /* source_live.c - the live source of `tlsaudit capture -i IFACE [--workers N]`: N libpcap handles
- * on one interface, joined to one PACKET_FANOUT group (packet(7)) so the kernel spreads flows
- * over them by a symmetric flow hash (both directions of a connection reach the same handle),
- * and one worker thread per handle with an engine of its own (flow table, nDPI module, pools).
- * Records go to the one store writer thread (writer.h).
+ * on one interface, joined to one PACKET_FANOUT group (packet(7)) so the kernel spreads packets
+ * over them by the pair of IP addresses (fanout.c: a connection, both directions and its IP
+ * fragments reach the same handle), and one worker thread per handle with an engine of its own
+ * (flow table, nDPI module, pools). Records go to the one store writer thread (writer.h).
  *
  * Thread safety of what a worker calls: the engine and everything under it keep their state in
  * the engine (the dissectors' scratch buffer and certificate cache included: ta_dis_mem); nDPI
@@ -12,23 +12,15 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/if_packet.h>
-#include <sys/socket.h>
-
 #include "capture_int.h"
 #include "tlsaudit/clock.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/packet.h"
-
-#ifndef PACKET_FANOUT_FLAG_DEFRAG
-#define PACKET_FANOUT_FLAG_DEFRAG 0x8000
-#endif
 
 #define SNAP_INTERVAL_US 1000000u     /* how often a worker publishes its counters */
 
@@ -47,8 +39,6 @@ struct live_worker {
     char errbuf[TA_ERRBUF_SIZE];
     pthread_mutex_t snap_mu;
     struct ta_run_stats snap;         /* latest counters, for the periodic run row; under snap_mu */
-    unsigned nworkers;
-    atomic_bool *frag_told;           /* the run's one fragment warning is given (ta__live's) */
 };
 
 struct ta__live {
@@ -57,7 +47,6 @@ struct ta__live {
     struct ta_engine_config ecfg;     /* one worker's share */
     uint64_t next_update_us;          /* writer thread only */
     uint64_t next_wake_us;            /* writer thread only */
-    atomic_bool frag_told;
     struct live_worker w[TA_MAX_WORKERS];
 };
 
@@ -88,27 +77,9 @@ static pcap_t *open_handle(const struct ta__capture_opts *o, char *errbuf)
     return p;
 }
 
-/* Join p's packet socket to fanout group id: PACKET_FANOUT_HASH spreads by the kernel's
- * symmetric flow hash; FLAG_DEFRAG reassembles IP fragments before hashing, since only the
- * first fragment carries the ports. TA_OK, or TA_ERR_IO with a message naming the interface. */
-static int join_fanout(pcap_t *p, const char *iface, uint16_t id, char *errbuf)
-{
-    /* unsigned: the DEFRAG flag shifted into bit 31 does not fit a signed int */
-    uint32_t val = id | (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
-    int fd = pcap_fileno(p);
-
-    if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof(val)) != 0) {
-        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: cannot join PACKET_FANOUT group %u: %s", iface,
-                 (unsigned)id, fd < 0 ? "no socket" : strerror(errno));
-        return TA_ERR_IO;
-    }
-    return TA_OK;
-}
-
-
 /* Open o->workers handles on o->iface (create, options, activate), check the link type, install
- * the filter, and with more than one join them to one PACKET_FANOUT group (flow hash, IP
- * fragments reassembled first so they hash together). --max-flows and --max-analyzing are
+ * the filter, and with more than one join them to one PACKET_FANOUT group (fanout.c: by address
+ * pair; the first handle gives the group its program). --max-flows and --max-analyzing are
  * totals: each worker gets an even share. Nothing stays open on failure. */
 static int live_open(const struct ta__capture_opts *o, void **state, char *errbuf)
 {
@@ -130,12 +101,10 @@ static int live_open(const struct ta__capture_opts *o, void **state, char *errbu
         struct live_worker *wk = &lv->w[i];
         wk->idx = i;
         wk->o = o;
-        wk->nworkers = lv->n;
-        wk->frag_told = &lv->frag_told;
         pthread_mutex_init(&wk->snap_mu, NULL);
         wk->p = open_handle(o, errbuf);
         if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) != TA_OK ||
-            (lv->n > 1 && join_fanout(wk->p, o->iface, group, errbuf) != TA_OK)) {
+            (lv->n > 1 && ta__fanout_join(wk->p, o->iface, group, i == 0, errbuf) != TA_OK)) {
             lv->n = i + 1;
             live_close(lv);
             return TA_ERR_IO;
@@ -157,22 +126,6 @@ static int live_engines(void *state, const struct ta_engine_sink *sink, char *er
     return TA_OK;
 }
 
-/* With several workers the kernel rebuilds outer IPv4 datagrams before it spreads them
- * (FLAG_DEFRAG), so a fragment that reaches an engine is IPv6, inside a tunnel, or behind a VLAN
- * tag the interface did not strip. The kernel spreads those by their addresses alone, while the
- * rest of their flow goes by ports: the engine that rebuilds the datagram may not be the one that
- * holds its flow, and that flow's handshake may be read in part. Say so once per run, as an
- * error: it reaches the log, the run row's last_error and `tlsaudit status` (degraded). */
-static void fragments_check(struct live_worker *wk, const struct ta_run_stats *cur)
-{
-    if (wk->nworkers < 2 || cur->ip_fragments == 0 || atomic_exchange(wk->frag_told, true))
-        return;
-    TA_LOG(TA_LOG_ERROR, "%s: IP fragments (IPv6, tunnelled or VLAN-tagged) seen with --workers "
-           "%u: the kernel spreads them by address alone, so the flows they belong to may be "
-           "read in part; capture this link with one worker (the default)", wk->o->iface,
-           wk->nworkers);
-}
-
 /* Publish the worker's counters for the periodic run-row update. */
 static void worker_snapshot(struct live_worker *wk)
 {
@@ -185,7 +138,6 @@ static void worker_snapshot(struct live_worker *wk)
         cur.if_drops = ps.ps_ifdrop;
     }
     ta_engine_stats(wk->e, &cur);
-    fragments_check(wk, &cur);
     pthread_mutex_lock(&wk->snap_mu);
     wk->snap = cur;
     pthread_mutex_unlock(&wk->snap_mu);
@@ -300,6 +252,9 @@ static int live_run(void *state, char *errbuf)
             pthread_join(lv->w[i].thread, NULL);
         ta__capture_watch(i, NULL);
     }
+    for (unsigned i = 0; i < lv->n && lv->n > 1; i++)     /* how evenly they shared the link */
+        TA_LOG(TA_LOG_INFO, "%s: worker %u read %llu packets", lv->o->iface, i,
+               (unsigned long long)lv->w[i].packets);
     for (unsigned i = 0; i < lv->n && rc == TA_OK; i++) {
         if (lv->w[i].rc) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "%s", lv->w[i].errbuf);
