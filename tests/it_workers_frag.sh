@@ -11,7 +11,9 @@
 #      into one end of a veth pair between two network namespaces of the test's own
 #      (tests/encap_netns.sh) and read live at the other with --workers 2: the same rows as a
 #      one-thread read of the file, every datagram rebuilt, and both workers given packets.
-#   2. lo, which hands a packet socket each fragment twice (sent and received), with --workers
+#   2. A VXLAN mirror whose two sides use different outer source ports, whole and fragmented:
+#      the rows of a one-thread read (the kernel's hash, used before, split its connections).
+#   3. lo, which hands a packet socket each fragment twice (sent and received), with --workers
 #      2: a fragmented UDP datagram is rebuilt (the kernel's reassembly for the group, used
 #      before, delivered nothing there).
 # Skipped (77) when not root, or without ip(8) netns support, tcpreplay or scapy.
@@ -89,7 +91,31 @@ for w in 0 1; do
     assert_ge "${n:-0}" 1 "worker $w read packets ($(grep -c 'worker' "$IT_TMP/live.out") lines)"
 done
 
-# 2. lo, two workers, a 3,000-byte UDP datagram over a 1,280-byte MTU.
+# 2. A VXLAN mirror (tests/data/encap/vxlan.pcap, made by Linux VXLAN devices: each side's
+#    outer UDP source port is its own), whole and with its outer packets cut for a 576-byte
+#    path: the rows of a one-thread read of the same file.
+need_pcap "$TA_DATA/encap/vxlan.pcap"
+said=$(/usr/bin/python3 "$TA_SRC/tests/frag_rewrite.py" "$TA_DATA/encap/vxlan.pcap" \
+    "$IT_TMP/vxlan-576.pcap" 576 2>&1) || die "frag_rewrite.py: $said"
+for f in "$TA_DATA/encap/vxlan.pcap" "$IT_TMP/vxlan-576.pcap"; do
+    name=$(basename "$f" .pcap)
+    ref=$(fresh_db "$name-ref")
+    ta_capture "$ref" "$f" || die "$name: one-thread capture of the file failed"
+    db=$(fresh_db "$name-live")
+    start_capture_ns "$ENC_NS_S" "$db" "$IT_TMP/$name.out" -i s0 --workers 2 \
+        -f "udp or ip[6:2] & 0x1fff != 0"
+    enc_c tcpreplay -q -i c0 "$f" >"$IT_TMP/replay.out" 2>&1 ||
+        die "tcpreplay $name: $(cat "$IT_TMP/replay.out")"
+    sleep 1.5
+    stop_capture "$cap_pid" "$IT_TMP/$name.out"
+    assert_ge "$(sql "$ref" "SELECT count(*) FROM handshakes WHERE established")" 3 \
+        "$name: the file's handshakes"
+    assert_eq "$(sql "$db" "SELECT $cols, tunnel, vni FROM handshakes ORDER BY sni")" \
+        "$(sql "$ref" "SELECT $cols, tunnel, vni FROM handshakes ORDER BY sni")" \
+        "$name, --workers 2, live: the rows of one thread reading the file"
+done
+
+# 3. lo, two workers, a 3,000-byte UDP datagram over a 1,280-byte MTU.
 ns_start wfrag-lo
 in_ns ip link set lo mtu 1280 || die "cannot set lo's MTU in $NS"
 trap 'enc_ns_down; ns_cleanup' EXIT
