@@ -24,32 +24,40 @@
 #include <string.h>
 
 #include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 
 #include "capture_int.h"
 
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_IPV6 0x86dd
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
 #define VLAN_TAG_LEN 4
-#define PROG_MAX 96
+#define PROG_MAX 96u                  /* the program below is 73 instructions */
 
 struct prog {
     struct sock_filter f[PROG_MAX];
     unsigned n;
+    bool bad;                         /* more than PROG_MAX, or a jump too far: not given */
 };
 
 static unsigned op(struct prog *p, uint16_t code, uint32_t k)
 {
+    if (p->n == PROG_MAX) {
+        p->bad = true;
+        return p->n;
+    }
     p->f[p->n] = (struct sock_filter){ code, 0, 0, k };
     return p->n++;
 }
 
-/* A conditional jump whose targets are patched in later (target - (jump + 1)). */
+/* A conditional jump whose targets are patched in later (target - (jump + 1), forward and at
+ * most 255 instructions in classic BPF). */
 static void patch(struct prog *p, unsigned jump, unsigned jt, unsigned jf)
 {
+    if (p->bad || jump >= p->n || jt <= jump || jf <= jump || jt - jump > 256 ||
+        jf - jump > 256) {
+        p->bad = true;
+        return;
+    }
     p->f[jump].jt = (uint8_t)(jt - jump - 1);
     p->f[jump].jf = (uint8_t)(jf - jump - 1);
 }
@@ -67,21 +75,21 @@ static unsigned sum_words(struct prog *p, uint32_t at, unsigned n)
     return op(p, BPF_JMP | BPF_JA, 0);
 }
 
-/* The group's program, into p. */
-static void build(struct prog *p)
+/* The group's program, into p; false if it did not fit (a change to this file went wrong). */
+static bool build(struct prog *p)
 {
     unsigned j_v4, j_v6, j_vlan, j_qinq, j_in4, j_in6, ja[4], other, mix;
     unsigned v4, v6, vlan, in4, in6;
 
-    p->n = 0;
+    *p = (struct prog){ .n = 0 };
     op(p, BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_AD_OFF + SKF_AD_PROTOCOL);
-    j_v4 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV4);
-    j_v6 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV6);
-    j_vlan = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_VLAN);
-    j_qinq = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_QINQ);
+    j_v4 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP);
+    j_v6 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6);
+    j_vlan = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021Q);
+    j_qinq = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021AD);
     vlan = op(p, BPF_LD | BPF_H | BPF_ABS, (uint32_t)SKF_NET_OFF + 2);  /* the inner type */
-    j_in4 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV4);
-    j_in6 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV6);
+    j_in4 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP);
+    j_in6 = op(p, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6);
     other = op(p, BPF_RET | BPF_K, 0);
     v4 = p->n;
     ja[0] = sum_words(p, 12, 2);                        /* IPv4: source, destination */
@@ -107,8 +115,9 @@ static void build(struct prog *p)
     patch(p, j_qinq, vlan, other);
     patch(p, j_in4, in4, j_in6);
     patch(p, j_in6, in6, other);
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 4 && !p->bad; i++)
         p->f[ja[i]].k = mix - ja[i] - 1;
+    return !p->bad;
 }
 
 /* See capture_int.h. */
@@ -126,7 +135,11 @@ int ta__fanout_join(pcap_t *p, const char *iface, uint16_t id, bool set_prog, ch
     }
     if (!set_prog)
         return TA_OK;
-    build(&prog);
+    if (!build(&prog)) {
+        snprintf(errbuf, TA_ERRBUF_SIZE, "%s: the PACKET_FANOUT program does not fit (%u "
+                 "instructions at most)", iface, PROG_MAX);
+        return TA_ERR_IO;
+    }
     fprog.len = (unsigned short)prog.n;
     fprog.filter = prog.f;
     if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog)) != 0) {

@@ -252,7 +252,7 @@ static int live_run(void *state, char *errbuf)
             pthread_join(lv->w[i].thread, NULL);
         ta__capture_watch(i, NULL);
     }
-    for (unsigned i = 0; i < lv->n && lv->n > 1; i++)     /* how evenly they shared the link */
+    for (unsigned i = 0; lv->n > 1 && i < lv->n; i++)     /* how evenly they shared the link */
         TA_LOG(TA_LOG_INFO, "%s: worker %u read %llu packets", lv->o->iface, i,
                (unsigned long long)lv->w[i].packets);
     for (unsigned i = 0; i < lv->n && rc == TA_OK; i++) {
