@@ -13,7 +13,9 @@
 #      one-thread read of the file, every datagram rebuilt, and both workers given packets.
 #   2. A VXLAN mirror whose two sides use different outer source ports, whole and fragmented:
 #      the rows of a one-thread read (the kernel's hash, used before, split its connections).
-#   3. lo, which hands a packet socket each fragment twice (sent and received), with --workers
+#   3. Frames cut short (the program cannot read their addresses) among whole ones: read and
+#      counted as one thread reads the file.
+#   4. lo, which hands a packet socket each fragment twice (sent and received), with --workers
 #      2: a fragmented UDP datagram is rebuilt (the kernel's reassembly for the group, used
 #      before, delivered nothing there).
 # Skipped (77) when not root, or without ip(8) netns support, tcpreplay or scapy.
@@ -115,7 +117,37 @@ for f in "$TA_DATA/encap/vxlan.pcap" "$IT_TMP/vxlan-576.pcap"; do
         "$name, --workers 2, live: the rows of one thread reading the file"
 done
 
-# 3. lo, two workers, a 3,000-byte UDP datagram over a 1,280-byte MTU.
+# 3. Hostile frames, whose addresses the group's program cannot read (IPv4 and IPv6 headers cut
+#    short, a frame that is only an Ethernet header), among whole ones: the capture goes on, and
+#    counts them as one thread reading the file does.
+/usr/bin/python3 - "$IT_TMP/runts.pcap" <<'PY' || die "cannot write the cut frames"
+import sys
+from scapy.all import Ether, IP, IPv6, UDP, Raw, wrpcap
+e4 = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x0800)
+e6 = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x86dd)
+whole4 = e4 / IP(src="10.77.3.1", dst="10.77.3.2") / UDP(sport=5000, dport=9) / Raw(b"x" * 40)
+whole6 = e6 / IPv6(src="fd77:3::1", dst="fd77:3::2") / UDP(sport=5000, dport=9) / Raw(b"x" * 40)
+frames = [whole4, Ether(bytes(whole4)[:14 + 12]), whole6, Ether(bytes(whole6)[:14 + 20]),
+          Ether(bytes(whole4)[:14]), whole4]
+for i, f in enumerate(frames):
+    f.time = 1700000000 + i * 0.01
+wrpcap(sys.argv[1], frames)
+PY
+ref=$(fresh_db runts-ref)
+ta_capture "$ref" "$IT_TMP/runts.pcap" || die "one-thread capture of the cut frames failed"
+assert_ge "$(sql "$ref" "SELECT malformed FROM runs")" 2 "one thread: the cut frames are malformed"
+db=$(fresh_db runts-live)
+start_capture_ns "$ENC_NS_S" "$db" "$IT_TMP/runts.out" -i s0 --workers 2 \
+    -f "ether src 02:00:00:00:00:01"
+enc_c tcpreplay -q -i c0 "$IT_TMP/runts.pcap" >"$IT_TMP/replay.out" 2>&1 ||
+    die "tcpreplay runts: $(cat "$IT_TMP/replay.out")"
+sleep 1.5
+stop_capture "$cap_pid" "$IT_TMP/runts.out"
+assert_eq "$(sql "$db" "SELECT packets, malformed FROM runs")" \
+    "$(sql "$ref" "SELECT packets, malformed FROM runs")" \
+    "cut frames, --workers 2, live: read and counted as one thread reads the file"
+
+# 4. lo, two workers, a 3,000-byte UDP datagram over a 1,280-byte MTU.
 ns_start wfrag-lo
 in_ns ip link set lo mtu 1280 || die "cannot set lo's MTU in $NS"
 trap 'enc_ns_down; ns_cleanup' EXIT
