@@ -74,13 +74,18 @@ assert_eq "$(sql "$ref" "SELECT count(*), count(version), sum(established) FROM 
 trap 'enc_ns_down; it_cleanup' EXIT
 enc_ns_up || skip "cannot create the namespaces $ENC_NS_C, $ENC_NS_S"
 
-db=$(fresh_db live)
-start_capture_ns "$ENC_NS_S" "$db" "$IT_TMP/live.out" -v -i s0 --workers 2 \
-    -f "tcp port 443 or ip[6:2] & 0x1fff != 0 or ip6[6] = 44"
-enc_c tcpreplay -q -i c0 "$IT_TMP/frag.pcap" >"$IT_TMP/replay.out" 2>&1 ||
-    die "tcpreplay: $(cat "$IT_TMP/replay.out")"
-sleep 1.5    # the last connections' flows end, a worker's counters are published every second
-stop_capture "$cap_pid" "$IT_TMP/live.out"
+# replay_live NAME FILE FILTER: FILE replayed into c0 while `capture -v -i s0 --workers 2 -f
+# FILTER` reads s0 into a fresh database ($db, its output $IT_TMP/NAME.out).
+replay_live() {
+    db=$(fresh_db "$1-live")
+    start_capture_ns "$ENC_NS_S" "$db" "$IT_TMP/$1.out" -v -i s0 --workers 2 -f "$3"
+    enc_c tcpreplay -q -i c0 "$2" >"$IT_TMP/replay.out" 2>&1 ||
+        die "tcpreplay $1: $(cat "$IT_TMP/replay.out")"
+    sleep 1.5    # the last flows end; a worker's counters are published every second
+    stop_capture "$cap_pid" "$IT_TMP/$1.out"
+}
+
+replay_live live "$IT_TMP/frag.pcap" "tcp port 443 or ip[6:2] & 0x1fff != 0 or ip6[6] = 44"
 
 assert_eq "$(sql "$db" "SELECT $cols FROM handshakes ORDER BY client_ip")" \
     "$(sql "$ref" "SELECT $cols FROM handshakes ORDER BY client_ip")" \
@@ -103,13 +108,7 @@ for f in "$TA_DATA/encap/vxlan.pcap" "$IT_TMP/vxlan-576.pcap"; do
     name=$(basename "$f" .pcap)
     ref=$(fresh_db "$name-ref")
     ta_capture "$ref" "$f" || die "$name: one-thread capture of the file failed"
-    db=$(fresh_db "$name-live")
-    start_capture_ns "$ENC_NS_S" "$db" "$IT_TMP/$name.out" -i s0 --workers 2 \
-        -f "udp or ip[6:2] & 0x1fff != 0"
-    enc_c tcpreplay -q -i c0 "$f" >"$IT_TMP/replay.out" 2>&1 ||
-        die "tcpreplay $name: $(cat "$IT_TMP/replay.out")"
-    sleep 1.5
-    stop_capture "$cap_pid" "$IT_TMP/$name.out"
+    replay_live "$name" "$f" "udp or ip[6:2] & 0x1fff != 0"
     assert_ge "$(sql "$ref" "SELECT count(*) FROM handshakes WHERE established")" 3 \
         "$name: the file's handshakes"
     assert_eq "$(sql "$db" "SELECT $cols, tunnel, vni FROM handshakes ORDER BY sni")" \
@@ -136,13 +135,7 @@ PY
 ref=$(fresh_db runts-ref)
 ta_capture "$ref" "$IT_TMP/runts.pcap" || die "one-thread capture of the cut frames failed"
 assert_ge "$(sql "$ref" "SELECT malformed FROM runs")" 2 "one thread: the cut frames are malformed"
-db=$(fresh_db runts-live)
-start_capture_ns "$ENC_NS_S" "$db" "$IT_TMP/runts.out" -i s0 --workers 2 \
-    -f "ether src 02:00:00:00:00:01"
-enc_c tcpreplay -q -i c0 "$IT_TMP/runts.pcap" >"$IT_TMP/replay.out" 2>&1 ||
-    die "tcpreplay runts: $(cat "$IT_TMP/replay.out")"
-sleep 1.5
-stop_capture "$cap_pid" "$IT_TMP/runts.out"
+replay_live runts "$IT_TMP/runts.pcap" "ether src 02:00:00:00:00:01"
 assert_eq "$(sql "$db" "SELECT packets, malformed FROM runs")" \
     "$(sql "$ref" "SELECT packets, malformed FROM runs")" \
     "cut frames, --workers 2, live: read and counted as one thread reads the file"
