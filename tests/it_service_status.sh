@@ -6,7 +6,8 @@
 # a few seconds old that moves on, the handshakes and a non-zero handshakes-per-second rate
 # once real handshakes crossed. A heartbeat set a minute back while the pid lives: degraded (1).
 # A copy of the database as if the run were on another host: the heartbeat's age decides
-# (fresh: 0; 31 s old: 2), drops in the last minute: 1. Then kill -9: no end is ever written to the run row, yet status
+# (fresh: 0; 31 s old: 2), drops in the last minute: 1, and with several workers the one they
+# load, when it is one (schema 018; values not written by a capture show no workers). Then kill -9: no end is ever written to the run row, yet status
 # at once exits 2 and says the capture died (its pid is gone). A database that a finished
 # `capture -r` wrote: exit 2, "not running since"; no database: exit 2; a bad option: exit 2.
 # Root only. Traffic only inside the namespace's loopback.
@@ -81,6 +82,35 @@ cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recen
 "$TA_BIN" status --db "$IT_TMP/copy.db" >"$IT_TMP/drops.txt"
 assert_eq "$?" 1 "other host, drops in the last minute: degraded"
 assert_in "$(cat "$IT_TMP/drops.txt")" "7 packets or handshakes dropped or cut short in the last minute" "status says why"
+# With several workers (schema 018): drops nearly all one worker's, which reads well over its
+# share, are named; spread evenly, or on a worker with its share only, they are not; a workers
+# value that is not what the capture writes is shown as no workers, never misread.
+W='[{"packets":100,"drops":0},{"packets":700,"drops":95},{"packets":100,"drops":5},{"packets":100,"drops":0}]'
+cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 7, workers = '$W'"
+"$TA_BIN" status --db "$IT_TMP/copy.db" >"$IT_TMP/w.txt"
+assert_eq "$?" 1 "drops on one loaded worker: degraded"
+assert_in "$(cat "$IT_TMP/w.txt")" "workers:       4, packets 10.0% / 70.0% / 10.0% / 10.0%, kernel drops 0 / 95 / 5 / 0" \
+    "the workers line: each one's share and drops"
+assert_in "$(cat "$IT_TMP/w.txt")" "kernel drops on worker 1, which reads 70% of the packets" \
+    "status names the loaded worker"
+for w in '[{"packets":500,"drops":50},{"packets":500,"drops":50}]' \
+         '[{"packets":500,"drops":0},{"packets":500,"drops":100}]' \
+         '[{"packets":800,"drops":50},{"packets":200,"drops":50}]'; do
+    cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 7, workers = '$w'"
+    "$TA_BIN" status --db "$IT_TMP/copy.db" >"$IT_TMP/w.txt"
+    assert_eq "$?" 1 "drops with workers $w: degraded"
+    case "$(cat "$IT_TMP/w.txt")" in
+    *"kernel drops on worker"*) fail "drops with workers $w: no worker is to blame: $(cat "$IT_TMP/w.txt")" ;;
+    *) pass ;;
+    esac
+done
+for w in 'not json' '{"packets":1,"drops":0}' '[{"packets":"x","drops":0},{"packets":1,"drops":0}]' \
+         '[{"packets":-1,"drops":0},{"packets":1,"drops":0}]' '[{"packets":9}]'; do
+    cp_db "UPDATE runs SET host = 'elsewhere.example', heartbeat_us = $now_us, recent_drops = 0, workers = '$w'"
+    "$TA_BIN" status --db "$IT_TMP/copy.db" --format json >"$IT_TMP/w.json"
+    assert_eq "$?|$(json_field "$IT_TMP/w.json" workers)|$(json_field "$IT_TMP/w.json" worker_packets)" "0||" \
+        "workers value '$w': healthy, no workers shown"
+done
 # The same copy on an 8 MiB file system: less than 64 MiB free, degraded, and the text says so.
 small=$IT_TMP/small
 mkdir -p "$small"

@@ -4,7 +4,8 @@
 # openssl s_server/s_client make 24 handshakes from distinct client ports, 20 over 127.0.8.1
 # (four clients at a time) and 4 over ::1, then SIGINT. Every handshake must be stored exactly
 # once and whole (both directions reached the same worker: ServerHello, version, SNI), and the
-# run row closed cleanly with the packets of both workers. 0 or 17 workers are usage errors
+# run row closed cleanly with the packets of both workers, each worker's share kept in it
+# (while capturing and at the end) and shown by `status`. 0 or 17 workers are usage errors
 # (exit 2); an unknown interface is an error naming it (exit 1). (--workers with -r is the file
 # source with engine threads: tests/it_file_workers.sh.)
 # Skipped (77) when not root or without a loopback interface. Traffic stays on 127.0.0.0/8 and ::1.
@@ -86,6 +87,23 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 sleep 1
+# The run row's counters are rewritten every 5 s, with each worker's share (schema 018).
+for _ in $(seq 80); do
+    [ "$(sql "$db" "SELECT json_array_length(workers) FROM runs" 2>/dev/null)" = 2 ] && break
+    sleep 0.1
+done
+assert_eq "$(sql "$db" "SELECT json_array_length(workers) FROM runs")" 2 \
+    "while capturing: the run row has both workers' counters"
+"$TA_BIN" status --db "$db" >"$IT_TMP/status-run.txt"
+if grep -Eq '^  workers: +2, packets [0-9.]+% / [0-9.]+%, kernel drops 0 / 0$' "$IT_TMP/status-run.txt"; then
+    pass
+else
+    fail "status while capturing: each worker's share and drops: $(cat "$IT_TMP/status-run.txt")"
+fi
+# Packets after that rewrite: a connection refused (SYN, RST; one more flow, no handshake). Only
+# the run's end can count them in the workers' shares.
+(exec 3<>"/dev/tcp/$ADDR/$PORT") 2>/dev/null && die "port $PORT still open"
+sleep 0.2
 
 stop_capture "$cap_pid" "$IT_TMP/cap.out"
 
@@ -113,8 +131,19 @@ assert_eq "$(sql "$db" "SELECT count(*) FROM handshakes WHERE anomalies != 0")" 
 
 run=$(sql "$db" "SELECT source, ended IS NOT NULL, clean, error IS NULL, handshakes, flows, drops
                  FROM runs")
-assert_eq "$run" "live:lo|1|1|1|$total|$total|0" "run row (source|ended|clean|no error|handshakes|flows|drops)"
+assert_eq "$run" "live:lo|1|1|1|$total|$((total + 1))|0" \
+    "run row (source|ended|clean|no error|handshakes|flows with the refused one|drops)"
 assert_ge "$(sql "$db" "SELECT packets FROM runs")" $((total * 8)) "packets of both workers counted"
+# Each worker's final packets and drops: as many as there are workers, and they add up to the
+# run's (the last rewrite, at the end, after the workers stopped).
+assert_eq "$(sql "$db" "SELECT count(*), sum(json_extract(value, '$.packets')) = (SELECT packets FROM runs),
+                        sum(json_extract(value, '$.drops')) = (SELECT drops FROM runs)
+                        FROM runs, json_each(runs.workers)")" "2|1|1" \
+    "runs.workers: two workers whose packets and drops add up to the run's"
+"$TA_BIN" status --db "$db" --format json >"$IT_TMP/status.json"
+assert_eq "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]
+print(r["workers"], sum(int(x) for x in r["worker_packets"].split()) == r["packets"], r["worker_drops"])' \
+    "$IT_TMP/status.json")" "2 True 0 0" "status JSON: workers, their packets add up, their drops"
 
 # -Z with workers: every handle is opened before the drop, and every thread (main, 2 workers,
 # writer) runs as nobody without capabilities.

@@ -171,6 +171,12 @@ static int capture_end(struct capture *c, int status, char *errbuf)
                  (unsigned long long)lost);
         status = 1;
     }
+    if (c->src->workers) {
+        struct ta_worker_count share[TA_MAX_WORKERS];
+        unsigned n = c->src->workers(c->src_state, share, TA_MAX_WORKERS);
+        if (n > 1)
+            (void)ta_store_run_workers(c->store, share, n);
+    }
     if (ta_store_run_end(c->store, &rs, status == 0, status ? errbuf : NULL) != TA_OK)
         status = 1;
     lost = ta_store_rows_unsaved(c->store);

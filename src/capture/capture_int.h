@@ -21,6 +21,7 @@
 #include "tlsaudit/writer.h"
 
 #define TA_MAX_WORKERS 16
+_Static_assert(TA_MAX_WORKERS <= TA_STORE_WORKERS_MAX, "the run row holds every worker");
 #define TA_STATS_INTERVAL_S 5         /* run row update (counters, drops) during live runs */
 #define TA_CONFIG_MAX_KEYS 128        /* long options the table may have (config.c) */
 #define TA_HEARTBEAT_S 5              /* run-row heartbeat period (service.c); status: 6x = dead */
@@ -211,6 +212,10 @@ struct ta__source_ops {
     int (*run)(void *state, char *errbuf);
     /* Add the source's counters (packets, drops, every engine's) into rs. After run. */
     void (*stats)(const void *state, struct ta_run_stats *rs);
+    /* With several workers reading one link: each one's packets and kernel drops into
+     * w[0..max), and how many there are; 0 for one reader (the run's counters say it all).
+     * After run. NULL for sources that never have several. */
+    unsigned (*workers)(const void *state, struct ta_worker_count *w, unsigned max);
     /* Close what is open and free the state. NULL is accepted. */
     void (*close)(void *state);
 };

@@ -199,6 +199,7 @@ static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
 {
     struct ta__live *lv = arg;
     struct ta_run_stats sum = { 0 };
+    struct ta_worker_count share[TA_MAX_WORKERS];
 
     /* An idle handle's read waits for a packet (TPACKET_V3 polls without a timeout), so its
      * worker would publish nothing: wake the workers every second, each then publishes its
@@ -216,9 +217,13 @@ static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
         struct live_worker *wk = &lv->w[i];
         pthread_mutex_lock(&wk->snap_mu);
         stats_merge(&sum, &wk->snap);
+        share[i].packets = wk->snap.packets;
+        share[i].drops = wk->snap.drops;
         pthread_mutex_unlock(&wk->snap_mu);
     }
     (void)ta_store_run_update(st, &sum);
+    if (lv->n > 1)
+        (void)ta_store_run_workers(st, share, lv->n);
 }
 
 /* Run the workers until a stop or an error; each flushes its engine before it ends. The first
@@ -283,6 +288,21 @@ static void live_stats(const void *state, struct ta_run_stats *rs)
     rs->if_drops += if_drops;
 }
 
+/* Each worker's packets and kernel drops, for the run row's workers column (status shows how
+ * the address-pair spread shares the link). After live_run: no lock needed. */
+static unsigned live_workers(const void *state, struct ta_worker_count *w, unsigned max)
+{
+    const struct ta__live *lv = state;
+
+    if (lv->n < 2 || lv->n > max)
+        return 0;
+    for (unsigned i = 0; i < lv->n; i++) {
+        w[i].packets = lv->w[i].packets;
+        w[i].drops = lv->w[i].snap.drops;
+    }
+    return lv->n;
+}
+
 /* Close the handles and free the engines. */
 static void live_close(void *state)
 {
@@ -305,5 +325,6 @@ const struct ta__source_ops ta__source_live = {
     .tick = live_tick,
     .run = live_run,
     .stats = live_stats,
+    .workers = live_workers,
     .close = live_close,
 };

@@ -48,7 +48,9 @@ struct status {
     bool list_builtin, list_loaded;
     char list_version[40], list_imported[40], list_instance[40];
     long long list_age_days;
-    char reasons[512];
+    unsigned nworkers;                /* live workers' share of the link (schema 018); 0: one */
+    long long wpackets[TA_STORE_WORKERS_MAX], wdrops[TA_STORE_WORKERS_MAX];
+    char reasons[640];
     int code;
 };
 
@@ -56,7 +58,8 @@ static void usage(FILE *fp)
 {
     fputs("usage: tlsaudit status --db FILE [--format text|json|jsonl|csv]\n"
           "Is a capture running into FILE and is it healthy: since when, its packets and\n"
-          "drops, handshakes per second over the last minute, database size and oldest day,\n"
+          "drops (with --workers, each thread's), handshakes per second over the last\n"
+          "minute, database size and oldest day,\n"
           "the endpoint list's version and age, the last error.\n"
           "Exit status: 0 healthy, 1 degraded (drops in the last minute, endpoint list older\n"
           "than 30 days, an error logged, no heartbeat from a live process, less than 64 MiB\n"
@@ -159,6 +162,37 @@ static int find_run(sqlite3 *db, struct status *st)
     return rc;
 }
 
+/* The run's workers (runs.workers, schema 018): each one's packets and kernel drops. A value
+ * that is not an array of such objects, as SQLite's JSON functions read it, counts as none. */
+static void read_workers(sqlite3 *db, struct status *st)
+{
+    sqlite3_stmt *s = NULL;
+    unsigned n = 0;
+    bool ok = true;
+
+    if (!st->have_run ||
+        sqlite3_prepare_v2(db, "SELECT json_extract(value, '$.packets'), "
+                           "json_extract(value, '$.drops') FROM json_each((SELECT CASE WHEN "
+                           "json_valid(workers) AND json_type(workers) = 'array' THEN workers "
+                           "END FROM runs WHERE id = ?1)) ORDER BY key", -1, &s, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(s);
+        return;
+    }
+    sqlite3_bind_int64(s, 1, st->run_id);
+    while (ok && sqlite3_step(s) == SQLITE_ROW) {
+        ok = n < TA_STORE_WORKERS_MAX && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
+             sqlite3_column_type(s, 1) == SQLITE_INTEGER && sqlite3_column_int64(s, 0) >= 0 &&
+             sqlite3_column_int64(s, 1) >= 0;
+        if (ok) {
+            st->wpackets[n] = sqlite3_column_int64(s, 0);
+            st->wdrops[n++] = sqlite3_column_int64(s, 1);
+        }
+    }
+    sqlite3_finalize(s);
+    st->nworkers = ok && n > 1 ? n : 0;
+}
+
 /* Days since "YYYY-MM-DD..." (UTC), or -1. */
 static long long days_since(const char *ymd)
 {
@@ -232,6 +266,37 @@ static bool disk_low(const struct status *st)
                               st->disk_free < st->disk_total / 100 * DISK_LOW_PCT);
 }
 
+/* A worker's share of the packets, in percent (0 when none were read). */
+static double worker_share(const struct status *st, unsigned i)
+{
+    long long all = 0;
+    for (unsigned j = 0; j < st->nworkers; j++)
+        all += st->wpackets[j];
+    return all > 0 ? 100.0 * (double)st->wpackets[i] / (double)all : 0.0;
+}
+
+/* Drops with several workers: when nine tenths of the kernel's drops are one worker's and it
+ * reads half as much again as its even share, say so. The link is spread by address pair, so
+ * a NAT address or one front end carrying most of the traffic loads one worker (README). */
+static void worker_reason(struct status *st)
+{
+    long long all = 0;
+    unsigned k = 0;
+    char r[160];
+
+    for (unsigned i = 0; i < st->nworkers; i++) {
+        all += st->wdrops[i];
+        if (st->wdrops[i] > st->wdrops[k])
+            k = i;
+    }
+    if (all == 0 || st->wdrops[k] < all - all / 10 ||
+        worker_share(st, k) * st->nworkers < 150.0)
+        return;
+    snprintf(r, sizeof(r), "kernel drops on worker %u, which reads %.0f%% of the packets (one "
+             "address pair may carry most of the link)", k, worker_share(st, k));
+    reason(st, r);
+}
+
 /* The verdict: not running, degraded (and why) or healthy. */
 static void judge(struct status *st)
 {
@@ -248,6 +313,8 @@ static void judge(struct status *st)
                  st->recent_drops);
         reason(st, r);
     }
+    if (st->recent_drops > 0 && st->nworkers > 1)
+        worker_reason(st);
     if (!st->list_loaded || st->list_age_days < 0 || st->list_age_days > LIST_STALE_DAYS) {
         snprintf(r, sizeof(r), "endpoint list %s", st->list_loaded ? "older than 30 days"
                  : "not loaded");
@@ -311,6 +378,16 @@ static void print_text(const struct status *st, const char *path)
                  "minute)", st->packets, st->drops + st->if_drops, st->own_drops,
                  st->recent_drops);
         line("packets:", buf);
+        if (st->nworkers > 1) {
+            size_t off = (size_t)snprintf(buf, sizeof(buf), "%u, packets", st->nworkers);
+            for (unsigned i = 0; i < st->nworkers && off < sizeof(buf); i++)
+                off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %.1f%%",
+                                        i ? " /" : "", worker_share(st, i));
+            for (unsigned i = 0; i < st->nworkers && off < sizeof(buf); i++)
+                off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %lld",
+                                        i ? " /" : ", kernel drops", st->wdrops[i]);
+            line("workers:", buf);
+        }
         snprintf(buf, sizeof(buf), "%lld (%.1f per second over the last minute)",
                  st->handshakes, st->hs_rate);
         line("handshakes:", buf);
@@ -365,8 +442,10 @@ static int print_machine(const struct status *st, const char *path, enum ta_out_
         { "endpoints_loaded_at", false }, { "endpoints_age_days", true },
         { "last_error", false }, { "config", false }, { "reloads", true }, { "reloaded", false },
         { "wal_bytes", true }, { "disk_free_bytes", true }, { "disk_total_bytes", true },
+        { "workers", true }, { "worker_packets", false }, { "worker_drops", false },
     };
-    char num[20][32];
+    char wp[TA_STORE_WORKERS_MAX * 21], wd[TA_STORE_WORKERS_MAX * 21];
+    char num[24][32];
     const char *cells[TA_ARRAY_LEN(cols)];
     struct ta_out *o;
     int n = 0, c = 0;
@@ -407,6 +486,14 @@ static int print_machine(const struct status *st, const char *path, enum ta_out_
     cells[c++] = NUM(st->wal_bytes);
     cells[c++] = st->disk_known ? NUM(st->disk_free) : NULL;
     cells[c++] = st->disk_known ? NUM(st->disk_total) : NULL;
+    cells[c++] = st->nworkers ? NUM(st->nworkers) : NULL;
+    wp[0] = wd[0] = '\0';
+    for (unsigned i = 0, op = 0, od = 0; i < st->nworkers; i++) {
+        op += (unsigned)snprintf(wp + op, sizeof(wp) - op, "%s%lld", i ? " " : "", st->wpackets[i]);
+        od += (unsigned)snprintf(wd + od, sizeof(wd) - od, "%s%lld", i ? " " : "", st->wdrops[i]);
+    }
+    cells[c++] = TXT(wp);
+    cells[c++] = TXT(wd);
 #undef NUM
 #undef TXT
     if (!(o = ta_out_new(stdout, fmt, cols, TA_ARRAY_LEN(cols))))
@@ -467,6 +554,7 @@ int ta_cmd_status(int argc, char **argv)
         sqlite3_close(db);
         return ST_DOWN;
     }
+    read_workers(db, &st);
     read_store(db, db_path, &st);
     sqlite3_close(db);
     judge(&st);

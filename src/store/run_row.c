@@ -99,6 +99,37 @@ int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs)
     return rc;
 }
 
+/* See store.h. Written with one statement prepared per call: a few times a minute. */
+int ta_store_run_workers(struct ta_store *st, const struct ta_worker_count *w, unsigned n)
+{
+    char json[TA_STORE_WORKERS_MAX * 64 + 4];  /* 62 bytes per worker at most */
+    size_t off = 0;
+    sqlite3_stmt *s = NULL;
+    int rc = TA_ERR_IO;
+
+    if (st->run_id == 0 || n == 0 || n > TA_STORE_WORKERS_MAX)
+        return TA_ERR_ARG;
+    json[off++] = '[';
+    for (unsigned i = 0; i < n; i++)
+        off += (size_t)snprintf(json + off, sizeof json - off, "%s{\"packets\":%llu,\"drops\":%llu}",
+                                i ? "," : "", (unsigned long long)w[i].packets,
+                                (unsigned long long)w[i].drops);
+    json[off++] = ']';
+    if (ta__store_batch_begin(st) != TA_OK)
+        return TA_ERR_IO;
+    if (sqlite3_prepare_v2(st->db, "UPDATE runs SET workers = ?1 WHERE id = ?2", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(s, 1, json, (int)off, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, st->run_id);
+        if (sqlite3_step(s) == SQLITE_DONE)
+            rc = TA_OK;
+    }
+    if (rc != TA_OK)
+        TA_LOG(TA_LOG_ERROR, "%s: run workers: %s", st->path, sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* The final counters, end time, clean flag and error of the run row, committed. */
 static int run_end_row(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
                        const char *error)

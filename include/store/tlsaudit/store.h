@@ -29,6 +29,14 @@ int ta_store_run_begin(struct ta_store *st, const char *source, const char *filt
 int ta_store_run_update(struct ta_store *st, const struct ta_run_stats *rs);
 int ta_store_run_end(struct ta_store *st, const struct ta_run_stats *rs, bool clean,
                      const char *error);
+/* How the n workers of a live capture share the link (runs.workers, schema 018): each one's
+ * packets read and kernel drops, in worker order, as a JSON array of {"packets", "drops"}.
+ * Joins the open batch, as ta_store_run_update does; n is 1 to TA_STORE_WORKERS_MAX. */
+#define TA_STORE_WORKERS_MAX 64
+struct ta_worker_count {
+    uint64_t packets, drops;
+};
+int ta_store_run_workers(struct ta_store *st, const struct ta_worker_count *w, unsigned n);
 /* With on, the runs begun afterwards get the Office 365 verdict of each handshakes and
  * mail_sessions row (o365, o365_service, o365_reason) as it is added, by the rules of
  * ta_o365_classify, on the thread that adds it. Off by default: rows keep o365 = 0 until a
