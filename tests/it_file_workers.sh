@@ -66,15 +66,46 @@ else
     echo "it_file_workers: shared captures not found; the project's own captures only"
 fi
 
-# Every capture in one run, and the same with a 1 s idle timeout: the files were made at
-# different times, so flows a file leaves open (no FIN seen) time out in packet time.
+# Every capture in one run (by name: their times go back and forth, it_time_order.sh).
 compare all -- "${all[@]}"
+# A flow left open (a ClientHello, no answer), then 10 s later the other captures one after
+# another: with --idle-timeout 1 it ends by the timeout in packet time while they are read.
+python3 "$TA_SRC/tests/pcap_redate.py" "$TA_PCAPS/tls12.pcap" "$IT_TMP/open-full.pcap" 1790000000 ||
+    die "pcap_redate.py failed"
+later=()
+for f in "${all[@]}"; do
+    later+=("$IT_TMP/later-${#later[@]}.pcap")
+    python3 "$TA_SRC/tests/pcap_redate.py" "$f" "${later[-1]}" $((1790000010 + ${#later[@]} * 20)) ||
+        die "pcap_redate.py failed"
+done
+python3 - "$IT_TMP/idle.pcap" "$IT_TMP/open-full.pcap" "${later[@]}" <<'PY' || die "cannot join the captures"
+import struct, sys
+out, first, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+def records(path, limit=None):
+    d = open(path, 'rb').read()
+    e = '<' if d[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+    o, n = 24, 0
+    while o + 16 <= len(d) and (limit is None or n < limit):
+        cap = struct.unpack(e + 'I', d[o + 8:o + 12])[0]
+        yield d[o:o + 16 + cap]
+        o, n = o + 16 + cap, n + 1
+head = open(first, 'rb').read(24)
+with open(out, 'wb') as w:
+    w.write(head)
+    for r in records(first, 4):           # SYN, SYN-ACK, ACK, ClientHello
+        w.write(r)
+    for p in rest:
+        for r in records(p):
+            w.write(r)
+PY
 for w in 1 2; do
-    db=$(fresh_db "all-idle1-w$w")
-    "$TA_BIN" capture -q --db "$db" --workers "$w" --idle-timeout 1 "${all[@]/#/-r}" 2>/dev/null
-    assert_eq "$?" 0 "all captures, --idle-timeout 1, --workers $w: exit status"
-    assert_ge "$(sql "$db" "SELECT flows_timed_out FROM runs")" 1 \
-        "all captures, --idle-timeout 1, --workers $w: flows ended by the idle timeout"
+    db=$(fresh_db "idle1-w$w")
+    "$TA_BIN" capture -q --db "$db" --workers "$w" --idle-timeout 1 -r "$IT_TMP/idle.pcap" 2>/dev/null
+    assert_eq "$?" 0 "a flow left open, --idle-timeout 1, --workers $w: exit status"
+    assert_eq "$(sql "$db" "SELECT flows_timed_out >= 1, time_back FROM runs")" "1|0" \
+        "a flow left open, --idle-timeout 1, --workers $w: ended by the idle timeout"
+    assert_eq "$(sql "$db" "SELECT client_hello, server_hello FROM handshakes WHERE ts_us < 1790000005000000")" \
+        "1|0" "a flow left open, --workers $w: its ClientHello stored alone"
 done
 
 # Options: --workers with -r is accepted in range, refused outside it.

@@ -176,6 +176,81 @@ static void test_idle_timeout(void)
     ta_engine_free(e);
 }
 
+/* The packets' time goes back (a file older than the one before it, a clock stepped back): a
+ * few seconds of reordering, or one packet with a stray time (a corrupt record), change nothing;
+ * sixteen packets in a row an hour back end the flows of the later time, and the flows of the
+ * earlier time are read whole, though the idle checks that come every 256 packets compare them
+ * with a time they are an hour behind. */
+static void test_time_back(void)
+{
+    struct ta_engine *e = engine(1024);
+    struct ta_run_stats rs = { 0 };
+    const uint64_t t = 100000ull * 1000000, early = t - 3600ull * 1000000;
+
+    send_pkt(e, t, 1, 42000, 2, 443, 1, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, early, 2, 443, 1, 42000, 500, 2, TA_TCP_SYN | TA_TCP_ACK, NULL, 0); /* stray */
+    send_pkt(e, t + 50, 1, 42000, 2, 443, 2, 501, TA_TCP_ACK, NULL, 0);
+    send_pkt(e, t + 100, 1, 42000, 2, 443, 2, 501, TA_TCP_ACK, ch_rec, ch_len);
+    send_pkt(e, t - 10ull * 1000000, 3, 42001, 2, 443, 1, 0, TA_TCP_SYN, NULL, 0);
+    CHECK_INT(nrecs, 0);                    /* a stray time, 10 s back: nothing ends */
+    send_pkt(e, early, 4, 42002, 2, 443, 1000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, early + 100, 2, 443, 4, 42002, 7000, 1001, TA_TCP_SYN | TA_TCP_ACK, NULL, 0);
+    send_pkt(e, early + 200, 4, 42002, 2, 443, 1001, 7001, TA_TCP_ACK, ch_rec, ch_len);
+    ta_engine_expire(e, t + 200);           /* a reader's tick that has not followed yet */
+    CHECK_INT(nrecs, 0);                    /* three packets far back: not yet, none idle */
+    for (uint32_t i = 0; i < 600; i++)     /* idle checks pass (bare ACKs make no flow) */
+        send_pkt(e, early + 300 + i, 9, (uint16_t)(1 + i), 2, 443, i, 1, TA_TCP_ACK, NULL, 0);
+    CHECK_INT(nrecs, 1);                    /* sixteen: the later flows ended, as at the end */
+    CHECK_INT(recs[0].client_port, 42000);
+    CHECK(recs[0].ch.present && !recs[0].sh.present);
+    CHECK_INT(recs[0].ts_first_us, t);
+    send_pkt(e, early + 1000, 2, 443, 4, 42002, 7001, 1001 + (uint32_t)ch_len, TA_TCP_ACK,
+             sh_rec, sh_len);
+    CHECK_INT(nrecs, 2);
+    CHECK_INT(recs[1].client_port, 42002);
+    CHECK(recs[1].ch.present && recs[1].sh.present);
+    CHECK_INT(recs[1].ts_first_us, early);
+    /* a live capture's expiry by the wall clock: a clock stepped back an hour ends the flows
+     * before any packet comes; 10 s back is not a step */
+    send_pkt(e, early + 2000, 5, 42003, 2, 443, 1, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, early + 2100, 5, 42003, 2, 443, 2, 0, TA_TCP_ACK, ch_rec, ch_len);
+    ta_engine_expire(e, early - 10ull * 1000000);
+    CHECK_INT(nrecs, 2);
+    ta_engine_expire(e, early - 3600ull * 1000000);
+    CHECK_INT(nrecs, 3);
+    CHECK_INT(recs[2].client_port, 42003);
+    ta_engine_flush(e);
+    ta_engine_stats(e, &rs);
+    CHECK_INT(rs.time_back, 2);
+    CHECK_INT(rs.flows_timed_out, 0);
+    CHECK_INT(rs.flows, 4);
+    ta_engine_free(e);
+}
+
+/* Time goes back when the later flows are all closed: until sixteen packets confirm it, an idle
+ * check at the later time (a reader's tick) ends none of the earlier flows. */
+static void test_time_back_pending(void)
+{
+    struct ta_engine *e = engine(1024);
+    const uint64_t t = 100000ull * 1000000, early = t - 3600ull * 1000000;
+
+    send_pkt(e, t, 1, 43000, 2, 443, 1, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, t + 100, 1, 43000, 2, 443, 2, 0, TA_TCP_ACK, ch_rec, ch_len);
+    send_pkt(e, t + 200, 2, 443, 1, 43000, 9, 2 + (uint32_t)ch_len, TA_TCP_RST, NULL, 0);
+    CHECK_INT(nrecs, 1);                    /* the later flow: closed, written */
+    send_pkt(e, early, 4, 43002, 2, 443, 1000, 0, TA_TCP_SYN, NULL, 0);
+    send_pkt(e, early + 100, 2, 443, 4, 43002, 7000, 1001, TA_TCP_SYN | TA_TCP_ACK, NULL, 0);
+    send_pkt(e, early + 200, 4, 43002, 2, 443, 1001, 7001, TA_TCP_ACK, ch_rec, ch_len);
+    ta_engine_expire(e, t + 300);
+    CHECK_INT(nrecs, 1);
+    send_pkt(e, early + 300, 2, 443, 4, 43002, 7001, 1001 + (uint32_t)ch_len, TA_TCP_ACK,
+             sh_rec, sh_len);
+    CHECK_INT(nrecs, 2);
+    CHECK(recs[1].ch.present && recs[1].sh.present);
+    CHECK_INT(recs[1].ts_first_us, early);
+    ta_engine_free(e);
+}
+
 /* More stalled handshakes than analysis contexts (64 here): the oldest are settled early with
  * what they have, so every new ClientHello is still read. */
 static void test_context_reclaim(void)
@@ -514,6 +589,8 @@ int main(void)
     test_midstream_roles_and_rst();
     test_flood_and_eviction();
     test_idle_timeout();
+    test_time_back();
+    test_time_back_pending();
     test_context_reclaim();
     test_two_hellos();
     test_retry_after_alert();

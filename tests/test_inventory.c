@@ -116,7 +116,7 @@ static const char KEYS_DISTINCT[] =
 #define UNDO_AFTER_013                                                                     \
     "ALTER TABLE runs DROP COLUMN truncated; ALTER TABLE runs DROP COLUMN ip_reassembled; "  \
     "ALTER TABLE runs DROP COLUMN ip_incomplete; ALTER TABLE inventory DROP COLUMN name_us; " \
-    "ALTER TABLE runs DROP COLUMN workers"
+    "ALTER TABLE runs DROP COLUMN workers; ALTER TABLE runs DROP COLUMN time_back"
 /* Rows whose key_hash is not the hash of their key (the connection's ta_inv_key_hash). */
 static const char BAD_HASH[] =
     "SELECT count(*) FROM inventory WHERE key_hash <> ta_inv_key_hash(sensor, client_ip, "

@@ -676,9 +676,9 @@ static void test_plaintext_runs(void)
              "flows,flows_evicted,flows_timed_out,handshakes,ip_fragments,malformed,non_ip,"
              "pool_exhausted,tunneled,undecoded_mpls,undecoded_pppoe,undecoded_gre,undecoded_erspan,"
              "undecoded_vxlan,undecoded_geneve,undecoded_cmd,undecoded_ipip,tunnel_too_deep,"
-             "truncated,ip_reassembled,ip_incomplete,clean,error,tool_version\n"
+             "truncated,ip_reassembled,ip_incomplete,time_back,clean,error,tool_version\n"
              "1,test.pcap,tcp,2026-11-20T09:00:00.000000Z,2026-11-20T09:00:01.500000Z,100,9000,"
-             "0,0,9,0,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,,%s\n", TA_VERSION);
+             "0,0,9,0,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,,%s\n", TA_VERSION);
     CHECK_STR(qout, want);
     CHECK_INT(query("runs", "--db", db, "--format", "csv", "--since", "2026-11-21",
                     (char *)NULL), 0);
@@ -686,7 +686,7 @@ static void test_plaintext_runs(void)
               "flows,flows_evicted,flows_timed_out,handshakes,ip_fragments,malformed,non_ip,"
               "pool_exhausted,tunneled,undecoded_mpls,undecoded_pppoe,undecoded_gre,undecoded_erspan,"
               "undecoded_vxlan,undecoded_geneve,undecoded_cmd,undecoded_ipip,tunnel_too_deep,"
-              "truncated,ip_reassembled,ip_incomplete,clean,error,tool_version\n");
+              "truncated,ip_reassembled,ip_incomplete,time_back,clean,error,tool_version\n");
 }
 
 /* Usage errors exit 2 with a message and print no report. */

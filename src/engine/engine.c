@@ -54,7 +54,11 @@ struct ta_engine {
     uint32_t ctx_fresh;       /* contexts never used yet start here (their pages are untouched) */
     uint32_t ctx_in_use;
     uint32_t age_head, age_tail; /* oldest and newest context in use */
-    uint64_t now_us;
+    uint64_t now_us;          /* the latest packet time seen, or the time it went back to */
+    uint64_t back_us;         /* packets this much older than now_us: time went back */
+    uint32_t behind;          /* packets in a row that far back, TA_ENGINE_BACK_CONFIRM make it so */
+    uint64_t behind_max_us;   /* the latest of them */
+    uint64_t time_back;       /* how often time went back */
     uint32_t since_expire;
     struct ta_decode_stats dstats;
     struct ta_decode_opts dopts;
@@ -100,6 +104,7 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
     if (!e)
         goto nomem;
     e->cfg = *cfg;
+    e->back_us = ta_engine_back_us(cfg);
     e->sink = *sink;
     e->dopts.vxlan_port = cfg->vxlan_port;
     if (e->cfg.max_analyzing == 0 || e->cfg.max_analyzing > e->cfg.max_flows)
@@ -631,14 +636,47 @@ void ta_engine_datagram(struct ta_engine *e, uint64_t ts_us, const struct ta_pkt
     engine_ip(e, &pkt);
 }
 
+/* The packets' time went back by more than back_us, for TA_ENGINE_BACK_CONFIRM packets in a row: a
+ * file older than the one read before it in the same run, or a clock stepped back under a live
+ * capture. (One packet alone is a stray time: a corrupt or fuzzed record, seen in the shared
+ * captures, and changes nothing.) The idle timeout compares a flow's last packet with the latest
+ * time seen, so each flow of the earlier time would look idle at the next check and be cut into
+ * pieces, and the flows of the later time would never look idle. The flows of the later time
+ * end here, as at the end of the input (their records are written); those the earlier packets
+ * began stay, and time goes on from theirs: a file read after a later one gives the rows it
+ * gives alone. */
+static void time_went_back(struct ta_engine *e, uint64_t ts_us)
+{
+    struct ta_flow *f = ta_flow_oldest(e->flows);
+
+    while (f) {
+        struct ta_flow *next = ta_flow_newer(e->flows, f);
+        if (f->ts_last_us > ts_us + e->back_us)
+            flow_end(e, f);
+        f = next;
+    }
+    ta__quic_engine_end_after(e->quic, ts_us + e->back_us);
+    e->now_us = ts_us;
+    e->behind = 0;
+    e->time_back++;
+}
+
 void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
                       uint32_t caplen, uint32_t wire_len)
 {
     struct ta_pkt pkt;
 
     e->bytes += wire_len;
-    if (ts_us > e->now_us)
-        e->now_us = ts_us;
+    if (ts_us + e->back_us < e->now_us) {
+        if (e->behind++ == 0 || ts_us > e->behind_max_us)
+            e->behind_max_us = ts_us;
+        if (e->behind >= TA_ENGINE_BACK_CONFIRM)
+            time_went_back(e, e->behind_max_us);
+    } else {
+        e->behind = 0;
+        if (ts_us > e->now_us)
+            e->now_us = ts_us;
+    }
     if (++e->since_expire >= TA_EXPIRE_EVERY) {
         e->since_expire = 0;
         ta_engine_expire(e, e->now_us);
@@ -710,10 +748,27 @@ static void engine_ip(struct ta_engine *e, struct ta_pkt *pkt)
     tcp_packet(e, f, pkt, (from_a == (bool)f->client_is_a) ? TA_DIR_C2S : TA_DIR_S2C);
 }
 
+/* See engine.h. Past half the shorter timeout, the packets' flows would be cut by it (or their
+ * IP fragments given up); below 1 s it would take mere reordering, which a live link's queues
+ * make by microseconds, for a clock step. */
+uint64_t ta_engine_back_us(const struct ta_engine_config *cfg)
+{
+    uint64_t t = cfg->idle_timeout_s < TA_DEFRAG_TIMEOUT_S ? cfg->idle_timeout_s
+                 : TA_DEFRAG_TIMEOUT_S;
+    return t < 2 ? 1000000u : t * 500000u;
+}
+
 void ta_engine_expire(struct ta_engine *e, uint64_t now_us)
 {
     uint64_t idle = (uint64_t)e->cfg.idle_timeout_s * 1000000u;
     struct ta_flow *f;
+
+    if (now_us + e->back_us < e->now_us) {
+        time_went_back(e, now_us);     /* a reader's or the wall clock's time: no stray */
+        return;
+    }
+    if (e->behind)
+        return;                        /* packets far back: the earlier flows are not idle */
 
     while ((f = ta_flow_oldest(e->flows)) != NULL && f->ts_last_us + idle < now_us) {
         flow_end(e, f);
@@ -743,6 +798,7 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->ip_fragments += e->dstats.ip_fragments;
     rs->ip_reassembled += ta_defrag_stats(e->defrag)->reassembled;
     rs->ip_incomplete += ta_defrag_stats(e->defrag)->incomplete;
+    rs->time_back += e->time_back;
     rs->malformed += e->dstats.malformed;
     rs->non_ip += e->dstats.non_ip;
     rs->pool_exhausted += e->ctx_exhausted + ta_bufpool_exhausted(e->bufs);

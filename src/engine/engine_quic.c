@@ -263,6 +263,17 @@ void ta__quic_engine_expire(struct ta__quic_engine *q, uint64_t now_us)
     }
 }
 
+void ta__quic_engine_end_after(struct ta__quic_engine *q, uint64_t after_us)
+{
+    struct ta_flow *f = q ? ta_flow_oldest(q->flows) : NULL;
+    while (f) {
+        struct ta_flow *next = ta_flow_newer(q->flows, f);
+        if (f->ts_last_us > after_us)
+            flow_end(q, f);
+        f = next;
+    }
+}
+
 void ta__quic_engine_flush(struct ta__quic_engine *q)
 {
     struct ta_flow *f;

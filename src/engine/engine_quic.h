@@ -28,6 +28,8 @@ void ta__quic_engine_packet(struct ta__quic_engine *q, const struct ta_pkt *pkt)
 /* End flows idle for the engine's idle timeout at now_us; end every flow. */
 void ta__quic_engine_expire(struct ta__quic_engine *q, uint64_t now_us);
 void ta__quic_engine_flush(struct ta__quic_engine *q);
+/* End the flows whose last packet came after after_us (the packets' time went back: engine.c). */
+void ta__quic_engine_end_after(struct ta__quic_engine *q, uint64_t after_us);
 /* Add the QUIC counters to rs (flows, evictions, timeouts, records, pool exhaustion). */
 void ta__quic_engine_stats(const struct ta__quic_engine *q, struct ta_run_stats *rs);
 /* Flows in the table and contexts in use now, and their caps (for tests). */

@@ -197,6 +197,11 @@ struct ta_flow *ta_flow_oldest(struct ta_flow_table *ft)
     return ft->lru_tail == TA_FLOW_NONE ? NULL : &ft->slots[ft->lru_tail];
 }
 
+struct ta_flow *ta_flow_newer(struct ta_flow_table *ft, const struct ta_flow *f)
+{
+    return f->lru_prev == TA_FLOW_NONE ? NULL : &ft->slots[f->lru_prev];
+}
+
 /* Remove from the index with backward-shift deletion, then return the slot to the free list. */
 void ta_flow_remove(struct ta_flow_table *ft, struct ta_flow *f)
 {

@@ -35,7 +35,8 @@
     XX(tunnel_too_deep, SUM)  /* more nested encapsulations than decoded */                    \
     XX(truncated, SUM)        /* packets the analysis read, cut short by the snap length (014) */ \
     XX(ip_reassembled, SUM)   /* IP datagrams rebuilt from their fragments (015) */             \
-    XX(ip_incomplete, SUM)    /* IP datagrams whose fragments never made them whole (015) */
+    XX(ip_incomplete, SUM)    /* IP datagrams whose fragments never made them whole (015) */ \
+    XX(time_back, SUM)        /* packets' time went back: flows open then ended (019) */
 
 struct ta_run_stats {
 #define TA__RUN_FIELD(name, merge) uint64_t name;

@@ -59,6 +59,9 @@ struct ta_flow *ta_flow_insert(struct ta_flow_table *ft, const struct ta_flow_ke
 void ta_flow_touch(struct ta_flow_table *ft, struct ta_flow *f, uint64_t ts_us);
 /* Least recently active flow, or NULL when empty. */
 struct ta_flow *ta_flow_oldest(struct ta_flow_table *ft);
+/* The flow active next after f (toward the most recent), or NULL: with ta_flow_oldest, a walk
+ * over every flow that may remove the one it stands on. */
+struct ta_flow *ta_flow_newer(struct ta_flow_table *ft, const struct ta_flow *f);
 void ta_flow_remove(struct ta_flow_table *ft, struct ta_flow *f);
 
 uint32_t ta_flow_count(const struct ta_flow_table *ft);
