@@ -192,10 +192,16 @@ static int capture_end(struct capture *c, int status, char *errbuf)
     TA_LOG(TA_LOG_INFO, "%llu flows evicted, %llu timed out", (unsigned long long)rs.flows_evicted,
            (unsigned long long)rs.flows_timed_out);
     ta__capture_warn_incomplete(&rs);
-    if (rs.time_back)
-        TA_LOG(TA_LOG_WARN, "the packets' time went back %llu time%s (files not given in time "
-               "order, or a clock stepped back): the flows of the later time were ended, as at "
-               "the end of a file", (unsigned long long)rs.time_back, rs.time_back == 1 ? "" : "s");
+    /* files out of time order give the rows they give one by one: a note; a live clock that
+     * went back cut the connections open then: a warning */
+    if (rs.time_back && c->o.iface)
+        TA_LOG(TA_LOG_WARN, "the clock went back %llu time%s: the connections open then were "
+               "ended, as at the end of a file", (unsigned long long)rs.time_back,
+               rs.time_back == 1 ? "" : "s");
+    else if (rs.time_back)
+        TA_LOG(TA_LOG_INFO, "the packets' time went back %llu time%s (files not given in time "
+               "order): the flows of the later time were ended, as at the end of a file",
+               (unsigned long long)rs.time_back, rs.time_back == 1 ? "" : "s");
     if (!c->o.quiet)
         ta__capture_summary(ta_store_db(c->store), c->run_id, &rs, c->o.db);
     return status;
