@@ -59,6 +59,7 @@ struct ta_store {
     bool future_warned;         /* rows dated past the clock were said (retention.c) */
     uint64_t dns_epoch;         /* moves when dns_answers may have grown: an answer inserted, a
                                  * transaction begun (ta__o365_cls_watch_answers) */
+    int64_t dns_own_max;        /* id of this connection's last dns_answers row (store_o365.c) */
     /* retention's statements, prepared once (retention.c; finalized by ta__retain_free) */
     const char *ret_sql[TA__RETAIN_STMTS];
     sqlite3_stmt *ret_stmt[TA__RETAIN_STMTS];
@@ -107,6 +108,8 @@ void ta__store_o365_bind_mail(struct ta_store *st, sqlite3_stmt *s, int col,
 void ta__store_o365_dns(struct ta_store *st, int64_t ts_us);
 /* A batch may have been lost (begin or commit failed): the verdicts must be recomputed. */
 void ta__store_o365_unsure(struct ta_store *st);
+/* A batch has begun: note whether another connection committed what a verdict reads. */
+void ta__store_o365_batch_begun(struct ta_store *st);
 /* dns_answers rows were deleted (retention): the classifier forgets what it remembered of them. */
 void ta__store_o365_dns_deleted(struct ta_store *st);
 

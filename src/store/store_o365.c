@@ -11,8 +11,15 @@
  *   - this store added a DNS answer with ts_us <= that row's ts_us (several -r files not in
  *     time order, timestamps going backwards, several capture threads): checked per answer
  *     against the latest ts_us of the rows whose verdict read dns_answers;
- *   - another connection committed (a concurrent capture's DNS answers, an endpoint import):
- *     PRAGMA data_version, read when the list was loaded and again at the run's end;
+ *   - another connection committed what a verdict reads: an endpoint list (an import: a new
+ *     endpoint_sets row) or DNS answers (a concurrent capture: a dns_answers id above this
+ *     connection's last one). Checked when PRAGMA data_version says another connection
+ *     committed, at the start of each batch (while this connection holds the write lock, so
+ *     before it adds answers of its own) and at the run's end. Commits of other tables (the
+ *     --sync-to companion's watermarks, on a connection of its own) change no verdict: before,
+ *     any commit counted, and a service with sync_to redid its whole run at every stop.
+ *     Another connection deleting answers (a second capture's retention) is not looked for:
+ *     the verdicts were right with the answers there were, as after this store's own retention;
  *   - a batch may have been lost (a BEGIN or COMMIT failed).
  * Then, and when the classifier could not be loaded or no row was written, the run is left to
  * the end-of-run pass (ta_store_run_needs_classify), which recomputes every row of the run.
@@ -33,7 +40,9 @@ enum o365_state {
 struct ta__store_o365 {
     enum o365_state state;
     struct ta__o365_cls *cls;
-    int64_t version0;      /* PRAGMA data_version when the list was loaded */
+    int64_t version;       /* PRAGMA data_version when last checked */
+    int64_t sets0;         /* max(endpoint_sets.id) when the list was loaded */
+    bool foreign;          /* another connection committed an endpoint list or DNS answers */
     int64_t dns_row_max;   /* latest ts_us of the rows whose verdict read dns_answers */
     bool dns_rows;         /* ... and whether there was one */
     bool dns_late;         /* an answer was stored after a row it could change */
@@ -52,9 +61,38 @@ static int64_t data_version(sqlite3 *db)
     return v;
 }
 
+/* One integer of sql (NULL reads 0), or -1 when it cannot be read. */
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+#define SETS_MAX "SELECT COALESCE(max(id), 0) FROM endpoint_sets"
+#define DNS_MAX "SELECT COALESCE(max(id), 0) FROM dns_answers"
+
+/* When another connection committed since the last look: did it add an endpoint list, or DNS
+ * answers (ids above this connection's last)? A value that cannot be read counts as yes. */
+static void look_for_foreign(struct ta_store *st, struct ta__store_o365 *o)
+{
+    int64_t v = data_version(st->db);
+
+    if (v == o->version && v >= 0)
+        return;
+    o->version = v;
+    if (v < 0 || one_int(st->db, SETS_MAX) != o->sets0 ||
+        one_int(st->db, DNS_MAX) > st->dns_own_max || st->dns_own_max < 0)
+        o->foreign = true;
+}
+
 /* Load the run's classifier inside the open batch. A savepoint keeps a failed load (e.g. of the
- * built-in list) from taking the batch's rows with it. data_version is read while this
- * connection holds the write lock, so no other commit can fall between it and the load. */
+ * built-in list) from taking the batch's rows with it. What look_for_foreign compares with is
+ * read while this connection holds the write lock, so no other commit can fall between it and
+ * the load; the answers stored so far count as known. */
 static void load(struct ta_store *st, struct ta__store_o365 *o)
 {
     char errbuf[TA_ERRBUF_SIZE] = "";
@@ -64,7 +102,9 @@ static void load(struct ta_store *st, struct ta__store_o365 *o)
     if (sqlite3_exec(st->db, "SAVEPOINT ta_o365", NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     rc = ta__o365_cls_open(st->db, &o->cls, errbuf);
-    if (rc == TA_OK && (o->version0 = data_version(st->db)) < 0)
+    if (rc == TA_OK && ((o->version = data_version(st->db)) < 0 ||
+                        (o->sets0 = one_int(st->db, SETS_MAX)) < 0 ||
+                        (st->dns_own_max = one_int(st->db, DNS_MAX)) < 0))
         rc = TA_ERR_IO;
     if (rc != TA_OK)
         sqlite3_exec(st->db, "ROLLBACK TO ta_o365", NULL, NULL, NULL);
@@ -140,6 +180,13 @@ void ta__store_o365_dns(struct ta_store *st, int64_t ts_us)
 }
 
 /* See store_int.h. */
+void ta__store_o365_batch_begun(struct ta_store *st)
+{
+    if (st->o365 && st->o365->state == O365_LIVE)
+        look_for_foreign(st, st->o365);
+}
+
+/* See store_int.h. */
 void ta__store_o365_unsure(struct ta_store *st)
 {
     if (st->o365)
@@ -160,6 +207,8 @@ void ta__store_o365_run_end(struct ta_store *st)
     struct ta__store_o365 *o = st->o365;
     const char *why = NULL;
 
+    if (o && o->state == O365_LIVE)
+        look_for_foreign(st, o);     /* commits since the last batch began */
     if (!o || o->state == O365_FAILED)
         why = "no classifier";
     else if (o->state == O365_PENDING)
@@ -168,8 +217,8 @@ void ta__store_o365_run_end(struct ta_store *st)
         why = "DNS answers older than rows already classified";
     else if (o->batch_lost)
         why = "a batch may have been lost";
-    else if (data_version(st->db) != o->version0)
-        why = "the database was changed by another connection";
+    else if (o->foreign)
+        why = "another connection stored an endpoint list or DNS answers";
     st->o365_pass = why != NULL;
     if (why)
         TA_LOG(TA_LOG_DEBUG, "%s: Office 365 classification after the run: %s", st->path, why);

@@ -4,8 +4,8 @@
  * its run.
  *
  * The rows written before keep their verdicts. Whether those stand is decided exactly as at the
- * end of a run (ta__store_o365_run_end: DNS answers out of order, another connection committed,
- * e.g. that import, a lost batch); when they may not, the run keeps owing the end-of-run pass
+ * end of a run (ta__store_o365_run_end: DNS answers out of order, another connection stored an
+ * endpoint list, e.g. that import, or DNS answers, a lost batch); when they may not, the run keeps owing the end-of-run pass
  * (ta_store_run_needs_classify), which recomputes every row of the run with the list then in
  * force. The new classifier is loaded by the next row, inside its batch, as at a run's start. */
 #include "store_int.h"

@@ -479,5 +479,8 @@ int ta_store_add_dns(struct ta_store *st, uint64_t ts_us, const char *name, uint
     }
     if (cname)
         sqlite3_bind_text(s, 7, cname, -1, SQLITE_STATIC);
-    return step_reset(st, s, "dns answer");
+    int rc = step_reset(st, s, "dns answer");
+    if (rc == TA_OK)
+        st->dns_own_max = sqlite3_last_insert_rowid(st->db);
+    return rc;
 }

@@ -20,6 +20,7 @@ int ta__store_batch_begin(struct ta_store *st)
     }
     st->in_tx = true;
     st->dns_epoch++;            /* the new snapshot may hold other connections' answers */
+    ta__store_o365_batch_begun(st);
     st->batch_n = st->batch_hs = 0;
     st->batch_start_us = 0;
     return TA_OK;
