@@ -741,6 +741,25 @@ static void check_live_fallback(struct ta_store *st, const char *db_path)
     CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
 }
 
+/* Another connection's endpoint list (as an import stores one), and taking it away again. */
+static const char ADD_SET[] = "INSERT INTO endpoint_sets(instance, version, source, imported_at) "
+                              "VALUES ('Worldwide', '2099010100', 'test', '2026-12-07T00:00:00Z')";
+static const char DROP_SET[] = "DELETE FROM endpoint_sets WHERE source = 'test'";
+
+/* Begin run name, store and commit one row of client at ts, then let other run sql. */
+static void one_row_then(struct ta_store *st, const char *name, const char *client, uint64_t ts,
+                         sqlite3 *other, const char *sql)
+{
+    struct ta_hs hs;
+    int64_t run = 0;
+
+    CHECK_INT(ta_store_run_begin(st, name, NULL, &run), TA_OK);
+    live_rec(&hs, client, ts, "outlook.office365.com", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    CHECK_INT(sqlite3_exec(other, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* Another connection's commits: what a verdict reads (an endpoint list, DNS answers, also when
  * this store adds answers of its own afterwards) leaves the verdicts to the pass; a commit of
  * anything else (the --sync-to companion's watermarks) does not. */
@@ -750,18 +769,13 @@ static void check_live_foreign(struct ta_store *st, const char *db_path)
     struct ta_run_stats rs = { 0 };
     struct ta_addr a;
     struct ta_hs hs;
-    int64_t run = 0;
     const uint64_t t = T0 + 240000000;
 
     CHECK_INT(sqlite3_open(db_path, &other), SQLITE_OK);
     sqlite3_busy_timeout(other, 5000);
 
-    CHECK_INT(ta_store_run_begin(st, "synced.pcap", NULL, &run), TA_OK);
-    live_rec(&hs, "192.0.2.30", t, "outlook.office365.com", NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
-    CHECK_INT(sqlite3_exec(other, "INSERT OR REPLACE INTO store_meta(key, value) "
-                           "VALUES ('test_watermark', 1)", NULL, NULL, NULL), SQLITE_OK);
+    one_row_then(st, "synced.pcap", "192.0.2.30", t, other, "INSERT OR REPLACE INTO "
+                 "store_meta(key, value) VALUES ('test_watermark', 1)");
     live_rec(&hs, "192.0.2.31", t + 10, "outlook.office365.com", NULL, NULL, NULL);
     CHECK_INT(ta_store_add(st, &hs), TA_OK);   /* a new batch: looks, finds nothing */
     CHECK_INT(ta_store_commit(st), TA_OK);
@@ -770,40 +784,23 @@ static void check_live_foreign(struct ta_store *st, const char *db_path)
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(!ta_store_run_needs_classify(st));
 
-    CHECK_INT(ta_store_run_begin(st, "imported.pcap", NULL, &run), TA_OK);
-    live_rec(&hs, "192.0.2.32", t + 20, "outlook.office365.com", NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
-    CHECK_INT(sqlite3_exec(other, "INSERT INTO endpoint_sets(instance, version, source, "
-                           "imported_at) VALUES ('Worldwide', '2099010100', 'test', "
-                           "'2026-12-07T00:00:00Z')", NULL, NULL, NULL), SQLITE_OK);
+    one_row_then(st, "imported.pcap", "192.0.2.32", t + 20, other, ADD_SET);
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(ta_store_run_needs_classify(st));
-    CHECK_INT(sqlite3_exec(other, "DELETE FROM endpoint_sets WHERE source = 'test'", NULL, NULL,
-                           NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(other, DROP_SET, NULL, NULL, NULL), SQLITE_OK);
 
     /* SIGHUP after an import, between batches: the rows written before owe the pass */
-    CHECK_INT(ta_store_run_begin(st, "reloaded.pcap", NULL, &run), TA_OK);
-    live_rec(&hs, "192.0.2.33", t + 21, "outlook.office365.com", NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
-    CHECK_INT(sqlite3_exec(other, "INSERT INTO endpoint_sets(instance, version, source, "
-                           "imported_at) VALUES ('Worldwide', '2099010100', 'test', "
-                           "'2026-12-07T00:00:00Z')", NULL, NULL, NULL), SQLITE_OK);
+    one_row_then(st, "reloaded.pcap", "192.0.2.33", t + 21, other, ADD_SET);
     ta_store_o365_reload(st);
     live_rec(&hs, "192.0.2.34", t + 22, "outlook.office365.com", NULL, NULL, NULL);
     CHECK_INT(ta_store_add(st, &hs), TA_OK);
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(ta_store_run_needs_classify(st));
-    CHECK_INT(sqlite3_exec(other, "DELETE FROM endpoint_sets WHERE source = 'test'", NULL, NULL,
-                           NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(other, DROP_SET, NULL, NULL, NULL), SQLITE_OK);
 
     /* the other connection's answer comes between two batches; this store then adds one of its
      * own, whose id is above it: seen at the second batch's start, not only at the end */
-    CHECK_INT(ta_store_run_begin(st, "shared.pcap", NULL, &run), TA_OK);
-    live_rec(&hs, "203.0.113.95", t + 30, NULL, NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
+    one_row_then(st, "shared.pcap", "203.0.113.95", t + 30, other, "SELECT 1");
     add_dns(other, (int64_t)t + 25, "outlook.office365.com", "203.0.113.95", NULL);
     hs_fixture_addr(&a, "203.0.113.96");
     CHECK_INT(ta_store_add_dns(st, t + 40, "smtp.office365.com", 4, &a, NULL), TA_OK);
