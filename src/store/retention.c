@@ -42,18 +42,6 @@
 #define RETAIN_MAX 20000      /* ... and at most */
 #define RETAIN_CHUNK 125      /* rows per savepoint: bounds its in-memory journal */
 
-/* One integer from a query without parameters; dflt when no row or an error. */
-static int64_t one_int(sqlite3 *db, const char *sql, int64_t dflt)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t v = dflt;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-        sqlite3_column_type(s, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
 /* Retention's statement sql (a string literal of this file: its address is the key), prepared
  * once per store and kept until it closes (ta__retain_free); NULL when it cannot be prepared
  * (sqlite3_errmsg says why). A chunk runs about a dozen. */
@@ -96,9 +84,9 @@ void ta__retain_free(struct ta_store *st)
 /* Bytes the database pages in use take (free pages excluded), and the file's pages. */
 static int64_t used_bytes(sqlite3 *db, int64_t *file_bytes)
 {
-    int64_t ps = one_int(db, "PRAGMA page_size", 4096);
-    int64_t pc = one_int(db, "PRAGMA page_count", 0);
-    int64_t fl = one_int(db, "PRAGMA freelist_count", 0);
+    int64_t ps = ta__one_int(db, "PRAGMA page_size", 4096);
+    int64_t pc = ta__one_int(db, "PRAGMA page_count", 0);
+    int64_t fl = ta__one_int(db, "PRAGMA freelist_count", 0);
     *file_bytes = pc * ps;
     return (pc - fl) * ps;
 }
@@ -139,8 +127,8 @@ static const char PRUNE_ROWS[] =
  * aggregate cannot hold. */
 static bool prune_inventory_sql(struct ta_store *st, int64_t now, int64_t *newest)
 {
-    *newest = one_int(st->db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
-                              "temp.ta_prune)", -1);
+    *newest = ta__one_int(st->db, "SELECT max(ts_us) FROM handshakes WHERE id IN (SELECT id FROM "
+                                  "temp.ta_prune)", -1);
     return ta__inv_merge(st->db, PRUNE_INV_COLS, PRUNE_INV_FILL, PRUNE_INV_SET, now, 0);
 }
 
@@ -356,8 +344,8 @@ void ta__retain_step(struct ta_store *st)
             break;
         n = (used - target) / 1024 + 16;
     }
-    if (ok && by_size && st->max_bytes && one_int(st->db, "SELECT count(*) FROM (SELECT 1 FROM "
-                                                  "handshakes LIMIT 1)", 0) == 0 &&
+    if (ok && by_size && st->max_bytes && ta__one_int(st->db, "SELECT count(*) FROM (SELECT 1 FROM "
+                                                      "handshakes LIMIT 1)", 0) == 0 &&
         !st->cap_warned) {
         st->cap_warned = true;
         TA_LOG(TA_LOG_WARN, "%s: every handshake row is deleted and the file is still near "
@@ -373,11 +361,11 @@ void ta__retain_prepare(struct ta_store *st)
 {
     /* two calls: SQLite refuses to change temp_store inside a transaction once temporary
      * storage is open, and the table must be made even then */
-    if (one_int(st->db, "PRAGMA temp_store", 2) != 2)
+    if (ta__one_int(st->db, "PRAGMA temp_store", 2) != 2)
         sqlite3_exec(st->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
     sqlite3_exec(st->db, "CREATE TEMP TABLE IF NOT EXISTS ta_prune(id INTEGER PRIMARY KEY)", NULL,
                  NULL, NULL);
-    if (one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
+    if (ta__one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
         return;
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -403,7 +391,7 @@ void ta__retain_prepare(struct ta_store *st)
  * the defaults of configure_rw (store.c), the -wal file kept at its largest until close. */
 static void wal_bound(struct ta_store *st)
 {
-    int64_t ps = one_int(st->db, "PRAGMA page_size", 4096);
+    int64_t ps = ta__one_int(st->db, "PRAGMA page_size", 4096);
     int64_t pages = TA__CKPT_PAGES, limit = -1;
     char sql[64];
     if (st->max_bytes && ps > 0) {
@@ -434,10 +422,10 @@ static void set_limits(struct ta_store *st, int days, int64_t max_bytes, bool co
             st->batch_rows = (uint32_t)rows;
     }
     wal_bound(st);
-    st->max_ts_us = one_int(st->db, "SELECT max(ts_us) FROM handshakes", 0);
+    st->max_ts_us = ta__one_int(st->db, "SELECT max(ts_us) FROM handshakes", 0);
     if (!(st->retain_us || st->max_bytes))
         return;
-    if (convert || one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
+    if (convert || ta__one_int(st->db, "PRAGMA auto_vacuum", 2) == 2)
         ta__retain_prepare(st);
     else
         TA_LOG(TA_LOG_WARN, "%s: a file made before schema 4: freed pages are reused, but the "

@@ -26,6 +26,8 @@
 /* Run sql once with ?1 = a, ?2 = b, ?3 = c, each bound only when the statement has it (exec.c).
  * True when it ran to the end. */
 bool ta__exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c);
+/* One integer from a query without parameters; dflt when no row, NULL or an error. */
+int64_t ta__one_int(sqlite3 *db, const char *sql, int64_t dflt);
 /* The same for a prepared statement s: bind, one step (the caller resets or finalizes it). */
 bool ta__step3(sqlite3_stmt *s, int64_t a, int64_t b, int64_t c);
 /* TA_STORE_BATCH_ROWS, or fewer under the tests' TA_TEST_BATCH_ROWS (txn.c). */

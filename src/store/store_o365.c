@@ -52,27 +52,10 @@ struct ta__store_o365 {
 /* PRAGMA data_version of the connection, or -1 when it cannot be read. */
 static int64_t data_version(sqlite3 *db)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return ta__one_int(db, "PRAGMA data_version", -1);
 }
 
-/* One integer of sql (NULL reads 0), or -1 when it cannot be read. */
-static int64_t one_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
-#define SETS_MAX "SELECT COALESCE(max(id), 0) FROM endpoint_sets"
+#define SETS_MAX "SELECT COALESCE(max(id), 0) FROM endpoint_sets"   /* -1: not read */
 #define DNS_MAX "SELECT COALESCE(max(id), 0) FROM dns_answers"
 
 /* When another connection committed since the last look: did it add an endpoint list, or DNS
@@ -84,8 +67,8 @@ static void look_for_foreign(struct ta_store *st, struct ta__store_o365 *o)
     if (v == o->version && v >= 0)
         return;
     o->version = v;
-    if (v < 0 || one_int(st->db, SETS_MAX) != o->sets0 ||
-        one_int(st->db, DNS_MAX) > st->dns_own_max || st->dns_own_max < 0)
+    if (v < 0 || ta__one_int(st->db, SETS_MAX, -1) != o->sets0 ||
+        ta__one_int(st->db, DNS_MAX, -1) > st->dns_own_max || st->dns_own_max < 0)
         o->foreign = true;
 }
 
@@ -103,8 +86,8 @@ static void load(struct ta_store *st, struct ta__store_o365 *o)
         goto out;
     rc = ta__o365_cls_open(st->db, &o->cls, errbuf);
     if (rc == TA_OK && ((o->version = data_version(st->db)) < 0 ||
-                        (o->sets0 = one_int(st->db, SETS_MAX)) < 0 ||
-                        (st->dns_own_max = one_int(st->db, DNS_MAX)) < 0))
+                        (o->sets0 = ta__one_int(st->db, SETS_MAX, -1)) < 0 ||
+                        (st->dns_own_max = ta__one_int(st->db, DNS_MAX, -1)) < 0))
         rc = TA_ERR_IO;
     if (rc != TA_OK)
         sqlite3_exec(st->db, "ROLLBACK TO ta_o365", NULL, NULL, NULL);
