@@ -25,6 +25,7 @@
 #include "pkt_ring.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/packet.h"
+#include "tlsaudit/pkt_clock.h"
 
 #define TA_FILE_BATCH 4096            /* packets per pcap_dispatch call */
 #define TA_FILE_TICK 256              /* packets read between packet-time ticks to the engines */
@@ -45,10 +46,7 @@ struct mt_run {
     struct ta_engine *local;          /* the reader's: DNS, frames that do not decode */
     uint64_t packets;
     uint64_t file_drops;              /* what the files' recorders dropped (ta__rfile_drops) */
-    uint64_t now_us;                  /* latest packet time read, or the time it went back to */
-    uint64_t back_us;                 /* ta_engine_back_us: how far back is going back */
-    uint32_t behind;                  /* packets in a row that far back (engine.c: a step when */
-    uint64_t behind_max_us;           /* TA_ENGINE_BACK_CONFIRM of them), and the latest */
+    struct ta_pkt_clock clock;        /* packet time read, as the engines follow it */
     uint32_t since_tick;
     unsigned filter_seen;             /* generation of o->filters installed */
     struct mt_worker w[TA_MAX_WORKERS];
@@ -133,18 +131,7 @@ static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const ui
     struct mt_worker *wk = route(r, dlt, bytes, h->caplen);
 
     r->packets++;
-    if (ts + r->back_us >= r->now_us) {
-        r->behind = 0;
-        if (ts > r->now_us)
-            r->now_us = ts;
-    } else {                          /* time went back: the engines follow at the next tick */
-        if (r->behind++ == 0 || ts > r->behind_max_us)
-            r->behind_max_us = ts;
-        if (r->behind >= TA_ENGINE_BACK_CONFIRM) {
-            r->now_us = r->behind_max_us;
-            r->behind = 0;
-        }
-    }
+    (void)ta_pkt_clock_see(&r->clock, ts); /* went back: the engines follow at the next tick */
     if (wk)
         ta__ring_put(&wk->ring, TA__RING_PACKET, dlt, ts, bytes, h->caplen, h->len);
     else
@@ -152,7 +139,7 @@ static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const ui
     if (++r->since_tick >= TA_FILE_TICK) {
         r->since_tick = 0;
         for (unsigned i = 0; i < r->n; i++)
-            ta__ring_put(&r->w[i].ring, TA__RING_TICK, 0, r->now_us, NULL, 0, 0);
+            ta__ring_put(&r->w[i].ring, TA__RING_TICK, 0, r->clock.now_us, NULL, 0, 0);
     }
 }
 
@@ -280,7 +267,7 @@ static int mt_open(const struct ta__capture_opts *o, void **state, char *errbuf)
     r->o = o;
     r->n = o->workers > 0 ? (unsigned)o->workers : 1;
     r->ecfg = o->ecfg;
-    r->back_us = ta_engine_back_us(&o->ecfg);
+    ta_pkt_clock_init(&r->clock, ta_engine_back_us(&o->ecfg));
     r->ecfg.max_flows = ta__capture_share(o->ecfg.max_flows, r->n, 16);
     r->ecfg.max_analyzing = ta__capture_share(o->ecfg.max_analyzing, r->n, 16);
     r->ecfg.stream_bufs = ta__capture_share(o->ecfg.stream_bufs, r->n, 64);

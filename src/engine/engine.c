@@ -12,6 +12,7 @@
 #include "tlsaudit/ndpi_label.h"
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/defrag.h"
+#include "tlsaudit/pkt_clock.h"
 #include "tlsaudit/dissector.h"
 #include "tlsaudit/engine.h"
 #include "tlsaudit/fingerprint.h"
@@ -54,10 +55,7 @@ struct ta_engine {
     uint32_t ctx_fresh;       /* contexts never used yet start here (their pages are untouched) */
     uint32_t ctx_in_use;
     uint32_t age_head, age_tail; /* oldest and newest context in use */
-    uint64_t now_us;          /* the latest packet time seen, or the time it went back to */
-    uint64_t back_us;         /* packets this much older than now_us: time went back */
-    uint32_t behind;          /* packets in a row that far back, TA_ENGINE_BACK_CONFIRM make it so */
-    uint64_t behind_max_us;   /* the latest of them */
+    struct ta_pkt_clock clock; /* packet time, followed back when it goes back for good */
     uint64_t time_back;       /* how often time went back */
     uint32_t since_expire;
     struct ta_decode_stats dstats;
@@ -104,7 +102,7 @@ struct ta_engine *ta_engine_new(const struct ta_engine_config *cfg, const struct
     if (!e)
         goto nomem;
     e->cfg = *cfg;
-    e->back_us = ta_engine_back_us(cfg);
+    ta_pkt_clock_init(&e->clock, ta_engine_back_us(cfg));
     e->sink = *sink;
     e->dopts.vxlan_port = cfg->vxlan_port;
     if (e->cfg.max_analyzing == 0 || e->cfg.max_analyzing > e->cfg.max_flows)
@@ -298,7 +296,7 @@ static void record_next(struct ta_engine *e, struct ta_flow *f, struct ta_ectx *
     hs->starttls = starttls;
     hs->mail = mail;
     hs->seq = (uint8_t)(seq + 1);
-    hs->ts_first_us = e->now_us;
+    hs->ts_first_us = e->clock.now_us;
     ta_tls_restart(&x->c);
     x->dir_done[0] = x->dir_done[1] = false;
 }
@@ -636,9 +634,9 @@ void ta_engine_datagram(struct ta_engine *e, uint64_t ts_us, const struct ta_pkt
     engine_ip(e, &pkt);
 }
 
-/* The packets' time went back by more than back_us, for TA_ENGINE_BACK_CONFIRM packets in a row: a
- * file older than the one read before it in the same run, or a clock stepped back under a live
- * capture. (One packet alone is a stray time: a corrupt or fuzzed record, seen in the shared
+/* The packets' time went back to ts_us (TA_PKT_CLOCK_CONFIRM packets in a row far back,
+ * pkt_clock.h): a file older than the one read before it in the same run, or a clock stepped
+ * back under a live capture. (One packet alone is a stray time: a corrupt or fuzzed record, seen in the shared
  * captures, and changes nothing.) The idle timeout compares a flow's last packet with the latest
  * time seen, so each flow of the earlier time would look idle at the next check and be cut into
  * pieces, and the flows of the later time would never look idle. The flows of the later time
@@ -651,13 +649,12 @@ static void time_went_back(struct ta_engine *e, uint64_t ts_us)
 
     while (f) {
         struct ta_flow *next = ta_flow_newer(e->flows, f);
-        if (f->ts_last_us > ts_us + e->back_us)
+        if (f->ts_last_us > ts_us + e->clock.back_us)
             flow_end(e, f);
         f = next;
     }
-    ta__quic_engine_end_after(e->quic, ts_us + e->back_us);
-    e->now_us = ts_us;
-    e->behind = 0;
+    ta__quic_engine_end_after(e->quic, ts_us + e->clock.back_us);
+    ta_pkt_clock_set(&e->clock, ts_us);
     e->time_back++;
 }
 
@@ -667,19 +664,11 @@ void ta_engine_packet(struct ta_engine *e, int dlt, uint64_t ts_us, const uint8_
     struct ta_pkt pkt;
 
     e->bytes += wire_len;
-    if (ts_us + e->back_us < e->now_us) {
-        if (e->behind++ == 0 || ts_us > e->behind_max_us)
-            e->behind_max_us = ts_us;
-        if (e->behind >= TA_ENGINE_BACK_CONFIRM)
-            time_went_back(e, e->behind_max_us);
-    } else {
-        e->behind = 0;
-        if (ts_us > e->now_us)
-            e->now_us = ts_us;
-    }
+    if (ta_pkt_clock_see(&e->clock, ts_us))
+        time_went_back(e, e->clock.now_us);
     if (++e->since_expire >= TA_EXPIRE_EVERY) {
         e->since_expire = 0;
-        ta_engine_expire(e, e->now_us);
+        ta_engine_expire(e, e->clock.now_us);
     }
     if (ta_decode_with(&e->dopts, dlt, data, caplen, &pkt, &e->dstats) != TA_OK)
         return;
@@ -763,11 +752,11 @@ void ta_engine_expire(struct ta_engine *e, uint64_t now_us)
     uint64_t idle = (uint64_t)e->cfg.idle_timeout_s * 1000000u;
     struct ta_flow *f;
 
-    if (now_us + e->back_us < e->now_us) {
+    if (now_us + e->clock.back_us < e->clock.now_us) {
         time_went_back(e, now_us);     /* a reader's or the wall clock's time: no stray */
         return;
     }
-    if (e->behind)
+    if (e->clock.behind)
         return;                        /* packets far back: the earlier flows are not idle */
 
     while ((f = ta_flow_oldest(e->flows)) != NULL && f->ts_last_us + idle < now_us) {

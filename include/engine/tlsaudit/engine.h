@@ -50,15 +50,13 @@ void ta_engine_datagram(struct ta_engine *e, uint64_t ts_us, const struct ta_pkt
                         const uint8_t *ip, uint32_t len);
 /* End idle flows (packet or wall time now_us); called by the capture loop between batches. A
  * time more than ta_engine_back_us behind the latest packet's (a reader's packet time that went
- * back, a clock stepped back) ends the flows of the later time, as TA_ENGINE_BACK_CONFIRM
+ * back, a clock stepped back) ends the flows of the later time, as TA_PKT_CLOCK_CONFIRM
  * packets that far back in a row do (engine.c, time_went_back). */
 void ta_engine_expire(struct ta_engine *e, uint64_t now_us);
 /* How far behind the latest packet time a packet, or an expiry time, is taken for the time
  * going back under cfg: half the shorter of the idle and fragment timeouts, at least 1 s.
  * A reader that keeps its own latest time for ta_engine_expire follows it back the same way. */
 uint64_t ta_engine_back_us(const struct ta_engine_config *cfg);
-/* Packets in a row that far back make time go back; fewer are stray times (corrupt records). */
-#define TA_ENGINE_BACK_CONFIRM 16
 /* End of input: settle and record every flow still under analysis. */
 void ta_engine_flush(struct ta_engine *e);
 /* Add the engine's counters into rs (packets, flows, evictions, records, decode counters). */
