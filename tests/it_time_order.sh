@@ -12,7 +12,8 @@
 #    (every field that does not depend on the run), counts time_back 1 and notes it once with
 #    -v (not by default: the rows are right);
 #  - `-r old -r new` (in time order): the same rows, time_back 0, no warning;
-#  - `--workers 2 -r new -r old`: the same rows.
+#  - `--workers 2 -r new -r old`: the same rows, time_back 1 (also when every engine thread
+#    had flows of the later time: a step is counted once, not once per engine).
 # Needs mergecap (wireshark-common) and python3.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -93,6 +94,16 @@ wk=$(fresh_db wk)
     >"$IT_TMP/wk.out" 2>&1
 assert_eq "$?" 0 "--workers 2, new then old: exit status ($(head -c 300 "$IT_TMP/wk.out"))"
 assert_eq "$(rows "$wk")" "$ref" "--workers 2, new then old: the rows of two separate runs"
-assert_ge "$(sql "$wk" "SELECT time_back FROM runs")" 1 "--workers 2: the time going back is counted"
+assert_eq "$(sql "$wk" "SELECT time_back FROM runs")" 1 "--workers 2: the time going back is counted once"
+
+# Every engine thread sees the step when each had flows of the later time: still one step.
+python3 "$TA_SRC/tests/pcap_redate.py" "$IT_TMP/old.pcap" "$IT_TMP/new2.pcap" $((T0 + 30 * 86400)) ||
+    die "pcap_redate.py failed"
+wk2=$(fresh_db wk2)
+"$TA_BIN" capture -q --workers 2 --db "$wk2" -r "$IT_TMP/new2.pcap" -r "$IT_TMP/old.pcap" \
+    >"$IT_TMP/wk2.out" 2>&1
+assert_eq "$?" 0 "--workers 2, a busy new then old: exit status ($(head -c 300 "$IT_TMP/wk2.out"))"
+assert_eq "$(sql "$wk2" "SELECT time_back, flows_timed_out FROM runs")" "1|$((2 * idle))" \
+    "--workers 2, both engine threads busy when the time goes back: counted once"
 
 it_done

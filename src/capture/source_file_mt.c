@@ -47,6 +47,7 @@ struct mt_run {
     uint64_t packets;
     uint64_t file_drops;              /* what the files' recorders dropped (ta__rfile_drops) */
     struct ta_pkt_clock clock;        /* packet time read, as the engines follow it */
+    uint64_t time_back;               /* how often clock went back (the engines follow) */
     uint32_t since_tick;
     unsigned filter_seen;             /* generation of o->filters installed */
     struct mt_worker w[TA_MAX_WORKERS];
@@ -131,7 +132,8 @@ static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const ui
     struct mt_worker *wk = route(r, dlt, bytes, h->caplen);
 
     r->packets++;
-    (void)ta_pkt_clock_see(&r->clock, ts); /* went back: the engines follow at the next tick */
+    if (ta_pkt_clock_see(&r->clock, ts))  /* went back: the engines follow at the next tick */
+        r->time_back++;
     if (wk)
         ta__ring_put(&wk->ring, TA__RING_PACKET, dlt, ts, bytes, h->caplen, h->len);
     else
@@ -307,7 +309,9 @@ static int mt_engines(void *state, const struct ta_engine_sink *sink, char *errb
     return TA_OK;
 }
 
-/* Packets read, and every engine's counters (each frame went to exactly one engine). */
+/* Packets read, and every engine's counters (each frame went to exactly one engine). The time
+ * went back as often as the reader's clock says: an engine thread that had no packets of a
+ * step's time may not have seen it. */
 static void mt_stats(const void *state, struct ta_run_stats *rs)
 {
     const struct mt_run *r = state;
@@ -319,6 +323,8 @@ static void mt_stats(const void *state, struct ta_run_stats *rs)
     for (unsigned i = 0; i < r->n; i++)
         if (r->w[i].e)
             ta_engine_stats(r->w[i].e, rs);
+    if (r->time_back > rs->time_back)
+        rs->time_back = r->time_back;
 }
 
 static void mt_close(void *state)

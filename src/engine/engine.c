@@ -787,7 +787,8 @@ void ta_engine_stats(const struct ta_engine *e, struct ta_run_stats *rs)
     rs->ip_fragments += e->dstats.ip_fragments;
     rs->ip_reassembled += ta_defrag_stats(e->defrag)->reassembled;
     rs->ip_incomplete += ta_defrag_stats(e->defrag)->incomplete;
-    rs->time_back += e->time_back;
+    if (e->time_back > rs->time_back)   /* every engine sees each step: counted once */
+        rs->time_back = e->time_back;
     rs->malformed += e->dstats.malformed;
     rs->non_ip += e->dstats.non_ip;
     rs->pool_exhausted += e->ctx_exhausted + ta_bufpool_exhausted(e->bufs);

@@ -4,7 +4,8 @@
  * columns (the schema files, same names), the run-row UPDATE in the store, the `query runs` columns
  * and the sum over capture workers are all generated from it, so adding a counter is one line
  * here plus its column in a new schema file. merge is how two workers' values combine: SUM, or
- * MAX for a figure every handle reports for the whole interface (ps_ifdrop). */
+ * MAX for a figure every handle reports for the whole interface (ps_ifdrop) or every engine
+ * sees for itself (time_back). */
 #ifndef TLSAUDIT_COUNTERS_H
 #define TLSAUDIT_COUNTERS_H
 
@@ -36,7 +37,7 @@
     XX(truncated, SUM)        /* packets the analysis read, cut short by the snap length (014) */ \
     XX(ip_reassembled, SUM)   /* IP datagrams rebuilt from their fragments (015) */             \
     XX(ip_incomplete, SUM)    /* IP datagrams whose fragments never made them whole (015) */ \
-    XX(time_back, SUM)        /* packets' time went back: flows open then ended (019) */
+    XX(time_back, MAX)        /* packets' time went back: flows open then ended (019) */
 
 struct ta_run_stats {
 #define TA__RUN_FIELD(name, merge) uint64_t name;
