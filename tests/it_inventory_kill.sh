@@ -6,7 +6,8 @@
 #     and what was not read yet), and the inventory equals its recomputation from those rows;
 #  B. one database continued by every trial, --retain-days 3 (retention deleting while killed):
 #     integrity, the invariant "inventory = pruned + retained rows" after every kill, and a run
-#     row per trial; a last clean capture still continues the same inventory.
+#     row per trial; every other trial reads with --workers 2 (the threaded reader: two engine
+#     threads feed the one writer); a last clean capture still continues the same inventory.
 # Trials per part: $INV_KILL_TRIALS (default 15).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -72,12 +73,14 @@ cont=$(fresh_db cont)
 bad_b=0
 for i in $(seq "$TRIALS"); do
     t=$(moment)
-    kill_at "$cont" "$t" --retain-days 3
+    w=()
+    [ $((i % 2)) = 0 ] && w=(--workers 2)   # every other trial: the threaded reader, 2 engines
+    kill_at "$cont" "$t" --retain-days 3 "${w[@]}"
     [ -f "$cont" ] || continue
     ic=$(sqlite3 "$cont" "PRAGMA integrity_check" 2>&1)
-    [ "$ic" = ok ] || { fail "B$i (kill at ${t}s): integrity_check: $ic"; bad_b=1; continue; }
+    [ "$ic" = ok ] || { fail "B$i (kill at ${t}s ${w[*]}): integrity_check: $ic"; bad_b=1; continue; }
     m=$(inv_mismatch "$cont")
-    [ "$m" = "0 0 0" ] || { fail "B$i (kill at ${t}s): inventory != pruned + rows: $m"; bad_b=1; }
+    [ "$m" = "0 0 0" ] || { fail "B$i (kill at ${t}s ${w[*]}): inventory != pruned + rows: $m"; bad_b=1; }
 done
 [ $bad_b = 0 ] && pass
 runs=$(sql "$cont" "SELECT count(*) FROM runs")
