@@ -741,6 +741,126 @@ static void check_live_fallback(struct ta_store *st, const char *db_path)
     CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
 }
 
+/* A DNS answer a little older than rows already written (with live --workers, one worker's DNS
+ * packet can reach the writer after another worker's record): the rows without SNI dated from it
+ * on are classified again before the batch commits, and only a verdict that would change leaves
+ * the run to the pass. An answer far behind the rows is not checked: it always does. */
+static void check_live_late(struct ta_store *st)
+{
+    sqlite3 *db = ta_store_db(st);
+    struct ta_run_stats rs = { 0 };
+    struct ta_addr a;
+    struct ta_hs hs;
+    char errbuf[TA_ERRBUF_SIZE];
+    int64_t run = 0;
+    const uint64_t t = T0 + 180000000;
+
+    /* Late answers that name nothing a row reads: another address, a CNAME no walk looked up,
+     * and the row's own address behind a row that has SNI (the rule is not tried). */
+    CHECK_INT(ta_store_run_begin(st, "workers-unrelated", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.100", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "203.0.113.101", t, "example.org", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.102");
+    CHECK_INT(ta_store_add_dns(st, t - 200000, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_add_dns(st, t - 200000, "www.example.net", 0, NULL, "edge.example.net"),
+              TA_OK);
+    hs_fixture_addr(&a, "203.0.113.101");
+    CHECK_INT(ta_store_add_dns(st, t - 100000, "smtp.office365.com", 4, &a, NULL), TA_OK);
+    live_rec(&hs, "203.0.113.103", t + 1000, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(!ta_store_run_needs_classify(st));
+    CHECK_STR(last_verdict(db, "handshakes", run), "0|-|-");
+
+    /* A late answer that names a row's server: found at the commit, the run needs the pass. */
+    CHECK_INT(ta_store_run_begin(st, "workers-related", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.104", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.104");
+    CHECK_INT(ta_store_add_dns(st, t - 300000, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);          /* the check, before this commit */
+    live_rec(&hs, "203.0.113.105", t + 1000, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    CHECK_STR(verdict(db, "handshakes", one(db, "SELECT min(id) FROM handshakes WHERE run_id = "
+                                              "(SELECT max(id) FROM runs)")), "0|-|-");
+    CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
+    CHECK_STR(verdict(db, "handshakes", one(db, "SELECT min(id) FROM handshakes WHERE run_id = "
+                                              "(SELECT max(id) FROM runs)")),
+              "1|Exchange|dns:outlook.office365.com");
+
+    /* The same through a mail session of a plaintext connection (no handshake row): its own
+     * time, before the row's, is what the answer must come after. */
+    CHECK_INT(ta_store_run_begin(st, "workers-mail", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.106", t, NULL, NULL, NULL, NULL);
+    hs.ch.present = false;
+    live_mail(&hs, "mx.example", "mx.example ESMTP");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "203.0.113.107", t + 5000000, NULL, NULL, NULL, NULL);   /* a later row */
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.106");
+    CHECK_INT(ta_store_add_dns(st, t + 1000000, "smtp.office365.com", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(!ta_store_run_needs_classify(st));     /* answered after the mail row's time */
+    CHECK_INT(ta_store_run_begin(st, "workers-mail-late", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.108", t, NULL, NULL, NULL, NULL);
+    hs.ch.present = false;
+    live_mail(&hs, "mx.example", "mx.example ESMTP");
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    live_rec(&hs, "203.0.113.109", t + 5000000, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.108");
+    CHECK_INT(ta_store_add_dns(st, t - 1000000, "smtp.office365.com", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    CHECK_STR(last_verdict(db, "mail_sessions", run), "0|-|-");
+    CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
+    CHECK_STR(last_verdict(db, "mail_sessions", run), "1|Exchange|dns:smtp.office365.com");
+
+    /* A SIGHUP reload between the row and its late answer: the new classifier still checks it. */
+    CHECK_INT(ta_store_run_begin(st, "workers-reload", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.112", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    ta_store_o365_reload(st);
+    hs_fixture_addr(&a, "203.0.113.112");
+    CHECK_INT(ta_store_add_dns(st, t - 100000, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    live_rec(&hs, "203.0.113.113", t + 1000, "example.org", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    CHECK_INT(ta_o365_classify_run(db, run, errbuf), TA_OK);
+    CHECK_STR(verdict(db, "handshakes", one(db, "SELECT min(id) FROM handshakes WHERE run_id = "
+                                              "(SELECT max(id) FROM runs)")),
+              "1|Exchange|dns:outlook.office365.com");
+    CHECK_INT(ta_store_run_begin(st, "workers-reload-unrelated", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.114", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    ta_store_o365_reload(st);
+    hs_fixture_addr(&a, "203.0.113.115");
+    CHECK_INT(ta_store_add_dns(st, t - 100000, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    live_rec(&hs, "203.0.113.116", t + 1000, "example.org", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(!ta_store_run_needs_classify(st));
+
+    /* An answer more than 10 s behind the latest row that read the rule: not checked. */
+    CHECK_INT(ta_store_run_begin(st, "workers-far", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.110", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    hs_fixture_addr(&a, "203.0.113.111");
+    CHECK_INT(ta_store_add_dns(st, t - 10000001, "www.example.net", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+}
+
 /* Another connection's endpoint list (as an import stores one), and taking it away again. */
 static const char ADD_SET[] = "INSERT INTO endpoint_sets(instance, version, source, imported_at) "
                               "VALUES ('Worldwide', '2099010100', 'test', '2026-12-07T00:00:00Z')";
@@ -880,6 +1000,7 @@ int main(void)
         ta_store_o365_at_insert(st, true);
         check_live_equal(st);
         check_live_fallback(st, db_path);
+        check_live_late(st);
         check_live_foreign(st, db_path);
         check_live_memo(st, db_path);
         ta_store_close(st);

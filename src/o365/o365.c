@@ -413,6 +413,54 @@ static const char SEL_MAIL[] =
     "m.greeting, h.ndpi_name, m.o365, m.o365_service, m.o365_reason "
     "FROM mail_sessions m LEFT JOIN handshakes h ON h.id = m.handshake_id";
 
+/* One query of ta__o365_cls_check_since: does a row it returns (?1 = from, ?2 = run) get
+ * another verdict now? -1 when it cannot be read. */
+static int check_table(struct ta__o365_cls *c, const char *sql, int64_t run_id, int64_t from)
+{
+    sqlite3_stmt *s = NULL;
+    int changed = 0, rc;
+
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, run_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct ta__o365_verdict v;
+        struct ta__o365_row r;
+        select_row(s, &r);
+        ta__o365_cls_row(c, &r, &v);
+        if (verdict_differs(s, &v)) {
+            changed = 1;
+            break;
+        }
+    }
+    if (!changed && rc != SQLITE_DONE)
+        changed = -1;
+    sqlite3_finalize(s);
+    return changed;
+}
+
+/* See o365_rules.h. Only rows without SNI read the 'dns' rule; "+run_id" keeps SQLite on the
+ * ts_us index (a few seconds of rows) instead of the run's. */
+int ta__o365_cls_check_since(struct ta__o365_cls *c, int64_t run_id, int64_t from, bool *changed)
+{
+    char sql[768];
+    int h, m = 0;
+
+    snprintf(sql, sizeof(sql), "%s WHERE ts_us >= ?1 AND +run_id = ?2 AND "
+             "(sni IS NULL OR sni = '')", SEL_HANDSHAKES);
+    h = check_table(c, sql, run_id, from);
+    if (h == 0) {
+        snprintf(sql, sizeof(sql), "%s WHERE m.ts_us >= ?1 AND +m.run_id = ?2 AND "
+                 "(h.sni IS NULL OR h.sni = '')", SEL_MAIL);
+        m = check_table(c, sql, run_id, from);
+    }
+    *changed = h == 1 || m == 1;
+    return h < 0 || m < 0 ? TA_ERR_IO : TA_OK;
+}
+
 /* See o365_int.h. */
 int ta__o365_cls_open(sqlite3 *db, struct ta__o365_cls **out, char *errbuf)
 {

@@ -10,7 +10,12 @@
  * one only if, after the row was classified:
  *   - this store added a DNS answer with ts_us <= that row's ts_us (several -r files not in
  *     time order, timestamps going backwards, several capture threads): checked per answer
- *     against the latest ts_us of the rows whose verdict read dns_answers;
+ *     against the latest ts_us of the rows whose verdict read dns_answers. An answer at most
+ *     TA__LATE_CHECK_US behind that (live workers: one worker's DNS packet reaches the writer
+ *     after another worker's record) is checked, not assumed: before the batch commits (and at
+ *     the run's end) the rows without SNI dated from the earliest such answer on are classified
+ *     again (ta__o365_cls_check_since), and only a verdict that would change leaves the run to
+ *     the pass. An answer further back is assumed to change one;
  *   - another connection committed what a verdict reads: an endpoint list (an import: a new
  *     endpoint_sets row) or DNS answers (a concurrent capture: a dns_answers id above this
  *     connection's last one). Checked when PRAGMA data_version says another connection
@@ -46,6 +51,8 @@ struct ta__store_o365 {
     int64_t dns_row_max;   /* latest ts_us of the rows whose verdict read dns_answers */
     bool dns_rows;         /* ... and whether there was one */
     bool dns_late;         /* an answer was stored after a row it could change */
+    bool late_check;       /* answers a little behind dns_row_max wait for late_check() */
+    int64_t late_min;      /* ... the earliest of them */
     bool batch_lost;       /* a BEGIN or COMMIT failed */
 };
 
@@ -54,6 +61,8 @@ static int64_t data_version(sqlite3 *db)
 {
     return ta__one_int(db, "PRAGMA data_version", -1);
 }
+
+#define TA__LATE_CHECK_US 10000000   /* answers this far behind a row are checked, not assumed */
 
 #define SETS_MAX "SELECT COALESCE(max(id), 0) FROM endpoint_sets"   /* -1: not read */
 #define DNS_MAX "SELECT COALESCE(max(id), 0) FROM dns_answers"
@@ -158,8 +167,59 @@ void ta__store_o365_bind_mail(struct ta_store *st, sqlite3_stmt *s, int col,
 void ta__store_o365_dns(struct ta_store *st, int64_t ts_us)
 {
     struct ta__store_o365 *o = st->o365;
-    if (o && o->state == O365_LIVE && o->dns_rows && ts_us <= o->dns_row_max)
+    if (!o || o->state == O365_FAILED || !o->dns_rows || ts_us > o->dns_row_max)
+        return;                   /* (pending: only after a reload, with the rows before it) */
+    if (o->dns_row_max - ts_us > TA__LATE_CHECK_US) {
         o->dns_late = true;
+    } else if (!o->late_check || ts_us < o->late_min) {
+        o->late_check = true;
+        o->late_min = ts_us;
+    }
+}
+
+/* The answers that came a little late: would a row they could name get another verdict now?
+ * Then the run needs the pass; else they changed nothing (the rows after them were classified
+ * with them). A read that fails counts as a change. */
+static void late_check(struct ta_store *st, struct ta__store_o365 *o)
+{
+    bool changed = false;
+
+    if (!o->late_check)
+        return;
+    o->late_check = false;
+    if (o->dns_late)
+        return;
+    if (ta__o365_cls_check_since(o->cls, st->run_id, o->late_min, &changed) != TA_OK || changed)
+        o->dns_late = true;
+    TA_LOG(TA_LOG_DEBUG, "%s: DNS answers from %lld on came after rows they could name: %s",
+           st->path, (long long)o->late_min,
+           o->dns_late ? "a verdict would change" : "no verdict changes");
+}
+
+/* See store_int.h. */
+void ta__store_o365_batch_ending(struct ta_store *st)
+{
+    if (st->o365 && st->o365->state == O365_LIVE)
+        late_check(st, st->o365);
+}
+
+/* See store_int.h. */
+bool ta__store_o365_dns_rows(const struct ta_store *st, int64_t *row_max)
+{
+    const struct ta__store_o365 *o = st->o365;
+    if (!o || o->state != O365_LIVE || !o->dns_rows)
+        return false;
+    *row_max = o->dns_row_max;
+    return true;
+}
+
+/* See store_int.h. */
+void ta__store_o365_set_dns_rows(struct ta_store *st, int64_t row_max)
+{
+    if (st->o365) {
+        st->o365->dns_rows = true;
+        st->o365->dns_row_max = row_max;
+    }
 }
 
 /* See store_int.h. */
@@ -190,8 +250,10 @@ void ta__store_o365_run_end(struct ta_store *st)
     struct ta__store_o365 *o = st->o365;
     const char *why = NULL;
 
-    if (o && o->state == O365_LIVE)
+    if (o && o->state == O365_LIVE) {
         look_for_foreign(st, o);     /* commits since the last batch began */
+        late_check(st, o);           /* answers stored since the last batch ended */
+    }
     if (!o || o->state == O365_FAILED)
         why = "no classifier";
     else if (o->state == O365_PENDING)

@@ -72,6 +72,7 @@ int ta_store_commit(struct ta_store *st)
 {
     if (!st->in_tx)
         return TA_OK;
+    ta__store_o365_batch_ending(st);
     if (ta__inv_flush(st) != TA_OK)
         return batch_give_up(st);
     ta__retain_step(st);

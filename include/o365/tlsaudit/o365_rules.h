@@ -52,6 +52,12 @@ void ta__o365_cls_watch_answers(struct ta__o365_cls *c, const uint64_t *epoch);
 void ta__o365_cls_row(struct ta__o365_cls *c, const struct ta__o365_row *r,
                       struct ta__o365_verdict *v);
 
+/* Would a row of run run_id dated at or after from that could read dns_answers (no SNI:
+ * handshakes, and mail sessions through their handshake) get another verdict from c now than
+ * the one stored? What the store asks when DNS answers came after rows they could name
+ * (store_o365.c). *changed gets the answer; TA_ERR_IO when the rows cannot be read. */
+int ta__o365_cls_check_since(struct ta__o365_cls *c, int64_t run_id, int64_t from, bool *changed);
+
 /* Bind v to the o365, o365_service and o365_reason parameters col, col + 1, col + 2 of s: what
  * both the pass (o365.c) and the store at insert time (store_o365.c) write. SQLITE_STATIC: v
  * must outlive the step. */

@@ -44,8 +44,9 @@ int ta_store_run_workers(struct ta_store *st, const struct ta_worker_count *w, u
 void ta_store_o365_at_insert(struct ta_store *st, bool on);
 /* After ta_store_run_end:
  * false when those verdicts are what ta_o365_classify_run(db, run_id) would write; true when
- * the caller must run it (DNS answers stored out of time order, the database changed by another
- * connection, a verdict could not be computed, no row written). NULL: true. */
+ * the caller must run it (a DNS answer stored after a row whose verdict it changes, or more than
+ * 10 s after rows dated later than it; the database changed by another connection; a verdict
+ * could not be computed; no row written). NULL: true. */
 bool ta_store_run_needs_classify(const struct ta_store *st);
 /* SIGHUP: the rows added from now on get verdicts from the endpoint list in force now (loaded
  * by the next row), not the one the run began with; the run keeps its end-of-run pass when the
