@@ -3,7 +3,8 @@
 # Run as root (or with sudo). Safe to run again. chromium and poppler-utils (pdftotext) are for
 # the report tests (tests/it_report_browser.sh: headless screenshot, DOM dump, print to PDF);
 # systemd-container (systemd-nspawn) and debootstrap for tests/it_service_nspawn.sh, which boots
-# systemd in a container to start the service for real.
+# systemd in a container to start the service for real. faketime (libfaketime) is for
+# tests/it_clock_back.sh, which steps the capture's own clock back, never the machine's.
 set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -19,7 +20,7 @@ $SUDO apt-get install -y --no-install-recommends \
     clang libclang-rt-14-dev clang-tools cppcheck \
     tcpdump tshark wireshark-common tcpreplay socat swaks python3 python3-scapy dnsutils \
     iproute2 procps \
-    valgrind time libndpi-bin \
+    valgrind time libndpi-bin faketime \
     ngtcp2-client ngtcp2-server systemd util-linux curl systemd-container debootstrap \
     chromium poppler-utils
 # ngtcp2-server enables an ngtcp2d service (localhost:7777, where systemd runs); the QUIC tests
