@@ -954,6 +954,72 @@ static void check_live_memo(struct ta_store *st, const char *db_path)
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
 }
 
+/* SIGHUP reloads whose run's verdicts stood: the new classifier keeps watching what the old one
+ * watched (other connections' commits, also before its first row), a run that ends before that
+ * row owes no pass, and a reload before the run's first row starts afresh. */
+static void check_live_reload(struct ta_store *st, const char *db_path)
+{
+    sqlite3 *other = NULL;
+    struct ta_run_stats rs = { 0 };
+    struct ta_addr a;
+    struct ta_hs hs;
+    int64_t run = 0;
+    const uint64_t t = T0 + 300000000;
+
+    CHECK_INT(sqlite3_open(db_path, &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 5000);
+
+    /* nothing happens after the reload */
+    one_row_then(st, "reload-quiet", "203.0.113.120", t, other, "SELECT 1");
+    ta_store_o365_reload(st);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(!ta_store_run_needs_classify(st));
+
+    /* a reload before the first row */
+    CHECK_INT(ta_store_run_begin(st, "reload-first", NULL, &run), TA_OK);
+    ta_store_o365_reload(st);
+    live_rec(&hs, "203.0.113.121", t, "outlook.office365.com", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(!ta_store_run_needs_classify(st));
+
+    /* another connection's answer after the reload, naming a row written before it: seen when
+     * the next row loads the new classifier, and when the run ends with no row after it */
+    one_row_then(st, "reload-foreign", "203.0.113.122", t, other, "SELECT 1");
+    ta_store_o365_reload(st);
+    add_dns(other, (int64_t)t - 5, "outlook.office365.com", "203.0.113.122", NULL);
+    live_rec(&hs, "203.0.113.123", t + 10, "example.org", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    one_row_then(st, "reload-foreign-quiet", "203.0.113.124", t, other, "SELECT 1");
+    ta_store_o365_reload(st);
+    add_dns(other, (int64_t)t - 5, "outlook.office365.com", "203.0.113.124", NULL);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+
+    /* ... and before an answer of this store's own, whose id is above it */
+    one_row_then(st, "reload-foreign-own", "203.0.113.125", t, other, "SELECT 1");
+    ta_store_o365_reload(st);
+    add_dns(other, (int64_t)t - 5, "outlook.office365.com", "203.0.113.125", NULL);
+    hs_fixture_addr(&a, "203.0.113.126");
+    CHECK_INT(ta_store_add_dns(st, t + 20, "www.example.net", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+
+    /* a late answer of this store's after the reload, with no row to check it with */
+    CHECK_INT(ta_store_run_begin(st, "reload-late-quiet", NULL, &run), TA_OK);
+    live_rec(&hs, "203.0.113.127", t, NULL, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    ta_store_o365_reload(st);
+    hs_fixture_addr(&a, "203.0.113.127");
+    CHECK_INT(ta_store_add_dns(st, t - 100000, "outlook.office365.com", 4, &a, NULL), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+    sqlite3_close(other);
+}
+
 int main(void)
 {
     char db_path[1100], errbuf[TA_ERRBUF_SIZE];
@@ -989,6 +1055,7 @@ int main(void)
         check_live_equal(st);
         check_live_fallback(st, db_path);
         check_live_late(st);
+        check_live_reload(st, db_path);
         check_live_foreign(st, db_path);
         check_live_memo(st, db_path);
         ta_store_close(st);

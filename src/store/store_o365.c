@@ -54,6 +54,8 @@ struct ta__store_o365 {
     bool late_check;       /* answers a little behind dns_row_max wait for late_check() */
     int64_t late_min;      /* ... the earliest of them */
     bool batch_lost;       /* a BEGIN or COMMIT failed */
+    bool resumed;          /* after a SIGHUP reload whose run's verdicts stood: what is
+                            * compared with (version, sets0, dns_row_max) is carried over */
 };
 
 /* PRAGMA data_version of the connection, or -1 when it cannot be read. */
@@ -84,7 +86,8 @@ static void look_for_foreign(struct ta_store *st, struct ta__store_o365 *o)
 /* Load the run's classifier inside the open batch. A savepoint keeps a failed load (e.g. of the
  * built-in list) from taking the batch's rows with it. What look_for_foreign compares with is
  * read while this connection holds the write lock, so no other commit can fall between it and
- * the load; the answers stored so far count as known. */
+ * the load; the answers stored so far count as known. (After a reload whose verdicts stood, the
+ * batch's start has already looked at the commits since the reload: ta__store_o365_batch_begun.) */
 static void load(struct ta_store *st, struct ta__store_o365 *o)
 {
     char errbuf[TA_ERRBUF_SIZE] = "";
@@ -191,9 +194,10 @@ static void late_check(struct ta_store *st, struct ta__store_o365 *o)
         return;
     if (ta__o365_cls_check_since(o->cls, st->run_id, o->late_min, &changed) != TA_OK || changed)
         o->dns_late = true;
-    TA_LOG(TA_LOG_DEBUG, "%s: DNS answers from %lld on came after rows they could name: %s",
-           st->path, (long long)o->late_min,
-           o->dns_late ? "a verdict would change" : "no verdict changes");
+    char when[40];
+    ta__iso_time_us((uint64_t)o->late_min, when, sizeof when);
+    TA_LOG(TA_LOG_DEBUG, "%s: DNS answers from %s on came after rows they could name: %s",
+           st->path, when, o->dns_late ? "a verdict would change" : "no verdict changes");
 }
 
 /* See store_int.h. */
@@ -203,30 +207,43 @@ void ta__store_o365_batch_ending(struct ta_store *st)
         late_check(st, st->o365);
 }
 
-/* See store_int.h. */
-bool ta__store_o365_dns_rows(const struct ta_store *st, int64_t *row_max)
+/* See store_int.h. The verdicts written so far are judged as at the end of a run; when they
+ * stand, the new classifier goes on comparing with what the old one compared with (another
+ * connection's commits since, and DNS answers a little older than the rows written), also while
+ * it waits for its first row, and a run that ends before that row owes no pass for it; when
+ * they may not, the run keeps owing the pass. A reload before the run's first row starts the
+ * classifier afresh, as at the start. */
+void ta__store_o365_reload(struct ta_store *st)
 {
-    const struct ta__store_o365 *o = st->o365;
-    if (!o || o->state != O365_LIVE || !o->dns_rows)
-        return false;
-    *row_max = o->dns_row_max;
-    return true;
-}
+    struct ta__store_o365 keep = { 0 };
+    bool owed, none;
 
-/* See store_int.h. */
-void ta__store_o365_set_dns_rows(struct ta_store *st, int64_t row_max)
-{
-    if (st->o365) {
-        st->o365->dns_rows = true;
-        st->o365->dns_row_max = row_max;
+    if (st->o365)
+        keep = *st->o365;
+    /* no row classified yet (a reload soon after the start): nothing to judge or carry */
+    none = st->o365 && st->o365->state == O365_PENDING && !st->o365->resumed;
+    ta__store_o365_run_end(st);
+    owed = st->o365_pass;
+    ta__store_o365_run_begin(st, true);
+    if (!st->o365 || none)
+        return;
+    if (owed) {
+        st->o365->batch_lost = true;   /* the pass stays owed after the new list is loaded */
+        return;
     }
+    st->o365->resumed = true;
+    st->o365->version = keep.version;
+    st->o365->sets0 = keep.sets0;
+    st->o365->dns_rows = keep.dns_rows;
+    st->o365->dns_row_max = keep.dns_row_max;
 }
 
 /* See store_int.h. */
 void ta__store_o365_batch_begun(struct ta_store *st)
 {
-    if (st->o365 && st->o365->state == O365_LIVE)
-        look_for_foreign(st, st->o365);
+    struct ta__store_o365 *o = st->o365;
+    if (o && (o->state == O365_LIVE || (o->state == O365_PENDING && o->resumed)))
+        look_for_foreign(st, o);
 }
 
 /* See store_int.h. */
@@ -250,15 +267,15 @@ void ta__store_o365_run_end(struct ta_store *st)
     struct ta__store_o365 *o = st->o365;
     const char *why = NULL;
 
-    if (o && o->state == O365_LIVE) {
+    if (o && (o->state == O365_LIVE || (o->state == O365_PENDING && o->resumed)))
         look_for_foreign(st, o);     /* commits since the last batch began */
+    if (o && o->state == O365_LIVE)
         late_check(st, o);           /* answers stored since the last batch ended */
-    }
     if (!o || o->state == O365_FAILED)
         why = "no classifier";
-    else if (o->state == O365_PENDING)
+    else if (o->state == O365_PENDING && !o->resumed)
         why = "no rows";
-    else if (o->dns_late)
+    else if (o->dns_late || o->late_check)   /* (pending: no classifier to check with) */
         why = "DNS answers older than rows already classified";
     else if (o->batch_lost)
         why = "a batch may have been lost";

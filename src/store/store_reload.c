@@ -7,26 +7,19 @@
  * end of a run (ta__store_o365_run_end: DNS answers out of order, another connection stored an
  * endpoint list, e.g. that import, or DNS answers, a lost batch); when they may not, the run keeps owing the end-of-run pass
  * (ta_store_run_needs_classify), which recomputes every row of the run with the list then in
- * force. The new classifier is loaded by the next row, inside its batch, as at a run's start;
- * it keeps the latest time of the rows whose verdict read dns_answers, so that a DNS answer that
- * comes a little after those rows (live workers) is checked against them as without a reload. */
+ * force. The new classifier is loaded by the next row, inside its batch, as at a run's start.
+ * When the verdicts stood, it goes on comparing with what the old one compared with: commits by
+ * other connections since the reload (also before its first row, and a run that ends before that
+ * row owes no pass), and the latest time of the rows whose verdict read dns_answers, so that a
+ * DNS answer a little older than those rows (live workers) is still checked against them
+ * (ta__store_o365_reload, store_o365.c). */
 #include "store_int.h"
 #include "tlsaudit/store.h"
 
 /* See store.h. */
 void ta_store_o365_reload(struct ta_store *st)
 {
-    bool owed, dns_rows;
-    int64_t dns_row_max = 0;
-
     if (!st || st->run_id == 0 || !st->o365_insert)
         return;                       /* no verdicts at insert time: the pass reads the list */
-    dns_rows = ta__store_o365_dns_rows(st, &dns_row_max);
-    ta__store_o365_run_end(st);       /* do the verdicts written so far stand? */
-    owed = st->o365_pass;
-    ta__store_o365_run_begin(st, true);
-    if (owed)
-        ta__store_o365_unsure(st);    /* the pass stays owed after the new list is loaded */
-    if (dns_rows)                     /* a DNS answer a little late still finds those rows */
-        ta__store_o365_set_dns_rows(st, dns_row_max);
+    ta__store_o365_reload(st);
 }
