@@ -112,8 +112,6 @@ void ta__store_o365_dns(struct ta_store *st, int64_t ts_us);
 void ta__store_o365_unsure(struct ta_store *st);
 /* A batch has begun: note whether another connection committed what a verdict reads. */
 void ta__store_o365_batch_begun(struct ta_store *st);
-/* SIGHUP: judge the verdicts written so far, then arm a new classifier (store_o365.c). */
-void ta__store_o365_reload(struct ta_store *st);
 /* A batch is about to commit: check the DNS answers that came a little after rows they could
  * name (store_o365.c). */
 void ta__store_o365_batch_ending(struct ta_store *st);

@@ -69,6 +69,13 @@ static int64_t data_version(sqlite3 *db)
 #define SETS_MAX "SELECT COALESCE(max(id), 0) FROM endpoint_sets"   /* -1: not read */
 #define DNS_MAX "SELECT COALESCE(max(id), 0) FROM dns_answers"
 
+/* Does o look at other connections' commits? A live classifier does, and so does one that
+ * waits for its first row after a reload whose run's verdicts stood (ta_store_o365_reload). */
+static bool watching(const struct ta__store_o365 *o)
+{
+    return o && (o->state == O365_LIVE || (o->state == O365_PENDING && o->resumed));
+}
+
 /* When another connection committed since the last look: did it add an endpoint list, or DNS
  * answers (ids above this connection's last)? A value that cannot be read counts as yes. */
 static void look_for_foreign(struct ta_store *st, struct ta__store_o365 *o)
@@ -207,17 +214,22 @@ void ta__store_o365_batch_ending(struct ta_store *st)
         late_check(st, st->o365);
 }
 
-/* See store_int.h. The verdicts written so far are judged as at the end of a run; when they
- * stand, the new classifier goes on comparing with what the old one compared with (another
- * connection's commits since, and DNS answers a little older than the rows written), also while
- * it waits for its first row, and a run that ends before that row owes no pass for it; when
- * they may not, the run keeps owing the pass. A reload before the run's first row starts the
- * classifier afresh, as at the start. */
-void ta__store_o365_reload(struct ta_store *st)
+/* See store.h. SIGHUP: a service that runs for months is told to load the endpoint list in
+ * force again (a new `endpoints import` by the refresh timer) without ending its run; the new
+ * classifier is loaded by the next row, inside its batch, as at a run's start. The verdicts
+ * written so far are judged as at the end of a run. When they may not stand, the run keeps
+ * owing the pass, which recomputes every row with the list then in force. When they stand, the
+ * new classifier goes on comparing with what the old one compared with (other connections'
+ * commits since, and DNS answers a little older than the rows written), also while it waits
+ * for its first row, and a run that ends before that row owes no pass for it. A reload before
+ * the run's first row starts the classifier afresh, as at the start. */
+void ta_store_o365_reload(struct ta_store *st)
 {
     struct ta__store_o365 keep = { 0 };
     bool owed, none;
 
+    if (!st || st->run_id == 0 || !st->o365_insert)
+        return;                       /* no verdicts at insert time: the pass reads the list */
     if (st->o365)
         keep = *st->o365;
     /* no row classified yet (a reload soon after the start): nothing to judge or carry */
@@ -241,9 +253,8 @@ void ta__store_o365_reload(struct ta_store *st)
 /* See store_int.h. */
 void ta__store_o365_batch_begun(struct ta_store *st)
 {
-    struct ta__store_o365 *o = st->o365;
-    if (o && (o->state == O365_LIVE || (o->state == O365_PENDING && o->resumed)))
-        look_for_foreign(st, o);
+    if (watching(st->o365))
+        look_for_foreign(st, st->o365);
 }
 
 /* See store_int.h. */
@@ -267,7 +278,7 @@ void ta__store_o365_run_end(struct ta_store *st)
     struct ta__store_o365 *o = st->o365;
     const char *why = NULL;
 
-    if (o && (o->state == O365_LIVE || (o->state == O365_PENDING && o->resumed)))
+    if (watching(o))
         look_for_foreign(st, o);     /* commits since the last batch began */
     if (o && o->state == O365_LIVE)
         late_check(st, o);           /* answers stored since the last batch ended */

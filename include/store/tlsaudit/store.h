@@ -50,7 +50,7 @@ void ta_store_o365_at_insert(struct ta_store *st, bool on);
 bool ta_store_run_needs_classify(const struct ta_store *st);
 /* SIGHUP: the rows added from now on get verdicts from the endpoint list in force now (loaded
  * by the next row), not the one the run began with; the run keeps its end-of-run pass when the
- * verdicts already written may not stand (store_reload.c). On the thread that owns st. */
+ * verdicts already written may not stand (store_o365.c). On the thread that owns st. */
 void ta_store_o365_reload(struct ta_store *st);
 
 /* Queue one connection record (handshake and/or mail session) in the open batch. The store
