@@ -74,8 +74,11 @@ struct ta__inv {
     char *text;               /* TEXT_ARENA bytes: the entries' long texts, emptied per flush */
     char first_ts[32], last_ts[32];   /* the times of the entry being written, as text */
     size_t text_used;
-    uint32_t cur_inv, cur_dc;   /* where ta__inv_write_some goes on scanning */
-    uint32_t dirty_inv, dirty_dc;   /* entries folded into since they were last written */
+    /* The slots folded into since they were last written, oldest first (rings of INV_SLOTS and
+     * DC_SLOTS: a slot is queued once, when its counts leave zero), so ta__inv_write_some goes
+     * straight to them instead of scanning the tables (bench/RESULTS.md, session 19). */
+    uint32_t *dq_inv, *dq_dc;
+    uint32_t dq_inv_head, dq_inv_tail, dq_dc_head, dq_dc_tail;
 };
 
 #define ISIZE(m) sizeof(((struct inv_e *)0)->m)

@@ -89,7 +89,7 @@ static void inv_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
         t->ninv++;
     }
     if (e->hs == 0)
-        t->dirty_inv++;
+        t->dq_inv[t->dq_inv_tail++ & (INV_SLOTS - 1)] = i;
     e->hs++;
     e->est += r->established;
     if (r->ts_us < e->first_us)
@@ -133,7 +133,7 @@ static void day_fold(struct ta__inv *t, const struct ta__inv_row *r, const char 
         t->ndc++;
     }
     if (d->hs == 0)
-        t->dirty_dc++;
+        t->dq_dc[t->dq_dc_tail++ & (DC_SLOTS - 1)] = i;
     d->hs++;
     h = ta__inv_day_hash(day, r->version, legacy, o365, service, app, NULL);
     struct rl_e *l;

@@ -103,10 +103,13 @@ int ta__inv_open(struct ta_store *st)
     t->ckey = calloc(INV_CACHE, sizeof *t->ckey);
     t->cid = calloc(INV_CACHE, sizeof *t->cid);
     t->dc_known = calloc(DC_KNOWN, sizeof *t->dc_known);
+    t->dq_inv = calloc(INV_SLOTS, sizeof *t->dq_inv);
+    t->dq_dc = calloc(DC_SLOTS, sizeof *t->dq_dc);
     t->text = malloc(TEXT_ARENA);
     t->hash_mask = ta__inv_hash_mask();
     st->inv = t;
-    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid || !t->dc_known || !t->text) {
+    if (!t->inv || !t->dc || !t->rl || !t->ckey || !t->cid || !t->dc_known || !t->text ||
+        !t->dq_inv || !t->dq_dc) {
         ta__inv_free(st);
         return TA_ERR_NOMEM;
     }
@@ -137,6 +140,8 @@ void ta__inv_free(struct ta_store *st)
     free(t->ckey);
     free(t->cid);
     free(t->dc_known);
+    free(t->dq_inv);
+    free(t->dq_dc);
     free(t->text);
     sqlite3_finalize(t->ins_dc);
     sqlite3_finalize(t->upd_dc);

@@ -178,7 +178,7 @@ static bool flush_inv(struct ta_store *st, struct ta__inv *t, const struct write
         e->hash = 0;
         t->ninv--;
     }
-    t->dirty_inv = 0;
+    t->dq_inv_head = t->dq_inv_tail = 0;
     return true;
 }
 
@@ -239,7 +239,7 @@ static bool flush_dc(struct ta_store *st, struct ta__inv *t)
         d->hash = 0;
         t->ndc--;
     }
-    t->dirty_dc = 0;
+    t->dq_dc_head = t->dq_dc_tail = 0;
     return true;
 }
 
@@ -302,31 +302,23 @@ int ta__inv_flush(struct ta_store *st)
 int ta__inv_write_some(struct ta_store *st, uint32_t budget)
 {
     struct ta__inv *t = st->inv;
-    uint32_t done = 0, seen = 0;
+    uint32_t done = 0;
     if (!t)
         return 0;
     int64_t now = (int64_t)ta_clock_wall_us();
     const struct writes w = { t->upd_id, t->ins_inv };
     bool ok = true;
-    for (; ok && done < budget && t->dirty_inv && seen < INV_SLOTS; seen++) {
-        struct inv_e *e = &t->inv[t->cur_inv];
-        t->cur_inv = (t->cur_inv + 1) & (INV_SLOTS - 1);
-        if (e->hash && e->hs) {
-            ok = write_entry(st, t, &w, e, now);
-            e->hs = e->est = 0;
-            t->dirty_inv--;
-            done++;
-        }
+    while (ok && done < budget && t->dq_inv_head != t->dq_inv_tail) {
+        struct inv_e *e = &t->inv[t->dq_inv[t->dq_inv_head++ & (INV_SLOTS - 1)]];
+        ok = write_entry(st, t, &w, e, now);
+        e->hs = e->est = 0;
+        done++;
     }
-    for (seen = 0; ok && done < budget && t->dirty_dc && seen < DC_SLOTS; seen++) {
-        struct dc_e *d = &t->dc[t->cur_dc];
-        t->cur_dc = (t->cur_dc + 1) & (DC_SLOTS - 1);
-        if (d->hash && d->hs) {
-            ok = write_dc(st, t, d);
-            d->hs = 0;
-            t->dirty_dc--;
-            done++;
-        }
+    while (ok && done < budget && t->dq_dc_head != t->dq_dc_tail) {
+        struct dc_e *d = &t->dc[t->dq_dc[t->dq_dc_head++ & (DC_SLOTS - 1)]];
+        ok = write_dc(st, t, d);
+        d->hs = 0;
+        done++;
     }
     if (!ok) {
         ta__store_row_error(st, "inventory");
@@ -346,7 +338,7 @@ void ta__inv_discard(struct ta_store *st)
     memset(t->dc, 0, DC_SLOTS * sizeof *t->dc);
     memset(t->rl, 0, RL_SLOTS * sizeof *t->rl);
     t->ninv = t->ndc = t->nrl = 0;
-    t->dirty_inv = t->dirty_dc = 0;
+    t->dq_inv_head = t->dq_inv_tail = t->dq_dc_head = t->dq_dc_tail = 0;
     t->text_used = 0;
 }
 
