@@ -741,6 +741,20 @@ static void check_live_fallback(struct ta_store *st, const char *db_path)
     CHECK_STR(last_verdict(db, "handshakes", run), "1|Exchange|dns:outlook.office365.com");
 }
 
+/* SQLite authorizer: refuse any statement prepared from now on that reads the cert_sans column
+ * of table (arg), or runs PRAGMA data_version when arg is "data_version"; all else is allowed. */
+static int deny_read(void *arg, int action, const char *a, const char *b, const char *db,
+                     const char *trigger)
+{
+    const char *what = arg;
+    (void)db, (void)trigger;
+    if (action == SQLITE_READ && a && b && strcmp(a, what) == 0 && strcmp(b, "cert_sans") == 0)
+        return SQLITE_DENY;
+    if (action == SQLITE_PRAGMA && a && strcmp(a, what) == 0)
+        return SQLITE_DENY;
+    return SQLITE_OK;
+}
+
 /* Run name: a row without SNI to srv at t (with mail, a plaintext mail session instead, its row
  * at t - 1 ms), committed; after a SIGHUP reload (reload) or not, an answer for ans_addr as
  * ans_name at ans_ts; then a row without SNI to another server 5 s later; the run ended.
@@ -847,6 +861,13 @@ static void check_live_late(struct ta_store *st)
                    "www.example.net", false, "handshakes", &run, v, sizeof(v)));
     CHECK(!late_run(st, "workers-near", "203.0.113.110", false, t, "203.0.113.111", t - 10000000,
                     "www.example.net", false, "handshakes", &run, v, sizeof(v)));
+
+    /* The same run when the check cannot read the rows (SQLite's authorizer refuses the query,
+     * as an I/O error would fail it): counted as a change, the run owes the pass. */
+    sqlite3_set_authorizer(db, deny_read, (void *)"handshakes");
+    CHECK(late_run(st, "workers-near-unread", "203.0.113.110", false, t, "203.0.113.111",
+                   t - 10000000, "www.example.net", false, "handshakes", &run, v, sizeof(v)));
+    sqlite3_set_authorizer(db, NULL, NULL);
 }
 
 /* Another connection's endpoint list (as an import stores one), and taking it away again. */
@@ -913,6 +934,17 @@ static void check_live_foreign(struct ta_store *st, const char *db_path)
     hs_fixture_addr(&a, "203.0.113.96");
     CHECK_INT(ta_store_add_dns(st, t + 40, "smtp.office365.com", 4, &a, NULL), TA_OK);
     CHECK_INT(ta_store_commit(st), TA_OK);
+    CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
+    CHECK(ta_store_run_needs_classify(st));
+
+    /* nothing committed by anyone else, but whether anything was cannot be read at the second
+     * batch's start (the authorizer refuses PRAGMA data_version): counted as a foreign commit */
+    one_row_then(st, "unread.pcap", "192.0.2.35", t + 50, other, "SELECT 1");
+    sqlite3_set_authorizer(ta_store_db(st), deny_read, (void *)"data_version");
+    live_rec(&hs, "192.0.2.36", t + 60, "outlook.office365.com", NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    sqlite3_set_authorizer(ta_store_db(st), NULL, NULL);
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(ta_store_run_needs_classify(st));
     sqlite3_close(other);
