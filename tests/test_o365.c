@@ -702,6 +702,20 @@ static void check_live_equal(struct ta_store *st)
 
 /* A DNS answer stored after a row it names (files given out of time order), an empty run, and
  * another connection writing during the run: each leaves the verdicts to the pass. */
+/* Begin run name, store and commit one row of client at ts (sni NULL: none); returns the run. */
+static int64_t one_row(struct ta_store *st, const char *name, const char *client, uint64_t ts,
+                       const char *sni)
+{
+    struct ta_hs hs;
+    int64_t run = 0;
+
+    CHECK_INT(ta_store_run_begin(st, name, NULL, &run), TA_OK);
+    live_rec(&hs, client, ts, sni, NULL, NULL, NULL);
+    CHECK_INT(ta_store_add(st, &hs), TA_OK);
+    CHECK_INT(ta_store_commit(st), TA_OK);
+    return run;
+}
+
 static void check_live_fallback(struct ta_store *st, const char *db_path)
 {
     sqlite3 *db = ta_store_db(st), *other = NULL;
@@ -727,10 +741,7 @@ static void check_live_fallback(struct ta_store *st, const char *db_path)
     CHECK_INT(ta_store_run_end(st, &rs, true, NULL), TA_OK);
     CHECK(ta_store_run_needs_classify(st));
 
-    CHECK_INT(ta_store_run_begin(st, "busy.pcap", NULL, &run), TA_OK);
-    live_rec(&hs, "203.0.113.91", t, NULL, NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
+    run = one_row(st, "busy.pcap", "203.0.113.91", t, NULL);
     CHECK_INT(sqlite3_open(db_path, &other), SQLITE_OK);
     sqlite3_busy_timeout(other, 5000);
     add_dns(other, (int64_t)t - 5, "outlook.office365.com", "203.0.113.91", NULL);
@@ -875,17 +886,11 @@ static const char ADD_SET[] = "INSERT INTO endpoint_sets(instance, version, sour
                               "VALUES ('Worldwide', '2099010100', 'test', '2026-12-07T00:00:00Z')";
 static const char DROP_SET[] = "DELETE FROM endpoint_sets WHERE source = 'test'";
 
-/* Begin run name, store and commit one row of client at ts, then let other run sql. */
+/* Begin run name, store and commit one row of client at ts with SNI, then let other run sql. */
 static void one_row_then(struct ta_store *st, const char *name, const char *client, uint64_t ts,
                          sqlite3 *other, const char *sql)
 {
-    struct ta_hs hs;
-    int64_t run = 0;
-
-    CHECK_INT(ta_store_run_begin(st, name, NULL, &run), TA_OK);
-    live_rec(&hs, client, ts, "outlook.office365.com", NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
+    (void)one_row(st, name, client, ts, "outlook.office365.com");
     CHECK_INT(sqlite3_exec(other, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
@@ -1040,10 +1045,7 @@ static void check_live_reload(struct ta_store *st, const char *db_path)
     CHECK(ta_store_run_needs_classify(st));
 
     /* a late answer of this store's after the reload, with no row to check it with */
-    CHECK_INT(ta_store_run_begin(st, "reload-late-quiet", NULL, &run), TA_OK);
-    live_rec(&hs, "203.0.113.127", t, NULL, NULL, NULL, NULL);
-    CHECK_INT(ta_store_add(st, &hs), TA_OK);
-    CHECK_INT(ta_store_commit(st), TA_OK);
+    (void)one_row(st, "reload-late-quiet", "203.0.113.127", t, NULL);
     ta_store_o365_reload(st);
     hs_fixture_addr(&a, "203.0.113.127");
     CHECK_INT(ta_store_add_dns(st, t - 100000, "outlook.office365.com", 4, &a, NULL), TA_OK);
