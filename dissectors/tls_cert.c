@@ -22,16 +22,16 @@
 #include "tls_cert_cache.h"
 #include "tls_int.h"
 
-/* Copy len raw bytes into dst (capacity cap) as a NUL-terminated string, cut at cap - 1. */
+/* Copy len bytes into dst (capacity cap) as a NUL-terminated string, cut at cap - 1; a NUL
+ * byte inside becomes '?' (a CN of "good.example\0.evil.example" is neither cut nor trusted). */
 static void cert_copy(char *dst, size_t cap, const unsigned char *src, size_t len)
 {
     if (len > cap - 1)
         len = cap - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
+    (void)ta__tls_copy_text(dst, src, len);
 }
 
-/* Subject commonName (the first one), raw. */
+/* Subject commonName (the first one), as sent (a NUL as '?'). */
 static void cert_cn(struct ta_cert *cert, X509 *x)
 {
     X509_NAME *name = X509_get_subject_name(x);

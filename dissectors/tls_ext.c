@@ -59,13 +59,12 @@ static bool ext_append(char *dst, size_t cap, struct ta_slice s)
         return false;
     if (used)
         dst[used++] = ',';
-    memcpy(dst + used, s.ptr, s.len);
-    dst[used + s.len] = '\0';
+    (void)ta__tls_copy_text(dst + used, s.ptr, s.len);
     return true;
 }
 
 /* server_name (RFC 6066 3): ServerNameList<1..2^16-1> of { name_type, opaque<1..2^16-1> }.
- * The first host_name (type 0) is kept raw, at most 255 bytes. */
+ * The first host_name (type 0) is kept as sent (a NUL as '?'), at most 255 bytes. */
 static bool ext_sni(struct ta_hs *hs, struct ta_cur b)
 {
     struct ta_cur list;
@@ -84,8 +83,8 @@ static bool ext_sni(struct ta_hs *hs, struct ta_cur b)
             s.len = TA_SNI_MAX - 1;
             hs->anomalies |= TA_AN_LIST_CAPPED;
         }
-        memcpy(hs->ch.sni, s.ptr, s.len);
-        hs->ch.sni[s.len] = '\0';
+        if (ta__tls_copy_text(hs->ch.sni, s.ptr, s.len))
+            hs->anomalies |= TA_AN_BAD_EXTENSION;   /* a host name holds no NUL (RFC 6066 3) */
     }
     return true;
 }

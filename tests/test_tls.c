@@ -224,8 +224,9 @@ static void test_cut_hellos(void)
     CHECK(!ta_hs_has_hello(&ctx.hs));
 }
 
-/* A self-signed EC certificate with a CN and DNS/IP SANs, as DER into out. */
-static size_t make_cert(uint8_t *out, size_t cap)
+/* A self-signed EC certificate with the CN cn (cnlen bytes, NULs allowed) and DNS/IP SANs, as
+ * DER into out. */
+static size_t make_cert_cn(uint8_t *out, size_t cap, const char *cn, int cnlen)
 {
     EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     X509 *x = X509_new();
@@ -239,7 +240,7 @@ static size_t make_cert(uint8_t *out, size_t cap)
     ASN1_TIME_set(X509_getm_notBefore(x), 1700000000);
     ASN1_TIME_set(X509_getm_notAfter(x), 1800000000);
     X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"Test Org", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"mail.example.com", -1, -1, 0);
+    CHECK(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, cnlen, -1, 0));
     X509_set_issuer_name(x, n);
     X509_set_pubkey(x, pk);
     X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
@@ -254,6 +255,11 @@ static size_t make_cert(uint8_t *out, size_t cap)
     X509_free(x);
     EVP_PKEY_free(pk);
     return (size_t)len;
+}
+
+static size_t make_cert(uint8_t *out, size_t cap)
+{
+    return make_cert_cn(out, cap, "mail.example.com", -1);
 }
 
 /* ServerHello + Certificate + ServerHelloDone in one record, split at every offset. */
@@ -587,6 +593,47 @@ static void test_misc(void)
     CHECK(ctx.hs.starttls);
 }
 
+/* A NUL inside a peer's text (SNI, ALPN, a certificate's CN) is kept as '?': the text is never
+ * cut short at it, so the part after it stays visible and the name matches nothing it is not.
+ * A host name with a NUL is also flagged as a bad extension (RFC 6066 3). */
+static void test_nul_in_names(void)
+{
+    static const char host[] = "outlook.office365.com\0.evil.example", alpn[] = "h2\0x";
+    static const char cn[] = "mail.example.com\0.evil.example";
+    static uint8_t der[2048];
+    size_t len;
+    memset(&bb, 0, sizeof bb);
+    b_u8(&bb, 1); b_open(&bb, 3); b_u16(&bb, 0x0301); b_fill(&bb, 1, 32); b_open(&bb, 1); b_close(&bb);
+    b_open(&bb, 2); b_u16(&bb, 0x002F); b_close(&bb);
+    b_open(&bb, 1); b_u8(&bb, 0); b_close(&bb);
+    b_open(&bb, 2);
+    b_u16(&bb, 0); b_open(&bb, 2); b_open(&bb, 2); b_u8(&bb, 0); b_open(&bb, 2);
+    b_bytes(&bb, host, sizeof host - 1); b_close(&bb); b_close(&bb); b_close(&bb);
+    b_u16(&bb, 16); b_open(&bb, 2); b_open(&bb, 2); b_open(&bb, 1); b_bytes(&bb, alpn, sizeof alpn - 1);
+    b_close(&bb); b_close(&bb); b_close(&bb);
+    b_close(&bb);
+    b_close(&bb);
+    len = b_records(wire, 22, bb.b, bb.n, 16384);
+    ctx_reset(&ctx);
+    sim_feed(&ctx, TA_DIR_C2S, &sim_c, wire, len);
+    CHECK(ctx.hs.ch.present);
+    CHECK_STR(ctx.hs.ch.sni, "outlook.office365.com?.evil.example");
+    CHECK_STR(ctx.hs.ch.alpn, "h2?x");
+    CHECK_INT(ctx.hs.anomalies, TA_AN_BAD_EXTENSION);
+
+    /* the certificate's CN, in a server flight after that hello */
+    size_t dlen = make_cert_cn(der, sizeof der, cn, (int)sizeof cn - 1);
+    memset(&bb, 0, sizeof bb);
+    b_server_hello(&bb, 0x11, 0, 0);
+    b_u8(&bb, 11); b_open(&bb, 3); b_open(&bb, 3); b_open(&bb, 3); b_bytes(&bb, der, dlen);
+    b_close(&bb); b_close(&bb); b_close(&bb);
+    b_u8(&bb, 14); b_u24(&bb, 0);
+    len = b_records(wire, 22, bb.b, bb.n, 16384);
+    sim_feed(&ctx, TA_DIR_S2C, &sim_s, wire, len);
+    CHECK(ctx.hs.cert.present);
+    CHECK_STR(ctx.hs.cert.subject_cn, "mail.example.com?.evil.example");
+}
+
 int main(void)
 {
     test_client_hello_splits();
@@ -599,5 +646,6 @@ int main(void)
     test_hrr();
     test_sslv2();
     test_misc();
+    test_nul_in_names();
     return CHECK_DONE();
 }
