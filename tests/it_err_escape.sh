@@ -9,7 +9,8 @@
 # in the message with SQLite's own). Every message must exit non-zero, show ESC as \x1B and the
 # newline as \x0A (the name stays on the line that says what failed), and no raw ESC may reach
 # standard error; status's "not running" line for a database that does not exist (standard
-# output) escapes the name the same way. Central reads (postgresql:// names) are checked without a server: the refused
+# output) escapes the name the same way. So do capture's messages of a refused option, user or
+# config file, and status's line of a run whose times in the file hold controls. Central reads (postgresql:// names) are checked without a server: the refused
 # connection's libpq message quotes the socket folder.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +98,30 @@ check_err "sync, unknown option" "tlsaudit sync: unknown option or missing value
     sync --db "$good" "--x$bad" 1
 check_err "endpoints, unknown option" "tlsaudit endpoints: unknown option --x${shown}" \
     endpoints show "--x$bad"
+
+# capture: what getopt refuses (glibc's own message would quote it raw; a file name from a shell
+# glob may start with "--"), an unknown -Z user, and the config file named when a value it gave
+# is refused.
+check_err "capture, unknown option" "tlsaudit capture: unknown option or missing value: --x${shown}" \
+    capture --db "$good" -r "$TA_PCAPS/tls10.pcap" "--x$bad"
+check_err "capture, unknown -Z user" "tlsaudit capture: -Z x${shown}: no such user" \
+    capture --db "$(fresh_db zuser)" -r "$TA_PCAPS/tls10.pcap" -Z "x$bad"
+conf="$IT_TMP/conf${bad}file.conf"
+printf 'workers = 999\n' >"$conf"
+check_err "capture, a refused value from the config file" \
+    "tlsaudit capture: options were read from $IT_TMP/conf${shown}file.conf, then from" \
+    capture --config "$conf" --db "$(fresh_db conf)" -r "$TA_PCAPS/tls10.pcap"
+
+# status quotes the run's times from the file: a file written by someone else may hold anything.
+timed=$(fresh_db timed)
+cp "$good" "$timed"
+sql "$timed" "UPDATE runs SET ended = 'x' || char(27) || '[31m' || char(10)" ||
+    die "cannot set the run's end time of $timed"
+"$TA_BIN" status --db "$timed" >"$IT_TMP/stdout" 2>"$IT_TMP/stderr"
+assert_eq "$?" 2 "status, a run that ended: exit status (not running)"
+assert_eq "$(tr -cd '\033' <"$IT_TMP/stdout" | wc -c)" 0 "status, a hostile end time: no raw ESC on stdout"
+assert_in "$(head -1 "$IT_TMP/stdout")" "tlsaudit: not running since x${shown} (run " \
+    "status, a hostile end time: shown escaped, on the status line"
 
 # A central read whose socket folder does not exist: libpq's message quotes it.
 pgdir="$IT_TMP/pg${bad}none"

@@ -223,7 +223,7 @@ int ta_capture_main(int argc, char **argv, const struct ta_capture_hooks *hooks)
     rc = ta__capture_parse(argc, argv, &c.o);
     /* An unknown -Z user is a usage error found before anything is opened or created. */
     if (rc == 0 && c.o.user && !getpwnam(c.o.user)) {
-        fprintf(stderr, "tlsaudit capture: -Z %s: no such user\n", c.o.user);
+        ta_fprint_errf(stderr, "tlsaudit capture: ", "-Z %s: no such user", c.o.user);
         rc = 2;
     }
     /* a connection string the sync would refuse (a password in it) is a usage error */

@@ -121,6 +121,19 @@ static int log_level_parse(const char *s)
     return strcasecmp(s, "warn") == 0 ? TA_LOG_WARN : -1;
 }
 
+/* The option getopt refused (unknown, ambiguous, or its value missing), said escaped: glibc's
+ * own message (opterr) would print the argument raw, and a file name from a shell glob may
+ * start with "--" and hold terminal controls. */
+static void bad_option(int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    if (optopt > 0 && optopt < 128 && strncmp(arg, "--", 2) != 0)
+        ta_fprint_errf(stderr, "tlsaudit capture: ", "unknown option or missing value: -%c",
+                       optopt);
+    else
+        ta_fprint_errf(stderr, "tlsaudit capture: ", "unknown option or missing value: %s", arg);
+}
+
 /* Parse argv (the config file's arguments, then the command line's) into o, already set to
  * the defaults. Returns 0, or 2 on a usage error (message printed). */
 static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
@@ -129,6 +142,7 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
     char *end;
 
     optind = 0;   /* 0: glibc starts afresh, so the options can be parsed again (SIGHUP) */
+    opterr = 0;   /* bad_option says what getopt refused */
     while ((ch = getopt_long(argc, argv, TA__CAPTURE_SHORTS, longs, NULL)) != -1) {
         switch (ch) {
         case O_DB: o->db = optarg; break;
@@ -196,6 +210,7 @@ static int parse_argv(int argc, char **argv, struct ta__capture_opts *o)
             }
             break;
         case 'h': case O_HELP: usage(stdout); exit(0);
+        case '?': bad_option(argc, argv); usage(stderr); return 2;
         default: usage(stderr); return 2;
         }
     }
@@ -254,8 +269,8 @@ static int parse_merged(const struct ta__config *cfg, int argc, char **argv,
     if (parse_argv(n, all, o) == 0)
         return 0;
     if (cfg->argc)   /* a value getopt took but the checks refused: say where it may be from */
-        fprintf(stderr, "tlsaudit capture: options were read from %s, then from the command "
-                "line\n", cfg->path);
+        ta_fprint_errf(stderr, "tlsaudit capture: ", "options were read from %s, then from the "
+                       "command line", cfg->path);
     return 2;
 }
 

@@ -133,9 +133,11 @@ void ta__capture_summary(sqlite3 *db, int64_t run_id, const struct ta_run_stats 
     fprintf(stderr, "tlsaudit: %llu packets, %llu flows, %llu handshakes, ",
             (unsigned long long)rs->packets, (unsigned long long)rs->flows,
             (unsigned long long)rs->handshakes);
-    if (legacy < 0)
-        fprintf(stderr, "legacy clients toward Office 365 not counted (%s)", sqlite3_errmsg(db));
-    else
+    if (legacy < 0) {
+        fputs("legacy clients toward Office 365 not counted (", stderr);
+        ta_out_table_text(stderr, sqlite3_errmsg(db));   /* it may quote the file's names */
+        fputc(')', stderr);
+    } else
         fprintf(stderr, "%lld legacy client%s toward Office 365", legacy, legacy == 1 ? "" : "s");
     fputs(" (list them: tlsaudit query legacy --db ", stderr);
     ta_out_table_text(stderr, dbpath);

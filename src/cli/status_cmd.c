@@ -358,15 +358,19 @@ static void print_text(const struct status *st, const char *path)
     if (!st->have_run) {
         printf("tlsaudit: not running: no capture has written into this database\n");
     } else if (st->running) {
-        printf("tlsaudit: running since %s (run %lld, pid %lld on ", st->started, st->run_id,
-               st->pid);
+        fputs("tlsaudit: running since ", stdout);
+        ta_out_table_text(stdout, st->started);     /* the file's text: escaped like the host */
+        printf(" (run %lld, pid %lld on ", st->run_id, st->pid);
         ta_out_table_text(stdout, st->host);
         printf(")%s\n", st->unresponsive ? ", but its heartbeat stopped" : "");
     } else if (st->ended[0]) {
-        printf("tlsaudit: not running since %s (run %lld ended)\n", st->ended, st->run_id);
+        fputs("tlsaudit: not running since ", stdout);
+        ta_out_table_text(stdout, st->ended);
+        printf(" (run %lld ended)\n", st->run_id);
     } else {
-        printf("tlsaudit: not running since %s (run %lld, pid %lld: died without ending its "
-               "run; last heartbeat)\n", st->heartbeat[0] ? st->heartbeat : st->started,
+        fputs("tlsaudit: not running since ", stdout);
+        ta_out_table_text(stdout, st->heartbeat[0] ? st->heartbeat : st->started);
+        printf(" (run %lld, pid %lld: died without ending its run; last heartbeat)\n",
                st->run_id, st->pid);
     }
     if (st->have_run) {

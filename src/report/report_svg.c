@@ -3,8 +3,9 @@
  * Each chart has <title> and <desc> (named by aria-labelledby) and every mark a <title> of its
  * own; the page adds the same figures as a table. Versions are told apart by fill pattern and
  * line dash as well as by colour, so a greyscale print still separates them. All text in a chart
- * is made by tlsaudit (days, version labels, numbers), and still goes through the one HTML
- * escaper. */
+ * is made here (days formatted by strftime from the range, fixed version labels, numbers): none
+ * comes from the database or the wire, so it is written as it is. A chart that ever shows a
+ * stored text must pass it through the page's one HTML escaper (TA_H). */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
