@@ -707,10 +707,12 @@ static void test_errors(void)
     CHECK_INT(query("sessions", "--db", (char *)NULL), 2);
     CHECK_STR(qerr, "tlsaudit query: --db needs a value\n");
     CHECK_INT(query("runs", "--db", db, "--client", "10.0.0.1", (char *)NULL), 2);
-    CHECK_STR(qerr, "tlsaudit query runs: --client, --server, --sni, --version, --app and "
-              "--o365 do not apply to this report\n");
+    CHECK_STR(qerr, "tlsaudit query runs: --client, --server, --sni, --version, --app, --o365 "
+              "and --all do not apply to this report\n");
     CHECK_INT(query("runs", "--db", db, "--o365", (char *)NULL), 2);
-    CHECK_INT(query("runs", "--db", db, "--all", "--format", "jsonl", (char *)NULL), 0);
+    CHECK_INT(query("runs", "--db", db, "--all", (char *)NULL), 2);   /* every run is listed */
+    CHECK(strstr(qerr, "and --all do not apply") != NULL);
+    CHECK_INT(query("runs", "--db", db, "--format", "jsonl", (char *)NULL), 0);
     CHECK(strncmp(qout, "{\"id\":1,\"source\":\"test.pcap\",\"filter\":\"tcp\",", 40) == 0);
     CHECK_INT(query("plaintext", "--db", db, "--version", "1.0", (char *)NULL), 2);
     CHECK_INT(query("nosuch", "--db", db, (char *)NULL), 2);

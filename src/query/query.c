@@ -471,8 +471,8 @@ static int parse_args(int argc, char **argv, struct ta_qopts *o, int r)
 static int check_applicable(const struct ta_qopts *o, int r)
 {
     const char *bad = NULL;
-    if (r == 4 && (o->client || o->server || o->sni || o->version || o->app || o->o365 == 1))
-        bad = "--client, --server, --sni, --version, --app and --o365";
+    if (r == 4 && (o->client || o->server || o->sni || o->version || o->app || o->o365 != -1))
+        bad = "--client, --server, --sni, --version, --app, --o365 and --all";
     else if (r == 3 && o->version)
         bad = "--version";
     if (bad) {
