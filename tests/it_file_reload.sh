@@ -15,6 +15,7 @@
 # the run reads both parts: its packet count includes part 2's packets that passed.
 # The same stream as a pcapng file (tlsaudit's own reader, src/capture/pcapng.c, which follows
 # the wake-up as libpcap's broken loop does): without --workers and with --workers 2.
+# Last, a SIGHUP that lands during the start-up (see startup_sighup below).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/service_lib.sh
@@ -129,4 +130,40 @@ one_run 1
 one_run 2
 one_run 0 ng-
 one_run 2 ng-
+
+# A SIGHUP during the start-up is a reload asked for, not the end of the process (SIGHUP's
+# default action): a service manager may send it at any time. The --config file is a FIFO, so
+# the capture waits in its start-up, opening it, until the test writes it; the SIGHUP lands
+# there. The reload is taken at the run's first tick and reads the config again (the FIFO's
+# second write): the run ends by itself, with its handshake and reloads = 1.
+startup_sighup() {
+    local fifo=$IT_TMP/startup.conf sdb cap i
+    sdb=$(fresh_db startup)
+    mkfifo "$fifo"
+    "$TA_BIN" capture --config "$fifo" --db "$sdb" -r "$TA_PCAPS/tls12.pcap" \
+        >"$IT_TMP/startup.out" 2>&1 &
+    cap=$!
+    for i in $(seq 200); do
+        [ "$(cat "/proc/$cap/wchan" 2>/dev/null)" = wait_for_partner ] && break
+        sleep 0.05
+    done
+    if [ "$(cat "/proc/$cap/wchan" 2>/dev/null)" != wait_for_partner ]; then
+        kill -9 "$cap" 2>/dev/null
+        echo "SKIPPED CASE: $IT_NAME: SIGHUP during the start-up: /proc/PID/wchan does not show" \
+            "the capture waiting for its config FIFO on this kernel"
+        return
+    fi
+    kill -HUP "$cap"
+    timeout 20 sh -c 'printf "log-level = info\n" >"$1"' sh "$fifo" ||
+        fail "SIGHUP during the start-up: the capture did not read its config (it died?)"
+    timeout 20 sh -c 'printf "log-level = info\n" >"$1"' sh "$fifo" ||
+        fail "SIGHUP during the start-up: no reload read the config again"
+    timeout 20 tail --pid="$cap" -f /dev/null
+    kill -9 "$cap" 2>/dev/null
+    wait "$cap"
+    assert_eq "$?" 0 "SIGHUP during the start-up: the capture ends by itself, exit 0"
+    assert_eq "$(sql "$sdb" "SELECT count(*) FROM handshakes")|$(sql "$sdb" "SELECT reloads FROM runs")" \
+        "1|1" "SIGHUP during the start-up: the handshake stored, one reload in the run row"
+}
+startup_sighup
 it_done

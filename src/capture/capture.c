@@ -220,6 +220,10 @@ int ta_capture_main(int argc, char **argv, const struct ta_capture_hooks *hooks)
     int rc, status = 0;
 
     memset(&c, 0, sizeof(c));
+    /* From here SIGINT/SIGTERM stop the run and SIGHUP asks for a reload, also during the
+     * start-up: a service manager may send either at any time, and SIGHUP's default action
+     * would end the process. A reload asked before the run starts is taken at its first tick. */
+    ta__capture_signals();
     rc = ta__capture_parse(argc, argv, &c.o);
     /* An unknown -Z user is a usage error found before anything is opened or created. */
     if (rc == 0 && c.o.user && !getpwnam(c.o.user)) {
@@ -238,9 +242,6 @@ int ta_capture_main(int argc, char **argv, const struct ta_capture_hooks *hooks)
     }
     ta_log_level = c.o.log_level;
     ta__service_init(&c.svc, &c.o);
-    /* From here SIGINT/SIGTERM stop the run and SIGHUP reloads, also during the start-up (a
-     * service manager may send either at any time). */
-    ta__capture_signals();
     if (capture_setup(&c, errbuf) != 0) {
         capture_free(&c);
         return 1;

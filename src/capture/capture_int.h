@@ -79,7 +79,7 @@ struct ta__companion {
     bool started;
     const char *db, *to;
     double interval_s;
-    volatile int stop, final;
+    atomic_int stop, final;
 };
 /* Start the sync thread when o has --sync-to (else nothing). TA_OK, or TA_ERR_* with errbuf. */
 int ta__companion_start(struct ta__companion *m, const struct ta_capture_hooks *hooks,
@@ -119,8 +119,9 @@ int ta__config_diff(const struct ta__config *a, const struct ta__config *b,
 /* Run control (run_control.c). */
 /* True once a stop was asked (signal, error in another reader). */
 bool ta__capture_stopping(void);
-/* Ask every reader to stop: set the flag, pcap_breakloop every watched handle. Async-signal-safe;
- * callable from any thread. */
+/* Ask every reader to stop: set the flag, pcap_breakloop every watched handle. Async-signal-safe
+ * (no lock); for the signal handler and the main thread, the one that unwatches and closes a
+ * handle (another thread asks with ta__capture_wake's lock: see run_control.c). */
 void ta__capture_stop(void);
 /* Break every watched handle's read without asking for a stop: a reader whose read ends with
  * PCAP_ERROR_BREAK while no stop was asked goes on reading (SIGHUP wakes the readers so that an
@@ -129,8 +130,9 @@ void ta__capture_wake(void);
 /* How many wakes so far: a reader without a libpcap handle (a pcapng file, rfile.c) ends its
  * read after the packet at hand when this moved, as a broken handle does. Any thread. */
 unsigned ta__capture_wakes(void);
-/* Watch handle p in slot i (< TA_MAX_WORKERS) so a stop breaks its loop; NULL unwatches. Only
- * the main thread calls this, while no reader of that slot runs. */
+/* Watch handle p in slot i (< TA_MAX_WORKERS) so a stop breaks its loop; NULL unwatches, after
+ * which no wake uses the old handle and it may be closed. Only the main thread calls this,
+ * while no reader of that slot runs. */
 void ta__capture_watch(unsigned i, pcap_t *p);
 /* SIGINT and SIGTERM ask for a stop from now on; SIGHUP asks for a reload (service.c). */
 void ta__capture_signals(void);

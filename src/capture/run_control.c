@@ -3,6 +3,7 @@
  * libpcap handle gets before it is read (link type, filter), and how the reader threads split
  * the caps. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,9 +15,26 @@
 
 /* Lock-free atomics: safe in a signal handler and between threads. */
 static atomic_int stop_requested;
-static atomic_int reload_requested;   /* SIGHUPs not yet taken */
+static atomic_int reload_requested;   /* a SIGHUP not yet taken (several merge into one reload) */
 static atomic_uint wakes;             /* ta__capture_wake calls (readers without a handle) */
-static pcap_t *volatile watched[TA_MAX_WORKERS];
+/* The handles a stop or a wake breaks out of. A thread that wakes them (the writer: a reload, a
+ * live tick) holds watch_mu while it uses a handle, and ta__capture_watch takes it too, so a
+ * handle is never woken after the thread that reads it has unwatched it and may close it. The
+ * signal handler cannot take a lock: it only reads the atomics, and runs on the main thread (the
+ * other threads block SIGINT and SIGTERM), which is also the one that unwatches and closes a
+ * file's handle, so it sees either the open handle or NULL. */
+static _Atomic(pcap_t *) watched[TA_MAX_WORKERS];
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* pcap_breakloop on every watched handle. */
+static void break_watched(void)
+{
+    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
+        pcap_t *p = atomic_load(&watched[i]);
+        if (p)
+            pcap_breakloop(p);
+    }
+}
 
 /* See capture_int.h. */
 bool ta__capture_stopping(void)
@@ -29,11 +47,7 @@ bool ta__capture_stopping(void)
 void ta__capture_stop(void)
 {
     atomic_store(&stop_requested, 1);
-    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
-        pcap_t *p = watched[i];
-        if (p)
-            pcap_breakloop(p);
-    }
+    break_watched();
 }
 
 /* See capture_int.h. */
@@ -46,18 +60,19 @@ unsigned ta__capture_wakes(void)
 void ta__capture_wake(void)
 {
     atomic_fetch_add_explicit(&wakes, 1, memory_order_release);
-    for (unsigned i = 0; i < TA_MAX_WORKERS; i++) {
-        pcap_t *p = watched[i];
-        if (p)
-            pcap_breakloop(p);
-    }
+    pthread_mutex_lock(&watch_mu);
+    break_watched();
+    pthread_mutex_unlock(&watch_mu);
 }
 
 /* See capture_int.h. */
 void ta__capture_watch(unsigned i, pcap_t *p)
 {
-    if (i < TA_MAX_WORKERS)
-        watched[i] = p;
+    if (i >= TA_MAX_WORKERS)
+        return;
+    pthread_mutex_lock(&watch_mu);
+    atomic_store(&watched[i], p);
+    pthread_mutex_unlock(&watch_mu);
 }
 
 static void on_signal(int sig)

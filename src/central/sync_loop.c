@@ -11,9 +11,9 @@
 #define SYNC_BACKOFF_MAX_S 60.0
 
 /* Sleep s seconds in short steps, returning early once *stop is set. */
-static void sync_sleep(double s, volatile int *stop)
+static void sync_sleep(double s, atomic_int *stop)
 {
-    for (double left = s; left > 0 && !(stop && *stop); left -= 0.1) {
+    for (double left = s; left > 0 && !(stop && atomic_load(stop)); left -= 0.1) {
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
@@ -39,7 +39,7 @@ int ta_sync_loop(const struct ta_sync_loop *l, sqlite3 *db)
 {
     struct ta_central *c = NULL;
     char err[TA_ERRBUF_SIZE], line[TA_ERRBUF_SIZE + 64];
-    volatile int *stop = l->opts.stop;
+    atomic_int *stop = l->opts.stop;
     double backoff = 1.0;
     int status = 0;
     do {

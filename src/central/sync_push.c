@@ -42,7 +42,7 @@ static int sql_fail(struct ta__sync_ctx *x)
 
 static bool stopped(const struct ta__sync_ctx *x)
 {
-    return x->opts->stop && *x->opts->stop;
+    return x->opts->stop && atomic_load(x->opts->stop);
 }
 
 /* True for "YYYY-MM-DD" (digits and dashes where they belong). */

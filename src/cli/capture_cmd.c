@@ -23,7 +23,7 @@ static int capture_sync_check(const char *to, char *errbuf)
 
 /* The hook: follow until the capture stops, then (a run that ended by itself) push once more. */
 static void capture_sync(const char *db_path, const char *to, double interval_s,
-                         volatile int *stop, volatile int *final)
+                         atomic_int *stop, atomic_int *final)
 {
     struct ta_store *st = NULL;
     char err[TA_ERRBUF_SIZE];
@@ -35,7 +35,7 @@ static void capture_sync(const char *db_path, const char *to, double interval_s,
                               .interval_s = interval_s, .say = capture_sync_say,
                               .opts = { .batch_rows = 5000, .stop = stop } };
     int rc = ta_sync_loop(&l, ta_store_db(st));
-    if (rc != 2 && *final) {
+    if (rc != 2 && atomic_load(final)) {
         l.follow = false;
         l.opts.stop = NULL;
         ta_sync_loop(&l, ta_store_db(st));

@@ -24,12 +24,12 @@ struct sync_cmd_opts {
     int batch_rows;
 };
 
-static volatile int sync_stop;
+static atomic_int sync_stop;          /* set by the signal handler: lock-free */
 
 static void sync_on_signal(int sig)
 {
     (void)sig;
-    sync_stop = 1;
+    atomic_store(&sync_stop, 1);
 }
 
 static void sync_usage(FILE *fp)

@@ -2,6 +2,8 @@
 #ifndef TLSAUDIT_CAPTURE_H
 #define TLSAUDIT_CAPTURE_H
 
+#include <stdatomic.h>
+
 /* argv[0] is "capture". Returns the process exit status: 0 success, 1 error (data may be
  * incomplete: what was read before is stored), 2 usage. */
 int ta_cmd_capture(int argc, char **argv);
@@ -14,8 +16,8 @@ int ta_cmd_capture(int argc, char **argv);
  * (TA_ERRBUF_SIZE) set, which makes it a usage error. */
 struct ta_capture_hooks {
     int (*check)(const char *to, char *errbuf);
-    void (*sync)(const char *db_path, const char *to, double interval_s, volatile int *stop,
-                 volatile int *final);
+    void (*sync)(const char *db_path, const char *to, double interval_s, atomic_int *stop,
+                 atomic_int *final);
 };
 
 /* ta_cmd_capture with hooks (NULL: none). */

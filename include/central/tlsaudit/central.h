@@ -9,6 +9,7 @@
 #ifndef TLSAUDIT_CENTRAL_H
 #define TLSAUDIT_CENTRAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sqlite3.h>
@@ -24,7 +25,8 @@ struct ta_sync_stats {
 struct ta_sync_opts {
     const char *sensor;   /* name the rows carry centrally; NULL: the database's (see below) */
     int batch_rows;       /* rows per central transaction (1..100000) */
-    volatile int *stop;   /* when non-NULL and set, stop after the current batch */
+    atomic_int *stop;     /* when non-NULL and set, stop after the current batch (set by another
+                           * thread or a signal handler: lock-free, so both may) */
 };
 
 /* Connect to conninfo (a libpq "postgresql://" URI or "key=value" string). Refused before any
