@@ -12,7 +12,9 @@
  *
  * Packet time, not wall time: every TA_FILE_TICK packets the reader sends each engine thread the
  * latest packet time it has read, and the engine ends the flows idle for longer than the timeout,
- * at the same cadence as the one-thread engine. Packets are copied into a ring per engine thread,
+ * at the same cadence as the one-thread engine. At those ticks, at most once a second, the reader
+ * and each engine thread also publish their counters, which the writer's tick sums into the run
+ * row, so `tlsaudit status` sees a long read progress as with one thread. Packets are copied into a ring per engine thread,
  * allocated once (pkt_ring.h): nothing is allocated per packet. */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +25,7 @@
 
 #include "capture_int.h"
 #include "pkt_ring.h"
+#include "tlsaudit/clock.h"
 #include "tlsaudit/common.h"
 #include "tlsaudit/packet.h"
 #include "tlsaudit/pkt_clock.h"
@@ -30,6 +33,14 @@
 #define TA_FILE_BATCH 4096            /* packets per pcap_dispatch call */
 #define TA_FILE_TICK 256              /* packets read between packet-time ticks to the engines */
 #define TA_DGRAM_MAX 65575u           /* the longest datagram reassembly rebuilds (IPv6: 40 + 65,535) */
+#define SNAP_INTERVAL_US 1000000u     /* how often the reader and the engine threads publish counters */
+
+/* Counters published by one thread for the writer's tick. */
+struct mt_snap {
+    pthread_mutex_t mu;
+    struct ta_run_stats rs;           /* under mu */
+    uint64_t next_us;                 /* the publishing thread's own */
+};
 
 struct mt_worker {
     unsigned idx;
@@ -37,6 +48,7 @@ struct mt_worker {
     struct ta__pkt_ring ring;
     pthread_t thread;
     bool started;
+    struct mt_snap snap;              /* its engine's counters */
 };
 
 struct mt_run {
@@ -50,11 +62,32 @@ struct mt_run {
     uint64_t time_back;               /* how often clock went back (the engines follow) */
     uint32_t since_tick;
     unsigned filter_seen;             /* generation of o->filters installed */
+    struct mt_snap snap;              /* the reader's: packets, file drops, time back, its engine */
+    uint64_t next_update_us;          /* writer thread */
+    bool snaps_ready;                 /* the snapshots' mutexes exist */
     struct mt_worker w[TA_MAX_WORKERS];
     uint8_t dgram[sizeof(struct ta_pkt_outer) + TA_DGRAM_MAX]; /* a datagram on its way out */
 };
 
 static void mt_close(void *state);
+
+/* Publish rs into s when a second has passed since the last time (the publishing thread only). */
+static void snap_publish(struct mt_snap *s, const struct ta_run_stats *rs, uint64_t now)
+{
+    pthread_mutex_lock(&s->mu);
+    s->rs = *rs;
+    pthread_mutex_unlock(&s->mu);
+    s->next_us = now + SNAP_INTERVAL_US;
+}
+
+/* The reader's counters, as mt_stats counts them (its engine, the files' drops, time back). */
+static void reader_stats(const struct mt_run *r, struct ta_run_stats *rs)
+{
+    rs->packets += r->packets;
+    rs->drops += r->file_drops;
+    if (r->local)
+        ta_engine_stats(r->local, rs);
+}
 
 
 /* 64-bit finaliser (MurmurHash3's fmix64) for the flow hash. */
@@ -139,9 +172,15 @@ static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const ui
     else
         ta_engine_packet(r->local, dlt, ts, bytes, h->caplen, h->len);
     if (++r->since_tick >= TA_FILE_TICK) {
+        uint64_t now = ta_clock_mono_us();
         r->since_tick = 0;
         for (unsigned i = 0; i < r->n; i++)
             ta__ring_put(&r->w[i].ring, TA__RING_TICK, 0, r->clock.now_us, NULL, 0, 0);
+        if (now >= r->snap.next_us) {
+            struct ta_run_stats cur = { .time_back = r->time_back };
+            reader_stats(r, &cur);
+            snap_publish(&r->snap, &cur, now);
+        }
     }
 }
 
@@ -158,8 +197,39 @@ static void on_record(void *arg, const struct ta__ring_rec *rec, const uint8_t *
         ta_engine_datagram(wk->e, rec->ts_us, &outer, data + sizeof(outer),
                            rec->caplen - (uint32_t)sizeof(outer));
     }
-    if (rec->kind == TA__RING_TICK)
+    if (rec->kind == TA__RING_TICK) {
+        uint64_t now = ta_clock_mono_us();
         ta_engine_expire(wk->e, rec->ts_us);
+        if (now >= wk->snap.next_us) {
+            struct ta_run_stats cur = { 0 };
+            ta_engine_stats(wk->e, &cur);
+            snap_publish(&wk->snap, &cur, now);
+        }
+    }
+}
+
+/* Writer tick: every TA_STATS_INTERVAL_S, the run row gets the latest published counters of
+ * the reader and the engine threads, merged (the end of the run writes mt_stats's exact sum). */
+static void mt_tick(void *arg, struct ta_store *st, uint64_t now_us)
+{
+    struct mt_run *r = arg;
+    struct ta_run_stats cur, part;
+
+    if (r->next_update_us == 0)
+        r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
+    if (now_us < r->next_update_us)
+        return;
+    r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
+    pthread_mutex_lock(&r->snap.mu);
+    cur = r->snap.rs;
+    pthread_mutex_unlock(&r->snap.mu);
+    for (unsigned i = 0; i < r->n; i++) {
+        pthread_mutex_lock(&r->w[i].snap.mu);
+        part = r->w[i].snap.rs;
+        pthread_mutex_unlock(&r->w[i].snap.mu);
+        ta_run_stats_merge(&cur, &part);
+    }
+    (void)ta_store_run_update(st, &cur);
 }
 
 /* An engine thread: every record of its ring until the reader closes it, then settle its flows. */
@@ -268,6 +338,10 @@ static int mt_open(const struct ta__capture_opts *o, void **state, char *errbuf)
     }
     r->o = o;
     r->n = o->workers > 0 ? (unsigned)o->workers : 1;
+    pthread_mutex_init(&r->snap.mu, NULL);
+    for (unsigned i = 0; i < TA_MAX_WORKERS; i++)
+        pthread_mutex_init(&r->w[i].snap.mu, NULL);
+    r->snaps_ready = true;
     r->ecfg = o->ecfg;
     ta_pkt_clock_init(&r->clock, ta_engine_back_us(&o->ecfg));
     r->ecfg.max_flows = ta__capture_share(o->ecfg.max_flows, r->n, 16);
@@ -316,10 +390,7 @@ static void mt_stats(const void *state, struct ta_run_stats *rs)
 {
     const struct mt_run *r = state;
 
-    rs->packets += r->packets;
-    rs->drops += r->file_drops;
-    if (r->local)
-        ta_engine_stats(r->local, rs);
+    reader_stats(r, rs);
     for (unsigned i = 0; i < r->n; i++)
         if (r->w[i].e)
             ta_engine_stats(r->w[i].e, rs);
@@ -338,6 +409,10 @@ static void mt_close(void *state)
         ta__ring_destroy(&r->w[i].ring);
     }
     ta_engine_free(r->local);
+    for (unsigned i = 0; r->snaps_ready && i < TA_MAX_WORKERS; i++)
+        pthread_mutex_destroy(&r->w[i].snap.mu);
+    if (r->snaps_ready)
+        pthread_mutex_destroy(&r->snap.mu);
     free(r);
 }
 
@@ -345,7 +420,7 @@ const struct ta__source_ops ta__source_file_mt = {
     .name = "file (engine threads)",
     .open = mt_open,
     .engines = mt_engines,
-    .tick = NULL,
+    .tick = mt_tick,
     .run = mt_run,
     .stats = mt_stats,
     .close = mt_close,
