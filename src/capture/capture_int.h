@@ -22,7 +22,8 @@
 
 #define TA_MAX_WORKERS 16
 _Static_assert(TA_MAX_WORKERS <= TA_STORE_WORKERS_MAX, "the run row holds every worker");
-#define TA_STATS_INTERVAL_S 5         /* run row update (counters, drops) during live runs */
+#define TA_STATS_INTERVAL_S 5         /* run row update (counters, drops) during a run */
+#define TA_SNAP_INTERVAL_US 1000000u  /* how often a reading thread publishes its counters */
 #define TA_CONFIG_MAX_KEYS 128        /* long options the table may have (config.c) */
 #define TA_HEARTBEAT_S 5              /* run-row heartbeat period (service.c); status: 6x = dead */
 #define TA_HB_SAMPLES 16              /* heartbeats kept for the last minute's rates */
@@ -115,6 +116,26 @@ void ta__config_given(int argc, char **argv, const struct option *longs,
  * command line gives (they win over both). Returns how many. */
 int ta__config_diff(const struct ta__config *a, const struct ta__config *b,
                     const bool given[TA_CONFIG_MAX_KEYS], bool changed[TA_CONFIG_MAX_KEYS]);
+
+/* A reading thread's counters, published for the writer's tick (stats_snap.c): every source
+ * keeps one per thread that reads or analyses packets, and its tick merges them into the run
+ * row every TA_STATS_INTERVAL_S, so `tlsaudit status` sees a run progress. */
+struct ta__snap {
+    pthread_mutex_t mu;
+    struct ta_run_stats rs;           /* under mu */
+    uint64_t next_us;                 /* the publishing thread's own: when the next one is due */
+};
+void ta__snap_init(struct ta__snap *s);
+void ta__snap_destroy(struct ta__snap *s);
+/* Whether the publishing thread's next publication is due at now (monotonic microseconds). */
+bool ta__snap_due(const struct ta__snap *s, uint64_t now);
+/* Publish rs (the publishing thread); the next one is due TA_SNAP_INTERVAL_US after now. */
+void ta__snap_put(struct ta__snap *s, const struct ta_run_stats *rs, uint64_t now);
+/* The latest published counters (any thread). */
+void ta__snap_get(struct ta__snap *s, struct ta_run_stats *out);
+/* The writer tick's gate: true once every TA_STATS_INTERVAL_S (the first TA_STATS_INTERVAL_S
+ * after the first call), *next being the tick's own. */
+bool ta__snap_update_due(uint64_t *next, uint64_t now_us);
 
 /* Run control (run_control.c). */
 /* True once a stop was asked (signal, error in another reader). */

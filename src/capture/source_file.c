@@ -11,7 +11,6 @@
 #include "tlsaudit/common.h"
 
 #define TA_DISPATCH_BATCH 4096        /* packets per pcap_dispatch call */
-#define SNAP_INTERVAL_US 1000000u     /* how often the reader publishes its counters */
 
 /* The files of the run and the one engine that reads them. */
 struct offline_run {
@@ -21,10 +20,8 @@ struct offline_run {
     uint64_t file_drops;              /* what the files' recorders dropped (ta__rfile_drops) */
     unsigned filter_seen;             /* generation of o->filters installed */
     struct ta__progress progress;     /* on a terminal: bytes read, rate, ETA */
-    uint64_t next_snap_us;            /* reader thread */
     uint64_t next_update_us;          /* writer thread */
-    pthread_mutex_t snap_mu;
-    struct ta_run_stats snap;         /* latest counters, for the periodic run row; under snap_mu */
+    struct ta__snap snap;             /* latest counters, for the periodic run row */
 };
 
 /* Between two batches: publish the counters every second (the writer's tick puts them in the
@@ -34,18 +31,14 @@ static void between_batches(struct offline_run *r, struct ta__rfile *rf, const c
 {
     uint64_t now = ta_clock_mono_us();
     struct ta_run_stats cur = { 0 };
-    bool snap = now >= r->next_snap_us;
+    bool snap = ta__snap_due(&r->snap, now);
 
     if (snap || r->progress.on) {
         cur.packets = r->packets;
         ta_engine_stats(r->engine, &cur);
     }
-    if (snap) {
-        pthread_mutex_lock(&r->snap_mu);
-        r->snap = cur;
-        pthread_mutex_unlock(&r->snap_mu);
-        r->next_snap_us = now + SNAP_INTERVAL_US;
-    }
+    if (snap)
+        ta__snap_put(&r->snap, &cur, now);
     ta__progress_show(&r->progress, rf->f, now, cur.handshakes);
     ta__rfile_follow(r->o->filters, rf, name, &r->filter_seen);
 }
@@ -56,14 +49,9 @@ static void file_tick(void *arg, struct ta_store *st, uint64_t now_us)
     struct offline_run *r = arg;
     struct ta_run_stats cur;
 
-    if (r->next_update_us == 0)
-        r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
-    if (now_us < r->next_update_us)
+    if (!ta__snap_update_due(&r->next_update_us, now_us))
         return;
-    r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
-    pthread_mutex_lock(&r->snap_mu);
-    cur = r->snap;
-    pthread_mutex_unlock(&r->snap_mu);
+    ta__snap_get(&r->snap, &cur);
     (void)ta_store_run_update(st, &cur);
 }
 
@@ -137,7 +125,7 @@ static int file_open(const struct ta__capture_opts *o, void **state, char *errbu
         return TA_ERR_NOMEM;
     }
     r->o = o;
-    pthread_mutex_init(&r->snap_mu, NULL);
+    ta__snap_init(&r->snap);
     ta__progress_start(&r->progress, o);
     *state = r;
     return TA_OK;
@@ -167,7 +155,7 @@ static void file_close(void *state)
     if (!r)
         return;
     ta_engine_free(r->engine);
-    pthread_mutex_destroy(&r->snap_mu);
+    ta__snap_destroy(&r->snap);
     free(r);
 }
 

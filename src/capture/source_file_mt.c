@@ -13,9 +13,9 @@
  * Packet time, not wall time: every TA_FILE_TICK packets the reader sends each engine thread the
  * latest packet time it has read, and the engine ends the flows idle for longer than the timeout,
  * at the same cadence as the one-thread engine. At those ticks, at most once a second, the reader
- * and each engine thread also publish their counters, which the writer's tick sums into the run
- * row, so `tlsaudit status` sees a long read progress as with one thread. Packets are copied into a ring per engine thread,
- * allocated once (pkt_ring.h): nothing is allocated per packet. */
+ * and each engine thread also publish their counters (stats_snap.c), which the writer's tick
+ * merges into the run row. Packets are copied into a ring per engine thread, allocated once
+ * (pkt_ring.h): nothing is allocated per packet. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,14 +33,6 @@
 #define TA_FILE_BATCH 4096            /* packets per pcap_dispatch call */
 #define TA_FILE_TICK 256              /* packets read between packet-time ticks to the engines */
 #define TA_DGRAM_MAX 65575u           /* the longest datagram reassembly rebuilds (IPv6: 40 + 65,535) */
-#define SNAP_INTERVAL_US 1000000u     /* how often the reader and the engine threads publish counters */
-
-/* Counters published by one thread for the writer's tick. */
-struct mt_snap {
-    pthread_mutex_t mu;
-    struct ta_run_stats rs;           /* under mu */
-    uint64_t next_us;                 /* the publishing thread's own */
-};
 
 struct mt_worker {
     unsigned idx;
@@ -48,7 +40,7 @@ struct mt_worker {
     struct ta__pkt_ring ring;
     pthread_t thread;
     bool started;
-    struct mt_snap snap;              /* its engine's counters */
+    struct ta__snap snap;             /* its engine's counters */
 };
 
 struct mt_run {
@@ -62,7 +54,7 @@ struct mt_run {
     uint64_t time_back;               /* how often clock went back (the engines follow) */
     uint32_t since_tick;
     unsigned filter_seen;             /* generation of o->filters installed */
-    struct mt_snap snap;              /* the reader's: packets, file drops, time back, its engine */
+    struct ta__snap snap;             /* the reader's: packets, file drops, time back, its engine */
     uint64_t next_update_us;          /* writer thread */
     bool snaps_ready;                 /* the snapshots' mutexes exist */
     struct mt_worker w[TA_MAX_WORKERS];
@@ -70,15 +62,6 @@ struct mt_run {
 };
 
 static void mt_close(void *state);
-
-/* Publish rs into s when a second has passed since the last time (the publishing thread only). */
-static void snap_publish(struct mt_snap *s, const struct ta_run_stats *rs, uint64_t now)
-{
-    pthread_mutex_lock(&s->mu);
-    s->rs = *rs;
-    pthread_mutex_unlock(&s->mu);
-    s->next_us = now + SNAP_INTERVAL_US;
-}
 
 /* The reader's counters, as mt_stats counts them (its engine, the files' drops, time back). */
 static void reader_stats(const struct mt_run *r, struct ta_run_stats *rs)
@@ -176,10 +159,10 @@ static void on_packet(void *user, int dlt, const struct pcap_pkthdr *h, const ui
         r->since_tick = 0;
         for (unsigned i = 0; i < r->n; i++)
             ta__ring_put(&r->w[i].ring, TA__RING_TICK, 0, r->clock.now_us, NULL, 0, 0);
-        if (now >= r->snap.next_us) {
+        if (ta__snap_due(&r->snap, now)) {
             struct ta_run_stats cur = { .time_back = r->time_back };
             reader_stats(r, &cur);
-            snap_publish(&r->snap, &cur, now);
+            ta__snap_put(&r->snap, &cur, now);
         }
     }
 }
@@ -200,10 +183,10 @@ static void on_record(void *arg, const struct ta__ring_rec *rec, const uint8_t *
     if (rec->kind == TA__RING_TICK) {
         uint64_t now = ta_clock_mono_us();
         ta_engine_expire(wk->e, rec->ts_us);
-        if (now >= wk->snap.next_us) {
+        if (ta__snap_due(&wk->snap, now)) {
             struct ta_run_stats cur = { 0 };
             ta_engine_stats(wk->e, &cur);
-            snap_publish(&wk->snap, &cur, now);
+            ta__snap_put(&wk->snap, &cur, now);
         }
     }
 }
@@ -215,18 +198,11 @@ static void mt_tick(void *arg, struct ta_store *st, uint64_t now_us)
     struct mt_run *r = arg;
     struct ta_run_stats cur, part;
 
-    if (r->next_update_us == 0)
-        r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
-    if (now_us < r->next_update_us)
+    if (!ta__snap_update_due(&r->next_update_us, now_us))
         return;
-    r->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
-    pthread_mutex_lock(&r->snap.mu);
-    cur = r->snap.rs;
-    pthread_mutex_unlock(&r->snap.mu);
+    ta__snap_get(&r->snap, &cur);
     for (unsigned i = 0; i < r->n; i++) {
-        pthread_mutex_lock(&r->w[i].snap.mu);
-        part = r->w[i].snap.rs;
-        pthread_mutex_unlock(&r->w[i].snap.mu);
+        ta__snap_get(&r->w[i].snap, &part);
         ta_run_stats_merge(&cur, &part);
     }
     (void)ta_store_run_update(st, &cur);
@@ -338,9 +314,9 @@ static int mt_open(const struct ta__capture_opts *o, void **state, char *errbuf)
     }
     r->o = o;
     r->n = o->workers > 0 ? (unsigned)o->workers : 1;
-    pthread_mutex_init(&r->snap.mu, NULL);
+    ta__snap_init(&r->snap);
     for (unsigned i = 0; i < TA_MAX_WORKERS; i++)
-        pthread_mutex_init(&r->w[i].snap.mu, NULL);
+        ta__snap_init(&r->w[i].snap);
     r->snaps_ready = true;
     r->ecfg = o->ecfg;
     ta_pkt_clock_init(&r->clock, ta_engine_back_us(&o->ecfg));
@@ -410,9 +386,9 @@ static void mt_close(void *state)
     }
     ta_engine_free(r->local);
     for (unsigned i = 0; r->snaps_ready && i < TA_MAX_WORKERS; i++)
-        pthread_mutex_destroy(&r->w[i].snap.mu);
+        ta__snap_destroy(&r->w[i].snap);
     if (r->snaps_ready)
-        pthread_mutex_destroy(&r->snap.mu);
+        ta__snap_destroy(&r->snap);
     free(r);
 }
 

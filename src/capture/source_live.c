@@ -22,7 +22,6 @@
 #include "tlsaudit/common.h"
 #include "tlsaudit/packet.h"
 
-#define SNAP_INTERVAL_US 1000000u     /* how often a worker publishes its counters */
 
 static void live_close(void *state);
 
@@ -37,8 +36,7 @@ struct live_worker {
     uint64_t packets;                 /* the worker's own; read by others only after the join */
     int rc;                           /* TA_OK, or TA_ERR_IO with errbuf set */
     char errbuf[TA_ERRBUF_SIZE];
-    pthread_mutex_t snap_mu;
-    struct ta_run_stats snap;         /* latest counters, for the periodic run row; under snap_mu */
+    struct ta__snap snap;             /* latest counters, for the periodic run row */
 };
 
 struct ta__live {
@@ -101,7 +99,7 @@ static int live_open(const struct ta__capture_opts *o, void **state, char *errbu
         struct live_worker *wk = &lv->w[i];
         wk->idx = i;
         wk->o = o;
-        pthread_mutex_init(&wk->snap_mu, NULL);
+        ta__snap_init(&wk->snap);
         wk->p = open_handle(o, errbuf);
         if (!wk->p || ta__capture_prepare(wk->p, o->iface, o->filter, &wk->dlt, errbuf) != TA_OK ||
             (lv->n > 1 && ta__fanout_join(wk->p, o->iface, group, i == 0, errbuf) != TA_OK)) {
@@ -127,7 +125,7 @@ static int live_engines(void *state, const struct ta_engine_sink *sink, char *er
 }
 
 /* Publish the worker's counters for the periodic run-row update. */
-static void worker_snapshot(struct live_worker *wk)
+static void worker_snapshot(struct live_worker *wk, uint64_t now)
 {
     struct ta_run_stats cur = { 0 };
     struct pcap_stat ps;
@@ -138,9 +136,7 @@ static void worker_snapshot(struct live_worker *wk)
         cur.if_drops = ps.ps_ifdrop;
     }
     ta_engine_stats(wk->e, &cur);
-    pthread_mutex_lock(&wk->snap_mu);
-    wk->snap = cur;
-    pthread_mutex_unlock(&wk->snap_mu);
+    ta__snap_put(&wk->snap, &cur, now);
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -158,7 +154,6 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 static void *worker_main(void *arg)
 {
     struct live_worker *wk = arg;
-    uint64_t next_snap = 0;
     unsigned filter_seen = 0;         /* generation of the filter installed (service.c) */
 
     while (!ta__capture_stopping()) {
@@ -176,13 +171,11 @@ static void *worker_main(void *arg)
             break;
         ta__filter_follow(wk->o->filters, wk->p, wk->o->iface, &filter_seen);
         ta_engine_expire(wk->e, ta_clock_wall_us());
-        if (now >= next_snap) {
-            worker_snapshot(wk);
-            next_snap = now + SNAP_INTERVAL_US;
-        }
+        if (ta__snap_due(&wk->snap, now))
+            worker_snapshot(wk, now);
     }
     ta_engine_flush(wk->e);
-    worker_snapshot(wk);
+    worker_snapshot(wk, ta_clock_mono_us());
     return NULL;
 }
 
@@ -206,20 +199,16 @@ static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
      * counters and expires idle flows, and the run row stays current on a quiet link. */
     if (now_us >= lv->next_wake_us) {
         ta__capture_wake();
-        lv->next_wake_us = now_us + SNAP_INTERVAL_US;
+        lv->next_wake_us = now_us + TA_SNAP_INTERVAL_US;
     }
-    if (lv->next_update_us == 0)
-        lv->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
-    if (now_us < lv->next_update_us)
+    if (!ta__snap_update_due(&lv->next_update_us, now_us))
         return;
-    lv->next_update_us = now_us + TA_STATS_INTERVAL_S * 1000000ull;
     for (unsigned i = 0; i < lv->n; i++) {
-        struct live_worker *wk = &lv->w[i];
-        pthread_mutex_lock(&wk->snap_mu);
-        stats_merge(&sum, &wk->snap);
-        share[i].packets = wk->snap.packets;
-        share[i].drops = wk->snap.drops;
-        pthread_mutex_unlock(&wk->snap_mu);
+        struct ta_run_stats part;
+        ta__snap_get(&lv->w[i].snap, &part);
+        stats_merge(&sum, &part);
+        share[i].packets = part.packets;
+        share[i].drops = part.drops;
     }
     (void)ta_store_run_update(st, &sum);
     if (lv->n > 1)
@@ -279,9 +268,9 @@ static void live_stats(const void *state, struct ta_run_stats *rs)
     for (unsigned i = 0; i < lv->n; i++) {
         const struct live_worker *wk = &lv->w[i];
         rs->packets += wk->packets;
-        rs->drops += wk->snap.drops;
-        if (wk->snap.if_drops > if_drops)
-            if_drops = wk->snap.if_drops;
+        rs->drops += wk->snap.rs.drops;
+        if (wk->snap.rs.if_drops > if_drops)
+            if_drops = wk->snap.rs.if_drops;
         if (wk->e)
             ta_engine_stats(wk->e, rs);
     }
@@ -298,7 +287,7 @@ static unsigned live_workers(const void *state, struct ta_worker_count *w, unsig
         return 0;
     for (unsigned i = 0; i < lv->n; i++) {
         w[i].packets = lv->w[i].packets;
-        w[i].drops = lv->w[i].snap.drops;
+        w[i].drops = lv->w[i].snap.rs.drops;
     }
     return lv->n;
 }
@@ -313,7 +302,7 @@ static void live_close(void *state)
         if (lv->w[i].p)
             pcap_close(lv->w[i].p);
         ta_engine_free(lv->w[i].e);
-        pthread_mutex_destroy(&lv->w[i].snap_mu);
+        ta__snap_destroy(&lv->w[i].snap);
     }
     free(lv);
 }
