@@ -700,8 +700,6 @@ static void check_live_equal(struct ta_store *st)
     CHECK_STR(run_verdicts(db, run), before);
 }
 
-/* A DNS answer stored after a row it names (files given out of time order), an empty run, and
- * another connection writing during the run: each leaves the verdicts to the pass. */
 /* Begin run name, store and commit one row of client at ts (sni NULL: none); returns the run. */
 static int64_t one_row(struct ta_store *st, const char *name, const char *client, uint64_t ts,
                        const char *sni)
@@ -716,6 +714,8 @@ static int64_t one_row(struct ta_store *st, const char *name, const char *client
     return run;
 }
 
+/* A DNS answer stored after a row it names (files given out of time order), an empty run, and
+ * another connection writing during the run: each leaves the verdicts to the pass. */
 static void check_live_fallback(struct ta_store *st, const char *db_path)
 {
     sqlite3 *db = ta_store_db(st), *other = NULL;
