@@ -437,21 +437,6 @@ bool ta__text_reply(struct ta_cur *line, uint16_t *code, uint8_t *sep)
     return true;
 }
 
-/* Copy at most cap-1 bytes of banner text into dst, NUL-terminated. NUL bytes become '?' so the
- * text is never cut short silently; other bytes are kept as sent (escaped on output). */
-void ta__text_copy(char *dst, size_t cap, const uint8_t *src, size_t len)
-{
-    struct ta_cur c = ta_cur_make(src, len);
-    size_t i = 0;
-    uint8_t b;
-
-    if (!cap)
-        return;
-    while (i + 1 < cap && ta_cur_u8(&c, &b))
-        dst[i++] = b ? (char)b : '?';
-    dst[i] = '\0';
-}
-
 /* Record the first greeting line (as sent) and its code, once. Of a line cut short only the
  * whole words are kept. */
 void ta__text_greeting(struct ta_ctx *ctx, struct ta_cur line, uint16_t code)

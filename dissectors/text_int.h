@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "tlsaudit/cursor.h"
 #include "tlsaudit/dissector.h"
+#include "peer_text.h"
 
 #define TA__TEXT_LINE_MAX 2048  /* longer lines are consumed in pieces and flagged */
 #define TA__TEXT_QUEUE 16       /* pipelined commands whose kind we remember */
@@ -86,8 +87,8 @@ bool ta__text_is_dot(struct ta_cur line);
 bool ta__text_reply(struct ta_cur *line, uint16_t *code, uint8_t *sep);
 bool ta__text_contains(const uint8_t *data, size_t len, const char *lit);
 
-/* Recording into hs.mail: copies are capped and never hold credentials. */
-void ta__text_copy(char *dst, size_t cap, const uint8_t *src, size_t len);
+/* Recording into hs.mail: copies are capped (ta__text_copy, peer_text.h) and never hold
+ * credentials. */
 void ta__text_greeting(struct ta_ctx *ctx, struct ta_cur line, uint16_t code);
 /* SMTP and FTP, whose greeting is a 220: when the client spoke first (a command is pending) and
  * no greeting was read, a reply code other than 220, or a 220 while the pending command is the

@@ -22,13 +22,10 @@
 #include "tls_cert_cache.h"
 #include "tls_int.h"
 
-/* Copy len bytes into dst (capacity cap) as a NUL-terminated string, cut at cap - 1; a NUL
- * byte inside becomes '?' (a CN of "good.example\0.evil.example" is neither cut nor trusted). */
+/* Copy len bytes into dst (capacity cap), cut at cap - 1, a NUL inside as '?' (peer_text.h). */
 static void cert_copy(char *dst, size_t cap, const unsigned char *src, size_t len)
 {
-    if (len > cap - 1)
-        len = cap - 1;
-    (void)ta__tls_copy_text(dst, src, len);
+    (void)ta__text_copy(dst, cap, src, len);
 }
 
 /* Subject commonName (the first one), as sent (a NUL as '?'). */

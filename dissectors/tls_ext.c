@@ -59,7 +59,7 @@ static bool ext_append(char *dst, size_t cap, struct ta_slice s)
         return false;
     if (used)
         dst[used++] = ',';
-    (void)ta__tls_copy_text(dst + used, s.ptr, s.len);
+    (void)ta__text_copy(dst + used, cap - used, s.ptr, s.len);
     return true;
 }
 
@@ -83,7 +83,7 @@ static bool ext_sni(struct ta_hs *hs, struct ta_cur b)
             s.len = TA_SNI_MAX - 1;
             hs->anomalies |= TA_AN_LIST_CAPPED;
         }
-        if (ta__tls_copy_text(hs->ch.sni, s.ptr, s.len))
+        if (ta__text_copy(hs->ch.sni, sizeof hs->ch.sni, s.ptr, s.len))
             hs->anomalies |= TA_AN_BAD_EXTENSION;   /* a host name holds no NUL (RFC 6066 3) */
     }
     return true;

@@ -11,21 +11,7 @@
 #include "tlsaudit/dissector.h"
 #include "tlsaudit/handshake.h"
 #include "dis_mem.h"
-
-/* Copy len bytes of a peer's text (SNI, ALPN, a certificate's name) into dst, a NUL byte as '?':
- * the stored text is never cut short at the NUL, so "outlook.office365.com\0.evil.example" can
- * neither hide its tail nor pass for an Office 365 name. The caller sizes dst (len + 1). Returns
- * whether a NUL was replaced. */
-static inline bool ta__tls_copy_text(char *dst, const uint8_t *src, size_t len)
-{
-    bool nul = false;
-    for (size_t i = 0; i < len; i++) {
-        dst[i] = src[i] ? (char)src[i] : '?';
-        nul |= src[i] == 0;
-    }
-    dst[len] = '\0';
-    return nul;
-}
+#include "peer_text.h"
 
 /* Record content types (RFC 8446 5.1; heartbeat RFC 6520). */
 enum {
