@@ -155,6 +155,10 @@ unsigned ta__capture_wakes(void);
  * which no wake uses the old handle and it may be closed. Only the main thread calls this,
  * while no reader of that slot runs. */
 void ta__capture_watch(unsigned i, pcap_t *p);
+/* Start a thread of the capture (writer, reader, worker, sync) with SIGINT and SIGTERM blocked
+ * in it, so the handler always runs on the main thread (run_control.c says why). Returns
+ * pthread_create's result: 0, or an errno value. */
+int ta__capture_thread(pthread_t *th, void *(*fn)(void *), void *arg);
 /* SIGINT and SIGTERM ask for a stop from now on; SIGHUP asks for a reload (service.c). */
 void ta__capture_signals(void);
 /* True once per SIGHUP received since the last call. Any thread. */

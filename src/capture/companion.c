@@ -5,7 +5,6 @@
  * read to the end) asks for one last push of what its final batch wrote; a stop by signal does
  * not wait for the central side (the next start continues from the watermarks). */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 
 #include "capture_int.h"
@@ -34,16 +33,8 @@ int ta__companion_start(struct ta__companion *m, const struct ta_capture_hooks *
     m->interval_s = o->sync_interval_s > 0 ? o->sync_interval_s : 60.0;
     atomic_store(&m->stop, 0);
     atomic_store(&m->final, 0);
-    /* SIGINT and SIGTERM go to the main thread, as they do past every other thread: it is the
-     * one that closes a file's handle (run_control.c) and whose blocking read they interrupt */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int e = pthread_create(&m->th, NULL, companion_main, m);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (e != 0) {
+    /* SIGINT and SIGTERM go to the main thread, as past every other thread of the capture */
+    if (ta__capture_thread(&m->th, companion_main, m) != 0) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "--sync-to: cannot start its thread");
         return TA_ERR_IO;
     }

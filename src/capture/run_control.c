@@ -91,6 +91,21 @@ bool ta__capture_reload_take(void)
 }
 
 /* See capture_int.h. */
+int ta__capture_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    sigset_t block, old;
+    int rc;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = pthread_create(th, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* See capture_int.h. */
 void ta__capture_signals(void)
 {
     struct sigaction sa;

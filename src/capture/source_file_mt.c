@@ -18,7 +18,6 @@
  * (pkt_ring.h): nothing is allocated per packet. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,15 +272,10 @@ static int read_all(struct mt_run *r, char *errbuf)
 static int mt_run(void *state, char *errbuf)
 {
     struct mt_run *r = state;
-    sigset_t block, old;
     int rc = TA_OK;
 
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     for (unsigned i = 0; i < r->n; i++) {
-        int e = pthread_create(&r->w[i].thread, NULL, worker_main, &r->w[i]);
+        int e = ta__capture_thread(&r->w[i].thread, worker_main, &r->w[i]);
         if (e) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "cannot start engine thread %u: %s", i, strerror(e));
             rc = TA_ERR_IO;
@@ -289,7 +283,6 @@ static int mt_run(void *state, char *errbuf)
         }
         r->w[i].started = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == TA_OK)
         rc = read_all(r, errbuf);
     for (unsigned i = 0; i < r->n; i++) {

@@ -11,7 +11,6 @@
  * shared object. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,17 +220,12 @@ static void live_tick(void *arg, struct ta_store *st, uint64_t now_us)
 static int live_run(void *state, char *errbuf)
 {
     struct ta__live *lv = state;
-    sigset_t block, old;
     int rc = TA_OK;
 
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
     for (unsigned i = 0; i < lv->n; i++)
         ta__capture_watch(i, lv->w[i].p);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     for (unsigned i = 0; i < lv->n; i++) {
-        int e = pthread_create(&lv->w[i].thread, NULL, worker_main, &lv->w[i]);
+        int e = ta__capture_thread(&lv->w[i].thread, worker_main, &lv->w[i]);
         if (e) {
             snprintf(errbuf, TA_ERRBUF_SIZE, "cannot start capture thread %u: %s", i, strerror(e));
             rc = TA_ERR_IO;
@@ -240,7 +234,6 @@ static int live_run(void *state, char *errbuf)
         }
         lv->w[i].started = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     for (unsigned i = 0; i < lv->n; i++) {
         if (lv->w[i].started)
             pthread_join(lv->w[i].thread, NULL);

@@ -13,7 +13,6 @@
  * wake-up per record measured 83,000 futex calls and 1.5 s of system time on the handshake-heavy
  * benchmark (36,000 records). */
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "tlsaudit/common.h"
 #include "tlsaudit/store.h"
 #include "tlsaudit/writer.h"
+#include "capture_int.h"
 
 #define WRITER_CHUNK 32   /* slots written before they are handed back to the producers */
 
@@ -278,23 +278,17 @@ int ta_writer_new(uint32_t slots, struct ta_writer **out, char *errbuf)
     return TA_OK;
 }
 
-/* See writer.h. SIGINT and SIGTERM are blocked around pthread_create so the new thread inherits
+/* See writer.h. Started by ta__capture_thread: SIGINT and SIGTERM blocked, so the new thread inherits
  * the blocked mask and the capture's signal handler never runs on it. */
 int ta_writer_start(struct ta_writer *w, struct ta_store *st, ta_writer_tick_fn tick,
                     void *tick_arg, char *errbuf)
 {
-    sigset_t block, old;
     int rc;
 
     w->st = st;
     w->tick = tick;
     w->tick_arg = tick_arg;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    rc = pthread_create(&w->thread, NULL, writer_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = ta__capture_thread(&w->thread, writer_main, w);
     if (rc) {
         snprintf(errbuf, TA_ERRBUF_SIZE, "cannot start the writer thread: %s", strerror(rc));
         return TA_ERR_IO;
