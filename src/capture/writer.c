@@ -278,8 +278,8 @@ int ta_writer_new(uint32_t slots, struct ta_writer **out, char *errbuf)
     return TA_OK;
 }
 
-/* See writer.h. Started by ta__capture_thread: SIGINT and SIGTERM blocked, so the new thread inherits
- * the blocked mask and the capture's signal handler never runs on it. */
+/* See writer.h. Started by ta__capture_thread: the new thread has SIGINT and SIGTERM blocked,
+ * so the capture's signal handler never runs on it. */
 int ta_writer_start(struct ta_writer *w, struct ta_store *st, ta_writer_tick_fn tick,
                     void *tick_arg, char *errbuf)
 {
